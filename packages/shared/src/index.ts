@@ -1,1 +1,4 @@
-export {};
+export * from './money.js';
+export * from './order-status.js';
+export * from './schemas.js';
+export * from './error-codes.js';

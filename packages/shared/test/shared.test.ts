@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import {
+  adminActions,
+  canTransition,
+  createOrderRequestSchema,
+  formatFen,
+  orderNoSchema,
+  parseYuanToFen,
+  shopperActions,
+  statusAfterRefunds,
+  sumFen,
+} from '../src/index.js';
+
+describe('money', () => {
+  it('formats integer fen as yuan with two decimals', () => {
+    expect(formatFen(1230)).toBe('¥12.30');
+    expect(formatFen(5)).toBe('¥0.05');
+    expect(formatFen(0)).toBe('¥0.00');
+    expect(formatFen(-5)).toBe('-¥0.05');
+    expect(formatFen(123456789)).toBe('¥1234567.89');
+  });
+  it('refuses non-integer fen', () => {
+    expect(() => formatFen(12.5)).toThrow(RangeError);
+    expect(() => sumFen([1, 0.5])).toThrow(RangeError);
+  });
+  it('parses yuan strings without floating point error', () => {
+    expect(parseYuanToFen('0.1')).toBe(10);
+    expect(parseYuanToFen('19.99')).toBe(1999);
+    expect(parseYuanToFen('12')).toBe(1200);
+    expect(() => parseYuanToFen('1.234')).toThrow(RangeError);
+    expect(() => parseYuanToFen('-1')).toThrow(RangeError);
+  });
+  it('sums fen', () => {
+    expect(sumFen([1999, 1, 100])).toBe(2100);
+  });
+});
+
+describe('order state machine', () => {
+  it('allows only the documented transitions', () => {
+    expect(canTransition('PENDING_PAYMENT', 'PAID')).toBe(true);
+    expect(canTransition('PENDING_PAYMENT', 'CLOSED')).toBe(true);
+    expect(canTransition('CLOSED', 'PAID')).toBe(true);
+    expect(canTransition('PAID', 'CLOSED')).toBe(false);
+    expect(canTransition('REFUNDED', 'PAID')).toBe(false);
+    expect(canTransition('PAID', 'PENDING_PAYMENT')).toBe(false);
+  });
+  it('derives refund status from amounts', () => {
+    expect(statusAfterRefunds(1000, 0)).toBe('PAID');
+    expect(statusAfterRefunds(1000, 1)).toBe('PARTIALLY_REFUNDED');
+    expect(statusAfterRefunds(1000, 1000)).toBe('REFUNDED');
+    expect(() => statusAfterRefunds(1000, 1001)).toThrow(RangeError);
+  });
+  it('offers shopper actions by state and expiry', () => {
+    const now = new Date('2026-01-01T00:00:00Z');
+    const base = { totalFen: 1000, refundedFen: 0, expiresAt: '2026-01-01T00:30:00Z' };
+    expect(shopperActions({ ...base, status: 'PENDING_PAYMENT' }, now)).toEqual({
+      pay: true,
+      cancel: true,
+      requestRefund: false,
+      rebuy: false,
+    });
+    expect(shopperActions({ ...base, status: 'PENDING_PAYMENT', expiresAt: '2025-12-31T23:59:59Z' }, now).pay).toBe(false);
+    expect(shopperActions({ ...base, status: 'PAID' }, now).requestRefund).toBe(true);
+    expect(shopperActions({ ...base, status: 'PAID', refundRequested: true }, now).requestRefund).toBe(false);
+    expect(shopperActions({ ...base, status: 'REFUNDED', refundedFen: 1000 }, now).requestRefund).toBe(false);
+  });
+  it('offers admin actions', () => {
+    const base = { totalFen: 1000, expiresAt: '2026-01-01T00:30:00Z' };
+    expect(adminActions({ ...base, status: 'PARTIALLY_REFUNDED', refundedFen: 400 }).refund).toBe(true);
+    expect(adminActions({ ...base, status: 'REFUNDED', refundedFen: 1000 }).refund).toBe(false);
+    expect(adminActions({ ...base, status: 'PENDING_PAYMENT', refundedFen: 0 }).close).toBe(true);
+  });
+});
+
+describe('request schemas', () => {
+  it('rejects quantities outside 1..99 and unknown fields', () => {
+    expect(createOrderRequestSchema.safeParse({ items: [{ skuId: 'a', quantity: 0 }] }).success).toBe(false);
+    expect(createOrderRequestSchema.safeParse({ items: [{ skuId: 'a', quantity: 100 }] }).success).toBe(false);
+    expect(createOrderRequestSchema.safeParse({ items: [{ skuId: 'a', quantity: 1, priceFen: 1 }] }).success).toBe(false);
+    expect(createOrderRequestSchema.safeParse({ items: [{ skuId: 'a', quantity: 2 }] }).success).toBe(true);
+  });
+  it('accepts only WeChat out_trade_no shapes', () => {
+    expect(orderNoSchema.safeParse('UC20260101000000ABCD').success).toBe(true);
+    expect(orderNoSchema.safeParse('short').success).toBe(false);
+    expect(orderNoSchema.safeParse('has space 123').success).toBe(false);
+    expect(orderNoSchema.safeParse('x'.repeat(33)).success).toBe(false);
+  });
+});
