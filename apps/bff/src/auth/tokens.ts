@@ -1,0 +1,48 @@
+import { SignJWT, jwtVerify } from 'jose';
+
+export interface ShopperClaims {
+  role: 'shopper';
+  userId: string;
+  openid: string;
+}
+export interface AdminClaims {
+  role: 'admin';
+  adminId: string;
+  username: string;
+}
+export type Claims = ShopperClaims | AdminClaims;
+
+const ISSUER = 'uni-checkout';
+
+export function createTokenService(secret: string) {
+  const key = new TextEncoder().encode(secret);
+  return {
+    async sign(claims: Claims, ttl: string): Promise<string> {
+      const subject = claims.role === 'shopper' ? claims.userId : claims.adminId;
+      return new SignJWT({ ...claims })
+        .setProtectedHeader({ alg: 'HS256' })
+        .setIssuer(ISSUER)
+        .setSubject(subject)
+        .setIssuedAt()
+        .setExpirationTime(ttl)
+        .sign(key);
+    },
+    /** Returns the claims, or undefined for any token that is not ours and valid. */
+    async verify(token: string): Promise<Claims | undefined> {
+      try {
+        const { payload } = await jwtVerify(token, key, { issuer: ISSUER, algorithms: ['HS256'] });
+        if (payload.role === 'shopper' && typeof payload.userId === 'string' && typeof payload.openid === 'string') {
+          return { role: 'shopper', userId: payload.userId, openid: payload.openid };
+        }
+        if (payload.role === 'admin' && typeof payload.adminId === 'string' && typeof payload.username === 'string') {
+          return { role: 'admin', adminId: payload.adminId, username: payload.username };
+        }
+        return undefined;
+      } catch {
+        return undefined;
+      }
+    },
+  };
+}
+
+export type TokenService = ReturnType<typeof createTokenService>;

@@ -1,0 +1,231 @@
+/**
+ * The BFF's configuration, parsed once at boot. A wrong or missing value stops the process with
+ * one sentence naming the variable and the fix (ConfigError), never a stack trace.
+ */
+import { readFileSync } from 'node:fs';
+import { createPrivateKey, createPublicKey } from 'node:crypto';
+import path from 'node:path';
+import { z } from 'zod';
+import { workspaceRoot } from './paths.js';
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export interface MerchantCredentials {
+  appid: string;
+  appsecret: string;
+  /** jscode2session origin */
+  apiBase: string;
+  mchid: string;
+  mchSerial: string;
+  mchPrivateKeyPem: string;
+  apiV3Key: string;
+  wechatpayPublicKeyId: string;
+  wechatpayPublicKeyPem: string;
+  /** WeChat Pay APIv3 origin */
+  payBase: string;
+}
+
+export type WechatConfig =
+  | { mode: 'merchant'; credentials: MerchantCredentials }
+  | { mode: 'sandbox'; sandboxPort: number; sandboxStateDir: string; timeScale: number };
+
+export interface Config {
+  nodeEnv: 'development' | 'production' | 'test';
+  host: string;
+  port: number;
+  databaseUrl: string | undefined;
+  pgliteDir: string;
+  dataDir: string;
+  /** undefined: derived from the listening address (sandbox mode only) */
+  publicBaseUrl: string | undefined;
+  corsOrigins: string[];
+  jwtSecret: string | undefined;
+  admin: { username: string; password: string } | undefined;
+  orderPayTimeoutMinutes: number;
+  migrateOnStart: boolean;
+  jobsEnabled: boolean;
+  jobIntervalMs: number;
+  logLevel: string;
+  wechat: WechatConfig;
+}
+
+type Env = Record<string, string | undefined>;
+
+const httpUrl = (name: string) =>
+  z
+    .string()
+    .trim()
+    .refine((v) => {
+      try {
+        const u = new URL(v);
+        return u.protocol === 'http:' || u.protocol === 'https:';
+      } catch {
+        return false;
+      }
+    }, `${name} must be an http(s) URL such as https://api.example.com`)
+    .transform((v) => v.replace(/\/+$/, ''));
+
+const port = (name: string, dflt: number) =>
+  z.coerce
+    .number({ message: `${name} must be a port number` })
+    .int(`${name} must be a whole number`)
+    .min(0, `${name} must be between 0 and 65535`)
+    .max(65535, `${name} must be between 0 and 65535`)
+    .default(dflt);
+
+const envSchema = z.object({
+  NODE_ENV: z
+    .enum(['development', 'production', 'test'], {
+      message: 'NODE_ENV must be development, production or test',
+    })
+    .default('development'),
+  HOST: z.string().default('127.0.0.1'),
+  PORT: port('PORT', 3000),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'DATABASE_URL must be a postgresql:// URL, or unset for the embedded PGlite database')
+    .optional(),
+  PGLITE_DIR: z.string().optional(),
+  DATA_DIR: z.string().optional(),
+  PUBLIC_BASE_URL: httpUrl('PUBLIC_BASE_URL').optional(),
+  CORS_ORIGINS: z.string().optional(),
+  JWT_SECRET: z.string().min(32, 'JWT_SECRET must be at least 32 characters (try: openssl rand -hex 32)').optional(),
+  ADMIN_USERNAME: z.string().min(1).max(64).optional(),
+  ADMIN_PASSWORD: z.string().min(10, 'ADMIN_PASSWORD must be at least 10 characters').optional(),
+  ORDER_PAY_TIMEOUT_MINUTES: z.coerce
+    .number({ message: 'ORDER_PAY_TIMEOUT_MINUTES must be a number of minutes' })
+    .int()
+    .min(1, 'ORDER_PAY_TIMEOUT_MINUTES must be between 1 and 1440')
+    .max(1440, 'ORDER_PAY_TIMEOUT_MINUTES must be between 1 and 1440')
+    .default(30),
+  MIGRATE_ON_START: z.enum(['true', 'false']).optional(),
+  JOBS_ENABLED: z.enum(['true', 'false']).optional(),
+  JOB_INTERVAL_MS: z.coerce.number().int().min(50).default(30_000),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  WECHAT_APPID: z.string().regex(/^wx[0-9a-f]{16}$/, 'WECHAT_APPID must look like wx followed by 16 hex digits').optional(),
+  WECHAT_APPSECRET: z.string().regex(/^[0-9a-f]{32}$/, 'WECHAT_APPSECRET must be the 32 hex digit AppSecret').optional(),
+  WECHAT_API_BASE: httpUrl('WECHAT_API_BASE').default('https://api.weixin.qq.com'),
+  WECHATPAY_MCHID: z.string().regex(/^\d{8,10}$/, 'WECHATPAY_MCHID must be the merchant id, 8-10 digits').optional(),
+  WECHATPAY_MCH_SERIAL: z.string().regex(/^[0-9A-Fa-f]{8,40}$/, 'WECHATPAY_MCH_SERIAL must be the hex serial number of the merchant API certificate').optional(),
+  WECHATPAY_MCH_PRIVATE_KEY_FILE: z.string().optional(),
+  WECHATPAY_APIV3_KEY: z.string().optional(),
+  WECHATPAY_PUBLIC_KEY_FILE: z.string().optional(),
+  WECHATPAY_PUBLIC_KEY_ID: z.string().regex(/^PUB_KEY_ID_\w+$/, 'WECHATPAY_PUBLIC_KEY_ID must look like PUB_KEY_ID_0112345678…').optional(),
+  WECHATPAY_BASE: httpUrl('WECHATPAY_BASE').default('https://api.mch.weixin.qq.com'),
+  SANDBOX_PORT: port('SANDBOX_PORT', 9800),
+  SANDBOX_STATE_DIR: z.string().optional(),
+  SANDBOX_TIME_SCALE: z.coerce.number().positive().default(1),
+});
+
+function firstIssue(error: z.ZodError): string {
+  const issue = error.issues[0]!;
+  const name = issue.path.join('.');
+  return issue.message.includes(name) ? issue.message : `${name}: ${issue.message}`;
+}
+
+function readPem(variable: string, file: string, kind: 'private' | 'public'): string {
+  let pem: string;
+  try {
+    pem = readFileSync(file, 'utf8');
+  } catch {
+    throw new ConfigError(`${variable} points at ${file}, which cannot be read: give the path of the PEM file.`);
+  }
+  try {
+    if (kind === 'private') createPrivateKey(pem);
+    else createPublicKey(pem);
+  } catch {
+    throw new ConfigError(`${variable} (${file}) is not a PEM ${kind} key: download it again from the merchant platform.`);
+  }
+  return pem;
+}
+
+const MERCHANT_VARS = [
+  'WECHAT_APPID',
+  'WECHAT_APPSECRET',
+  'WECHATPAY_MCHID',
+  'WECHATPAY_MCH_SERIAL',
+  'WECHATPAY_MCH_PRIVATE_KEY_FILE',
+  'WECHATPAY_APIV3_KEY',
+  'WECHATPAY_PUBLIC_KEY_FILE',
+  'WECHATPAY_PUBLIC_KEY_ID',
+] as const;
+
+/** Parses and checks the environment; throws ConfigError with one actionable sentence. */
+export function loadConfig(env: Env = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) throw new ConfigError(firstIssue(parsed.error));
+  const e = parsed.data;
+  const production = e.NODE_ENV === 'production';
+  const root = workspaceRoot();
+  const dataDir = path.resolve(e.DATA_DIR ?? path.join(root, '.data'));
+
+  let wechat: WechatConfig;
+  if (e.WECHATPAY_MCHID) {
+    for (const name of MERCHANT_VARS) {
+      if (!e[name]) throw new ConfigError(`${name} is required when WECHATPAY_MCHID is set: see the configuration table in README.md.`);
+    }
+    if (Buffer.byteLength(e.WECHATPAY_APIV3_KEY!, 'utf8') !== 32) {
+      throw new ConfigError('WECHATPAY_APIV3_KEY must be exactly 32 bytes: copy the APIv3 key (APIv3密钥) set in the merchant platform.');
+    }
+    wechat = {
+      mode: 'merchant',
+      credentials: {
+        appid: e.WECHAT_APPID!,
+        appsecret: e.WECHAT_APPSECRET!,
+        apiBase: e.WECHAT_API_BASE,
+        mchid: e.WECHATPAY_MCHID,
+        mchSerial: e.WECHATPAY_MCH_SERIAL!.toUpperCase(),
+        mchPrivateKeyPem: readPem('WECHATPAY_MCH_PRIVATE_KEY_FILE', e.WECHATPAY_MCH_PRIVATE_KEY_FILE!, 'private'),
+        apiV3Key: e.WECHATPAY_APIV3_KEY!,
+        wechatpayPublicKeyId: e.WECHATPAY_PUBLIC_KEY_ID!,
+        wechatpayPublicKeyPem: readPem('WECHATPAY_PUBLIC_KEY_FILE', e.WECHATPAY_PUBLIC_KEY_FILE!, 'public'),
+        payBase: e.WECHATPAY_BASE,
+      },
+    };
+  } else if (production) {
+    throw new ConfigError('WECHATPAY_MCHID is required in production (sandbox mode is refused when NODE_ENV=production): set the merchant variables from the README.');
+  } else {
+    wechat = {
+      mode: 'sandbox',
+      sandboxPort: e.SANDBOX_PORT,
+      sandboxStateDir: path.resolve(e.SANDBOX_STATE_DIR ?? path.join(dataDir, 'sandbox')),
+      timeScale: e.SANDBOX_TIME_SCALE,
+    };
+  }
+
+  if (production) {
+    if (!e.JWT_SECRET) throw new ConfigError('JWT_SECRET is required in production: set it to a random string of at least 32 characters (openssl rand -hex 32).');
+    if (!e.PUBLIC_BASE_URL) throw new ConfigError('PUBLIC_BASE_URL is required in production: set it to the public https origin WeChat Pay will send notifications to.');
+    if (!e.PUBLIC_BASE_URL.startsWith('https://')) throw new ConfigError('PUBLIC_BASE_URL must be an https:// origin in production: WeChat Pay only notifies https URLs.');
+    if (!e.DATABASE_URL) throw new ConfigError('DATABASE_URL is required in production: the embedded PGlite database is for development only.');
+  }
+  if ((e.ADMIN_USERNAME === undefined) !== (e.ADMIN_PASSWORD === undefined)) {
+    throw new ConfigError('ADMIN_USERNAME and ADMIN_PASSWORD go together: set both to create the bootstrap admin, or neither.');
+  }
+
+  const corsOrigins = (e.CORS_ORIGINS ?? (production ? '' : 'http://127.0.0.1:5173,http://localhost:5173'))
+    .split(',')
+    .map((o) => o.trim())
+    .filter(Boolean);
+
+  return {
+    nodeEnv: e.NODE_ENV,
+    host: e.HOST,
+    port: e.PORT,
+    databaseUrl: e.DATABASE_URL,
+    pgliteDir: path.resolve(e.PGLITE_DIR ?? path.join(dataDir, 'pglite')),
+    dataDir,
+    publicBaseUrl: e.PUBLIC_BASE_URL,
+    corsOrigins,
+    jwtSecret: e.JWT_SECRET,
+    admin: e.ADMIN_USERNAME && e.ADMIN_PASSWORD ? { username: e.ADMIN_USERNAME, password: e.ADMIN_PASSWORD } : undefined,
+    orderPayTimeoutMinutes: e.ORDER_PAY_TIMEOUT_MINUTES,
+    migrateOnStart: e.MIGRATE_ON_START ? e.MIGRATE_ON_START === 'true' : !production,
+    jobsEnabled: e.JOBS_ENABLED ? e.JOBS_ENABLED === 'true' : e.NODE_ENV !== 'test',
+    jobIntervalMs: e.JOB_INTERVAL_MS,
+    logLevel: e.LOG_LEVEL,
+    wechat,
+  };
+}

@@ -1,0 +1,25 @@
+import type { Config, MerchantCredentials } from './config.js';
+import type { Db, PrismaClient } from './db/index.js';
+import type { Logger } from './logger.js';
+import type { Metrics } from './metrics.js';
+import type { TokenService } from './auth/tokens.js';
+import type { MiniProgramClient } from './wechat/mini-program.js';
+
+/** Everything a route or use-case may need, built once by start(). */
+export interface AppContext {
+  config: Config;
+  db: Db;
+  prisma: PrismaClient;
+  logger: Logger;
+  metrics: Metrics;
+  tokens: TokenService;
+  miniProgram: MiniProgramClient;
+  /** the merchant identity in force (sandbox mode: the sandbox's) — never sent to clients */
+  merchant: MerchantCredentials;
+  wechatMode: 'merchant' | 'sandbox';
+  /** public origin WeChat Pay notifies (notify_url = publicBaseUrl + /api/pay/notify/…) */
+  publicBaseUrl: string;
+  /** the sandbox's URL in sandbox mode (the h5 build uses its cashier) */
+  sandboxUrl: string | undefined;
+  now: () => Date;
+}

@@ -1,0 +1,62 @@
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { ZodError } from 'zod';
+import type { ErrorCode } from '@uni-checkout/shared';
+
+/** The one error type of the BFF: a stable code, an HTTP status and a sentence for people. */
+export class AppError extends Error {
+  override name = 'AppError';
+  constructor(
+    readonly code: ErrorCode,
+    readonly status: number,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+  }
+}
+
+export const notFound = (what: string) => new AppError('NOT_FOUND', 404, `${what} not found`);
+
+export function zodToAppError(error: ZodError): AppError {
+  const details = error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
+  const first = details[0];
+  return new AppError(
+    'VALIDATION_FAILED',
+    400,
+    first ? `${first.path || 'body'}: ${first.message}` : 'invalid request',
+    details,
+  );
+}
+
+export const routeNotFound: RequestHandler = (req, _res, next) => {
+  next(new AppError('ROUTE_NOT_FOUND', 404, `no route for ${req.method} ${req.path}`));
+};
+
+interface BodyParserError extends Error {
+  type?: string;
+  status?: number;
+}
+
+/** Turns every error into `{ error: { code, message } }`; never leaks a stack or an internal message. */
+export const errorHandler: ErrorRequestHandler = (err: unknown, req, res, _next) => {
+  let appError: AppError;
+  if (err instanceof AppError) appError = err;
+  else if (err instanceof ZodError) appError = zodToAppError(err);
+  else if ((err as BodyParserError)?.type === 'entity.parse.failed') {
+    appError = new AppError('MALFORMED_JSON', 400, 'request body is not valid JSON');
+  } else if ((err as BodyParserError)?.type === 'entity.too.large') {
+    appError = new AppError('PAYLOAD_TOO_LARGE', 413, 'request body is too large');
+  } else if ((err as BodyParserError)?.type === 'encoding.unsupported' || (err as BodyParserError)?.type === 'charset.unsupported') {
+    appError = new AppError('VALIDATION_FAILED', 415, 'unsupported request body encoding');
+  } else {
+    appError = new AppError('INTERNAL', 500, 'internal error, please retry later');
+  }
+  if (appError.status >= 500) req.log?.error({ err }, 'request failed');
+  else req.log?.info({ code: appError.code, status: appError.status }, appError.message);
+  if (res.headersSent) return;
+  const body: { error: { code: string; message: string; details?: unknown } } = {
+    error: { code: appError.code, message: appError.message },
+  };
+  if (appError.details !== undefined) body.error.details = appError.details;
+  res.status(appError.status).json(body);
+};

@@ -1,0 +1,23 @@
+import { Router } from 'express';
+import type { AppContext } from '../context.js';
+import { pingDb } from '../db/index.js';
+
+export function healthRoutes(ctx: AppContext): Router {
+  const router = Router();
+  router.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  router.get('/readyz', async (req, res) => {
+    try {
+      await pingDb(ctx.db);
+      res.json({ status: 'ready', database: ctx.db.kind, wechatMode: ctx.wechatMode });
+    } catch (err) {
+      req.log.warn({ err }, 'readiness check failed');
+      res.status(503).json({ error: { code: 'NOT_READY', message: 'database unreachable' } });
+    }
+  });
+  router.get('/metrics', async (_req, res) => {
+    res.type(ctx.metrics.registry.contentType).send(await ctx.metrics.registry.metrics());
+  });
+  return router;
+}

@@ -1,0 +1,105 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type pino from 'pino';
+import { loadConfig } from './config.js';
+import { createLogger } from './logger.js';
+import { createMetrics } from './metrics.js';
+import { migrate, openDb } from './db/index.js';
+import { createTokenService } from './auth/tokens.js';
+import { devJwtSecret } from './auth/jwt-secret.js';
+import { createMiniProgramClient } from './wechat/mini-program.js';
+import { connectSandbox, type SandboxConnection } from './wechat/sandbox-mode.js';
+import { ensureBootstrapAdmin } from './admin/bootstrap.js';
+import { createApp } from './app.js';
+import type { AppContext } from './context.js';
+import { capabilities } from './capabilities.js';
+
+export interface StartOptions {
+  /** merged over process.env */
+  env?: Record<string, string | undefined>;
+  /** overrides PORT; 0 picks a free port */
+  port?: number;
+  /** where logs go (tests pass a stream to read them) */
+  logDestination?: pino.DestinationStream;
+}
+
+export interface RunningBff {
+  url: string;
+  port: number;
+  ctx: AppContext;
+  stop(): Promise<void>;
+}
+
+/** Boots the BFF: config → database → WeChat identity → HTTP. Tests own the lifecycle (port 0). */
+export async function start(opts: StartOptions = {}): Promise<RunningBff> {
+  const config = loadConfig({ ...process.env, ...opts.env });
+  if (opts.port !== undefined) config.port = opts.port;
+  const logger = createLogger(config.logLevel, opts.logDestination);
+  const dbOptions = { databaseUrl: config.databaseUrl, pgliteDir: config.pgliteDir };
+  if (config.migrateOnStart) {
+    const { applied } = await migrate(dbOptions);
+    if (applied.length) logger.info({ applied }, 'database migrated');
+  }
+  const db = await openDb(dbOptions);
+  let sandbox: SandboxConnection | undefined;
+  try {
+    if (config.wechat.mode === 'sandbox') {
+      sandbox = await connectSandbox(
+        { port: config.wechat.sandboxPort, stateDir: config.wechat.sandboxStateDir, timeScale: config.wechat.timeScale },
+        logger,
+      );
+    }
+    const merchant = config.wechat.mode === 'merchant' ? config.wechat.credentials : sandbox!.credentials;
+    const metrics = createMetrics();
+    const ctx: AppContext = {
+      config,
+      db,
+      prisma: db.prisma,
+      logger,
+      metrics,
+      tokens: createTokenService(config.jwtSecret ?? (await devJwtSecret(config.dataDir))),
+      miniProgram: createMiniProgramClient({
+        apiBase: merchant.apiBase,
+        appid: merchant.appid,
+        appsecret: merchant.appsecret,
+        onCall: (outcome) => metrics.wechatCalls.inc({ operation: 'jscode2session', outcome }),
+      }),
+      merchant,
+      wechatMode: config.wechat.mode,
+      publicBaseUrl: config.publicBaseUrl ?? '',
+      sandboxUrl: sandbox?.url,
+      now: () => new Date(),
+    };
+    await ensureBootstrapAdmin(db.prisma, config.admin, logger);
+
+    const mounted = await capabilities(ctx);
+    const app = createApp(ctx, mounted.routes);
+    const server: Server = await new Promise((resolve, reject) => {
+      const s = app.listen(config.port, config.host, (err?: Error) => (err ? reject(err) : resolve(s)));
+    });
+    server.keepAliveTimeout = 65_000;
+    const port = (server.address() as AddressInfo).port;
+    const url = `http://${config.host}:${port}`;
+    if (!ctx.publicBaseUrl) ctx.publicBaseUrl = url;
+    mounted.startBackground?.();
+    logger.info({ url, wechatMode: ctx.wechatMode, database: db.kind }, 'uni-checkout BFF listening');
+
+    let stopping: Promise<void> | undefined;
+    const stop = () =>
+      (stopping ??= (async () => {
+        await mounted.stopBackground?.();
+        // stop accepting; requests already in flight finish, idle keep-alive sockets close now
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections();
+        await closed;
+        await db.close();
+        await sandbox?.close?.();
+        logger.info('uni-checkout BFF stopped');
+      })());
+    return { url, port, ctx, stop };
+  } catch (err) {
+    await db.close().catch(() => undefined);
+    await sandbox?.close?.().catch(() => undefined);
+    throw err;
+  }
+}

@@ -1,0 +1,106 @@
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config.js';
+
+const dir = mkdtempSync(path.join(tmpdir(), 'uc-config-'));
+const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+const keyFile = path.join(dir, 'apiclient_key.pem');
+const pubFile = path.join(dir, 'pub_key.pem');
+writeFileSync(keyFile, privateKey.export({ type: 'pkcs8', format: 'pem' }));
+writeFileSync(pubFile, publicKey.export({ type: 'spki', format: 'pem' }));
+
+const merchant = {
+  WECHAT_APPID: 'wx' + randomBytes(8).toString('hex'),
+  WECHAT_APPSECRET: randomBytes(16).toString('hex'),
+  WECHATPAY_MCHID: '1900000109',
+  WECHATPAY_MCH_SERIAL: randomBytes(20).toString('hex').toUpperCase(),
+  WECHATPAY_MCH_PRIVATE_KEY_FILE: keyFile,
+  WECHATPAY_APIV3_KEY: randomBytes(16).toString('hex'),
+  WECHATPAY_PUBLIC_KEY_FILE: pubFile,
+  WECHATPAY_PUBLIC_KEY_ID: 'PUB_KEY_ID_0119000001092025010100000000000001',
+};
+const production = {
+  ...merchant,
+  NODE_ENV: 'production',
+  DATABASE_URL: 'postgresql://postgres@127.0.0.1:5432/test',
+  PUBLIC_BASE_URL: 'https://shop.example.com',
+  JWT_SECRET: randomBytes(32).toString('hex'),
+};
+
+function failure(env: Record<string, string | undefined>): string {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as Error).message;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('configuration', () => {
+  it('given no merchant id outside production, runs in sandbox mode with documented defaults', () => {
+    const config = loadConfig({});
+    expect(config.wechat.mode).toBe('sandbox');
+    expect(config.port).toBe(3000);
+    expect(config.databaseUrl).toBeUndefined();
+    expect(config.orderPayTimeoutMinutes).toBe(30);
+    expect(config.pgliteDir).toMatch(/\.data[/\\]pglite$/);
+  });
+
+  it('given a complete production environment, loads the merchant identity from the key files', () => {
+    const config = loadConfig(production);
+    expect(config.wechat.mode).toBe('merchant');
+    if (config.wechat.mode !== 'merchant') throw new Error('unreachable');
+    expect(config.wechat.credentials.mchid).toBe('1900000109');
+    expect(config.wechat.credentials.mchPrivateKeyPem).toContain('PRIVATE KEY');
+    expect(config.wechat.credentials.payBase).toBe('https://api.mch.weixin.qq.com');
+  });
+
+  it('refuses sandbox mode in production', () => {
+    expect(failure({ NODE_ENV: 'production' })).toMatch(/WECHATPAY_MCHID is required in production/);
+  });
+
+  const cases: [Record<string, string | undefined>, RegExp][] = [
+    [{ PORT: 'eighty' }, /PORT must be a port number/],
+    [{ PORT: '70000' }, /PORT must be between 0 and 65535/],
+    [{ DATABASE_URL: 'mysql://x' }, /DATABASE_URL must be a postgresql:\/\/ URL/],
+    [{ WECHATPAY_BASE: 'ftp://x' }, /WECHATPAY_BASE must be an http\(s\) URL/],
+    [{ WECHAT_API_BASE: 'not a url' }, /WECHAT_API_BASE must be an http\(s\) URL/],
+    [{ ORDER_PAY_TIMEOUT_MINUTES: '0' }, /ORDER_PAY_TIMEOUT_MINUTES must be between 1 and 1440/],
+    [{ ADMIN_USERNAME: 'root' }, /ADMIN_USERNAME and ADMIN_PASSWORD go together/],
+    [{ ADMIN_USERNAME: 'root', ADMIN_PASSWORD: 'short' }, /ADMIN_PASSWORD must be at least 10 characters/],
+    [{ JWT_SECRET: 'abc' }, /JWT_SECRET must be at least 32 characters/],
+    [{ ...merchant, WECHATPAY_APIV3_KEY: 'too-short' }, /WECHATPAY_APIV3_KEY must be exactly 32 bytes/],
+    [{ ...merchant, WECHATPAY_PUBLIC_KEY_FILE: undefined }, /WECHATPAY_PUBLIC_KEY_FILE is required when WECHATPAY_MCHID is set/],
+    [{ ...merchant, WECHATPAY_MCH_PRIVATE_KEY_FILE: '/nope/key.pem' }, /WECHATPAY_MCH_PRIVATE_KEY_FILE points at \/nope\/key.pem, which cannot be read/],
+    [{ ...merchant, WECHATPAY_MCH_PRIVATE_KEY_FILE: pubFile }, /WECHATPAY_MCH_PRIVATE_KEY_FILE .* is not a PEM private key/],
+    [{ ...merchant, WECHATPAY_PUBLIC_KEY_ID: 'abc' }, /WECHATPAY_PUBLIC_KEY_ID must look like PUB_KEY_ID_/],
+    [{ ...production, JWT_SECRET: undefined }, /JWT_SECRET is required in production/],
+    [{ ...production, PUBLIC_BASE_URL: 'http://shop.example.com' }, /PUBLIC_BASE_URL must be an https:\/\/ origin in production/],
+    [{ ...production, DATABASE_URL: undefined }, /DATABASE_URL is required in production/],
+  ];
+  it.each(cases.map(([env, message]) => [message.source, env, message] as const))(
+    'stops with one sentence naming the variable: %s',
+    (_name, env, message) => {
+      expect(failure(env)).toMatch(message);
+    },
+  );
+
+  it('the process exits with the sentence on stderr and no stack trace', () => {
+    const main = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
+    const result = spawnSync(process.execPath, ['--import', 'tsx', main], {
+      env: { PATH: process.env.PATH, NODE_ENV: 'production' },
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    expect(result.status).toBe(78);
+    expect(result.stderr.trim()).toBe(
+      'uni-checkout BFF: configuration error: WECHATPAY_MCHID is required in production (sandbox mode is refused when NODE_ENV=production): set the merchant variables from the README.',
+    );
+  });
+});
