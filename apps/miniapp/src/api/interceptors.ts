@@ -1,0 +1,33 @@
+import { getApiBase } from './config';
+import { addErrorInterceptor, addRequestInterceptor } from './http';
+import { useUserStore } from '../store/user';
+
+let installed = false;
+
+/** Registers the app's interceptors; called once after pinia is installed (the token lives there). */
+export function installHttpInterceptors(): void {
+  if (installed) return;
+  installed = true;
+
+  addRequestInterceptor((config) => {
+    if (/^https?:\/\//i.test(config.url)) return config;
+    return { ...config, url: `${getApiBase()}${config.url.startsWith('/') ? '' : '/'}${config.url}` };
+  });
+
+  addRequestInterceptor((config) => {
+    if (config.auth === 'none') return config;
+    const user = useUserStore();
+    const token = config.auth === 'admin' ? user.adminToken : user.token;
+    if (!token) return config;
+    return { ...config, header: { ...config.header, Authorization: `Bearer ${token}` } };
+  });
+
+  addErrorInterceptor((error, config) => {
+    // An expired or revoked token is useless: drop it so the next call logs in afresh.
+    if (error.status === 401 && config.auth !== 'none') useUserStore().clearSession(config.auth);
+  });
+
+  addErrorInterceptor((error, config) => {
+    if (config.toast) uni.showToast({ title: error.message, icon: 'none', duration: 2500 });
+  });
+}
