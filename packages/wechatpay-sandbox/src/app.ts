@@ -1,0 +1,230 @@
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { ZodError } from 'zod';
+import { buildRequestSignString, buildResponseSignString, parseAuthorization, randomNonce, signSha256Rsa, verifySha256Rsa } from './crypto.js';
+import type { Core } from './core.js';
+import { checkOpenid } from './core.js';
+import type { SandboxIdentity } from './credentials.js';
+import { ApiError, invalidRequest, paramError, signError } from './errors.js';
+import type { Faults } from './faults.js';
+import type { Store } from './store.js';
+import { newRequestId } from './util.js';
+import { mountBill } from './bill.js';
+import { mountPages } from './pages.js';
+
+/** WeChat Pay rejects a request whose Authorization timestamp is more than 5 minutes off. */
+export const MAX_CLOCK_SKEW_SECONDS = 300;
+
+export interface AppContext {
+  identity: SandboxIdentity;
+  store: Store;
+  faults: Faults;
+  core: Core;
+  /** Timers of hanging (timeout-fault) requests, cleared on close. */
+  timers: Set<NodeJS.Timeout>;
+  baseUrl: () => string;
+}
+
+declare module 'express-serve-static-core' {
+  interface Request {
+    rawBody?: string;
+    merchantMchid?: string;
+  }
+}
+
+export function buildApp(ctx: AppContext): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.set('query parser', 'simple');
+
+  app.use('/v3', buildV3(ctx));
+  app.get('/sns/jscode2session', (req, res) => {
+    const fault = ctx.faults.takeApiFailure(req.path.startsWith('/') ? `/sns${req.path}` : req.path);
+    if (fault?.mode === 'timeout') return hang(ctx, req, fault.timeoutMs);
+    const body = fault?.mode === '500'
+      ? { errcode: -1, errmsg: 'system error' }
+      : fault?.mode === '429'
+        ? { errcode: 45011, errmsg: 'api minute-quota reach limit  mustslower  retry next minute' }
+        : ctx.core.jscode2session(req.query as Record<string, unknown>);
+    // api.weixin.qq.com answers jscode2session as text/plain, errors included, with HTTP 200.
+    res.status(200).type('text/plain').send(JSON.stringify(body));
+  });
+
+  app.use('/sandbox', cors, express.json({ limit: '256kb' }), express.urlencoded({ extended: false }), buildControls(ctx));
+  app.use((req, res) => {
+    res.status(404).json({ code: 'NOT_FOUND', message: `no such endpoint: ${req.method} ${req.path}` });
+  });
+  return app;
+}
+
+function hang(ctx: AppContext, req: Request, ms: number) {
+  const t = setTimeout(() => {
+    ctx.timers.delete(t);
+    req.socket.destroy();
+  }, ms);
+  ctx.timers.add(t);
+}
+
+// ---- APIv3 ----------------------------------------------------------------------------------
+
+function buildV3(ctx: AppContext): express.Router {
+  const r = express.Router();
+  const { identity, faults, core } = ctx;
+  const creds = identity.credentials;
+
+  r.use(express.raw({ type: () => true, limit: '1mb' }));
+
+  r.use((req, res, next) => {
+    const fault = faults.takeApiFailure(`/v3${req.path}`);
+    if (!fault) return next();
+    if (fault.mode === 'timeout') return hang(ctx, req, fault.timeoutMs);
+    if (fault.mode === '429') return next(new ApiError(429, 'FREQUENCY_LIMITED', '频率超限，请降低请求接口频率'));
+    return next(new ApiError(500, 'SYSTEM_ERROR', '系统异常，请稍后重试'));
+  });
+
+  // 签名验证: every merchant request carries WECHATPAY2-SHA256-RSA2048 over METHOD/URL/TIMESTAMP/NONCE/BODY.
+  r.use((req, _res, next) => {
+    const raw = Buffer.isBuffer(req.body) ? req.body.toString('utf8') : '';
+    req.rawBody = raw;
+    const header = req.get('authorization');
+    if (!header) return next(signError('缺少 Authorization 请求头'));
+    const auth = parseAuthorization(header);
+    if (!auth) return next(signError('Authorization 格式错误，应为 WECHATPAY2-SHA256-RSA2048 mchid="…",nonce_str="…",signature="…",timestamp="…",serial_no="…"'));
+    if (auth.mchid !== creds.mchid) return next(signError('商户号不存在或与证书不匹配'));
+    if (auth.serial_no !== creds.merchantSerialNo) return next(signError('商户证书序列号 serial_no 错误或证书已失效'));
+    if (!/^\d{1,12}$/.test(auth.timestamp)) return next(signError('Authorization 中的 timestamp 应为秒级时间戳'));
+    if (Math.abs(Math.floor(Date.now() / 1000) - Number(auth.timestamp)) > MAX_CLOCK_SKEW_SECONDS) {
+      return next(signError('Authorization 中的 timestamp 与当前时间相差超过 5 分钟'));
+    }
+    const message = buildRequestSignString(req.method, req.originalUrl, auth.timestamp, auth.nonce_str, raw);
+    if (!verifySha256Rsa(message, auth.signature, identity.merchantPublicKeyPem)) {
+      return next(signError('签名错误，请检查签名串（METHOD\\nURL\\nTIMESTAMP\\nNONCE\\nBODY\\n）与商户私钥'));
+    }
+    req.merchantMchid = auth.mchid;
+    next();
+  });
+
+  const json = (req: Request): unknown => {
+    const raw = req.rawBody ?? '';
+    if (raw === '') return undefined;
+    const type = req.get('content-type') ?? '';
+    if (!/^application\/json\b/i.test(type)) throw invalidRequest('Content-Type 应为 application/json');
+    try {
+      return JSON.parse(raw) as unknown;
+    } catch {
+      throw paramError('请求包体不是合法的 JSON', { location: 'body', issue: 'JSON 解析失败' });
+    }
+  };
+  const q = (req: Request, k: string) => (typeof req.query[k] === 'string' ? (req.query[k] as string) : undefined);
+  const send = (res: Response, status: number, body?: unknown) => sendSigned(ctx, res, status, body);
+
+  r.post('/pay/transactions/jsapi', (req, res) => send(res, 200, core.createJsapiOrder(json(req), req.merchantMchid!)));
+  r.get('/pay/transactions/out-trade-no/:outTradeNo', (req, res) =>
+    send(res, 200, core.queryByOutTradeNo(req.params.outTradeNo!, q(req, 'mchid'), req.merchantMchid!)));
+  r.get('/pay/transactions/id/:transactionId', (req, res) =>
+    send(res, 200, core.queryByTransactionId(req.params.transactionId!, q(req, 'mchid'), req.merchantMchid!)));
+  r.post('/pay/transactions/out-trade-no/:outTradeNo/close', (req, res) => {
+    core.closeOrder(req.params.outTradeNo!, json(req) ?? {}, req.merchantMchid!);
+    send(res, 204);
+  });
+  r.post('/refund/domestic/refunds', (req, res) => send(res, 200, core.createRefund(json(req), req.merchantMchid!)));
+  r.get('/refund/domestic/refunds/:outRefundNo', (req, res) => send(res, 200, core.queryRefund(req.params.outRefundNo!)));
+  mountBill(r, ctx, send);
+
+  r.use((req, _res, next) => next(new ApiError(404, 'NOT_FOUND', `请求的资源不存在：${req.method} ${req.baseUrl}${req.path}`)));
+  r.use((err: unknown, _req: Request, res: Response, next: NextFunction) => {
+    void next;
+    if (err instanceof ApiError) return send(res, err.status, err.toBody());
+    const e = err as { type?: string; status?: number };
+    if (e.type === 'entity.too.large') return send(res, 400, invalidRequest('请求包体过大').toBody());
+    console.error('[wechatpay-sandbox] unexpected error', err);
+    send(res, 500, { code: 'SYSTEM_ERROR', message: '系统异常，请稍后重试' });
+  });
+  return r;
+}
+
+/** Every APIv3 answer, errors included, is signed with the WeChat Pay key (应答签名). */
+function sendSigned(ctx: AppContext, res: Response, status: number, body?: unknown) {
+  const text = body === undefined ? '' : JSON.stringify(body);
+  const timestamp = String(Math.floor(Date.now() / 1000));
+  const nonce = randomNonce(32);
+  const key = ctx.identity.wechatpayPrivateKeyPem;
+  let signature = signSha256Rsa(buildResponseSignString(timestamp, nonce, text), key);
+  if (ctx.faults.takeCorruptResponse()) signature = signSha256Rsa(buildResponseSignString(timestamp, nonce, `${text}#`), key);
+  res.status(status).set({
+    'Request-ID': newRequestId(),
+    'Wechatpay-Nonce': nonce,
+    'Wechatpay-Serial': ctx.identity.credentials.wechatpayPublicKeyId,
+    'Wechatpay-Signature': signature,
+    'Wechatpay-Signature-Type': 'WECHATPAY2-SHA256-RSA2048',
+    'Wechatpay-Timestamp': timestamp,
+  });
+  if (text === '') {
+    res.end();
+  } else {
+    res.type('application/json; charset=utf-8').send(text);
+  }
+}
+
+export type SendSigned = (res: Response, status: number, body?: unknown) => void;
+
+// ---- /sandbox controls ------------------------------------------------------------------------
+
+function cors(req: Request, res: Response, next: NextFunction) {
+  res.set({
+    'Access-Control-Allow-Origin': req.get('origin') ?? '*',
+    Vary: 'Origin',
+    'Access-Control-Allow-Methods': 'GET, POST, PUT, DELETE, OPTIONS',
+    'Access-Control-Allow-Headers': req.get('access-control-request-headers') ?? 'Content-Type',
+    'Access-Control-Max-Age': '600',
+  });
+  if (req.method === 'OPTIONS') return void res.status(204).end();
+  next();
+}
+
+function buildControls(ctx: AppContext): express.Router {
+  const r = express.Router();
+  const { core, faults } = ctx;
+
+  r.post('/login-code', (req, res) => {
+    const openid = (req.body as { openid?: unknown } | undefined)?.openid;
+    if (typeof openid !== 'string') throw new ApiError(400, 'PARAM_ERROR', 'openid is required');
+    checkOpenid(openid);
+    res.json({ code: core.issueLoginCode(openid), openid });
+  });
+
+  r.post('/pay', (req, res) => {
+    res.json(core.pay(req.body));
+  });
+
+  r.get('/faults', (_req, res) => {
+    res.json(faults.get());
+  });
+  r.post('/faults', (req, res) => {
+    res.json(faults.set((req.body ?? {}) as never));
+  });
+  r.put('/faults', (req, res) => {
+    faults.reset();
+    res.json(faults.set((req.body ?? {}) as never));
+  });
+  r.delete('/faults', (_req, res) => {
+    res.json(faults.reset());
+  });
+
+  mountPages(r, ctx);
+
+  r.use((err: unknown, _req: Request, res: Response, next: NextFunction) => {
+    void next;
+    if (err instanceof ApiError) return void res.status(err.status).json(err.toBody());
+    if (err instanceof ZodError) {
+      const issue = err.issues[0];
+      return void res.status(400).json({ code: 'PARAM_ERROR', message: `${issue?.path.join('.') || 'body'}: ${issue?.message ?? 'invalid'}` });
+    }
+    const e = err as { type?: string; status?: number; message?: string };
+    if (e.type === 'entity.parse.failed') return void res.status(400).json({ code: 'PARAM_ERROR', message: 'request body is not valid JSON' });
+    if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) return void res.status(e.status).json({ code: 'INVALID_REQUEST', message: e.message ?? 'bad request' });
+    console.error('[wechatpay-sandbox] unexpected error', err);
+    res.status(500).json({ code: 'SYSTEM_ERROR', message: 'unexpected sandbox error' });
+  });
+  return r;
+}

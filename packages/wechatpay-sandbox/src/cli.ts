@@ -1,0 +1,63 @@
+#!/usr/bin/env -S npx tsx
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { createSandbox } from './sandbox.js';
+import { CREDENTIALS_FILE } from './credentials.js';
+
+/** The workspace root is the nearest directory holding pnpm-workspace.yaml. */
+function workspaceRoot(from: string): string {
+  let dir = resolve(from);
+  for (;;) {
+    if (existsSync(join(dir, 'pnpm-workspace.yaml'))) return dir;
+    const parent = dirname(dir);
+    if (parent === dir) return resolve(from);
+    dir = parent;
+  }
+}
+
+function fail(message: string): never {
+  console.error(`wechatpay-sandbox: ${message}`);
+  process.exit(1);
+}
+
+function parsePort(raw: string | undefined): number {
+  if (raw === undefined || raw === '') return 9800;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) fail(`SANDBOX_PORT must be a port number (0–65535), got "${raw}"`);
+  return n;
+}
+
+function parseScale(raw: string | undefined): number {
+  if (raw === undefined || raw === '') return 1;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n <= 0) fail(`SANDBOX_TIME_SCALE must be a positive number (e.g. 0.01 to run the retry schedule 100x faster), got "${raw}"`);
+  return n;
+}
+
+const port = parsePort(process.env.SANDBOX_PORT);
+const timeScale = parseScale(process.env.SANDBOX_TIME_SCALE);
+const stateDir = resolve(process.env.SANDBOX_STATE_DIR || join(workspaceRoot(process.cwd()), '.data', 'sandbox'));
+const host = process.env.SANDBOX_HOST || '127.0.0.1';
+
+const sandbox = await createSandbox({ port, host, stateDir, timeScale }).catch((err: NodeJS.ErrnoException) => {
+  if (err.code === 'EADDRINUSE') fail(`port ${port} is already in use; set SANDBOX_PORT to another port`);
+  fail(err.message);
+});
+
+console.log(`WeChat Pay sandbox listening on ${sandbox.url}`);
+console.log(`  credentials: ${join(stateDir, CREDENTIALS_FILE)}`);
+console.log(`  mchid ${sandbox.credentials.mchid}, appid ${sandbox.credentials.appid}, time scale ${timeScale}`);
+console.log(`  dashboard:   ${sandbox.url}/sandbox/`);
+
+let stopping = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`wechatpay-sandbox: ${signal}, stopping`);
+    sandbox.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  });
+}

@@ -1,0 +1,154 @@
+import { EventEmitter } from 'node:events';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { buildApp } from './app.js';
+import { Core, DEFAULT_REFUND_DELAY_MS, refundBody, transactionBody } from './core.js';
+import { generateIdentity, loadOrCreateIdentity, writeCredentials, type SandboxCredentials, type SandboxIdentity } from './credentials.js';
+import { Faults } from './faults.js';
+import { Notifier } from './notifier.js';
+import { Store, type NotificationRecord } from './store.js';
+
+export interface SandboxOptions {
+  /** TCP port; 0 (the default) picks a free one. */
+  port?: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Where keys and credentials.json are kept. Without it, fresh keys live in memory only. */
+  stateDir?: string;
+  /** Multiplies every delay (notification retry schedule, refund settlement). Default 1. */
+  timeScale?: number;
+  /** How long one notification attempt waits for the merchant's answer. Default 5000 ms. */
+  notifyTimeoutMs?: number;
+  /** How long a refund stays PROCESSING before it settles, before scaling. Default 3000 ms. */
+  refundDelayMs?: number;
+}
+
+export interface PayInput {
+  appId: string;
+  timeStamp: string;
+  nonceStr: string;
+  package: string;
+  signType: 'RSA';
+  paySign: string;
+  openid: string;
+  outcome?: 'SUCCESS' | 'PAYERROR';
+  bankType?: string;
+}
+
+export interface Sandbox {
+  /** Base URL, e.g. http://127.0.0.1:9800 (no trailing slash). */
+  url: string;
+  credentials: SandboxCredentials;
+  faults: Faults;
+  /** Read-only views of what the sandbox holds, shaped as WeChat Pay shows them. */
+  state: {
+    transactions(): Record<string, unknown>[];
+    refunds(): Record<string, unknown>[];
+    notifications(): NotificationRecord[];
+  };
+  /** Emits 'notification' with a NotificationRecord on every change of one. */
+  events: EventEmitter;
+  /** Resolves with the first notification (existing or future) the predicate accepts. */
+  waitForNotification(predicate: (n: NotificationRecord) => boolean, timeoutMs?: number): Promise<NotificationRecord>;
+  /** The shopper confirms in WeChat (same as POST /sandbox/pay). */
+  pay(input: PayInput): { result: 'SUCCESS' | 'PAYERROR'; transaction: Record<string, unknown> };
+  /** Issues a single-use wx.login code for this openid. */
+  issueLoginCode(openid: string): string;
+  /** Adds a paid transaction the merchant never created; it shows in the trade bill only. */
+  injectBillOnlyTransaction(input: { outTradeNo: string; totalFen: number; openid?: string; at?: number }): Record<string, unknown>;
+  /** Makes the trade bill show another amount for this order (reconciliation tests). */
+  overrideBillAmount(outTradeNo: string, totalFen: number | null): void;
+  /** Delivers any notifications held by the out-of-order fault. */
+  flushHeldNotifications(): void;
+  close(): Promise<void>;
+}
+
+export async function createSandbox(opts: SandboxOptions = {}): Promise<Sandbox> {
+  const host = opts.host ?? '127.0.0.1';
+  const timeScale = opts.timeScale ?? 1;
+  if (!(timeScale > 0) || !Number.isFinite(timeScale)) throw new RangeError('timeScale must be a positive number');
+  const identity: SandboxIdentity = opts.stateDir ? loadOrCreateIdentity(opts.stateDir) : generateIdentity();
+
+  const store = new Store();
+  const faults = new Faults();
+  const events = new EventEmitter();
+  events.setMaxListeners(0);
+  const timers = new Set<NodeJS.Timeout>();
+  const notifier = new Notifier({
+    store,
+    faults,
+    apiV3Key: identity.credentials.apiV3Key,
+    wechatpayPrivateKeyPem: identity.wechatpayPrivateKeyPem,
+    wechatpayPublicKeyId: identity.credentials.wechatpayPublicKeyId,
+    timeScale,
+    attemptTimeoutMs: opts.notifyTimeoutMs ?? 5_000,
+    onChange: (n) => events.emit('notification', n),
+  });
+  const core = new Core({ identity, store, faults, notifier, timeScale, refundDelayMs: opts.refundDelayMs ?? DEFAULT_REFUND_DELAY_MS, timers });
+
+  let url = '';
+  const app = buildApp({ identity, store, faults, core, timers, baseUrl: () => url });
+  const server: Server = createServer(app);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const addr = server.address() as AddressInfo;
+  url = `http://${host.includes(':') ? `[${host}]` : host}:${addr.port}`;
+  identity.credentials.baseUrl = url;
+  if (opts.stateDir) writeCredentials(opts.stateDir, identity.credentials);
+
+  let closed = false;
+  return {
+    url,
+    credentials: identity.credentials,
+    faults,
+    events,
+    state: {
+      transactions: () => [...store.transactions.values()].map((t) => ({ ...transactionBody(t), ...(t.billOnly ? { bill_only: true } : {}) })),
+      refunds: () => [...store.refunds.values()].map((r) => refundBody(r, [...store.transactions.values()].find((t) => t.request.out_trade_no === r.outTradeNo)!)),
+      notifications: () => store.notifications,
+    },
+    waitForNotification(predicate, timeoutMs = 10_000) {
+      const hit = store.notifications.find(predicate);
+      if (hit) return Promise.resolve(hit);
+      return new Promise((resolve, reject) => {
+        const onChange = (n: NotificationRecord) => {
+          if (!predicate(n)) return;
+          cleanup();
+          resolve(n);
+        };
+        const timer = setTimeout(() => {
+          cleanup();
+          reject(new Error(`no matching notification within ${timeoutMs} ms`));
+        }, timeoutMs);
+        const cleanup = () => {
+          clearTimeout(timer);
+          events.off('notification', onChange);
+        };
+        events.on('notification', onChange);
+      });
+    },
+    pay: (input) => core.pay(input),
+    issueLoginCode: (openid) => core.issueLoginCode(openid),
+    injectBillOnlyTransaction: (input) => core.injectBillOnlyTransaction(input),
+    overrideBillAmount(outTradeNo, totalFen) {
+      if (totalFen === null) store.billAmountOverrides.delete(outTradeNo);
+      else store.billAmountOverrides.set(outTradeNo, totalFen);
+    },
+    flushHeldNotifications: () => notifier.flushHeld(),
+    async close() {
+      if (closed) return;
+      closed = true;
+      for (const t of timers) clearTimeout(t);
+      timers.clear();
+      const done = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      await notifier.close();
+      await done;
+    },
+  };
+}
