@@ -4,6 +4,7 @@ import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
 import type { TokenService } from './auth/tokens.js';
 import type { MiniProgramClient } from './wechat/mini-program.js';
+import type { WechatPayClient } from './payments/wechatpay-types.js';
 
 /** Everything a route or use-case may need, built once by start(). */
 export interface AppContext {
@@ -14,6 +15,8 @@ export interface AppContext {
   metrics: Metrics;
   tokens: TokenService;
   miniProgram: MiniProgramClient;
+  /** WeChat Pay APIv3 (the real one, or the sandbox in sandbox mode) */
+  wechatpay: WechatPayClient;
   /** the merchant identity in force (sandbox mode: the sandbox's) — never sent to clients */
   merchant: MerchantCredentials;
   wechatMode: 'merchant' | 'sandbox';

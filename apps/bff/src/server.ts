@@ -10,6 +10,7 @@ import { devJwtSecret } from './auth/jwt-secret.js';
 import { createMiniProgramClient } from './wechat/mini-program.js';
 import { connectSandbox, type SandboxConnection } from './wechat/sandbox-mode.js';
 import { ensureBootstrapAdmin } from './admin/bootstrap.js';
+import { createWechatPayClient } from './payments/wechatpay.js';
 import { createApp } from './app.js';
 import type { AppContext } from './context.js';
 import { capabilities } from './capabilities.js';
@@ -64,6 +65,7 @@ export async function start(opts: StartOptions = {}): Promise<RunningBff> {
         appsecret: merchant.appsecret,
         onCall: (outcome) => metrics.wechatCalls.inc({ operation: 'jscode2session', outcome }),
       }),
+      wechatpay: createWechatPayClient(merchant, { logger, metrics }),
       merchant,
       wechatMode: config.wechat.mode,
       publicBaseUrl: config.publicBaseUrl ?? '',

@@ -1,0 +1,307 @@
+/**
+ * WeChat Pay APIv3 over wechatpay-axios-plugin: it signs every request (WECHATPAY2-SHA256-RSA2048)
+ * and verifies every 2xx answer against the WeChat Pay public key (微信支付公钥). This module only
+ * maps WeChat's operations and errors onto the typed surface of wechatpay-types.ts.
+ */
+import { createHash } from 'node:crypto';
+import { Aes, Formatter, Rsa, Wechatpay } from 'wechatpay-axios-plugin';
+import type { MerchantCredentials } from '../config.js';
+import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics.js';
+import {
+  WechatPayError,
+  type JsapiPrepayRequest,
+  type NotificationHeaders,
+  type RefundRequest,
+  type RefundResult,
+  type RequestPaymentParams,
+  type Transaction,
+  type VerifiedNotification,
+  type WechatPayClient,
+} from './wechatpay-types.js';
+
+/** WeChat Pay rejects (and we reject) signed messages whose timestamp is more than 5 minutes off. */
+export const MAX_CLOCK_SKEW_SECONDS = 300;
+export const DEFAULT_TIMEOUT_MS = 10_000;
+
+export interface WechatPayDeps {
+  logger: Logger;
+  metrics: Metrics;
+  timeoutMs?: number;
+  now?: () => Date;
+}
+
+interface AxiosLikeError {
+  code?: string;
+  message: string;
+  response?: { status: number; data?: unknown };
+}
+
+interface WechatErrorBody {
+  code?: unknown;
+  message?: unknown;
+}
+
+const TRANSPORT_TIMEOUT_CODES = new Set(['ECONNABORTED', 'ETIMEDOUT', 'ERR_CANCELED']);
+
+/** Turns what axios / the plugin threw into a WechatPayError with WeChat's own code. */
+export function toWechatPayError(err: unknown): WechatPayError {
+  if (err instanceof WechatPayError) return err;
+  const e = err as AxiosLikeError;
+  const code = typeof e?.code === 'string' ? e.code : '';
+  // the plugin's response verifier (EV3_RES_HEADERS_INCOMPLATE / _TIMESTAMP_OFFSET / _PLATFORM_SERIAL / _SIGNATURE_DIGEST)
+  if (code.startsWith('EV3_RES_')) {
+    return new WechatPayError('BAD_SIGNATURE', e.response?.status ?? 0, `WeChat Pay answer failed verification (${code})`, false);
+  }
+  const status = e?.response?.status;
+  if (status === undefined) {
+    if (TRANSPORT_TIMEOUT_CODES.has(code) || /timeout/i.test(e?.message ?? '')) {
+      return new WechatPayError('TIMEOUT', 0, 'WeChat Pay did not answer in time', true);
+    }
+    return new WechatPayError('NETWORK', 0, `WeChat Pay is unreachable (${code || 'network error'})`, true);
+  }
+  let body = e.response?.data as WechatErrorBody | string | undefined;
+  if (typeof body === 'string') {
+    try {
+      body = JSON.parse(body) as WechatErrorBody;
+    } catch {
+      body = undefined;
+    }
+  }
+  const wxCode = typeof body?.code === 'string' ? body.code : status >= 500 ? 'SYSTEM_ERROR' : `HTTP_${status}`;
+  const wxMessage = typeof body?.message === 'string' ? body.message : `HTTP ${status}`;
+  const retryable = status >= 500 || status === 429 || wxCode === 'SYSTEM_ERROR' || wxCode === 'FREQUENCY_LIMITED';
+  return new WechatPayError(wxCode, status, wxMessage, retryable);
+}
+
+/** RFC 3339 in China Standard Time, as WeChat wants time_expire: 2015-05-20T13:29:35+08:00. */
+export function toRfc3339Beijing(date: Date): string {
+  const shifted = new Date(date.getTime() + 8 * 3600_000);
+  return `${shifted.toISOString().slice(0, 19)}+08:00`;
+}
+
+function header(headers: NotificationHeaders, name: keyof NotificationHeaders): string {
+  const v = headers[name];
+  return typeof v === 'string' ? v : '';
+}
+
+export function createWechatPayClient(merchant: MerchantCredentials, deps: WechatPayDeps): WechatPayClient {
+  const { logger, metrics } = deps;
+  const now = deps.now ?? (() => new Date());
+  const privateKey = Rsa.from(merchant.mchPrivateKeyPem, Rsa.KEY_TYPE_PRIVATE);
+  const wechatpayPublicKey = Rsa.from(merchant.wechatpayPublicKeyPem, Rsa.KEY_TYPE_PUBLIC);
+  const wxpay = new Wechatpay({
+    mchid: merchant.mchid,
+    serial: merchant.mchSerial,
+    privateKey: merchant.mchPrivateKeyPem,
+    certs: { [merchant.wechatpayPublicKeyId]: wechatpayPublicKey },
+    baseURL: merchant.payBase.endsWith('/') ? merchant.payBase : `${merchant.payBase}/`,
+    timeout: deps.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    maxRedirects: 0,
+  });
+  const http = wxpay.client;
+
+  async function call<T>(
+    operation: string,
+    method: 'get' | 'post',
+    path: string,
+    data?: unknown,
+    config: Record<string, unknown> = {},
+  ): Promise<{ data: T; status: number }> {
+    const started = Date.now();
+    try {
+      const res = (await http.request(path, method, data, config)) as { data: T; status: number };
+      metrics.wechatCalls.inc({ operation, outcome: 'ok' });
+      logger.debug({ operation, status: res.status, ms: Date.now() - started }, 'wechatpay call');
+      return res;
+    } catch (err) {
+      const wxErr = toWechatPayError(err);
+      const outcome = wxErr.code === 'BAD_SIGNATURE' ? 'bad_signature' : wxErr.retryable ? 'unavailable' : 'rejected';
+      metrics.wechatCalls.inc({ operation, outcome });
+      logger.warn(
+        { operation, code: wxErr.code, status: wxErr.status, retryable: wxErr.retryable, ms: Date.now() - started },
+        `wechatpay ${operation} failed: ${wxErr.message}`,
+      );
+      throw wxErr;
+    }
+  }
+
+  const mchidParam = { params: { mchid: merchant.mchid } };
+
+  return {
+    async jsapiPrepay(req: JsapiPrepayRequest) {
+      const { data } = await call<{ prepay_id?: string }>('jsapi_prepay', 'post', 'v3/pay/transactions/jsapi', {
+        appid: merchant.appid,
+        mchid: merchant.mchid,
+        description: req.description,
+        out_trade_no: req.outTradeNo,
+        time_expire: req.timeExpire,
+        ...(req.attach ? { attach: req.attach } : {}),
+        notify_url: req.notifyUrl,
+        amount: { total: req.amountFen, currency: 'CNY' },
+        payer: { openid: req.payerOpenid },
+      });
+      if (!data?.prepay_id) throw new WechatPayError('BAD_RESPONSE', 200, 'WeChat Pay answered without prepay_id', true);
+      return { prepayId: data.prepay_id };
+    },
+
+    // 小程序调起支付签名: appId\ntimeStamp\nnonceStr\npackage\n, SHA256withRSA with the merchant key
+    requestPaymentParams(prepayId: string): RequestPaymentParams {
+      const timeStamp = String(Math.floor(now().getTime() / 1000));
+      const nonceStr = Formatter.nonce(32);
+      const pkg = `prepay_id=${prepayId}`;
+      const paySign = Rsa.sign(Formatter.joinedByLineFeed(merchant.appid, timeStamp, nonceStr, pkg), privateKey);
+      return { appId: merchant.appid, timeStamp, nonceStr, package: pkg, signType: 'RSA', paySign };
+    },
+
+    async queryByOutTradeNo(outTradeNo: string) {
+      const { data } = await call<Transaction>(
+        'query',
+        'get',
+        `v3/pay/transactions/out-trade-no/${encodeURIComponent(outTradeNo)}`,
+        undefined,
+        mchidParam,
+      );
+      return data;
+    },
+
+    async queryByTransactionId(transactionId: string) {
+      const { data } = await call<Transaction>(
+        'query',
+        'get',
+        `v3/pay/transactions/id/${encodeURIComponent(transactionId)}`,
+        undefined,
+        mchidParam,
+      );
+      return data;
+    },
+
+    async close(outTradeNo: string) {
+      await call('close', 'post', `v3/pay/transactions/out-trade-no/${encodeURIComponent(outTradeNo)}/close`, {
+        mchid: merchant.mchid,
+      });
+    },
+
+    async createRefund(req: RefundRequest) {
+      const { data } = await call<RefundResult>('refund', 'post', 'v3/refund/domestic/refunds', {
+        out_trade_no: req.outTradeNo,
+        out_refund_no: req.outRefundNo,
+        ...(req.reason ? { reason: req.reason } : {}),
+        notify_url: req.notifyUrl,
+        amount: { refund: req.refundFen, total: req.totalFen, currency: 'CNY' },
+      });
+      return data;
+    },
+
+    async queryRefund(outRefundNo: string) {
+      const { data } = await call<RefundResult>(
+        'refund_query',
+        'get',
+        `v3/refund/domestic/refunds/${encodeURIComponent(outRefundNo)}`,
+      );
+      return data;
+    },
+
+    async downloadTradeBill(billDate: string) {
+      let bill: { hash_type?: string; hash_value?: string; download_url?: string };
+      try {
+        ({ data: bill } = await call<typeof bill>('tradebill', 'get', 'v3/bill/tradebill', undefined, {
+          params: { bill_date: billDate },
+        }));
+      } catch (err) {
+        // 账单不存在 / 当日无交易: no bill for that day
+        if (err instanceof WechatPayError && err.code === 'NO_STATEMENT_EXIST') return null;
+        throw err;
+      }
+      if (!bill?.download_url || !bill.hash_value) {
+        throw new WechatPayError('BAD_RESPONSE', 200, 'WeChat Pay answered the bill request without download_url', true);
+      }
+      // the download URL is signed like any request; its answer is the raw file, unsigned by design
+      const url = new URL(bill.download_url);
+      const { data } = await call<ArrayBuffer>('tradebill_download', 'get', `${url.pathname.slice(1)}${url.search}`, undefined, {
+        responseType: 'arraybuffer',
+      });
+      const bytes = Buffer.from(data);
+      const sha1 = createHash('sha1').update(bytes).digest('hex');
+      if ((bill.hash_type ?? 'SHA1').toUpperCase() !== 'SHA1' || sha1.toLowerCase() !== bill.hash_value.toLowerCase()) {
+        throw new WechatPayError('BILL_HASH_MISMATCH', 200, `trade bill of ${billDate} does not match its SHA1`, true);
+      }
+      return { csv: bytes.toString('utf8'), sha1 };
+    },
+
+    verifyNotification<T>(headers: NotificationHeaders, rawBody: Buffer): VerifiedNotification<T> {
+      const timestamp = header(headers, 'wechatpay-timestamp');
+      const nonce = header(headers, 'wechatpay-nonce');
+      const signature = header(headers, 'wechatpay-signature');
+      const serial = header(headers, 'wechatpay-serial');
+      const signatureType = header(headers, 'wechatpay-signature-type');
+      if (!timestamp || !nonce || !signature || !serial) {
+        throw new WechatPayError('BAD_SIGNATURE', 401, 'notification is missing Wechatpay-Timestamp/-Nonce/-Signature/-Serial', false);
+      }
+      if (signatureType && signatureType !== 'WECHATPAY2-SHA256-RSA2048') {
+        throw new WechatPayError('BAD_SIGNATURE', 401, `unsupported Wechatpay-Signature-Type ${signatureType}`, false);
+      }
+      if (serial !== merchant.wechatpayPublicKeyId) {
+        throw new WechatPayError('UNKNOWN_SERIAL', 401, `Wechatpay-Serial ${serial} is not our WeChat Pay public key id`, false);
+      }
+      if (!/^\d{1,12}$/.test(timestamp) || Math.abs(Math.floor(now().getTime() / 1000) - Number(timestamp)) > MAX_CLOCK_SKEW_SECONDS) {
+        throw new WechatPayError('STALE_TIMESTAMP', 401, 'Wechatpay-Timestamp is more than 5 minutes off', false);
+      }
+      const body = rawBody.toString('utf8');
+      let valid = false;
+      try {
+        valid = Rsa.verify(Formatter.response(timestamp, nonce, body), signature, wechatpayPublicKey);
+      } catch {
+        valid = false;
+      }
+      if (!valid) throw new WechatPayError('BAD_SIGNATURE', 401, 'notification signature does not verify', false);
+
+      let envelope: {
+        id?: unknown;
+        create_time?: unknown;
+        event_type?: unknown;
+        summary?: unknown;
+        resource?: { algorithm?: unknown; ciphertext?: unknown; associated_data?: unknown; nonce?: unknown };
+      };
+      try {
+        envelope = JSON.parse(body) as typeof envelope;
+      } catch {
+        throw new WechatPayError('BAD_RESOURCE', 400, 'notification body is not JSON', false);
+      }
+      const r = envelope?.resource;
+      if (
+        typeof envelope?.id !== 'string' ||
+        typeof envelope.event_type !== 'string' ||
+        r?.algorithm !== 'AEAD_AES_256_GCM' ||
+        typeof r.ciphertext !== 'string' ||
+        typeof r.nonce !== 'string'
+      ) {
+        throw new WechatPayError('BAD_RESOURCE', 400, 'notification is not an AEAD_AES_256_GCM encrypt-resource', false);
+      }
+      let plaintext: string;
+      try {
+        plaintext = Aes.AesGcm.decrypt(
+          r.ciphertext,
+          merchant.apiV3Key,
+          r.nonce,
+          typeof r.associated_data === 'string' ? r.associated_data : '',
+        );
+      } catch {
+        throw new WechatPayError('BAD_RESOURCE', 400, 'notification resource does not decrypt with the APIv3 key', false);
+      }
+      let resource: T;
+      try {
+        resource = JSON.parse(plaintext) as T;
+      } catch {
+        throw new WechatPayError('BAD_RESOURCE', 400, 'decrypted notification resource is not JSON', false);
+      }
+      return {
+        id: envelope.id,
+        createTime: typeof envelope.create_time === 'string' ? envelope.create_time : '',
+        eventType: envelope.event_type,
+        summary: typeof envelope.summary === 'string' ? envelope.summary : '',
+        resource,
+      };
+    },
+  };
+}
