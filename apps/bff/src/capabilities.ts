@@ -1,5 +1,6 @@
 import type { AppContext } from './context.js';
 import type { RouteModules } from './app.js';
+import { adminCapability } from './admin/index.js';
 
 /**
  * The capabilities mounted beside the foundation (orders, payments, admin …) and their
@@ -11,6 +12,15 @@ export interface Mounted {
   stopBackground?: () => Promise<void>;
 }
 
-export async function capabilities(_ctx: AppContext): Promise<Mounted> {
-  return { routes: {} };
+export async function capabilities(ctx: AppContext): Promise<Mounted> {
+  const admin = adminCapability(ctx);
+  return {
+    routes: { rawBody: [...admin.rawBody], json: [...admin.json] },
+    startBackground: () => {
+      admin.startBackground();
+    },
+    stopBackground: async () => {
+      await admin.stopBackground();
+    },
+  };
 }

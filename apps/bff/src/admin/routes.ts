@@ -1,0 +1,66 @@
+import express, { type Router } from 'express';
+import { adminLoginRequestSchema, adminOrdersQuerySchema, orderNoSchema } from '@uni-checkout/shared';
+import type { AppContext } from '../context.js';
+import { requireAdmin } from '../auth/guards.js';
+import { AppError } from '../errors.js';
+import { syncRefund } from '../refunds/refunds.js';
+import { createAdminLogin } from './login.js';
+import { adminOrdersPage } from './orders.js';
+import { orderRelations, serializeAdminOrder } from './serialize.js';
+import { streamOrdersCsv } from './csv.js';
+import { adminStats } from './stats.js';
+
+// opening an order asks WeChat about its unfinished refunds, at most this often
+const DETAIL_REFUND_QUERY_THROTTLE_MS = 5_000;
+
+export function adminRoutes(ctx: AppContext): Router {
+  const router = express.Router();
+  const admin = requireAdmin(ctx.tokens);
+  const login = createAdminLogin(ctx);
+
+  router.post('/api/admin/login', async (req, res) => {
+    const body = adminLoginRequestSchema.parse(req.body ?? {});
+    try {
+      res.json(await login.login({ ...body, ip: req.ip ?? req.socket.remoteAddress ?? 'unknown' }));
+    } catch (err) {
+      if (err instanceof AppError && err.code === 'RATE_LIMITED') {
+        res.setHeader('Retry-After', String((err.details as { retryAfterSeconds: number }).retryAfterSeconds));
+      }
+      throw err;
+    }
+  });
+
+  router.get('/api/admin/orders', admin, async (req, res) => {
+    const query = adminOrdersQuerySchema.parse(req.query);
+    const page = await adminOrdersPage(ctx.prisma, query);
+    res.json({ items: page.rows.map((o) => serializeAdminOrder(o)), nextCursor: page.nextCursor });
+  });
+
+  router.get('/api/admin/orders.csv', admin, async (req, res) => {
+    const query = adminOrdersQuerySchema.parse(req.query);
+    await streamOrdersCsv(ctx.prisma, query, res);
+  });
+
+  router.get('/api/admin/stats', admin, async (_req, res) => {
+    res.json(await adminStats(ctx.prisma, ctx.now()));
+  });
+
+  router.get('/api/admin/orders/:orderNo', admin, async (req, res) => {
+    const orderNo = orderNoSchema.safeParse(req.params.orderNo);
+    if (!orderNo.success) throw new AppError('NOT_FOUND', 404, 'order not found');
+    const first = await ctx.prisma.order.findUnique({ where: { orderNo: orderNo.data }, include: { refunds: true } });
+    if (!first) throw new AppError('NOT_FOUND', 404, `order ${orderNo.data} not found`);
+    for (const refund of first.refunds.filter((r) => r.status === 'PENDING' || r.status === 'PROCESSING')) {
+      try {
+        await syncRefund(ctx, refund, { throttleMs: DETAIL_REFUND_QUERY_THROTTLE_MS, resubmitAfterMs: 60_000 });
+      } catch (err) {
+        req.log.warn({ err, outRefundNo: refund.outRefundNo }, 'refund query on order view failed');
+      }
+    }
+    const order = await ctx.prisma.order.findUniqueOrThrow({ where: { id: first.id }, include: orderRelations });
+    const events = await ctx.prisma.orderEvent.findMany({ where: { orderId: first.id }, orderBy: { id: 'asc' } });
+    res.json(serializeAdminOrder(order, events));
+  });
+
+  return router;
+}

@@ -1,0 +1,74 @@
+import { adminActions, type OrderStatus } from '@uni-checkout/shared';
+import type { Order, OrderEvent, OrderItem, Refund, RefundRequest, User } from '../db/index.js';
+
+export type OrderWithRelations = Order & {
+  items: OrderItem[];
+  refunds: Refund[];
+  refundRequests: RefundRequest[];
+  user: Pick<User, 'openid'>;
+};
+
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
+
+export function serializeRefund(r: Refund) {
+  return {
+    outRefundNo: r.outRefundNo,
+    refundId: r.refundId,
+    amountFen: r.amountFen,
+    reason: r.reason,
+    status: r.status,
+    requestedBy: r.requestedBy,
+    createdAt: r.createdAt.toISOString(),
+    succeededAt: iso(r.succeededAt),
+  };
+}
+
+export function serializeRefundRequest(r: RefundRequest) {
+  return { id: r.id, reason: r.reason, status: r.status, createdAt: r.createdAt.toISOString(), decidedAt: iso(r.decidedAt) };
+}
+
+export function serializeEvent(e: OrderEvent) {
+  return { id: e.id.toString(), type: e.type, payload: e.payload, createdAt: e.createdAt.toISOString() };
+}
+
+/** The order as admins see it (adminOrderSchema): the shopper's view plus openid, flags and actions. */
+export function serializeAdminOrder(o: OrderWithRelations, events?: OrderEvent[]) {
+  const refundRequested = o.refundRequests.some((r) => r.status === 'REQUESTED');
+  const status = o.status as OrderStatus;
+  return {
+    orderNo: o.orderNo,
+    status,
+    totalFen: o.totalFen,
+    refundedFen: o.refundedFen,
+    items: o.items.map((i) => ({
+      productId: i.productId,
+      skuId: i.skuId,
+      title: i.title,
+      skuTitle: i.skuTitle,
+      image: i.image,
+      priceFen: i.priceFen,
+      quantity: i.quantity,
+      amountFen: i.amountFen,
+    })),
+    remark: o.remark,
+    createdAt: o.createdAt.toISOString(),
+    paidAt: iso(o.paidAt),
+    closedAt: iso(o.closedAt),
+    expiresAt: o.expiresAt.toISOString(),
+    transactionId: o.transactionId,
+    refunds: o.refunds.map(serializeRefund),
+    refundRequested,
+    refundRequests: o.refundRequests.map(serializeRefundRequest),
+    openid: o.user.openid,
+    paidAfterClose: o.paidAfterClose,
+    actions: adminActions({ status, totalFen: o.totalFen, refundedFen: o.refundedFen, expiresAt: o.expiresAt, refundRequested }),
+    ...(events ? { events: events.map(serializeEvent) } : {}),
+  };
+}
+
+export const orderRelations = {
+  items: true,
+  refunds: { orderBy: { createdAt: 'asc' } },
+  refundRequests: { orderBy: { createdAt: 'asc' } },
+  user: { select: { openid: true } },
+} as const;

@@ -1,0 +1,82 @@
+import express, { type Router } from 'express';
+import { adminRefundRequestSchema, orderNoSchema, refundRequestBodySchema } from '@uni-checkout/shared';
+import { z } from 'zod';
+import type { AppContext } from '../context.js';
+import { adminOf, requireAdmin, requireShopper, shopperOf } from '../auth/guards.js';
+import { decodeCursor, encodeCursor } from '../http/cursor.js';
+import { AppError } from '../errors.js';
+import { serializeRefund, serializeRefundRequest } from '../admin/serialize.js';
+import { createAdminRefund, requestRefundByShopper } from './refunds.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const refundRequestsQuerySchema = z.object({
+  status: z.enum(['REQUESTED', 'APPROVED', 'REJECTED']).optional(),
+  cursor: z.string().max(200).optional(),
+  limit: z.coerce.number().int().min(1).max(100).optional(),
+});
+
+function orderNoParam(value: unknown): string {
+  const parsed = orderNoSchema.safeParse(value);
+  if (!parsed.success) throw new AppError('NOT_FOUND', 404, 'order not found');
+  return parsed.data;
+}
+
+export function refundRoutes(ctx: AppContext): Router {
+  const router = express.Router();
+  const shopper = requireShopper(ctx.tokens);
+  const admin = requireAdmin(ctx.tokens);
+
+  router.post('/api/orders/:orderNo/refund-requests', shopper, async (req, res) => {
+    const { reason } = refundRequestBodySchema.parse(req.body ?? {});
+    const request = await requestRefundByShopper(ctx, { orderNo: orderNoParam(req.params.orderNo), userId: shopperOf(req).userId, reason });
+    res.status(201).json({ ...serializeRefundRequest(request), orderNo: req.params.orderNo });
+  });
+
+  router.post('/api/admin/orders/:orderNo/refunds', admin, async (req, res) => {
+    const body = adminRefundRequestSchema.parse(req.body ?? {});
+    const { refund, accepted } = await createAdminRefund(ctx, {
+      orderNo: orderNoParam(req.params.orderNo),
+      amountFen: body.amountFen,
+      reason: body.reason,
+      adminUsername: adminOf(req).username,
+    });
+    const order = await ctx.prisma.order.findUniqueOrThrow({ where: { id: refund.orderId }, select: { orderNo: true, status: true, refundedFen: true, totalFen: true } });
+    // 202: WeChat has not confirmed yet; the refund query settles it
+    res.status(accepted ? 201 : 202).json({ ...serializeRefund(refund), order });
+  });
+
+  router.get('/api/admin/refund-requests', admin, async (req, res) => {
+    const q = refundRequestsQuerySchema.parse(req.query);
+    const limit = q.limit ?? 20;
+    const key = decodeCursor(q.cursor, 2);
+    if (key && (typeof key[0] !== 'string' || Number.isNaN(Date.parse(key[0])) || typeof key[1] !== 'string' || !UUID.test(key[1]))) {
+      throw new AppError('VALIDATION_FAILED', 400, 'cursor: not a cursor this API returned');
+    }
+    const rows = await ctx.prisma.refundRequest.findMany({
+      where: {
+        ...(q.status ? { status: q.status } : {}),
+        ...(key
+          ? { OR: [{ createdAt: { lt: new Date(key[0] as string) } }, { createdAt: new Date(key[0] as string), id: { lt: key[1] as string } }] }
+          : {}),
+      },
+      include: { order: { select: { orderNo: true, status: true, totalFen: true, refundedFen: true, user: { select: { openid: true } } } } },
+      orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+      take: limit + 1,
+    });
+    const page = rows.slice(0, limit);
+    const last = page[page.length - 1];
+    res.json({
+      items: page.map((r) => ({
+        ...serializeRefundRequest(r),
+        orderNo: r.order.orderNo,
+        orderStatus: r.order.status,
+        totalFen: r.order.totalFen,
+        refundedFen: r.order.refundedFen,
+        openid: r.order.user.openid,
+      })),
+      nextCursor: rows.length > limit && last ? encodeCursor([last.createdAt.toISOString(), last.id]) : null,
+    });
+  });
+
+  return router;
+}

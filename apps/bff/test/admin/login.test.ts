@@ -1,0 +1,132 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ADMIN, startHarness, type Harness } from '../support/harness.js';
+
+/** Admin login: scrypt-hashed password, per-IP / per-username rate limit, lock after 5 failures. */
+describe('POST /api/admin/login', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness();
+    // a second admin, so that locking one does not lock the bootstrap admin the other specs use
+    const { hashPassword } = await import('../../src/admin/passwords.js');
+    await h.bff.ctx.prisma.adminUser.create({ data: { username: 'ops', passwordHash: await hashPassword('ops-password-123') } });
+  });
+  afterAll(() => h?.close());
+
+  const from = (ip: string) => ({ 'x-forwarded-for': ip });
+
+  it('given the right password, answers a 12 h admin token that opens the admin API', async () => {
+    const res = await h.anonymous.post('/api/admin/login', ADMIN, from('10.0.0.1'));
+    expect(res.status).toBe(200);
+    expect(Object.keys(res.body)).toEqual(['token']);
+    const claims = await h.bff.ctx.tokens.verify(res.body.token);
+    expect(claims).toMatchObject({ role: 'admin', username: ADMIN.username });
+    const [, payload] = res.body.token.split('.');
+    const { iat, exp } = JSON.parse(Buffer.from(payload, 'base64url').toString());
+    expect(exp - iat).toBe(12 * 3600);
+    const orders = await h.anonymous.get('/api/admin/orders', { authorization: `Bearer ${res.body.token}` });
+    expect(orders.status).toBe(200);
+  });
+
+  it('given a wrong password or an unknown user, answers the same 401 INVALID_CREDENTIALS', async () => {
+    const wrong = await h.anonymous.post('/api/admin/login', { username: ADMIN.username, password: 'nope-nope-nope' }, from('10.0.0.2'));
+    const unknown = await h.anonymous.post('/api/admin/login', { username: 'nobody', password: 'nope-nope-nope' }, from('10.0.0.2'));
+    expect(wrong.status).toBe(401);
+    expect(unknown.status).toBe(401);
+    expect(wrong.body).toEqual(unknown.body);
+    expect(wrong.body.error.code).toBe('INVALID_CREDENTIALS');
+    // the failure was counted, and a success resets the count
+    expect((await h.bff.ctx.prisma.adminUser.findUniqueOrThrow({ where: { username: ADMIN.username } })).failedLogins).toBe(1);
+    expect((await h.anonymous.post('/api/admin/login', ADMIN, from('10.0.0.2'))).status).toBe(200);
+    expect((await h.bff.ctx.prisma.adminUser.findUniqueOrThrow({ where: { username: ADMIN.username } })).failedLogins).toBe(0);
+  });
+
+  it('rejects a malformed body with 400 VALIDATION_FAILED', async () => {
+    const res = await h.anonymous.post('/api/admin/login', { username: 'admin' }, from('10.0.0.3'));
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe('VALIDATION_FAILED');
+  });
+
+  it('locks the account for 15 minutes after 5 consecutive failures, even when they arrive at once', async () => {
+    const attempts = await Promise.all(
+      Array.from({ length: 5 }, (_, i) => h.anonymous.post('/api/admin/login', { username: 'ops', password: `wrong-${i}-xxxxxx` }, from(`10.1.0.${i}`))),
+    );
+    expect(attempts.map((r) => r.status)).toEqual([401, 401, 401, 401, 401]);
+    const row = await h.bff.ctx.prisma.adminUser.findUniqueOrThrow({ where: { username: 'ops' } });
+    expect(row.lockedUntil).not.toBeNull();
+    const minutes = (row.lockedUntil!.getTime() - Date.now()) / 60_000;
+    expect(minutes).toBeGreaterThan(14);
+    expect(minutes).toBeLessThanOrEqual(15);
+
+    // now even the right password is refused, with 423 ADMIN_LOCKED
+    const locked = await h.anonymous.post('/api/admin/login', { username: 'ops', password: 'ops-password-123' }, from('10.1.0.9'));
+    expect(locked.status).toBe(423);
+    expect(locked.body.error.code).toBe('ADMIN_LOCKED');
+
+    // once the lock has run out, the right password works again
+    await h.bff.ctx.prisma.adminUser.update({ where: { username: 'ops' }, data: { lockedUntil: new Date(Date.now() - 1000) } });
+    const after = await h.anonymous.post('/api/admin/login', { username: 'ops', password: 'ops-password-123' }, from('10.1.0.10'));
+    expect(after.status).toBe(200);
+  });
+
+  it('rate-limits one IP to 10 attempts a minute with 429 RATE_LIMITED and Retry-After', { timeout: 30_000 }, async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 11; i++) {
+      const res = await h.anonymous.post('/api/admin/login', { username: `ghost${i}`, password: 'whatever-123' }, from('10.2.0.1'));
+      statuses.push(res.status);
+      if (res.status === 429) {
+        expect(res.body.error.code).toBe('RATE_LIMITED');
+        expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
+      }
+    }
+    expect(statuses).toEqual([...Array(10).fill(401), 429]);
+    // another IP is not affected
+    expect((await h.anonymous.post('/api/admin/login', ADMIN, from('10.2.0.2'))).status).toBe(200);
+  });
+
+  it('rate-limits one username to 10 attempts a minute across IPs', { timeout: 30_000 }, async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 11; i++) {
+      const res = await h.anonymous.post('/api/admin/login', { username: 'target', password: 'whatever-123' }, from(`10.3.0.${i}`));
+      statuses.push(res.status);
+    }
+    expect(statuses).toEqual([...Array(10).fill(401), 429]);
+  });
+});
+
+describe('admin routes refuse anyone but an admin', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness();
+  });
+  afterAll(() => h?.close());
+
+  const routes: [method: 'get' | 'post', path: string, body?: unknown][] = [
+    ['get', '/api/admin/orders'],
+    ['get', '/api/admin/orders/ORDER123456'],
+    ['get', '/api/admin/orders.csv'],
+    ['get', '/api/admin/stats'],
+    ['get', '/api/admin/refund-requests'],
+    ['post', '/api/admin/orders/ORDER123456/refunds', { amountFen: 1, reason: 'x' }],
+    ['get', '/api/admin/reconciliations'],
+    ['post', '/api/admin/reconciliations', { billDate: '2026-01-01' }],
+  ];
+
+  it('answers 401 without a token and 403 FORBIDDEN with a shopper token', async () => {
+    const shopper = await h.shopper();
+    for (const [method, path, body] of routes) {
+      const anonymous = method === 'get' ? await h.anonymous.get(path) : await h.anonymous.post(path, body);
+      expect(anonymous.status, `${method} ${path}`).toBe(401);
+      expect(anonymous.body.error.code).toBe('UNAUTHORIZED');
+      const asShopper = method === 'get' ? await shopper.get(path) : await shopper.post(path, body);
+      expect(asShopper.status, `${method} ${path}`).toBe(403);
+      expect(asShopper.body.error.code).toBe('FORBIDDEN');
+    }
+  });
+
+  it('refuses a forged admin token (wrong signature)', async () => {
+    const admin = await h.admin();
+    const forged = admin.token!.slice(0, -4) + (admin.token!.endsWith('AAAA') ? 'BBBB' : 'AAAA');
+    const res = await h.anonymous.get('/api/admin/orders', { authorization: `Bearer ${forged}` });
+    expect(res.status).toBe(401);
+  });
+});
