@@ -1,5 +1,5 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { ZodError } from 'zod';
+import { z, ZodError } from 'zod';
 import { buildRequestSignString, buildResponseSignString, parseAuthorization, randomNonce, signSha256Rsa, verifySha256Rsa } from './crypto.js';
 import type { Core } from './core.js';
 import { checkOpenid } from './core.js';
@@ -182,6 +182,13 @@ function cors(req: Request, res: Response, next: NextFunction) {
   next();
 }
 
+const billInjectSchema = z.object({
+  outTradeNo: z.string().regex(/^[0-9A-Za-z_\-|*]{6,32}$/),
+  totalFen: z.number().int().min(1),
+  openid: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).optional(),
+}).strict();
+const billOverrideSchema = z.object({ totalFen: z.number().int().min(0).nullable() }).strict();
+
 function buildControls(ctx: AppContext): express.Router {
   const r = express.Router();
   const { core, faults } = ctx;
@@ -195,6 +202,18 @@ function buildControls(ctx: AppContext): express.Router {
 
   r.post('/pay', (req, res) => {
     res.json(core.pay(req.body));
+  });
+
+  // Reconciliation hooks: a paid transaction only the bill knows of, or another amount in the bill.
+  r.post('/bill/transactions', (req, res) => {
+    const input = billInjectSchema.parse(req.body ?? {});
+    res.status(201).json(core.injectBillOnlyTransaction(input));
+  });
+  r.put('/bill/amounts/:outTradeNo', (req, res) => {
+    const { totalFen } = billOverrideSchema.parse(req.body ?? {});
+    if (totalFen === null) ctx.store.billAmountOverrides.delete(req.params.outTradeNo!);
+    else ctx.store.billAmountOverrides.set(req.params.outTradeNo!, totalFen);
+    res.json({ outTradeNo: req.params.outTradeNo, totalFen });
   });
 
   r.get('/faults', (_req, res) => {

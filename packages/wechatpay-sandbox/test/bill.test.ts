@@ -1,0 +1,166 @@
+import { createHash } from 'node:crypto';
+import { gunzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildAuthorization, createSandbox, signRequestPayment, type Sandbox } from '../src/index.js';
+import { jsapiBody, merchantClient, notifyReceiver } from './helpers.js';
+
+let sandbox: Sandbox;
+let call: ReturnType<typeof merchantClient>;
+let receiver: Awaited<ReturnType<typeof notifyReceiver>>;
+const paid: Array<{ outTradeNo: string; transactionId: string; total: number }> = [];
+let refundNo = '';
+
+const beijingToday = () => new Date(Date.now() + 8 * 3600_000).toISOString().slice(0, 10);
+
+/** Downloads a file as the merchant does: a signed GET; answers raw bytes. */
+async function download(url: string, signed = true) {
+  const u = new URL(url);
+  const headers: Record<string, string> = {};
+  if (signed) {
+    headers.Authorization = buildAuthorization({
+      mchid: sandbox.credentials.mchid, serialNo: sandbox.credentials.merchantSerialNo, privateKey: sandbox.credentials.merchantPrivateKeyPem,
+      method: 'GET', pathAndQuery: `${u.pathname}${u.search}`,
+    });
+  }
+  const res = await fetch(url, { headers });
+  return { status: res.status, headers: res.headers, bytes: Buffer.from(await res.arrayBuffer()) };
+}
+
+beforeAll(async () => {
+  sandbox = await createSandbox({ timeScale: 0.001 });
+  call = merchantClient(sandbox);
+  receiver = await notifyReceiver(() => 204);
+  for (const total of [1230, 99, 100000]) {
+    const body = jsapiBody(sandbox, { amount: { total, currency: 'CNY' }, notify_url: receiver.url, attach: total === 99 ? 'a,b' : undefined });
+    const { body: pre } = await call<{ prepay_id: string }>('POST', '/v3/pay/transactions/jsapi', body);
+    const { transaction } = sandbox.pay({ ...signRequestPayment({ appId: sandbox.credentials.appid, prepayId: pre.prepay_id }, sandbox.credentials.merchantPrivateKeyPem), openid: body.payer.openid });
+    paid.push({ outTradeNo: body.out_trade_no, transactionId: String(transaction.transaction_id), total });
+  }
+  // An unpaid order never shows in the bill.
+  await call('POST', '/v3/pay/transactions/jsapi', jsapiBody(sandbox));
+  refundNo = `R${paid[0]!.outTradeNo}`;
+  await call('POST', '/v3/refund/domestic/refunds', { out_trade_no: paid[0]!.outTradeNo, out_refund_no: refundNo, notify_url: receiver.url, amount: { refund: 230, total: 1230, currency: 'CNY' } });
+  await sandbox.waitForNotification((n) => n.outRefundNo === refundNo && n.state === 'delivered');
+});
+afterAll(async () => {
+  await sandbox.close();
+  await receiver.close();
+});
+
+const parseBill = (text: string) => {
+  const lines = text.split('\r\n');
+  expect(lines.at(-1)).toBe('');
+  lines.pop();
+  const summaryAt = lines.indexOf('总交易单数,应结订单总金额,退款总金额,充值券退款总金额,手续费总金额,订单总金额,申请退款总金额');
+  expect(summaryAt).toBeGreaterThan(0);
+  // Every field starts with a backtick, so ",`" separates fields even when a value holds a comma.
+  const cells = (l: string) => {
+    expect(l.startsWith('`')).toBe(true);
+    return l.slice(1).split(',`');
+  };
+  return {
+    header: lines[0]!.split(','),
+    rows: lines.slice(1, summaryAt).map(cells),
+    summary: cells(lines[summaryAt + 1]!),
+    trailing: lines.slice(summaryAt + 2),
+  };
+};
+
+describe('GET /v3/bill/tradebill', () => {
+  it('answers a SHA1 hash and a download URL; the file is WeChat\'s CSV layout and its SHA1 matches', async () => {
+    const res = await call<{ hash_type: string; hash_value: string; download_url: string }>('GET', `/v3/bill/tradebill?bill_date=${beijingToday()}&bill_type=ALL`);
+    expect(res.status).toBe(200);
+    expect(res.signatureValid).toBe(true);
+    expect(res.body.hash_type).toBe('SHA1');
+    expect(res.body.hash_value).toMatch(/^[0-9a-f]{40}$/);
+    expect(res.body.download_url).toMatch(new RegExp(`^${sandbox.url}/v3/billdownload/file\\?token=`));
+
+    const file = await download(res.body.download_url);
+    expect(file.status).toBe(200);
+    expect(createHash('sha1').update(file.bytes).digest('hex')).toBe(res.body.hash_value);
+    const bill = parseBill(file.bytes.toString('utf8'));
+    expect(bill.header.slice(0, 8)).toEqual(['交易时间', '公众账号ID', '商户号', '特约商户号', '设备号', '微信订单号', '商户订单号', '用户标识']);
+    expect(bill.header).toContain('费率备注');
+    expect(bill.trailing).toEqual([]);
+    const col = (name: string) => bill.header.indexOf(name);
+    expect(bill.rows).toHaveLength(4);
+    expect(bill.rows.every((r) => r.length === bill.header.length)).toBe(true);
+    const payments = bill.rows.filter((r) => r[col('交易状态')] === 'SUCCESS');
+    expect(payments.map((r) => r[col('商户订单号')])).toEqual(paid.map((p) => p.outTradeNo));
+    expect(payments.map((r) => r[col('订单金额')])).toEqual(['12.30', '0.99', '1000.00']);
+    expect(payments.map((r) => r[col('微信订单号')])).toEqual(paid.map((p) => p.transactionId));
+    expect(payments[0]![col('交易时间')]).toMatch(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/);
+    expect(payments[0]![col('交易类型')]).toBe('JSAPI');
+    const refund = bill.rows.find((r) => r[col('交易状态')] === 'REFUND')!;
+    expect(refund[col('商户退款单号')]).toBe(refundNo);
+    expect(refund[col('退款金额')]).toBe('2.30');
+    expect(refund[col('退款状态')]).toBe('SUCCESS');
+    // 4 rows; settled 1013.29 yuan; refunded 2.30; order total counts the refunded order again.
+    expect(bill.summary[0]).toBe('4');
+    expect(bill.summary[1]).toBe('1013.29');
+    expect(bill.summary[2]).toBe('2.30');
+  });
+
+  it('SUCCESS and REFUND bills hold only their rows; GZIP compresses, the hash is of the plain file', async () => {
+    const s = await call<{ hash_value: string; download_url: string }>('GET', `/v3/bill/tradebill?bill_date=${beijingToday()}&bill_type=SUCCESS&tar_type=GZIP`);
+    const gz = await download(s.body.download_url);
+    const plain = gunzipSync(gz.bytes);
+    expect(createHash('sha1').update(plain).digest('hex')).toBe(s.body.hash_value);
+    const success = parseBill(plain.toString('utf8'));
+    expect(success.rows).toHaveLength(3);
+    expect(success.header).not.toContain('微信退款单号');
+
+    const r = await call<{ download_url: string }>('GET', `/v3/bill/tradebill?bill_date=${beijingToday()}&bill_type=REFUND`);
+    const refunds = parseBill((await download(r.body.download_url)).bytes.toString('utf8'));
+    expect(refunds.rows).toHaveLength(1);
+    expect(refunds.header).toContain('退款申请时间');
+  });
+
+  it('shows an injected bill-only transaction and an altered amount (reconciliation hooks)', async () => {
+    const inject = await fetch(`${sandbox.url}/sandbox/bill/transactions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ outTradeNo: 'GHOST000001', totalFen: 777 }) });
+    expect(inject.status).toBe(201);
+    sandbox.overrideBillAmount(paid[1]!.outTradeNo, 199);
+    try {
+      const res = await call<{ download_url: string }>('GET', `/v3/bill/tradebill?bill_date=${beijingToday()}&bill_type=SUCCESS`);
+      const bill = parseBill((await download(res.body.download_url)).bytes.toString('utf8'));
+      const col = (name: string) => bill.header.indexOf(name);
+      expect(bill.rows.find((r) => r[col('商户订单号')] === 'GHOST000001')?.[col('订单金额')]).toBe('7.77');
+      expect(bill.rows.find((r) => r[col('商户订单号')] === paid[1]!.outTradeNo)?.[col('订单金额')]).toBe('1.99');
+      // The merchant never created it: querying it finds nothing.
+      expect((await call('GET', `/v3/pay/transactions/out-trade-no/GHOST000001?mchid=${sandbox.credentials.mchid}`)).status).toBe(404);
+    } finally {
+      const reset = await fetch(`${sandbox.url}/sandbox/bill/amounts/${paid[1]!.outTradeNo}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ totalFen: null }) });
+      expect(reset.status).toBe(200);
+    }
+  });
+
+  it.each([
+    ['no bill_date', 'bill_type=ALL', 'PARAM_ERROR'],
+    ['a malformed bill_date', 'bill_date=2026/11/01', 'PARAM_ERROR'],
+    ['an impossible date', 'bill_date=2026-02-30', 'PARAM_ERROR'],
+    ['a future date', 'bill_date=2999-01-01', 'PARAM_ERROR'],
+    ['a date over three months ago', 'bill_date=2020-01-01', 'PARAM_ERROR'],
+    ['an unknown bill_type', `bill_date=${beijingToday()}&bill_type=EVERYTHING`, 'PARAM_ERROR'],
+    ['an unknown tar_type', `bill_date=${beijingToday()}&tar_type=ZIP`, 'PARAM_ERROR'],
+  ])('400 for %s', async (_n, query, code) => {
+    const res = await call('GET', `/v3/bill/tradebill?${query}`);
+    expect(res.status).toBe(400);
+    expect(res.body.code).toBe(code);
+    expect(res.signatureValid).toBe(true);
+  });
+
+  it('400 NO_STATEMENT_EXIST for a day without trades', async () => {
+    const yesterday = new Date(Date.now() + 8 * 3600_000 - 86_400_000).toISOString().slice(0, 10);
+    const res = await call('GET', `/v3/bill/tradebill?bill_date=${yesterday}`);
+    expect(res.status).toBe(400);
+    expect(res.body.code).toBe('NO_STATEMENT_EXIST');
+  });
+
+  it('the download needs a signed request and a valid token', async () => {
+    const res = await call<{ download_url: string }>('GET', `/v3/bill/tradebill?bill_date=${beijingToday()}`);
+    expect((await download(res.body.download_url, false)).status).toBe(401);
+    const bad = await download(`${sandbox.url}/v3/billdownload/file?token=nope`);
+    expect(bad.status).toBe(400);
+    expect(JSON.parse(bad.bytes.toString()).code).toBe('INVALID_REQUEST');
+  });
+});
