@@ -11,6 +11,7 @@ interface ImportMetaEnv {
   readonly VITE_API_BASE?: string;
   readonly VITE_API_TIMEOUT_MS?: string;
   readonly VITE_ALLOW_API_OVERRIDE?: string;
+  readonly VITE_ICON_FONT_URL?: string;
 }
 interface ImportMeta {
   readonly env: ImportMetaEnv;

@@ -1,13 +1,13 @@
 import { createSSRApp } from 'vue';
-import uviewPlus from 'uview-plus';
 import App from './App.vue';
 import { installHttpInterceptors } from './api/interceptors';
 import { createStore } from './store';
+import { installUview } from './ui/uview';
 
 export function createApp() {
   const app = createSSRApp(App);
   app.use(createStore());
-  app.use(uviewPlus);
+  installUview(app);
   installHttpInterceptors();
   return { app };
 }

@@ -1,0 +1,363 @@
+/**
+ * The mini-program as it ships: one `uni build` of each target per run, then
+ * (1) the mp-weixin package as WeChat would take it (pages, subpackage, size limits, no secrets) and
+ * (2) the h5 build in a real Chromium against a real BFF: product list, error + retry, empty state,
+ *     admin login page.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { start, type RunningBff } from '@uni-checkout/bff';
+import { formatFen } from '@uni-checkout/shared';
+import { launchChromium } from './support/browser';
+import { buildMiniapp, listFiles, repoRoot, totalBytes, type BuildResult } from './support/build';
+import { deadOrigin, serveStatic, type StaticServer } from './support/static-server';
+
+const MB = 1024 * 1024;
+/** WeChat's limit for the main package and for each subpackage. */
+const PACKAGE_LIMIT_BYTES = 2 * MB;
+/** Built into the bundles on purpose: the h5 e2e must reach the BFF only through the runtime override. */
+const BUILD_API_BASE = 'https://shop-bff.invalid';
+/**
+ * Server-side secrets present in the build's environment, as on a developer machine that has the BFF's
+ * variables exported: none of them may reach a bundle (only VITE_* names are meant to).
+ */
+const SECRET_SENTINELS = {
+  WECHAT_APPSECRET: `appsecret${randomBytes(12).toString('hex')}`,
+  WECHATPAY_APIV3_KEY: `apiv3key${randomBytes(12).toString('hex')}`,
+  JWT_SECRET: `jwtsecret${randomBytes(16).toString('hex')}`,
+  ADMIN_PASSWORD: `adminpw${randomBytes(12).toString('hex')}`,
+};
+const SECRET_PATTERNS = [
+  /PRIVATE KEY/,
+  /apiV3Key|APIV3_KEY|apiv3_key/i,
+  /WECHAT_APPSECRET|appsecret/i,
+  /merchantPrivateKey|MCH_PRIVATE_KEY/i,
+  /JWT_SECRET/,
+];
+const screenshotsDir = path.join(repoRoot, 'test-results', 'miniapp');
+
+let workDir: string;
+let mpWeixin: BuildResult;
+let h5: BuildResult;
+
+beforeAll(async () => {
+  workDir = await mkdtemp(path.join(tmpdir(), 'uc-miniapp-'));
+  const env = { VITE_API_BASE: BUILD_API_BASE, ...SECRET_SENTINELS };
+  // One build of each target per run, from an empty output directory (no cache from earlier builds).
+  mpWeixin = await buildMiniapp('mp-weixin', path.join(workDir, 'build', 'mp-weixin'), env);
+  h5 = await buildMiniapp('h5', path.join(workDir, 'build', 'h5'), env);
+  console.log(`uni build: mp-weixin ${mpWeixin.ms} ms, h5 ${h5.ms} ms`);
+}, 420_000);
+
+afterAll(async () => {
+  if (workDir) await rm(workDir, { recursive: true, force: true });
+});
+
+async function scanForSecrets(dir: string): Promise<string[]> {
+  const findings: string[] = [];
+  for (const file of await listFiles(dir)) {
+    if (!/\.(js|json|wxml|wxss|wxs|css|html|map|txt)$/.test(file)) continue;
+    const text = await readFile(path.join(dir, file), 'utf8');
+    for (const [name, value] of Object.entries(SECRET_SENTINELS)) {
+      if (text.includes(value)) findings.push(`${file}: value of ${name}`);
+    }
+    for (const pattern of SECRET_PATTERNS) {
+      const m = pattern.exec(text);
+      if (m) findings.push(`${file}: ${JSON.stringify(m[0])}`);
+    }
+  }
+  return findings;
+}
+
+describe('mp-weixin build', () => {
+  it('app.json lists the shop pages and the pages-admin subpackage, with every page compiled', async () => {
+    const appJson = JSON.parse(await readFile(path.join(mpWeixin.outDir, 'app.json'), 'utf8')) as {
+      pages: string[];
+      subPackages?: { root: string; pages: string[] }[];
+    };
+    expect(appJson.pages[0]).toBe('pages/index/index');
+    expect(appJson.pages.every((p) => p.startsWith('pages/'))).toBe(true);
+    expect(appJson.subPackages).toContainEqual({ root: 'pages-admin', pages: ['login/index'] });
+
+    const pagePaths = [
+      ...appJson.pages,
+      ...(appJson.subPackages ?? []).flatMap((s) => s.pages.map((p) => `${s.root}/${p}`)),
+    ];
+    for (const page of pagePaths) {
+      for (const ext of ['js', 'json', 'wxml', 'wxss']) {
+        expect(existsSync(path.join(mpWeixin.outDir, `${page}.${ext}`)), `${page}.${ext}`).toBe(true);
+      }
+    }
+    const project = JSON.parse(await readFile(path.join(mpWeixin.outDir, 'project.config.json'), 'utf8')) as {
+      appid: string;
+    };
+    expect(project.appid).toBe('touristappid');
+  });
+
+  it('keeps the main package and each subpackage under WeChat’s 2 MB limit', async () => {
+    const files = await listFiles(mpWeixin.outDir);
+    const appJson = JSON.parse(await readFile(path.join(mpWeixin.outDir, 'app.json'), 'utf8')) as {
+      subPackages?: { root: string }[];
+    };
+    const roots = (appJson.subPackages ?? []).map((s) => s.root);
+    // project.config.json is DevTools' project file, not part of the uploaded code package.
+    const packaged = files.filter((f) => f !== 'project.config.json' && f !== 'project.private.config.json');
+    const sizes: Record<string, number> = {
+      main: await totalBytes(
+        mpWeixin.outDir,
+        packaged.filter((f) => !roots.some((r) => f.startsWith(`${r}/`))),
+      ),
+    };
+    for (const root of roots) {
+      sizes[root] = await totalBytes(
+        mpWeixin.outDir,
+        packaged.filter((f) => f.startsWith(`${root}/`)),
+      );
+    }
+    console.table(
+      Object.fromEntries(Object.entries(sizes).map(([k, v]) => [k, { bytes: v, KB: Math.round(v / 102.4) / 10 }])),
+    );
+    expect(sizes.main).toBeGreaterThan(0);
+    expect(sizes['pages-admin']).toBeGreaterThan(0);
+    for (const [name, bytes] of Object.entries(sizes)) {
+      expect(bytes, `${name} package is ${bytes} bytes`).toBeLessThan(PACKAGE_LIMIT_BYTES);
+    }
+  });
+
+  it('bakes in the build-time VITE_API_BASE and no secret from the environment', async () => {
+    const files = await listFiles(mpWeixin.outDir);
+    const texts = await Promise.all(
+      files.filter((f) => f.endsWith('.js')).map((f) => readFile(path.join(mpWeixin.outDir, f), 'utf8')),
+    );
+    expect(texts.some((t) => t.includes(BUILD_API_BASE))).toBe(true);
+    expect(await scanForSecrets(mpWeixin.outDir)).toEqual([]);
+  });
+});
+
+describe('h5 build', () => {
+  it('emits an index.html whose assets load relative to it', async () => {
+    const html = await readFile(path.join(h5.outDir, 'index.html'), 'utf8');
+    const scripts = [...html.matchAll(/<script[^>]+src="([^"]+)"/g)].map((m) => m[1]!);
+    expect(scripts.length).toBeGreaterThan(0);
+    for (const src of scripts) {
+      expect(src.startsWith('./')).toBe(true);
+      expect(existsSync(path.join(h5.outDir, src))).toBe(true);
+    }
+  });
+
+  it('carries no secret from the environment', async () => {
+    expect(await scanForSecrets(h5.outDir)).toEqual([]);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+
+interface FixtureProduct {
+  id: string;
+  title: string;
+  subtitle: string | null;
+  skus: { id: string; title: string; priceFen: number; stock: number }[];
+}
+
+/** Shop goods with known prices: the page must show each one's cheapest SKU. */
+const FIXTURES: FixtureProduct[] = [
+  {
+    id: 'e2e-longjing',
+    title: '明前龙井 250g',
+    subtitle: '西湖产区',
+    skus: [
+      { id: 'e2e-longjing-500', title: '500g', priceFen: 23900, stock: 5 },
+      { id: 'e2e-longjing-250', title: '250g', priceFen: 12800, stock: 10 },
+    ],
+  },
+  {
+    id: 'e2e-mug',
+    title: '青瓷马克杯',
+    subtitle: null,
+    skus: [{ id: 'e2e-mug-std', title: '标准款', priceFen: 1230, stock: 50 }],
+  },
+  {
+    id: 'e2e-soap',
+    title: '手工冷制皂',
+    subtitle: '限量',
+    skus: [{ id: 'e2e-soap-std', title: '100g', priceFen: 990, stock: 0 }],
+  },
+];
+const ADMIN = { username: 'e2e-admin', password: `pw-${randomBytes(9).toString('hex')}` };
+
+describe('h5 shop in Chromium against the BFF', () => {
+  let site: StaticServer;
+  let bff: RunningBff;
+  let browser: Browser;
+  let imagePath: string;
+
+  beforeAll(async () => {
+    site = await serveStatic(h5.outDir);
+    const dataDir = await mkdtemp(path.join(workDir, 'bff-'));
+    bff = await start({
+      port: 0,
+      env: {
+        NODE_ENV: 'test',
+        LOG_LEVEL: 'silent',
+        DATA_DIR: dataDir,
+        DATABASE_URL: undefined,
+        WECHATPAY_MCHID: undefined,
+        SANDBOX_PORT: '0',
+        SANDBOX_STATE_DIR: path.join(dataDir, 'sandbox'),
+        JOBS_ENABLED: 'false',
+        JWT_SECRET: randomBytes(32).toString('hex'),
+        CORS_ORIGINS: site.url,
+        ADMIN_USERNAME: ADMIN.username,
+        ADMIN_PASSWORD: ADMIN.password,
+      },
+    });
+    // A product image shipped with the seed catalog, served by the BFF at /static/products/<file>.
+    const imagesDir = path.join(repoRoot, 'prisma', 'seed', 'images');
+    const shipped = existsSync(imagesDir)
+      ? (await readdir(imagesDir)).filter((f) => /\.(png|jpe?g|webp)$/i.test(f)).sort()
+      : [];
+    imagePath = `/static/products/${shipped[0] ?? 'no-image-shipped.png'}`;
+    for (const [i, p] of FIXTURES.entries()) {
+      await bff.ctx.prisma.product.create({
+        data: {
+          id: p.id,
+          title: p.title,
+          subtitle: p.subtitle,
+          images: [imagePath],
+          sortOrder: -1000 + i,
+          skus: { create: p.skus },
+        },
+      });
+    }
+    browser = await launchChromium();
+    await mkdir(screenshotsDir, { recursive: true });
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await bff?.stop();
+    await site?.close();
+  });
+
+  /** Screenshots for a person to look at, taken once uview-plus's icon font has loaded (if icons show). */
+  async function snapshot(page: Page, name: string, fullPage = false): Promise<void> {
+    await page.waitForFunction(
+      () =>
+        document.querySelector('.u-icon') === null ||
+        [...document.fonts].some((f) => f.family.includes('uicon-iconfont') && f.status === 'loaded'),
+      undefined,
+      { timeout: 10_000 },
+    );
+    await page.screenshot({ path: path.join(screenshotsDir, name), fullPage });
+  }
+
+  async function openShop(apiBase: string, hash = '#/pages/index/index'): Promise<Page> {
+    const page = await browser.newPage({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2 });
+    // The hosting page's runtime override: the bundle itself points at BUILD_API_BASE.
+    await page.addInitScript((api) => {
+      (window as unknown as { __UNI_CHECKOUT_API__: string }).__UNI_CHECKOUT_API__ = api;
+    }, apiBase);
+    await page.goto(`${site.url}/${hash}`);
+    return page;
+  }
+
+  it('lists the products with their titles, cheapest SKU prices in ¥ and images from the BFF', async () => {
+    const res = await fetch(`${bff.url}/api/products`);
+    expect(res.status).toBe(200);
+    const listed = (await res.json()) as { items: { title: string; skus: { priceFen: number }[] }[] };
+
+    const page = await openShop(bff.url);
+    try {
+      const list = page.getByTestId('product-list');
+      await list.waitFor({ state: 'visible', timeout: 20_000 });
+      const cards = list.getByTestId('product-card');
+      await expect.poll(() => cards.count()).toBe(listed.items.length);
+
+      const titles = await cards.getByTestId('product-title').allTextContents();
+      const prices = await cards.getByTestId('product-price').allTextContents();
+      expect(titles.map((t) => t.trim())).toEqual(listed.items.map((p) => p.title));
+      for (const fixture of FIXTURES) {
+        const index = titles.findIndex((t) => t.trim() === fixture.title);
+        expect(index, fixture.title).toBeGreaterThanOrEqual(0);
+        const cheapest = Math.min(...fixture.skus.map((s) => s.priceFen));
+        expect(prices[index]!.trim()).toBe(formatFen(cheapest));
+      }
+      expect(prices.every((p) => /^¥\d+\.\d{2}$/.test(p.trim()))).toBe(true);
+
+      // Relative image paths are resolved against the BFF origin, and the browser could load them.
+      const firstFixture = cards.filter({ hasText: FIXTURES[0]!.title }).locator('img').first();
+      await expect.poll(() => firstFixture.getAttribute('src')).toBe(`${bff.url}${imagePath}`);
+      await expect
+        .poll(() => firstFixture.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0), {
+          timeout: 10_000,
+        })
+        .toBe(true);
+
+      await snapshot(page, 'product-list.png', true);
+    } finally {
+      await page.close();
+    }
+  }, 60_000);
+
+  it('shows an error state when the BFF is unreachable, and retry loads the list', async () => {
+    const page = await openShop(await deadOrigin());
+    try {
+      const error = page.getByTestId('product-list-error');
+      await error.waitFor({ state: 'visible', timeout: 20_000 });
+      await expect.poll(() => page.getByTestId('product-list').count()).toBe(0);
+      await snapshot(page, 'product-list-error.png');
+
+      // The BFF comes back (here: the page is pointed at it) and the shopper taps 重试.
+      await page.evaluate((api) => {
+        (window as unknown as { __UNI_CHECKOUT_API__: string }).__UNI_CHECKOUT_API__ = api;
+      }, bff.url);
+      await page.getByTestId('product-list-retry').click();
+      await page.getByTestId('product-list').waitFor({ state: 'visible', timeout: 20_000 });
+      await expect.poll(() => page.getByTestId('product-card').count()).toBeGreaterThanOrEqual(FIXTURES.length);
+      expect(await error.count()).toBe(0);
+    } finally {
+      await page.close();
+    }
+  }, 60_000);
+
+  it('renders the admin login form from the pages-admin subpackage and signs the admin in', async () => {
+    const page = await openShop(bff.url, '#/pages-admin/login/index');
+    try {
+      const form = page.getByTestId('admin-login-form');
+      await form.waitFor({ state: 'visible', timeout: 20_000 });
+      await page.getByTestId('admin-username').locator('input').fill(ADMIN.username);
+      await page.getByTestId('admin-password').locator('input').fill('not-the-password');
+      await page.getByTestId('admin-login-submit').click();
+      // The BFF's error message comes back as a toast; no session is stored.
+      await page.locator('uni-toast').first().waitFor({ state: 'visible', timeout: 10_000 });
+      expect(await page.getByTestId('admin-login-status').count()).toBe(0);
+
+      await page.getByTestId('admin-password').locator('input').fill(ADMIN.password);
+      await page.getByTestId('admin-login-submit').click();
+      await page.getByTestId('admin-login-status').waitFor({ state: 'visible', timeout: 10_000 });
+      const stored = await page.evaluate(() => localStorage.getItem('uni-checkout:admin-token'));
+      expect(stored).toBeTruthy();
+      await snapshot(page, 'admin-login.png');
+    } finally {
+      await page.close();
+    }
+  }, 60_000);
+
+  it('shows the empty state when the shop has no products on sale', async () => {
+    await bff.ctx.prisma.product.updateMany({ data: { active: false } });
+    const page = await openShop(bff.url);
+    try {
+      await page.getByTestId('product-list-empty').waitFor({ state: 'visible', timeout: 20_000 });
+      expect(await page.getByTestId('product-card').count()).toBe(0);
+      await snapshot(page, 'product-list-empty.png');
+    } finally {
+      await page.close();
+      await bff.ctx.prisma.product.updateMany({ data: { active: true } });
+    }
+  }, 60_000);
+});
