@@ -1,6 +1,7 @@
 import type { AppContext } from './context.js';
 import type { RouteModules } from './app.js';
 import { adminCapability } from './admin/index.js';
+import { paymentsCapability } from './payments/capability.js';
 
 /**
  * The capabilities mounted beside the foundation (orders, payments, admin …) and their
@@ -14,12 +15,15 @@ export interface Mounted {
 
 export async function capabilities(ctx: AppContext): Promise<Mounted> {
   const admin = adminCapability(ctx);
+  const payments = paymentsCapability(ctx);
   return {
-    routes: { rawBody: [...admin.rawBody], json: [...admin.json] },
+    routes: { rawBody: [...payments.rawBody, ...admin.rawBody], json: [...payments.json, ...admin.json] },
     startBackground: () => {
+      payments.startBackground();
       admin.startBackground();
     },
     stopBackground: async () => {
+      await payments.stopBackground();
       await admin.stopBackground();
     },
   };

@@ -4,7 +4,7 @@ import type pino from 'pino';
 import { loadConfig } from './config.js';
 import { createLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
-import { migrate, openDb } from './db/index.js';
+import { migrate, openDb, type Db } from './db/index.js';
 import { createTokenService } from './auth/tokens.js';
 import { devJwtSecret } from './auth/jwt-secret.js';
 import { createMiniProgramClient } from './wechat/mini-program.js';
@@ -22,6 +22,11 @@ export interface StartOptions {
   port?: number;
   /** where logs go (tests pass a stream to read them) */
   logDestination?: pino.DestinationStream;
+  /**
+   * an already open (and migrated) database to use instead of opening DATABASE_URL / PGLITE_DIR —
+   * tests hand over an in-memory PGlite this way; the caller keeps ownership and closes it
+   */
+  db?: Db;
 }
 
 export interface RunningBff {
@@ -37,11 +42,12 @@ export async function start(opts: StartOptions = {}): Promise<RunningBff> {
   if (opts.port !== undefined) config.port = opts.port;
   const logger = createLogger(config.logLevel, opts.logDestination);
   const dbOptions = { databaseUrl: config.databaseUrl, pgliteDir: config.pgliteDir };
-  if (config.migrateOnStart) {
+  if (config.migrateOnStart && !opts.db) {
     const { applied } = await migrate(dbOptions);
     if (applied.length) logger.info({ applied }, 'database migrated');
   }
-  const db = await openDb(dbOptions);
+  const ownsDb = !opts.db;
+  const db = opts.db ?? (await openDb(dbOptions));
   let sandbox: SandboxConnection | undefined;
   try {
     if (config.wechat.mode === 'sandbox') {
@@ -94,13 +100,13 @@ export async function start(opts: StartOptions = {}): Promise<RunningBff> {
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
         await closed;
-        await db.close();
+        if (ownsDb) await db.close();
         await sandbox?.close?.();
         logger.info('uni-checkout BFF stopped');
       })());
     return { url, port, ctx, stop };
   } catch (err) {
-    await db.close().catch(() => undefined);
+    if (ownsDb) await db.close().catch(() => undefined);
     await sandbox?.close?.().catch(() => undefined);
     throw err;
   }

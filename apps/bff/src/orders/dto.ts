@@ -1,0 +1,54 @@
+import { shopperActions, type Order as OrderDto, type OrderStatus, type ShopperActions } from '@uni-checkout/shared';
+import type { Order, OrderItem, Refund, RefundRequest } from '../db/index.js';
+
+/** What every order read loads: the order with its lines, refunds and open refund requests. */
+export const orderInclude = {
+  items: { orderBy: { id: 'asc' } },
+  refunds: { orderBy: { createdAt: 'asc' } },
+  refundRequests: { where: { status: 'REQUESTED' } },
+} as const;
+
+export type OrderWithLines = Order & { items: OrderItem[]; refunds: Refund[]; refundRequests: RefundRequest[] };
+
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
+
+/** The order as its shopper sees it (packages/shared orderSchema) plus the actions open to them. */
+export function toOrderDto(o: OrderWithLines, now: Date): OrderDto & { actions: ShopperActions } {
+  const status = o.status as OrderStatus;
+  const refundRequested = o.refundRequests.some((r) => r.status === 'REQUESTED');
+  return {
+    orderNo: o.orderNo,
+    status,
+    totalFen: o.totalFen,
+    refundedFen: o.refundedFen,
+    items: o.items.map((i) => ({
+      productId: i.productId,
+      skuId: i.skuId,
+      title: i.title,
+      skuTitle: i.skuTitle,
+      image: i.image,
+      priceFen: i.priceFen,
+      quantity: i.quantity,
+      amountFen: i.amountFen,
+    })),
+    remark: o.remark,
+    createdAt: o.createdAt.toISOString(),
+    paidAt: iso(o.paidAt),
+    closedAt: iso(o.closedAt),
+    expiresAt: o.expiresAt.toISOString(),
+    transactionId: o.transactionId,
+    refunds: o.refunds.map((r) => ({
+      outRefundNo: r.outRefundNo,
+      amountFen: r.amountFen,
+      reason: r.reason,
+      status: r.status,
+      createdAt: r.createdAt.toISOString(),
+      succeededAt: iso(r.succeededAt),
+    })),
+    refundRequested,
+    actions: shopperActions(
+      { status, totalFen: o.totalFen, refundedFen: o.refundedFen, expiresAt: o.expiresAt, refundRequested },
+      now,
+    ),
+  };
+}

@@ -1,0 +1,63 @@
+import type { OrderStatus } from '@uni-checkout/shared';
+import type { AppContext } from '../context.js';
+import type { Prisma } from '../db/index.js';
+import { notFound } from '../errors.js';
+import { decodeCursor, encodeCursor } from '../http/cursor.js';
+import { queryAndSettle } from '../payments/sync.js';
+import { orderInclude, type OrderWithLines } from './dto.js';
+
+/** The shopper's own order; anyone else's is "not found", never "forbidden" (no existence leak). */
+export async function findOwnOrder(ctx: AppContext, userId: string, orderNo: string): Promise<OrderWithLines> {
+  const order = await ctx.prisma.order.findUnique({ where: { orderNo }, include: orderInclude });
+  if (!order || order.userId !== userId) throw notFound('order');
+  return order;
+}
+
+export async function listOwnOrders(
+  ctx: AppContext,
+  userId: string,
+  opts: { status?: OrderStatus; cursor?: string; limit: number },
+): Promise<{ items: OrderWithLines[]; nextCursor: string | null }> {
+  const after = decodeCursor(opts.cursor, 2) as [string, string] | undefined;
+  const afterDate = after ? new Date(after[0]) : undefined;
+  if (after && (Number.isNaN(afterDate!.getTime()) || typeof after[1] !== 'string')) decodeCursor('!', 2);
+  const where: Prisma.OrderWhereInput = {
+    userId,
+    ...(opts.status ? { status: opts.status } : {}),
+    ...(after ? { OR: [{ createdAt: { lt: afterDate } }, { createdAt: afterDate, id: { lt: after[1] } }] } : {}),
+  };
+  const rows = await ctx.prisma.order.findMany({
+    where,
+    include: orderInclude,
+    orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+    take: opts.limit + 1,
+  });
+  const items = rows.slice(0, opts.limit);
+  const last = rows.length > opts.limit ? items.at(-1) : undefined;
+  return { items, nextCursor: last ? encodeCursor([last.createdAt.toISOString(), last.id]) : null };
+}
+
+/** Ask WeChat about an unpaid order at most this often (per order, across all BFF processes). */
+export const ACTIVE_QUERY_INTERVAL_MS = 3_000;
+
+/**
+ * While an order is unpaid and has a prepay, reading it asks WeChat (the seed's step 20) so a
+ * lost notification never leaves a paid order unpaid. Throttled per order with a conditional
+ * update of lastQueriedAt: of many concurrent readers, one asks.
+ */
+export async function refreshFromWechat(ctx: AppContext, order: OrderWithLines): Promise<OrderWithLines> {
+  if (order.status !== 'PENDING_PAYMENT' || !order.prepayId) return order;
+  const now = ctx.now();
+  const claimed = await ctx.prisma.order.updateMany({
+    where: {
+      id: order.id,
+      status: 'PENDING_PAYMENT',
+      OR: [{ lastQueriedAt: null }, { lastQueriedAt: { lt: new Date(now.getTime() - ACTIVE_QUERY_INTERVAL_MS) } }],
+    },
+    data: { lastQueriedAt: now },
+  });
+  if (claimed.count === 0) return order;
+  const outcome = await queryAndSettle(ctx, order, 'query');
+  if (outcome?.kind !== 'settled' && outcome?.kind !== 'already') return order;
+  return (await ctx.prisma.order.findUnique({ where: { id: order.id }, include: orderInclude }))!;
+}

@@ -1,0 +1,61 @@
+import express, { type Router } from 'express';
+import { createOrderRequestSchema, listOrdersQuerySchema, orderNoSchema } from '@uni-checkout/shared';
+import type { AppContext } from '../context.js';
+import { AppError, notFound } from '../errors.js';
+import { requireShopper, shopperOf } from '../auth/guards.js';
+import { payOrder } from '../payments/prepay.js';
+import { cancelOrder } from './cancel-order.js';
+import { createOrder } from './create-order.js';
+import { toOrderDto } from './dto.js';
+import { findOwnOrder, listOwnOrders, refreshFromWechat } from './queries.js';
+
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,128}$/;
+
+function orderNoParam(value: unknown): string {
+  const parsed = orderNoSchema.safeParse(value);
+  if (!parsed.success) throw notFound('order');
+  return parsed.data;
+}
+
+export function orderRoutes(ctx: AppContext): Router {
+  const router = express.Router();
+  const shopper = requireShopper(ctx.tokens);
+
+  router.post('/api/orders', shopper, async (req, res) => {
+    const key = req.get('idempotency-key');
+    if (key === undefined) {
+      throw new AppError('IDEMPOTENCY_KEY_REQUIRED', 400, 'send an Idempotency-Key header (1-128 printable characters, e.g. a UUID) with every new order');
+    }
+    if (!IDEMPOTENCY_KEY.test(key)) throw new AppError('VALIDATION_FAILED', 400, 'Idempotency-Key must be 1-128 printable ASCII characters');
+    const request = createOrderRequestSchema.parse(req.body);
+    const { order, replayed } = await createOrder(ctx, { userId: shopperOf(req).userId, idempotencyKey: key, request });
+    if (replayed) res.setHeader('Idempotent-Replayed', 'true');
+    res.status(replayed ? 200 : 201).json(toOrderDto(order, ctx.now()));
+  });
+
+  router.get('/api/orders', shopper, async (req, res) => {
+    const q = listOrdersQuerySchema.parse(req.query);
+    const page = await listOwnOrders(ctx, shopperOf(req).userId, { status: q.status, cursor: q.cursor, limit: q.limit ?? 20 });
+    res.json({ items: page.items.map((o) => toOrderDto(o, ctx.now())), nextCursor: page.nextCursor });
+  });
+
+  router.get('/api/orders/:orderNo', shopper, async (req, res) => {
+    const order = await findOwnOrder(ctx, shopperOf(req).userId, orderNoParam(req.params.orderNo));
+    res.json(toOrderDto(await refreshFromWechat(ctx, order), ctx.now()));
+  });
+
+  router.post('/api/orders/:orderNo/cancel', shopper, async (req, res) => {
+    const { userId } = shopperOf(req);
+    const orderNo = orderNoParam(req.params.orderNo);
+    await cancelOrder(ctx, await findOwnOrder(ctx, userId, orderNo));
+    res.json(toOrderDto(await findOwnOrder(ctx, userId, orderNo), ctx.now()));
+  });
+
+  router.post('/api/orders/:orderNo/pay', shopper, async (req, res) => {
+    const { userId, openid } = shopperOf(req);
+    const order = await findOwnOrder(ctx, userId, orderNoParam(req.params.orderNo));
+    res.json(await payOrder(ctx, order, openid));
+  });
+
+  return router;
+}

@@ -1,0 +1,55 @@
+import express, { type Router } from 'express';
+import type { AppContext } from '../context.js';
+import { recordEvent } from '../orders/events.js';
+import { TRANSACTION_NOTIFY_PATH } from './prepay.js';
+import { settlePayment } from './settle.js';
+import { WechatPayError, type NotificationHeaders, type Transaction } from './wechatpay-types.js';
+
+/**
+ * 支付成功通知, kept short as a webhook should be: verify (over the raw body, before parsing) →
+ * decrypt → settle once → answer. WeChat treats any 2xx as delivered and anything else as "retry
+ * on the 15s…6h schedule", and wants `{ code: "FAIL", message }` with a failure.
+ *
+ * - does not verify (signature, serial, timestamp): 401, nothing stored — a forger gets nothing
+ * - settled, already settled, duplicate, or genuine but not matching the order: 204 — a signed
+ *   report never changes on redelivery, so a mismatch is recorded and logged for people instead
+ * - could not be stored (database down): 500, so WeChat delivers it again
+ */
+export function transactionNotifyRoutes(ctx: AppContext): Router {
+  const router = express.Router();
+  router.post(TRANSACTION_NOTIFY_PATH, express.raw({ type: () => true, limit: '64kb' }), async (req, res) => {
+    const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+    let notification;
+    try {
+      notification = ctx.wechatpay.verifyNotification<Transaction>(req.headers as NotificationHeaders, raw);
+    } catch (err) {
+      const code = err instanceof WechatPayError ? err.code : 'BAD_RESOURCE';
+      ctx.metrics.notifications.inc({ kind: 'transaction', outcome: 'rejected' });
+      // nothing identifies an order before decryption: the log is the trail
+      req.log.warn({ code, serial: req.get('wechatpay-serial') ?? null, timestamp: req.get('wechatpay-timestamp') ?? null }, 'payment notification rejected');
+      const status = code === 'BAD_RESOURCE' ? 400 : 401;
+      res.status(status).json({ code: 'FAIL', message: err instanceof Error ? err.message : 'notification rejected' });
+      return;
+    }
+    const t = notification.resource;
+    const log = req.log.child({ notificationId: notification.id, outTradeNo: t.out_trade_no });
+    try {
+      const outcome = await settlePayment(ctx, t, 'notify', { notificationId: notification.id, eventType: notification.eventType });
+      if (outcome.kind === 'duplicate' && outcome.order) {
+        await recordEvent(ctx.prisma, outcome.order.id, 'NOTIFY_DUPLICATE', {
+          notificationId: notification.id,
+          eventType: notification.eventType,
+          decision: 'notification id already handled',
+        });
+      }
+      ctx.metrics.notifications.inc({ kind: 'transaction', outcome: outcome.kind });
+      log.info({ eventType: notification.eventType, tradeState: t.trade_state, outcome: outcome.kind }, 'payment notification handled');
+      res.status(204).end();
+    } catch (err) {
+      ctx.metrics.notifications.inc({ kind: 'transaction', outcome: 'error' });
+      log.error({ err }, 'payment notification could not be stored: WeChat Pay will deliver it again');
+      res.status(500).json({ code: 'FAIL', message: 'could not process the notification, please retry' });
+    }
+  });
+  return router;
+}

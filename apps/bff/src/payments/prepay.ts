@@ -1,0 +1,94 @@
+import type { RequestPaymentParams } from '@uni-checkout/shared';
+import type { AppContext } from '../context.js';
+import { AppError } from '../errors.js';
+import { recordEvent } from '../orders/events.js';
+import { orderInclude, toOrderDto, type OrderWithLines } from '../orders/dto.js';
+import { queryAndSettle, wechatPayAppError } from './sync.js';
+import { toRfc3339Beijing } from './wechatpay.js';
+import { WechatPayError } from './wechatpay-types.js';
+
+/** A prepay_id is valid for 2 hours (预支付交易会话标识有效期为2小时). */
+export const PREPAY_TTL_MS = 2 * 3600_000;
+/** Reuse a prepay_id only while the shopper still has this long to finish paying with it. */
+export const PREPAY_REUSE_MARGIN_MS = 10 * 60_000;
+/** 商品描述: at most 127 characters. */
+export const DESCRIPTION_MAX_CHARS = 127;
+export const TRANSACTION_NOTIFY_PATH = '/api/pay/notify/transaction';
+
+/** "Title SKU×2, Other ×1" cut to WeChat's limit at a character boundary (never mid-surrogate). */
+export function describeOrder(items: { title: string; skuTitle: string; quantity: number }[]): string {
+  const text = items.map((i) => `${i.title} ${i.skuTitle}×${i.quantity}`).join('，').replace(/\s+/g, ' ').trim();
+  const chars = [...text];
+  if (chars.length <= DESCRIPTION_MAX_CHARS) return text || '订单';
+  return `${chars.slice(0, DESCRIPTION_MAX_CHARS - 1).join('')}…`;
+}
+
+/** What the caller rejects before talking to WeChat: someone else's order, a closed/paid/expired one. */
+function assertPayable(order: OrderWithLines, now: Date) {
+  if (order.status !== 'PENDING_PAYMENT') {
+    const why = order.status === 'CLOSED' ? 'it is closed' : 'it is already paid';
+    throw new AppError('ORDER_NOT_PAYABLE', 409, `order ${order.orderNo} cannot be paid: ${why}`);
+  }
+  if (order.expiresAt.getTime() <= now.getTime()) {
+    throw new AppError('ORDER_EXPIRED', 409, `order ${order.orderNo} passed its payment time limit: place a new order`);
+  }
+}
+
+/**
+ * JSAPI下单 and the signed uni.requestPayment params. A prepay_id still valid for a while is
+ * reused; otherwise WeChat is asked for one with time_expire = the order's expiresAt. The
+ * prepay_id is stored with a conditional update, so it never lands on an order closed meanwhile.
+ */
+export async function payOrder(ctx: AppContext, order: OrderWithLines, payerOpenid: string): Promise<RequestPaymentParams> {
+  const now = ctx.now();
+  assertPayable(order, now);
+  if (order.prepayId && order.prepayExpiresAt && order.prepayExpiresAt.getTime() - now.getTime() > PREPAY_REUSE_MARGIN_MS) {
+    await recordEvent(ctx.prisma, order.id, 'PREPAY_REUSED', { prepayExpiresAt: order.prepayExpiresAt.toISOString() });
+    return ctx.wechatpay.requestPaymentParams(order.prepayId);
+  }
+  const request = {
+    outTradeNo: order.orderNo,
+    description: describeOrder(order.items),
+    timeExpire: toRfc3339Beijing(order.expiresAt),
+    notifyUrl: ctx.publicBaseUrl + TRANSACTION_NOTIFY_PATH,
+    amountFen: order.totalFen,
+    payerOpenid,
+  };
+  await recordEvent(ctx.prisma, order.id, 'PREPAY_REQUESTED', {
+    description: request.description,
+    timeExpire: request.timeExpire,
+    notifyUrl: request.notifyUrl,
+    amountFen: request.amountFen,
+  });
+  let prepayId: string;
+  try {
+    ({ prepayId } = await ctx.wechatpay.jsapiPrepay(request));
+  } catch (err) {
+    const e = err instanceof WechatPayError ? err : new WechatPayError('UNKNOWN', 0, String(err), true);
+    await recordEvent(ctx.prisma, order.id, 'PREPAY_FAILED', { code: e.code, status: e.status, retryable: e.retryable });
+    if (e.code === 'ORDERPAID') {
+      // paid already (a lost notification): bring the order up to date and say so
+      await queryAndSettle(ctx, order, 'query');
+      const current = await ctx.prisma.order.findUnique({ where: { id: order.id }, include: orderInclude });
+      throw new AppError('ORDER_NOT_PAYABLE', 409, `order ${order.orderNo} is already paid`, {
+        order: current ? toOrderDto(current, ctx.now()) : undefined,
+      });
+    }
+    if (e.code === 'ORDER_CLOSED') throw new AppError('ORDER_NOT_PAYABLE', 409, `order ${order.orderNo} is closed at WeChat Pay`);
+    throw wechatPayAppError(e);
+  }
+  const prepayExpiresAt = new Date(now.getTime() + PREPAY_TTL_MS);
+  const stored = await ctx.prisma.order.updateMany({
+    where: { id: order.id, status: 'PENDING_PAYMENT' },
+    data: { prepayId, prepayExpiresAt, version: { increment: 1 } },
+  });
+  await recordEvent(ctx.prisma, order.id, 'PREPAY_CREATED', {
+    prepayId,
+    prepayExpiresAt: prepayExpiresAt.toISOString(),
+    stored: stored.count === 1,
+  });
+  if (stored.count === 0) {
+    throw new AppError('ORDER_NOT_PAYABLE', 409, `order ${order.orderNo} was closed or paid while the payment was being prepared`);
+  }
+  return ctx.wechatpay.requestPaymentParams(prepayId);
+}

@@ -1,0 +1,58 @@
+import { orderSchema, requestPaymentParamsSchema } from '@uni-checkout/shared';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startHarness, type Harness } from '../support/harness.js';
+import { anySku, createOrder, eventsOf, paymentNotification, requestPayment } from '../support/shop.js';
+
+describe.each(['postgres', 'pglite'] as const)('the payment loop on %s', (db) => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({ db });
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it('takes a shopper from login to a PAID order with the full trail', async () => {
+    // given a logged-in shopper and a SKU
+    const shopper = await h.shopper();
+    const sku = await anySku(h);
+
+    // when they order two of it
+    const created = await createOrder(shopper, [{ skuId: sku.id, quantity: 2 }]);
+    expect(created.status).toBe(201);
+    const order = orderSchema.parse(created.body);
+    expect(order).toMatchObject({ status: 'PENDING_PAYMENT', totalFen: sku.priceFen * 2, refundedFen: 0, paidAt: null });
+    expect(order.orderNo).toMatch(/^UC\d{24}$/);
+    expect(created.body.actions).toMatchObject({ pay: true, cancel: true });
+
+    // and ask to pay: the params uni.requestPayment takes, signed for the sandbox's WeChat client
+    const params = requestPaymentParamsSchema.parse(await requestPayment(shopper, order.orderNo));
+    expect(params.appId).toBe(h.sandbox.credentials.appid);
+
+    // and confirm in WeChat
+    const delivered = paymentNotification(h, order.orderNo);
+    const paid = h.sandbox.pay({ ...params, openid: shopper.openid });
+    expect(paid.result).toBe('SUCCESS');
+    const notification = await delivered;
+    expect(notification.attempts.at(-1)?.status).toBe(204);
+
+    // then the order is PAID with WeChat's transaction id
+    const read = await shopper.get(`/api/orders/${order.orderNo}`);
+    expect(read.status).toBe(200);
+    expect(read.body).toMatchObject({ status: 'PAID', transactionId: paid.transaction.transaction_id, totalFen: order.totalFen });
+    expect(read.body.paidAt).not.toBeNull();
+    expect(read.body.actions).toMatchObject({ pay: false, cancel: false, requestRefund: true });
+
+    // and every step is in the trail, without secrets
+    const events = await eventsOf(h, order.orderNo);
+    expect(events.map((e) => e.type)).toEqual(['ORDER_CREATED', 'PREPAY_REQUESTED', 'PREPAY_CREATED', 'NOTIFY_RECEIVED', 'PAYMENT_SETTLED']);
+    const trail = JSON.stringify(events.map((e) => e.payload));
+    expect(trail).not.toContain(h.sandbox.credentials.apiV3Key);
+    expect(trail).not.toContain(params.paySign);
+    expect(trail).not.toContain('ciphertext');
+
+    // and it lists as the shopper's newest order
+    const list = await shopper.get('/api/orders?status=PAID');
+    expect(list.body.items.map((o: { orderNo: string }) => o.orderNo)).toEqual([order.orderNo]);
+  });
+});

@@ -1,0 +1,145 @@
+/**
+ * One purchase world for integration tests: a fresh database (PostgreSQL or PGlite), the WeChat Pay
+ * sandbox on a free port, and the BFF started in merchant mode pointing at the sandbox — the same
+ * code path as production, with WeChat replaced by the sandbox over real HTTP.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { createSandbox, type Sandbox } from '@uni-checkout/wechatpay-sandbox';
+import { start, type RunningBff } from '../../src/index.js';
+import type { DbKind } from '../../src/db/index.js';
+import { createTestDb } from './db.js';
+
+export interface ApiResponse<T = any> {
+  status: number;
+  body: T;
+  headers: Headers;
+}
+
+export interface ApiClient {
+  token: string | undefined;
+  get<T = any>(path: string, headers?: Record<string, string>): Promise<ApiResponse<T>>;
+  post<T = any>(path: string, body?: unknown, headers?: Record<string, string>): Promise<ApiResponse<T>>;
+}
+
+export function apiClient(baseUrl: string, token?: string): ApiClient {
+  const call = async (method: string, p: string, body: unknown, headers: Record<string, string> = {}) => {
+    const res = await fetch(baseUrl + p, {
+      method,
+      headers: {
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+        ...headers,
+      },
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    const text = await res.text();
+    let parsed: unknown = text;
+    if ((res.headers.get('content-type') ?? '').includes('json') && text) parsed = JSON.parse(text);
+    return { status: res.status, body: parsed as any, headers: res.headers };
+  };
+  return {
+    token,
+    get: (p, h) => call('GET', p, undefined, h),
+    post: (p, b, h) => call('POST', p, b, h),
+  };
+}
+
+export interface Harness {
+  bff: RunningBff;
+  sandbox: Sandbox;
+  databaseUrl: string | undefined;
+  /** every log line the BFF wrote, parsed */
+  logs: Record<string, unknown>[];
+  anonymous: ApiClient;
+  /** logs a shopper in through jscode2session (`sandbox:<openid>` codes) */
+  shopper(openid?: string): Promise<ApiClient & { openid: string }>;
+  /** the bootstrap admin, logged in */
+  admin(): Promise<ApiClient>;
+  /** another BFF process on the same database and sandbox (multi-instance tests) */
+  startAnotherBff(env?: Record<string, string>): Promise<RunningBff>;
+  close(): Promise<void>;
+}
+
+export const ADMIN = { username: 'admin', password: 'correct-horse-battery' };
+
+export async function startHarness(
+  opts: { db?: DbKind; env?: Record<string, string>; timeScale?: number } = {},
+): Promise<Harness> {
+  const db = await createTestDb(opts.db ?? 'postgres', { seed: true });
+  const stateDir = mkdtempSync(path.join(tmpdir(), 'uc-harness-'));
+  const sandbox = await createSandbox({ port: 0, timeScale: opts.timeScale ?? 0.001 });
+  const c = sandbox.credentials;
+  const keyFile = path.join(stateDir, 'apiclient_key.pem');
+  const pubFile = path.join(stateDir, 'wechatpay_pub.pem');
+  writeFileSync(keyFile, c.merchantPrivateKeyPem, { mode: 0o600 });
+  writeFileSync(pubFile, c.wechatpayPublicKeyPem);
+
+  // an in-memory PGlite has no URL: it is handed to the BFF as an open database (same process)
+  const handOver = db.databaseUrl ? {} : { db };
+  const env: Record<string, string> = {
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'debug',
+    DATA_DIR: stateDir,
+    ...(db.databaseUrl ? { DATABASE_URL: db.databaseUrl } : {}),
+    MIGRATE_ON_START: 'false',
+    JWT_SECRET: randomUUID() + randomUUID(),
+    ADMIN_USERNAME: ADMIN.username,
+    ADMIN_PASSWORD: ADMIN.password,
+    WECHAT_APPID: c.appid,
+    WECHAT_APPSECRET: c.appsecret,
+    WECHAT_API_BASE: sandbox.url,
+    WECHATPAY_MCHID: c.mchid,
+    WECHATPAY_MCH_SERIAL: c.merchantSerialNo,
+    WECHATPAY_MCH_PRIVATE_KEY_FILE: keyFile,
+    WECHATPAY_APIV3_KEY: c.apiV3Key,
+    WECHATPAY_PUBLIC_KEY_FILE: pubFile,
+    WECHATPAY_PUBLIC_KEY_ID: c.wechatpayPublicKeyId,
+    WECHATPAY_BASE: sandbox.url,
+    JOBS_ENABLED: 'false',
+    ...opts.env,
+  };
+  const logs: Record<string, unknown>[] = [];
+  const sink = () =>
+    new Writable({
+      write(chunk, _enc, cb) {
+        for (const line of String(chunk).split('\n')) if (line.trim()) logs.push(JSON.parse(line));
+        cb();
+      },
+    });
+  const started: RunningBff[] = [];
+  const bff = await start({ port: 0, env, logDestination: sink(), ...handOver });
+  started.push(bff);
+  const anonymous = apiClient(bff.url);
+
+  return {
+    bff,
+    sandbox,
+    databaseUrl: db.databaseUrl,
+    logs,
+    anonymous,
+    async shopper(openid = 'o' + randomUUID().replace(/-/g, '').slice(0, 27)) {
+      const res = await anonymous.post('/api/auth/login', { code: `sandbox:${openid}` });
+      if (res.status !== 200) throw new Error(`login failed: ${res.status} ${JSON.stringify(res.body)}`);
+      return Object.assign(apiClient(bff.url, res.body.token), { openid });
+    },
+    async admin() {
+      const res = await anonymous.post('/api/admin/login', ADMIN);
+      if (res.status !== 200) throw new Error(`admin login failed: ${res.status} ${JSON.stringify(res.body)}`);
+      return apiClient(bff.url, res.body.token);
+    },
+    async startAnotherBff(extra = {}) {
+      const another = await start({ port: 0, env: { ...env, ...extra }, logDestination: sink(), ...handOver });
+      started.push(another);
+      return another;
+    },
+    async close() {
+      for (const s of started.reverse()) await s.stop();
+      await sandbox.close();
+      await db.close();
+    },
+  };
+}
