@@ -205,7 +205,7 @@ describe('notification retries', () => {
   });
 
   it('follows WeChat Pay\'s schedule (15s/15s/30s/3m/…/6h), scaled, and gives up after 16 attempts', async () => {
-    const scale = 0.0001;
+    const scale = 0.00005;
     const fast = await createSandbox({ timeScale: scale });
     const failingReceiver = await notifyReceiver(() => 503);
     try {
