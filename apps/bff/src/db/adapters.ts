@@ -1,8 +1,10 @@
 import type { PGlite } from '@electric-sql/pglite';
 import { PrismaPg } from '@prisma/adapter-pg';
 import {
+  ColumnTypeEnum,
   DriverAdapterError,
   type SqlDriverAdapter,
+  type SqlQuery,
   type SqlMigrationAwareDriverAdapterFactory,
 } from '@prisma/driver-adapter-utils';
 import pg from 'pg';
@@ -117,10 +119,47 @@ export function pgAdapterFactory(pool: pg.Pool): SqlMigrationAwareDriverAdapterF
   return {
     provider: 'postgres',
     adapterName: inner.adapterName,
-    connect: async () => runScriptsWhole(await inner.connect(), (script) => pool.query(script)),
+    connect: async () => readCharColumns(runScriptsWhole(await inner.connect(), (script) => pool.query(script))),
     connectToShadowDb: async () => inner.connectToShadowDb(),
   };
 }
+
+const PG_CHAR_OID = 18;
+
+/**
+ * The schema engine reads PostgreSQL's catalogs (e.g. pg_constraint.contype) when it describes a
+ * live database, and wants their single-byte `"char"` columns as Character values; adapter-pg
+ * has no mapping for that type and refuses the whole result. pg already returns those values as
+ * one-character strings, so only the reported column type needs adding.
+ */
+function readCharColumns<T extends SqlDriverAdapter>(adapter: T): T {
+  type PgResult = { fields?: { dataTypeID: number }[] };
+  const io = adapter as unknown as { performIO?: (query: SqlQuery) => Promise<PgResult> };
+  const performIO = io.performIO;
+  if (typeof performIO !== 'function') return adapter;
+  const charColumns = new WeakMap<SqlQuery, number[]>();
+  io.performIO = async function (this: unknown, query: SqlQuery) {
+    const result = await performIO.call(this, query);
+    const indexes: number[] = [];
+    (result.fields ?? []).forEach((field, i) => {
+      if (field.dataTypeID === PG_CHAR_OID) {
+        field.dataTypeID = PG_TEXT_OID;
+        indexes.push(i);
+      }
+    });
+    if (indexes.length > 0) charColumns.set(query, indexes);
+    return result;
+  };
+  const queryRaw = adapter.queryRaw;
+  adapter.queryRaw = async function (this: unknown, query: SqlQuery) {
+    const resultSet = await queryRaw.call(this, query);
+    for (const i of charColumns.get(query) ?? []) resultSet.columnTypes[i] = ColumnTypeEnum.Character;
+    charColumns.delete(query);
+    return resultSet;
+  };
+  return adapter;
+}
+const PG_TEXT_OID = 25;
 
 /** The client adapter over a pool (a pg pool is shared, never ended by the client). */
 export function pgClientAdapter(pool: pg.Pool): PrismaPg {

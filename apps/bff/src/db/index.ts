@@ -32,6 +32,7 @@ export { DbError, type DbErrorCode } from './errors.js';
 export { catalogImagesDir, defaultPgliteDir, migrationsDir, schemaPath, workspaceRoot } from './paths.js';
 export {
   assertMigrated,
+  checkDatabaseDrift,
   checkSchemaDrift,
   createMigration,
   migrate,

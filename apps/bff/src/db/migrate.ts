@@ -6,7 +6,7 @@ import pg from 'pg';
 import { createPgPool, parsePostgresUrl, pgAdapterFactory, pgliteAdapterFactory } from './adapters.js';
 import { dbDriver, normalizeDatabaseUrl, redactDatabaseUrl, type Db, type DbOptions } from './connection.js';
 import { DbError, errorMessage } from './errors.js';
-import { migrationsDir, resolvePgliteDir } from './paths.js';
+import { migrationsDir, resolvePgliteDir, workspaceRoot } from './paths.js';
 import { startPglite } from './pglite.js';
 import {
   applyMigrationsWith,
@@ -34,7 +34,7 @@ function migrationFailed(error: unknown): DbError {
   return new DbError('DB_MIGRATION_FAILED', `Applying migrations failed: ${detail}`, { cause: error });
 }
 
-async function migratePostgres(databaseUrl: string): Promise<string[]> {
+async function migratePostgres(databaseUrl: string, dir: string = migrationsDir): Promise<string[]> {
   parsePostgresUrl(databaseUrl);
   const lockSession = new pg.Client({ connectionString: databaseUrl, connectionTimeoutMillis: 10_000 });
   lockSession.on('error', () => {});
@@ -61,7 +61,7 @@ async function migratePostgres(databaseUrl: string): Promise<string[]> {
     // One connection, so the engine's session-level statements (its own advisory lock) hold.
     const pool = createPgPool(databaseUrl, 1);
     try {
-      return await applyMigrationsWith(pgAdapterFactory(pool));
+      return await applyMigrationsWith(pgAdapterFactory(pool), dir);
     } finally {
       await pool.end();
     }
@@ -90,15 +90,24 @@ export async function migrate(opts: DbOptions = {}): Promise<{ applied: string[]
   }
 }
 
+/**
+ * PGlite is one session, so an advisory lock cannot keep two migrate calls of one process apart
+ * (a session re-enters its own lock): they queue here instead.
+ */
+const pgliteMigrations = new WeakMap<object, Promise<unknown>>();
+
 /** Like `migrate`, for a database already opened with `openDb` (required for in-memory PGlite). */
-export async function migrateDb(db: Db): Promise<{ applied: string[] }> {
+export async function migrateDb(db: Db, opts: { migrationsDir?: string } = {}): Promise<{ applied: string[] }> {
   const driver = dbDriver(db);
-  if (driver.kind === 'postgres') return { applied: await migratePostgres(driver.databaseUrl) };
-  try {
-    return { applied: await applyMigrationsWith(pgliteAdapterFactory(driver.pglite)) };
-  } catch (error) {
-    throw migrationFailed(error);
-  }
+  const dir = opts.migrationsDir ?? migrationsDir;
+  if (driver.kind === 'postgres') return { applied: await migratePostgres(driver.databaseUrl, dir) };
+  const previous = pgliteMigrations.get(driver.pglite) ?? Promise.resolve();
+  const run = previous
+    .catch(() => {})
+    .then(() => applyMigrationsWith(pgliteAdapterFactory(driver.pglite), dir))
+    .catch((error: unknown) => Promise.reject(migrationFailed(error)));
+  pgliteMigrations.set(driver.pglite, run);
+  return { applied: await run };
 }
 
 export interface MigrationStatus {
@@ -147,11 +156,16 @@ export async function assertMigrated(db: Db): Promise<void> {
   }
 }
 
-/** Runs `use` against a throwaway in-memory PGlite (the engine diffs through a shadow database). */
+/**
+ * Runs `use` against a throwaway in-memory PGlite. Diffing from migrations replays them in a
+ * shadow database; the engine's main connection holds nothing here, so one scratch instance
+ * serves as both (one PGlite start instead of two).
+ */
 async function withScratchPglite<T>(use: (factory: ReturnType<typeof pgliteAdapterFactory>) => Promise<T>): Promise<T> {
   const pglite = await startPglite('memory://');
   try {
-    return await use(pgliteAdapterFactory(pglite));
+    const factory = pgliteAdapterFactory(pglite);
+    return await use({ ...factory, connectToShadowDb: () => factory.connect() });
   } finally {
     await pglite.close();
   }
@@ -167,6 +181,25 @@ export async function checkSchemaDrift(dir: string = migrationsDir): Promise<str
   // The engine reads the connector from the lock file; a first migration has none yet.
   list.lockfile.content ??= MIGRATION_LOCK_TOML;
   return withScratchPglite((factory) => diffWith(factory, schema, migrationsTarget(list), schemaDatamodelTarget(schema)));
+}
+
+/**
+ * The SQL that would take the live database behind `db` to what schema.prisma describes; '' when
+ * its tables, columns, indexes and foreign keys are exactly the schema's (CHECK constraints aside).
+ */
+export async function checkDatabaseDrift(db: Db): Promise<string> {
+  const driver = dbDriver(db);
+  const schema = await readSchema();
+  const live = { tag: 'schemaDatasource' as const, files: [{ path: schema.path, content: schema.content }], configDir: workspaceRoot };
+  if (driver.kind === 'pglite') {
+    return diffWith(pgliteAdapterFactory(driver.pglite), schema, live, schemaDatamodelTarget(schema));
+  }
+  const pool = createPgPool(driver.databaseUrl, 1);
+  try {
+    return await diffWith(pgAdapterFactory(pool), schema, live, schemaDatamodelTarget(schema));
+  } finally {
+    await pool.end();
+  }
 }
 
 const MIGRATION_NAME = /^[a-z0-9][a-z0-9_]{0,80}$/;
