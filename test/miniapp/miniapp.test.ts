@@ -221,14 +221,15 @@ describe('h5 shop in Chromium against the BFF', () => {
     const shipped = existsSync(imagesDir)
       ? (await readdir(imagesDir)).filter((f) => /\.(png|jpe?g|webp)$/i.test(f)).sort()
       : [];
-    imagePath = `/static/products/${shipped[0] ?? 'no-image-shipped.png'}`;
+    const imageOf = (i: number) => `/static/products/${shipped[i % Math.max(shipped.length, 1)] ?? 'no-image-shipped.png'}`;
+    imagePath = imageOf(0);
     for (const [i, p] of FIXTURES.entries()) {
       await bff.ctx.prisma.product.create({
         data: {
           id: p.id,
           title: p.title,
           subtitle: p.subtitle,
-          images: [imagePath],
+          images: [imageOf(i)],
           sortOrder: -1000 + i,
           skus: { create: p.skus },
         },
@@ -343,6 +344,57 @@ describe('h5 shop in Chromium against the BFF', () => {
       const stored = await page.evaluate(() => localStorage.getItem('uni-checkout:admin-token'));
       expect(stored).toBeTruthy();
       await snapshot(page, 'admin-login.png');
+    } finally {
+      await page.close();
+    }
+  }, 60_000);
+
+  it('loads the next page when the shopper scrolls to the bottom', async () => {
+    // More goods than one page of GET /api/products (20 by default) holds.
+    const extra = Array.from({ length: 22 }, (_, i) => ({
+      id: `e2e-more-${String(i).padStart(2, '0')}`,
+      title: `加购商品 ${String(i).padStart(2, '0')}`,
+      priceFen: 100 + i,
+    }));
+    for (const [i, p] of extra.entries()) {
+      await bff.ctx.prisma.product.create({
+        data: {
+          id: p.id,
+          title: p.title,
+          images: [],
+          sortOrder: i,
+          skus: { create: [{ id: `${p.id}-sku`, title: '标准', priceFen: p.priceFen, stock: 1 }] },
+        },
+      });
+    }
+    const all: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const res = await fetch(`${bff.url}/api/products${cursor ? `?cursor=${encodeURIComponent(cursor)}` : ''}`);
+      const body = (await res.json()) as { items: { title: string }[]; nextCursor: string | null };
+      all.push(...body.items.map((p) => p.title));
+      cursor = body.nextCursor;
+    } while (cursor);
+    expect(all.length).toBeGreaterThan(20);
+
+    const page = await openShop(bff.url);
+    try {
+      const cards = page.getByTestId('product-card');
+      await page.getByTestId('product-list').waitFor({ state: 'visible', timeout: 20_000 });
+      await expect.poll(() => cards.count()).toBeLessThan(all.length);
+      // Scrolling to the end until every page is in: each reach-bottom loads one more page.
+      await expect
+        .poll(
+          async () => {
+            await page.mouse.wheel(0, 20_000);
+            return cards.count();
+          },
+          { timeout: 20_000 },
+        )
+        .toBe(all.length);
+      const titles = (await page.getByTestId('product-title').allTextContents()).map((t) => t.trim());
+      expect(titles).toEqual(all);
+      await snapshot(page, 'product-list-more.png');
     } finally {
       await page.close();
     }
