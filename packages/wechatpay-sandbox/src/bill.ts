@@ -132,7 +132,8 @@ export function mountBill(r: Router, ctx: AppContext, send: SendSigned): void {
     const bill = buildTradeBill(ctx.store, billDate, billType);
     // WeChat has no bill for a day without trades.
     if (bill.rows === 0) throw new ApiError(400, 'NO_STATEMENT_EXIST', '账单文件不存在，当日无交易');
-    const bytes = Buffer.from(bill.text, 'utf8');
+    // The file starts with a UTF-8 BOM, as WeChat's bills do; the hash covers it.
+    const bytes = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(bill.text, 'utf8')]);
     const token = randomBytes(24).toString('base64url');
     const now = Date.now();
     for (const [k, d] of downloads) if (d.expiresAt <= now) downloads.delete(k);

@@ -47,8 +47,9 @@ afterAll(async () => {
   await receiver.close();
 });
 
-const parseBill = (text: string) => {
-  const lines = text.split('\r\n');
+const parseBill = (raw: string) => {
+  expect(raw.startsWith('\uFEFF')).toBe(true);
+  const lines = raw.slice(1).split('\r\n');
   expect(lines.at(-1)).toBe('');
   lines.pop();
   const summaryAt = lines.indexOf('总交易单数,应结订单总金额,退款总金额,充值券退款总金额,手续费总金额,订单总金额,申请退款总金额');
