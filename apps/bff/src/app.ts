@@ -23,6 +23,8 @@ export function createApp(ctx: AppContext, modules: RouteModules = {}): Express 
   app.use(
     pinoHttp({
       logger: ctx.logger,
+      // every line logged through req.log carries reqId
+      quietReqLogger: true,
       genReqId: (req, res) => {
         const incoming = req.headers['x-request-id'];
         const id = typeof incoming === 'string' && /^[\w-]{1,64}$/.test(incoming) ? incoming : randomUUID();

@@ -1,0 +1,100 @@
+#!/usr/bin/env node
+// `pnpm dev`: the whole product on the embedded default — PGlite, the WeChat Pay sandbox, the seeded
+// catalog, the BFF, the h5 dev server and the mp-weixin build for WeChat DevTools. Ctrl-C stops all.
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const PORT = process.env.PORT ?? '3000';
+const SANDBOX_PORT = process.env.SANDBOX_PORT ?? '9800';
+const H5_PORT = process.env.H5_PORT ?? '5173';
+const skipMp = process.argv.includes('--no-mp-weixin');
+const children = [];
+
+const env = { ...process.env, PORT, SANDBOX_PORT, H5_PORT };
+delete env.DATABASE_URL; // the embedded default: PGlite in .data/pglite
+
+// A development admin, generated once and kept in .data (never printed, never committed).
+const adminFile = path.join(root, '.data', 'dev-admin.json');
+if (!env.ADMIN_USERNAME) {
+  if (!existsSync(adminFile)) {
+    mkdirSync(path.dirname(adminFile), { recursive: true });
+    const fresh = { username: 'admin', password: randomBytes(12).toString('base64url') };
+    writeFileSync(adminFile, JSON.stringify(fresh, null, 2) + '\n', { mode: 0o600 });
+  }
+  const { username, password } = JSON.parse(readFileSync(adminFile, 'utf8'));
+  env.ADMIN_USERNAME = username;
+  env.ADMIN_PASSWORD = password;
+}
+
+function run(name, args, extraEnv = {}) {
+  const child = spawn('pnpm', args, { cwd: root, env: { ...env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const prefix = `[${name}] `;
+  const relay = (stream, out) => {
+    let buf = '';
+    stream.on('data', (d) => {
+      buf += d;
+      const lines = buf.split('\n');
+      buf = lines.pop() ?? '';
+      for (const line of lines) out.write(prefix + line + '\n');
+    });
+  };
+  relay(child.stdout, process.stdout);
+  relay(child.stderr, process.stderr);
+  children.push(child);
+  return child;
+}
+
+function once(name, args, extraEnv) {
+  return new Promise((resolve, reject) => {
+    run(name, args, extraEnv).on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${name} exited with ${code}`))));
+  });
+}
+
+async function waitFor(url, label, timeoutMs = 60_000) {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
+      if (res.ok) return;
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  throw new Error(`${label} did not come up at ${url} within ${timeoutMs / 1000}s`);
+}
+
+function stopAll(code = 0) {
+  for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
+  setTimeout(() => process.exit(code), 1500).unref();
+}
+process.on('SIGINT', () => stopAll(0));
+process.on('SIGTERM', () => stopAll(0));
+
+try {
+  await once('db', ['--filter', '@uni-checkout/bff', 'db:migrate']);
+  await once('seed', ['--filter', '@uni-checkout/bff', 'db:seed']);
+  run('sandbox', ['sandbox']);
+  await waitFor(`http://127.0.0.1:${SANDBOX_PORT}/sandbox/api/transactions`, 'the WeChat Pay sandbox');
+  run('bff', ['--filter', '@uni-checkout/bff', 'start'], { CORS_ORIGINS: `http://127.0.0.1:${H5_PORT},http://localhost:${H5_PORT}` });
+  await waitFor(`http://127.0.0.1:${PORT}/readyz`, 'the BFF');
+  const apiBase = `http://127.0.0.1:${PORT}`;
+  run('h5', ['--filter', '@uni-checkout/miniapp', 'dev:h5'], { VITE_API_BASE: apiBase, VITE_SANDBOX_URL: `http://127.0.0.1:${SANDBOX_PORT}` });
+  if (!skipMp) run('mp-weixin', ['--filter', '@uni-checkout/miniapp', 'dev:mp-weixin'], { VITE_API_BASE: apiBase });
+  await waitFor(`http://127.0.0.1:${H5_PORT}/`, 'the h5 dev server', 120_000);
+  console.log(`
+uni-checkout is running (embedded PGlite + WeChat Pay sandbox, no accounts needed):
+  shop (h5)          http://127.0.0.1:${H5_PORT}/
+  admin (h5)         http://127.0.0.1:${H5_PORT}/#/pages-admin/login/index   (credentials: ${process.env.ADMIN_USERNAME ? 'your ADMIN_USERNAME/ADMIN_PASSWORD' : '.data/dev-admin.json'})
+  BFF API            ${apiBase}   (GET /readyz, /api/products)
+  sandbox dashboard  http://127.0.0.1:${SANDBOX_PORT}/sandbox/
+  WeChat DevTools    import ${path.join(root, 'apps/miniapp/dist/dev/mp-weixin')}${skipMp ? ' (skipped: --no-mp-weixin)' : ''}
+Ctrl-C stops everything.`);
+} catch (err) {
+  console.error(`pnpm dev: ${err.message}`);
+  stopAll(1);
+}
