@@ -218,7 +218,10 @@ export function createWechatPayClient(merchant: MerchantCredentials, deps: Wecha
       }
       // the download URL is signed like any request; its answer is the raw file, unsigned by design
       const url = new URL(bill.download_url);
-      const { data } = await call<ArrayBuffer>('tradebill_download', 'get', `${url.pathname.slice(1)}${url.search}`, undefined, {
+      // the query goes in params: wechatpay-axios-plugin skips response verification for the
+      // download only when the request path is exactly /v3/billdownload/file
+      const { data } = await call<ArrayBuffer>('tradebill_download', 'get', url.pathname.slice(1), undefined, {
+        params: Object.fromEntries(url.searchParams),
         responseType: 'arraybuffer',
       });
       const bytes = Buffer.from(data);
