@@ -1,0 +1,84 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { afterAll, describe, expect, it, vi } from 'vitest';
+
+import { createEmptyTestDb } from '../support/db.js';
+
+vi.setConfig({ testTimeout: 120_000, hookTimeout: 60_000 });
+
+const bffDir = join(dirname(fileURLToPath(import.meta.url)), '../..');
+const tsxCli = join(dirname(createRequire(join(bffDir, 'package.json')).resolve('tsx/package.json')), 'dist/cli.mjs');
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs one of the db CLIs as `pnpm db:…` does: tsx, cwd apps/bff, env on top of ours. */
+function runCli(script: string, args: string[], env: Record<string, string | undefined>): Promise<Run> {
+  const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env };
+  for (const [key, value] of Object.entries(env)) if (value === undefined) delete childEnv[key];
+  return new Promise((resolve) => {
+    execFile(process.execPath, [tsxCli, `src/db/${script}`, ...args], { cwd: bffDir, env: childEnv }, (error, stdout, stderr) => {
+      resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+const scratch: string[] = [];
+afterAll(() => Promise.all(scratch.map((d) => rm(d, { recursive: true, force: true }))));
+
+describe('pnpm db:migrate and db:seed', () => {
+  it('on the embedded PGlite: seed refuses before migrating, then migrate, status and seed work', async () => {
+    const pgliteDir = await mkdtemp(join(tmpdir(), 'uc-pglite-cli-'));
+    scratch.push(pgliteDir);
+    const env = { DATABASE_URL: undefined, PGLITE_DIR: pgliteDir };
+
+    const refused = await runCli('seed-cli.ts', [], env);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/error \[DB_NOT_MIGRATED\].*pnpm db:migrate/);
+
+    const migrated = await runCli('migrate-cli.ts', [], env);
+    expect(migrated).toMatchObject({ code: 0 });
+    expect(migrated.stdout).toMatch(/applied 1 migration\(s\):\n {2}\d{14}_init/);
+
+    const status = await runCli('migrate-cli.ts', ['status'], env);
+    expect(status).toMatchObject({ code: 0 });
+    expect(status.stdout).toMatch(/0 pending, 0 failed/);
+
+    const seeded = await runCli('seed-cli.ts', [], env);
+    expect(seeded).toMatchObject({ code: 0 });
+    expect(seeded.stdout).toMatch(/Seeded the catalog: \d+ products, \d+ SKUs\./);
+  });
+
+  it('on PostgreSQL: two processes migrating at once both succeed, and one of them applies', async () => {
+    const db = await createEmptyTestDb('postgres');
+    try {
+      const env = { DATABASE_URL: db.databaseUrl };
+      const runs = await Promise.all([runCli('migrate-cli.ts', [], env), runCli('migrate-cli.ts', [], env)]);
+
+      expect(runs.map((r) => r.code)).toEqual([0, 0]);
+      expect(runs.filter((r) => /applied 1 migration/.test(r.stdout))).toHaveLength(1);
+      expect(runs.filter((r) => /already up to date/.test(r.stdout))).toHaveLength(1);
+      const seeded = await runCli('seed-cli.ts', [], env);
+      expect(seeded).toMatchObject({ code: 0 });
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('rejects a bad DATABASE_URL and an unknown command with a stable code', async () => {
+    const badUrl = await runCli('migrate-cli.ts', [], { DATABASE_URL: 'mysql://root@localhost/shop' });
+    expect(badUrl.code).toBe(1);
+    expect(badUrl.stderr).toMatch(/error \[DB_URL_INVALID\]/);
+    const unknown = await runCli('migrate-cli.ts', ['rollback'], {});
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/error \[DB_MIGRATIONS_INVALID\]: unknown command "rollback"/);
+  });
+});

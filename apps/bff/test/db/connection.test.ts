@@ -1,0 +1,95 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { afterAll, describe, expect, it, vi } from 'vitest';
+
+import {
+  DbError,
+  assertMigrated,
+  migrate,
+  migrateDb,
+  migrationStatus,
+  openDb,
+  pingDb,
+  type DbKind,
+} from '../../src/db/index.js';
+import { createEmptyTestDb, createTestDb } from '../support/db.js';
+
+vi.setConfig({ testTimeout: 60_000, hookTimeout: 60_000 });
+
+async function dbErrorOf(promise: Promise<unknown>): Promise<DbError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(DbError);
+  return error as DbError;
+}
+
+const scratch: string[] = [];
+afterAll(() => Promise.all(scratch.map((d) => rm(d, { recursive: true, force: true }))));
+
+describe('openDb', () => {
+  it.each([
+    ['mysql://root@localhost/shop', /must start with postgresql:\/\//],
+    ['not a url', /not a valid URL/],
+    ['postgresql://127.0.0.1:5432', /names no database/],
+  ])('refuses DATABASE_URL %j with DB_URL_INVALID', async (databaseUrl, message) => {
+    const error = await dbErrorOf(openDb({ databaseUrl }));
+    expect(error.code).toBe('DB_URL_INVALID');
+    expect(error.message).toMatch(message);
+  });
+
+  it('names an unreachable server with DB_UNREACHABLE and never prints the password', async () => {
+    const error = await dbErrorOf(openDb({ databaseUrl: 'postgresql://shop:s3cret-pw@127.0.0.1:1/shop' }));
+    expect(error.code).toBe('DB_UNREACHABLE');
+    expect(error.message).toMatch(/127\.0\.0\.1:1/);
+    expect(error.message).not.toMatch(/s3cret-pw/);
+    const migrateError = await dbErrorOf(migrate({ databaseUrl: 'postgresql://shop:s3cret-pw@127.0.0.1:1/shop' }));
+    expect(migrateError.code).toBe('DB_UNREACHABLE');
+    expect(migrateError.message).not.toMatch(/s3cret-pw/);
+  });
+
+  it('keeps a PGlite database in its directory across restarts (an empty DATABASE_URL means PGlite)', async () => {
+    const pgliteDir = await mkdtemp(join(tmpdir(), 'uc-pglite-'));
+    scratch.push(pgliteDir);
+
+    expect(await migrate({ databaseUrl: '', pgliteDir })).toEqual({ applied: [expect.stringMatching(/_init$/)] });
+    const first = await openDb({ databaseUrl: '', pgliteDir });
+    expect(first.kind).toBe('pglite');
+    await first.prisma.user.create({ data: { openid: 'o-persisted' } });
+    await first.close();
+
+    const again = await openDb({ pgliteDir });
+    try {
+      expect(await again.prisma.user.count({ where: { openid: 'o-persisted' } })).toBe(1);
+      expect(await migrationStatus(again)).toEqual({ pending: [], failed: [] });
+    } finally {
+      await again.close();
+    }
+  });
+});
+
+describe.each<DbKind>(['pglite', 'postgres'])('a %s database', (kind) => {
+  it('answers pingDb while open and fails it with DB_UNREACHABLE once closed', async () => {
+    const db = await createTestDb(kind);
+    expect(db.kind).toBe(kind);
+    await expect(pingDb(db)).resolves.toBeUndefined();
+    await db.close();
+    expect((await dbErrorOf(pingDb(db))).code).toBe('DB_UNREACHABLE');
+  });
+
+  it('reports DB_NOT_MIGRATED, naming the command, until it is migrated', async () => {
+    const db = await createEmptyTestDb(kind);
+    try {
+      const error = await dbErrorOf(assertMigrated(db));
+      expect(error.code).toBe('DB_NOT_MIGRATED');
+      expect(error.message).toMatch(/pnpm db:migrate/);
+      await migrateDb(db);
+      await expect(assertMigrated(db)).resolves.toBeUndefined();
+    } finally {
+      await db.close();
+    }
+  });
+});
