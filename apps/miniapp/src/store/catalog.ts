@@ -16,7 +16,7 @@ export const useCatalogStore = defineStore('catalog', () => {
   const isEmpty = computed(() => status.value === 'ready' && products.value.length === 0);
   const hasMore = computed(() => nextCursor.value !== null);
 
-  function toApiError(cause: unknown): ApiError {
+  function asApiError(cause: unknown): ApiError {
     return cause instanceof ApiError ? cause : new ApiError('NETWORK_ERROR', String(cause), 0);
   }
 
@@ -31,7 +31,7 @@ export const useCatalogStore = defineStore('catalog', () => {
       nextCursor.value = page.nextCursor;
       status.value = 'ready';
     } catch (cause) {
-      error.value = toApiError(cause);
+      error.value = asApiError(cause);
       status.value = 'error';
     }
   }

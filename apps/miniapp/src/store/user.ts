@@ -1,5 +1,7 @@
 import { defineStore } from 'pinia';
+import type { AdminLoginRequest } from '@uni-checkout/shared';
 import { computed, ref } from 'vue';
+import { adminLogin } from '../api/admin';
 
 /** Storage keys are namespaced: several uni-app projects may share an h5 origin in development. */
 const TOKEN_KEY = 'uni-checkout:token';
@@ -47,6 +49,12 @@ export const useUserStore = defineStore('user', () => {
     writeStored(ADMIN_TOKEN_KEY, value);
   }
 
+  /** `POST /api/admin/login`; a wrong password rejects with the BFF's ApiError (already toasted). */
+  async function loginAdmin(credentials: AdminLoginRequest): Promise<void> {
+    const { token: issued } = await adminLogin(credentials);
+    setAdminToken(issued);
+  }
+
   function clearSession(which: 'user' | 'admin'): void {
     if (which === 'admin') {
       adminToken.value = null;
@@ -57,5 +65,5 @@ export const useUserStore = defineStore('user', () => {
     }
   }
 
-  return { token, adminToken, isLoggedIn, isAdmin, restore, setToken, setAdminToken, clearSession };
+  return { token, adminToken, isLoggedIn, isAdmin, restore, setToken, setAdminToken, loginAdmin, clearSession };
 });
