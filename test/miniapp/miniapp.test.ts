@@ -334,9 +334,19 @@ describe('h5 shop in Chromium against the BFF', () => {
       await page.getByTestId('admin-username').locator('input').fill(ADMIN.username);
       await page.getByTestId('admin-password').locator('input').fill('not-the-password');
       await page.getByTestId('admin-login-submit').click();
-      // The BFF's error message comes back as a toast; no session is stored.
-      await page.locator('uni-toast').first().waitFor({ state: 'visible', timeout: 10_000 });
+      // The BFF's `{ error: { code, message } }` reaches the admin as a toast; no session is stored.
+      const rejected = await fetch(`${bff.url}/api/admin/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username: ADMIN.username, password: 'not-the-password' }),
+      });
+      expect(rejected.status).toBe(401);
+      const { error } = (await rejected.json()) as { error: { code: string; message: string } };
+      const toast = page.locator('uni-toast');
+      await toast.first().waitFor({ state: 'visible', timeout: 10_000 });
+      expect((await toast.first().innerText()).trim()).toBe(error.message);
       expect(await page.getByTestId('admin-login-status').count()).toBe(0);
+      expect(await page.evaluate(() => localStorage.getItem('uni-checkout:admin-token'))).toBeNull();
 
       await page.getByTestId('admin-password').locator('input').fill(ADMIN.password);
       await page.getByTestId('admin-login-submit').click();
