@@ -37,22 +37,31 @@ const COLUMNS: [header: string, cell: (o: OrderWithRelations) => string | number
   ['remark 备注', (o) => o.remark],
 ];
 
+const PAGE_SIZE = 200;
+
 export const csvLine = (cells: (string | number | null)[]) => cells.map(csvCell).join(',') + '\r\n';
 
 /** Streams every matching order page by page (keyset cursor), honouring back-pressure. */
 export async function streamOrdersCsv(prisma: PrismaClient, query: AdminOrdersQuery, res: Response): Promise<void> {
+  // the first page is read before anything is sent, so bad filters still get a JSON error
+  let page = await adminOrdersPage(prisma, query, PAGE_SIZE);
   res.status(200);
   res.setHeader('Content-Type', 'text/csv; charset=utf-8');
   const stamp = new Date().toISOString().slice(0, 10);
   res.setHeader('Content-Disposition', `attachment; filename="orders-${stamp}.csv"`);
   res.setHeader('Cache-Control', 'no-store');
-  await write(res, UTF8_BOM + csvLine(COLUMNS.map(([h]) => h)));
-  let cursor: string | undefined = query.cursor;
-  for (;;) {
-    const page = await adminOrdersPage(prisma, { ...query, cursor }, 200);
-    if (page.rows.length) await write(res, page.rows.map((o) => csvLine(COLUMNS.map(([, cell]) => cell(o)))).join(''));
-    if (!page.nextCursor || res.destroyed) break;
-    cursor = page.nextCursor;
+  try {
+    await write(res, UTF8_BOM + csvLine(COLUMNS.map(([h]) => h)));
+    for (;;) {
+      if (page.rows.length)
+        await write(res, page.rows.map((o) => csvLine(COLUMNS.map(([, cell]) => cell(o)))).join(''));
+      if (!page.nextCursor || res.destroyed) break;
+      page = await adminOrdersPage(prisma, { ...query, cursor: page.nextCursor }, PAGE_SIZE);
+    }
+  } catch (err) {
+    // the status line is gone already: cut the connection so the client sees a broken download, not a short file
+    res.destroy(err instanceof Error ? err : new Error(String(err)));
+    throw err;
   }
   res.end();
 }

@@ -26,7 +26,10 @@ export function createAdminLogin(ctx: AppContext): AdminLogin {
 
   async function recordFailure(adminId: string): Promise<Date | undefined> {
     // the increment is one UPDATE … RETURNING, so concurrent failures all count
-    const after = await ctx.prisma.adminUser.update({ where: { id: adminId }, data: { failedLogins: { increment: 1 } } });
+    const after = await ctx.prisma.adminUser.update({
+      where: { id: adminId },
+      data: { failedLogins: { increment: 1 } },
+    });
     if (after.failedLogins < MAX_FAILED_LOGINS) return undefined;
     const until = new Date(ctx.now().getTime() + LOCK_MINUTES * 60_000);
     await ctx.prisma.adminUser.updateMany({
@@ -39,7 +42,9 @@ export function createAdminLogin(ctx: AppContext): AdminLogin {
 
   return {
     async login({ username, password, ip }) {
-      const gate = limiter.take([`ip:${ip}`, `user:${username.toLowerCase()}`]);
+      const keys = [`ip:${ip}`, `user:${username.toLowerCase()}`];
+      // counted before the password is checked, so a burst of concurrent guesses is limited too
+      const gate = limiter.take(keys);
       if (!gate.allowed) {
         throw new AppError('RATE_LIMITED', 429, 'too many login attempts: wait a minute and try again', {
           retryAfterSeconds: Math.ceil(gate.retryAfterMs / 1000),
@@ -66,7 +71,11 @@ export function createAdminLogin(ctx: AppContext): AdminLogin {
         const fresh = await ctx.prisma.adminUser.findUnique({ where: { id: admin.id } });
         throw locked(fresh?.lockedUntil ?? now);
       }
-      const token = await ctx.tokens.sign({ role: 'admin', adminId: admin.id, username: admin.username }, ADMIN_TOKEN_TTL);
+      limiter.release(keys, gate.at);
+      const token = await ctx.tokens.sign(
+        { role: 'admin', adminId: admin.id, username: admin.username },
+        ADMIN_TOKEN_TTL,
+      );
       return { token };
     },
   };

@@ -12,7 +12,7 @@ export class SlidingWindowLimiter {
   ) {}
 
   /** Counts one attempt for every key; answers how long to wait (ms) when any key is over its limit. */
-  take(keys: string[]): { allowed: true } | { allowed: false; retryAfterMs: number } {
+  take(keys: string[]): { allowed: true; at: number } | { allowed: false; retryAfterMs: number } {
     const t = this.now();
     let retryAfterMs = 0;
     for (const key of keys) {
@@ -22,7 +22,16 @@ export class SlidingWindowLimiter {
     if (retryAfterMs > 0) return { allowed: false, retryAfterMs };
     for (const key of keys) this.recent(key, t).push(t);
     this.sweep(t);
-    return { allowed: true };
+    return { allowed: true, at: t };
+  }
+
+  /** Gives back the attempt counted at `at` (a successful login does not use up the allowance). */
+  release(keys: string[], at: number): void {
+    for (const key of keys) {
+      const list = this.hits.get(key);
+      const i = list?.lastIndexOf(at) ?? -1;
+      if (list && i >= 0) list.splice(i, 1);
+    }
   }
 
   private recent(key: string, t: number): number[] {
@@ -38,6 +47,7 @@ export class SlidingWindowLimiter {
   // keeps memory bounded under a flood of distinct keys
   private sweep(t: number) {
     if (this.hits.size < 10_000) return;
-    for (const [key, list] of this.hits) if (!list.length || list[list.length - 1]! <= t - this.windowMs) this.hits.delete(key);
+    for (const [key, list] of this.hits)
+      if (!list.length || list[list.length - 1]! <= t - this.windowMs) this.hits.delete(key);
   }
 }

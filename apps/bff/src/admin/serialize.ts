@@ -24,7 +24,13 @@ export function serializeRefund(r: Refund) {
 }
 
 export function serializeRefundRequest(r: RefundRequest) {
-  return { id: r.id, reason: r.reason, status: r.status, createdAt: r.createdAt.toISOString(), decidedAt: iso(r.decidedAt) };
+  return {
+    id: r.id,
+    reason: r.reason,
+    status: r.status,
+    createdAt: r.createdAt.toISOString(),
+    decidedAt: iso(r.decidedAt),
+  };
 }
 
 export function serializeEvent(e: OrderEvent) {
@@ -61,7 +67,13 @@ export function serializeAdminOrder(o: OrderWithRelations, events?: OrderEvent[]
     refundRequests: o.refundRequests.map(serializeRefundRequest),
     openid: o.user.openid,
     paidAfterClose: o.paidAfterClose,
-    actions: adminActions({ status, totalFen: o.totalFen, refundedFen: o.refundedFen, expiresAt: o.expiresAt, refundRequested }),
+    actions: adminActions({
+      status,
+      totalFen: o.totalFen,
+      refundedFen: o.refundedFen,
+      expiresAt: o.expiresAt,
+      refundRequested,
+    }),
     ...(events ? { events: events.map(serializeEvent) } : {}),
   };
 }

@@ -42,7 +42,10 @@ export class BillFormatError extends Error {
 /** Splits one line on the commas that start a backtick field: a comma inside a field stays in it. */
 function fields(line: string): string[] {
   if (!line.startsWith('`')) return line.split(',').map((f) => f.trim());
-  return line.slice(1).split(/,`/).map((f) => f.trim());
+  return line
+    .slice(1)
+    .split(/,`/)
+    .map((f) => f.trim());
 }
 
 function fen(value: string | undefined, column: string, lineNo: number): number {
@@ -55,10 +58,14 @@ function fen(value: string | undefined, column: string, lineNo: number): number 
 }
 
 export function parseTradeBill(csv: string): TradeBill {
-  const lines = csv.replace(/^\uFEFF/, '').split(/\r?\n/).filter((l) => l.trim() !== '');
+  const lines = csv
+    .replace(/^\uFEFF/, '')
+    .split(/\r?\n/)
+    .filter((l) => l.trim() !== '');
   const header = lines[0] ? fields(lines[0]) : [];
   for (const required of ['交易时间', '商户订单号', '交易状态']) {
-    if (!header.includes(required)) throw new BillFormatError(`the bill has no ${required} column: not a WeChat Pay trade bill`);
+    if (!header.includes(required))
+      throw new BillFormatError(`the bill has no ${required} column: not a WeChat Pay trade bill`);
   }
   const col = (row: string[], name: string) => {
     const i = header.indexOf(name);
@@ -76,7 +83,8 @@ export function parseTradeBill(csv: string): TradeBill {
       break;
     }
     const row = fields(line);
-    if (row.length < header.length) throw new BillFormatError(`line ${i + 1}: ${row.length} fields, the header has ${header.length}`);
+    if (row.length < header.length)
+      throw new BillFormatError(`line ${i + 1}: ${row.length} fields, the header has ${header.length}`);
     const state = col(row, '交易状态') ?? '';
     const base = {
       tradeTime: col(row, '交易时间') ?? '',

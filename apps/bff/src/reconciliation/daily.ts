@@ -18,13 +18,18 @@ export function yesterdayInShanghai(now: Date): string {
  * the claim (is there a run for this date already? if not, create one) happens under a
  * transaction-scoped advisory lock, so two processes never both start one.
  */
-export async function runDailyReconciliation(ctx: AppContext, opts: { ignoreReadyHour?: boolean } = {}): Promise<ReconciliationRun | null> {
+export async function runDailyReconciliation(
+  ctx: AppContext,
+  opts: { ignoreReadyHour?: boolean } = {},
+): Promise<ReconciliationRun | null> {
   const now = ctx.now();
   const hourInShanghai = new Date(now.getTime() + 8 * 3600_000).getUTCHours();
   if (!opts.ignoreReadyHour && hourInShanghai < BILL_READY_HOUR) return null;
   const billDate = yesterdayInShanghai(now);
   const run = await ctx.prisma.$transaction(async (tx) => {
-    const [lock] = await tx.$queryRaw<{ locked: boolean }[]>`SELECT pg_try_advisory_xact_lock(hashtext('uni-checkout:daily-reconciliation')) AS locked`;
+    const [lock] = await tx.$queryRaw<
+      { locked: boolean }[]
+    >`SELECT pg_try_advisory_xact_lock(hashtext('uni-checkout:daily-reconciliation')) AS locked`;
     if (!lock?.locked) return null;
     const previous = await tx.reconciliationRun.findFirst({
       where: {

@@ -18,7 +18,11 @@ export const BILL_DATE_PATTERN = /^\d{4}-\d{2}-\d{2}$/;
 
 /** A calendar date, not in the future of Asia/Shanghai (WeChat has no bill for it yet). */
 export function checkBillDate(billDate: string, now: Date): string | undefined {
-  if (!BILL_DATE_PATTERN.test(billDate) || Number.isNaN(Date.parse(`${billDate}T00:00:00Z`)) || new Date(`${billDate}T00:00:00Z`).toISOString().slice(0, 10) !== billDate) {
+  if (
+    !BILL_DATE_PATTERN.test(billDate) ||
+    Number.isNaN(Date.parse(`${billDate}T00:00:00Z`)) ||
+    new Date(`${billDate}T00:00:00Z`).toISOString().slice(0, 10) !== billDate
+  ) {
     return 'billDate must be a date as YYYY-MM-DD';
   }
   if (billDate > shanghaiDate(now)) return 'billDate is in the future: WeChat Pay has no bill for it';
@@ -30,23 +34,47 @@ export function checkBillDate(billDate: string, now: Date): string | undefined {
  * paid and the refunds accepted that Asia/Shanghai day, store the run and its differences, and leave
  * a RECONCILIATION_DIFF event on every order concerned.
  */
-export async function reconcile(ctx: AppContext, billDate: string, startedBy: string, existingRun?: ReconciliationRun): Promise<ReconciliationRun> {
-  const run = existingRun ?? (await ctx.prisma.reconciliationRun.create({ data: { billDate, status: 'RUNNING', startedBy } }));
+export async function reconcile(
+  ctx: AppContext,
+  billDate: string,
+  startedBy: string,
+  existingRun?: ReconciliationRun,
+): Promise<ReconciliationRun> {
+  const run =
+    existingRun ?? (await ctx.prisma.reconciliationRun.create({ data: { billDate, status: 'RUNNING', startedBy } }));
   try {
     const bill = await ctx.wechatpay.downloadTradeBill(billDate);
     const parsed = bill ? parseTradeBill(bill.csv) : { payments: [], refunds: [], summary: {} };
-    const diffs = [...(await comparePayments(ctx, billDate, parsed.payments)), ...(await compareRefunds(ctx, billDate, parsed.refunds))];
+    const diffs = [
+      ...(await comparePayments(ctx, billDate, parsed.payments)),
+      ...(await compareRefunds(ctx, billDate, parsed.refunds)),
+    ];
     const localCount = await ctx.prisma.order.count({ where: paidOnDay(billDate) });
     return await ctx.prisma.$transaction(async (tx) => {
       if (diffs.length) {
         await tx.reconciliationDiff.createMany({
-          data: diffs.map((d) => ({ runId: run.id, orderNo: d.orderNo, kind: d.kind, local: json(d.local), remote: json(d.remote) })),
+          data: diffs.map((d) => ({
+            runId: run.id,
+            orderNo: d.orderNo,
+            kind: d.kind,
+            local: json(d.local),
+            remote: json(d.remote),
+          })),
         });
       }
-      const orders = await tx.order.findMany({ where: { orderNo: { in: [...new Set(diffs.map((d) => d.orderNo))] } }, select: { id: true, orderNo: true } });
+      const orders = await tx.order.findMany({
+        where: { orderNo: { in: [...new Set(diffs.map((d) => d.orderNo))] } },
+        select: { id: true, orderNo: true },
+      });
       for (const o of orders) {
         for (const d of diffs.filter((x) => x.orderNo === o.orderNo)) {
-          await recordEvent(tx, o.id, 'RECONCILIATION_DIFF', { runId: run.id, billDate, kind: d.kind, local: d.local, remote: d.remote });
+          await recordEvent(tx, o.id, 'RECONCILIATION_DIFF', {
+            runId: run.id,
+            billDate,
+            kind: d.kind,
+            local: d.local,
+            remote: d.remote,
+          });
         }
       }
       return tx.reconciliationRun.update({
@@ -64,7 +92,10 @@ export async function reconcile(ctx: AppContext, billDate: string, startedBy: st
   } catch (err) {
     const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
     ctx.logger.error({ err, billDate, runId: run.id }, 'reconciliation failed');
-    return ctx.prisma.reconciliationRun.update({ where: { id: run.id }, data: { status: 'FAILED', error: message.slice(0, 500), finishedAt: ctx.now() } });
+    return ctx.prisma.reconciliationRun.update({
+      where: { id: run.id },
+      data: { status: 'FAILED', error: message.slice(0, 500), finishedAt: ctx.now() },
+    });
   }
 }
 
@@ -89,8 +120,18 @@ async function comparePayments(ctx: AppContext, billDate: string, remote: BillPa
     select: { orderNo: true, status: true, totalFen: true, transactionId: true, paidAt: true },
   });
   const localByNo = new Map([...paidThatDay, ...known].map((o) => [o.orderNo, o]));
-  const view = (o: (typeof known)[number]) => ({ status: o.status, totalFen: o.totalFen, transactionId: o.transactionId, paidAt: o.paidAt?.toISOString() ?? null });
-  const remoteView = (p: BillPayment) => ({ tradeState: p.tradeState, totalFen: p.totalFen, transactionId: p.transactionId, tradeTime: p.tradeTime });
+  const view = (o: (typeof known)[number]) => ({
+    status: o.status,
+    totalFen: o.totalFen,
+    transactionId: o.transactionId,
+    paidAt: o.paidAt?.toISOString() ?? null,
+  });
+  const remoteView = (p: BillPayment) => ({
+    tradeState: p.tradeState,
+    totalFen: p.totalFen,
+    transactionId: p.transactionId,
+    tradeTime: p.tradeTime,
+  });
 
   for (const p of remote) {
     const local = localByNo.get(p.outTradeNo);
@@ -108,7 +149,8 @@ async function comparePayments(ctx: AppContext, billDate: string, remote: BillPa
   }
   const inBill = new Set(remoteNos);
   for (const o of paidThatDay) {
-    if (!inBill.has(o.orderNo)) diffs.push({ orderNo: o.orderNo, kind: 'MISSING_REMOTE', local: view(o), remote: null });
+    if (!inBill.has(o.orderNo))
+      diffs.push({ orderNo: o.orderNo, kind: 'MISSING_REMOTE', local: view(o), remote: null });
   }
   return diffs;
 }
@@ -125,8 +167,19 @@ async function compareRefunds(ctx: AppContext, billDate: string, remote: BillRef
     include: { order: { select: { orderNo: true } } },
   });
   const localByNo = new Map([...acceptedThatDay, ...known].map((r) => [r.outRefundNo, r]));
-  const view = (r: (typeof known)[number]) => ({ outRefundNo: r.outRefundNo, refundId: r.refundId, amountFen: r.amountFen, status: r.status });
-  const remoteView = (r: BillRefund) => ({ outRefundNo: r.outRefundNo, refundId: r.refundId, refundFen: r.refundFen, refundStatus: r.refundStatus, tradeTime: r.tradeTime });
+  const view = (r: (typeof known)[number]) => ({
+    outRefundNo: r.outRefundNo,
+    refundId: r.refundId,
+    amountFen: r.amountFen,
+    status: r.status,
+  });
+  const remoteView = (r: BillRefund) => ({
+    outRefundNo: r.outRefundNo,
+    refundId: r.refundId,
+    refundFen: r.refundFen,
+    refundStatus: r.refundStatus,
+    tradeTime: r.tradeTime,
+  });
   for (const r of remote) {
     const local = localByNo.get(r.outRefundNo);
     if (!local) diffs.push({ orderNo: r.outTradeNo, kind: 'MISSING_LOCAL', local: null, remote: remoteView(r) });
@@ -138,7 +191,8 @@ async function compareRefunds(ctx: AppContext, billDate: string, remote: BillRef
   }
   const inBill = new Set(remote.map((r) => r.outRefundNo));
   for (const r of acceptedThatDay) {
-    if (!inBill.has(r.outRefundNo)) diffs.push({ orderNo: r.order.orderNo, kind: 'MISSING_REMOTE', local: view(r), remote: null });
+    if (!inBill.has(r.outRefundNo))
+      diffs.push({ orderNo: r.order.orderNo, kind: 'MISSING_REMOTE', local: view(r), remote: null });
   }
   return diffs;
 }

@@ -47,26 +47,45 @@ export function reconciliationRoutes(ctx: AppContext): Router {
     const q = listQuerySchema.parse(req.query);
     const limit = q.limit ?? 20;
     const key = decodeCursor(q.cursor, 2);
-    if (key && (typeof key[0] !== 'string' || Number.isNaN(Date.parse(key[0])) || typeof key[1] !== 'string' || !UUID.test(key[1]))) {
+    if (
+      key &&
+      (typeof key[0] !== 'string' ||
+        Number.isNaN(Date.parse(key[0])) ||
+        typeof key[1] !== 'string' ||
+        !UUID.test(key[1]))
+    ) {
       throw new AppError('VALIDATION_FAILED', 400, 'cursor: not a cursor this API returned');
     }
     const rows = await ctx.prisma.reconciliationRun.findMany({
       where: {
         ...(q.billDate ? { billDate: q.billDate } : {}),
-        ...(key ? { OR: [{ createdAt: { lt: new Date(key[0] as string) } }, { createdAt: new Date(key[0] as string), id: { lt: key[1] as string } }] } : {}),
+        ...(key
+          ? {
+              OR: [
+                { createdAt: { lt: new Date(key[0] as string) } },
+                { createdAt: new Date(key[0] as string), id: { lt: key[1] as string } },
+              ],
+            }
+          : {}),
       },
       orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
       take: limit + 1,
     });
     const page = rows.slice(0, limit);
     const last = page[page.length - 1];
-    res.json({ items: page.map(serializeRun), nextCursor: rows.length > limit && last ? encodeCursor([last.createdAt.toISOString(), last.id]) : null });
+    res.json({
+      items: page.map(serializeRun),
+      nextCursor: rows.length > limit && last ? encodeCursor([last.createdAt.toISOString(), last.id]) : null,
+    });
   });
 
   router.get('/api/admin/reconciliations/:id', admin, async (req, res) => {
     const id = String(req.params.id);
     if (!UUID.test(id)) throw new AppError('NOT_FOUND', 404, 'reconciliation run not found');
-    const run = await ctx.prisma.reconciliationRun.findUnique({ where: { id }, include: { diffs: { orderBy: [{ orderNo: 'asc' }, { kind: 'asc' }] } } });
+    const run = await ctx.prisma.reconciliationRun.findUnique({
+      where: { id },
+      include: { diffs: { orderBy: [{ orderNo: 'asc' }, { kind: 'asc' }] } },
+    });
     if (!run) throw new AppError('NOT_FOUND', 404, 'reconciliation run not found');
     res.json({
       ...serializeRun(run),

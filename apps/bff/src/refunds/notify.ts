@@ -2,7 +2,11 @@ import express, { type Router } from 'express';
 import type { AppContext } from '../context.js';
 import { AppError } from '../errors.js';
 import { recordEvent } from '../orders/events.js';
-import { WechatPayError, type NotificationHeaders, type RefundNotificationResource } from '../payments/wechatpay-types.js';
+import {
+  WechatPayError,
+  type NotificationHeaders,
+  type RefundNotificationResource,
+} from '../payments/wechatpay-types.js';
 import { REFUND_NOTIFY_PATH } from './refunds.js';
 import { applyRefundReport } from './settle.js';
 
@@ -19,7 +23,10 @@ export function refundNotifyRoutes(ctx: AppContext): Router {
     const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     let notification;
     try {
-      notification = ctx.wechatpay.verifyNotification<RefundNotificationResource>(req.headers as NotificationHeaders, raw);
+      notification = ctx.wechatpay.verifyNotification<RefundNotificationResource>(
+        req.headers as NotificationHeaders,
+        raw,
+      );
     } catch (err) {
       const code = err instanceof WechatPayError ? err.code : 'BAD_RESOURCE';
       req.log.warn({ code }, 'refund notification rejected: it does not verify');
@@ -27,24 +34,28 @@ export function refundNotifyRoutes(ctx: AppContext): Router {
     }
     const r = notification.resource;
     const log = req.log.child({ notificationId: notification.id, outRefundNo: r.out_refund_no });
-    const refund = r.out_refund_no ? await ctx.prisma.refund.findUnique({ where: { outRefundNo: r.out_refund_no }, include: { order: true } }) : null;
+    const refund = r.out_refund_no
+      ? await ctx.prisma.refund.findUnique({ where: { outRefundNo: r.out_refund_no }, include: { order: true } })
+      : null;
     if (!refund) {
-      log.warn({ eventType: notification.eventType }, 'refund notification for a refund this shop never created: acknowledged, ignored');
+      log.warn(
+        { eventType: notification.eventType },
+        'refund notification for a refund this shop never created: acknowledged, ignored',
+      );
       res.status(204).end();
       return;
     }
-    const mismatch =
-      !REFUND_EVENTS.has(notification.eventType)
-        ? `unexpected event_type ${notification.eventType}`
-        : r.mchid !== ctx.merchant.mchid
-          ? 'mchid is not ours'
-          : r.out_trade_no !== refund.order.orderNo
-            ? 'out_trade_no is not the order of this refund'
-            : r.amount?.total !== refund.order.totalFen || r.amount?.refund !== refund.amountFen
-              ? 'amount differs from the refund'
-              : r.refund_status !== notification.eventType.slice('REFUND.'.length)
-                ? 'refund_status differs from event_type'
-                : undefined;
+    const mismatch = !REFUND_EVENTS.has(notification.eventType)
+      ? `unexpected event_type ${notification.eventType}`
+      : r.mchid !== ctx.merchant.mchid
+        ? 'mchid is not ours'
+        : r.out_trade_no !== refund.order.orderNo
+          ? 'out_trade_no is not the order of this refund'
+          : r.amount?.total !== refund.order.totalFen || r.amount?.refund !== refund.amountFen
+            ? 'amount differs from the refund'
+            : r.refund_status !== notification.eventType.slice('REFUND.'.length)
+              ? 'refund_status differs from event_type'
+              : undefined;
     const inserted = await ctx.prisma.processedNotification.createMany({
       data: [{ id: notification.id, eventType: notification.eventType, orderNo: refund.order.orderNo }],
       skipDuplicates: true,

@@ -44,7 +44,11 @@ export async function createAdminRefund(
     const order = await lockOrder(tx, { orderNo: input.orderNo });
     if (!order) throw new AppError('NOT_FOUND', 404, `order ${input.orderNo} not found`);
     if (!isPaidStatus(order.status as OrderStatus)) {
-      throw new AppError('REFUND_NOT_ALLOWED', 409, `order ${order.orderNo} is ${order.status}: only paid orders can be refunded`);
+      throw new AppError(
+        'REFUND_NOT_ALLOWED',
+        409,
+        `order ${order.orderNo} is ${order.status}: only paid orders can be refunded`,
+      );
     }
     const inFlight = await tx.refund.aggregate({
       where: { orderId: order.id, status: { in: [...RESERVING_REFUND_STATUSES] } },
@@ -109,10 +113,15 @@ async function submitRefund(ctx: AppContext, refund: Refund, orderNo: string, so
       outRefundNo: refund.outRefundNo,
       source,
       error: describe(err),
-      decision: refused ? 'refused by WeChat: refund closed, its amount is refundable again' : 'no answer: stays PENDING, the refund query resolves it',
+      decision: refused
+        ? 'refused by WeChat: refund closed, its amount is refundable again'
+        : 'no answer: stays PENDING, the refund query resolves it',
     });
     if (!refused) {
-      ctx.logger.warn({ outRefundNo: refund.outRefundNo, err: describe(err) }, 'refund not confirmed by WeChat; left PENDING');
+      ctx.logger.warn(
+        { outRefundNo: refund.outRefundNo, err: describe(err) },
+        'refund not confirmed by WeChat; left PENDING',
+      );
       return false;
     }
     await ctx.prisma.refund.updateMany({ where: { id: refund.id, status: 'PENDING' }, data: { status: 'CLOSED' } });
@@ -132,7 +141,11 @@ async function submitRefund(ctx: AppContext, refund: Refund, orderNo: string, so
 
 function mapRefusal(err: WechatPayError): AppError {
   if (err.code === 'NOT_ENOUGH') {
-    return new AppError('REFUND_BALANCE_INSUFFICIENT', 409, 'the merchant account balance cannot cover this refund now (WeChat Pay NOT_ENOUGH): top it up and retry');
+    return new AppError(
+      'REFUND_BALANCE_INSUFFICIENT',
+      409,
+      'the merchant account balance cannot cover this refund now (WeChat Pay NOT_ENOUGH): top it up and retry',
+    );
   }
   return new AppError('WECHATPAY_REJECTED', 409, `WeChat Pay refused the refund (${err.code}): ${err.message}`);
 }
@@ -142,7 +155,11 @@ function mapRefusal(err: WechatPayError): AppError {
  * not know is sent again once it is old enough for the first attempt to have ended.
  * Claimed by a conditional update on lastQueriedAt, so several processes never query one refund at once.
  */
-export async function syncRefund(ctx: AppContext, refund: Refund, opts: { throttleMs: number; resubmitAfterMs: number }): Promise<boolean> {
+export async function syncRefund(
+  ctx: AppContext,
+  refund: Refund,
+  opts: { throttleMs: number; resubmitAfterMs: number },
+): Promise<boolean> {
   const now = ctx.now();
   const claimed = await ctx.prisma.refund.updateMany({
     where: {
@@ -159,7 +176,11 @@ export async function syncRefund(ctx: AppContext, refund: Refund, opts: { thrott
     result = await ctx.wechatpay.queryRefund(refund.outRefundNo);
   } catch (err) {
     const unknownAtWechat = err instanceof WechatPayError && (err.code === 'RESOURCE_NOT_EXISTS' || err.status === 404);
-    if (unknownAtWechat && refund.status === 'PENDING' && now.getTime() - refund.createdAt.getTime() >= opts.resubmitAfterMs) {
+    if (
+      unknownAtWechat &&
+      refund.status === 'PENDING' &&
+      now.getTime() - refund.createdAt.getTime() >= opts.resubmitAfterMs
+    ) {
       await recordEvent(ctx.prisma, refund.orderId, 'REFUND_RESULT', {
         outRefundNo: refund.outRefundNo,
         source: 'query',
@@ -168,7 +189,11 @@ export async function syncRefund(ctx: AppContext, refund: Refund, opts: { thrott
       });
       return submitRefund(ctx, refund, order.orderNo, 'query');
     }
-    await recordEvent(ctx.prisma, refund.orderId, 'REFUND_FAILED', { outRefundNo: refund.outRefundNo, source: 'query', error: describe(err) });
+    await recordEvent(ctx.prisma, refund.orderId, 'REFUND_FAILED', {
+      outRefundNo: refund.outRefundNo,
+      source: 'query',
+      error: describe(err),
+    });
     return false;
   }
   await recordEvent(ctx.prisma, refund.orderId, 'REFUND_RESULT', {
@@ -199,7 +224,13 @@ export async function runRefundQueries(
   let changed = 0;
   for (const refund of due) {
     try {
-      if (await syncRefund(ctx, refund, { throttleMs: opts.throttleMs ?? 60_000, resubmitAfterMs: opts.resubmitAfterMs ?? 60_000 })) changed++;
+      if (
+        await syncRefund(ctx, refund, {
+          throttleMs: opts.throttleMs ?? 60_000,
+          resubmitAfterMs: opts.resubmitAfterMs ?? 60_000,
+        })
+      )
+        changed++;
     } catch (err) {
       ctx.logger.error({ err, outRefundNo: refund.outRefundNo }, 'refund query failed');
     }
@@ -208,13 +239,20 @@ export async function runRefundQueries(
 }
 
 /** A shopper asks for a refund of their paid order; admins decide. One open request per order. */
-export async function requestRefundByShopper(ctx: AppContext, input: { orderNo: string; userId: string; reason: string }) {
+export async function requestRefundByShopper(
+  ctx: AppContext,
+  input: { orderNo: string; userId: string; reason: string },
+) {
   return ctx.prisma.$transaction(async (tx) => {
     const locked = await lockOrder(tx, { orderNo: input.orderNo });
     const order = locked && (await tx.order.findFirst({ where: { id: locked.id, userId: input.userId } }));
     if (!locked || !order) throw new AppError('NOT_FOUND', 404, `order ${input.orderNo} not found`);
     if (!isPaidStatus(order.status as OrderStatus) || order.refundedFen >= order.totalFen) {
-      throw new AppError('REFUND_NOT_ALLOWED', 409, `order ${order.orderNo} is ${order.status}: there is nothing to refund`);
+      throw new AppError(
+        'REFUND_NOT_ALLOWED',
+        409,
+        `order ${order.orderNo} is ${order.status}: there is nothing to refund`,
+      );
     }
     const open = await tx.refundRequest.findFirst({ where: { orderId: order.id, status: 'REQUESTED' } });
     if (open) throw new AppError('CONFLICT', 409, 'a refund request for this order is already waiting for an answer');

@@ -28,7 +28,11 @@ export function refundRoutes(ctx: AppContext): Router {
 
   router.post('/api/orders/:orderNo/refund-requests', shopper, async (req, res) => {
     const { reason } = refundRequestBodySchema.parse(req.body ?? {});
-    const request = await requestRefundByShopper(ctx, { orderNo: orderNoParam(req.params.orderNo), userId: shopperOf(req).userId, reason });
+    const request = await requestRefundByShopper(ctx, {
+      orderNo: orderNoParam(req.params.orderNo),
+      userId: shopperOf(req).userId,
+      reason,
+    });
     res.status(201).json({ ...serializeRefundRequest(request), orderNo: req.params.orderNo });
   });
 
@@ -40,7 +44,10 @@ export function refundRoutes(ctx: AppContext): Router {
       reason: body.reason,
       adminUsername: adminOf(req).username,
     });
-    const order = await ctx.prisma.order.findUniqueOrThrow({ where: { id: refund.orderId }, select: { orderNo: true, status: true, refundedFen: true, totalFen: true } });
+    const order = await ctx.prisma.order.findUniqueOrThrow({
+      where: { id: refund.orderId },
+      select: { orderNo: true, status: true, refundedFen: true, totalFen: true },
+    });
     // 202: WeChat has not confirmed yet; the refund query settles it
     res.status(accepted ? 201 : 202).json({ ...serializeRefund(refund), order });
   });
@@ -49,17 +56,38 @@ export function refundRoutes(ctx: AppContext): Router {
     const q = refundRequestsQuerySchema.parse(req.query);
     const limit = q.limit ?? 20;
     const key = decodeCursor(q.cursor, 2);
-    if (key && (typeof key[0] !== 'string' || Number.isNaN(Date.parse(key[0])) || typeof key[1] !== 'string' || !UUID.test(key[1]))) {
+    if (
+      key &&
+      (typeof key[0] !== 'string' ||
+        Number.isNaN(Date.parse(key[0])) ||
+        typeof key[1] !== 'string' ||
+        !UUID.test(key[1]))
+    ) {
       throw new AppError('VALIDATION_FAILED', 400, 'cursor: not a cursor this API returned');
     }
     const rows = await ctx.prisma.refundRequest.findMany({
       where: {
         ...(q.status ? { status: q.status } : {}),
         ...(key
-          ? { OR: [{ createdAt: { lt: new Date(key[0] as string) } }, { createdAt: new Date(key[0] as string), id: { lt: key[1] as string } }] }
+          ? {
+              OR: [
+                { createdAt: { lt: new Date(key[0] as string) } },
+                { createdAt: new Date(key[0] as string), id: { lt: key[1] as string } },
+              ],
+            }
           : {}),
       },
-      include: { order: { select: { orderNo: true, status: true, totalFen: true, refundedFen: true, user: { select: { openid: true } } } } },
+      include: {
+        order: {
+          select: {
+            orderNo: true,
+            status: true,
+            totalFen: true,
+            refundedFen: true,
+            user: { select: { openid: true } },
+          },
+        },
+      },
       orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
       take: limit + 1,
     });

@@ -25,8 +25,12 @@ type Tx = Prisma.TransactionClient;
 export async function lockOrder(tx: Tx, where: { id: string } | { orderNo: string }) {
   const rows =
     'id' in where
-      ? await tx.$queryRaw<LockedOrder[]>`SELECT id, "orderNo", status::text AS status, "totalFen", "refundedFen" FROM "Order" WHERE id = ${where.id}::uuid FOR UPDATE`
-      : await tx.$queryRaw<LockedOrder[]>`SELECT id, "orderNo", status::text AS status, "totalFen", "refundedFen" FROM "Order" WHERE "orderNo" = ${where.orderNo} FOR UPDATE`;
+      ? await tx.$queryRaw<
+          LockedOrder[]
+        >`SELECT id, "orderNo", status::text AS status, "totalFen", "refundedFen" FROM "Order" WHERE id = ${where.id}::uuid FOR UPDATE`
+      : await tx.$queryRaw<
+          LockedOrder[]
+        >`SELECT id, "orderNo", status::text AS status, "totalFen", "refundedFen" FROM "Order" WHERE "orderNo" = ${where.orderNo} FOR UPDATE`;
   return rows[0];
 }
 
@@ -43,7 +47,12 @@ export interface LockedOrder {
  * conditional update on its current status, and refundedFen grows only on the move to SUCCESS,
  * in the same transaction, with the order row locked. Answers whether anything changed.
  */
-export async function applyRefundReport(ctx: AppContext, refund: Refund, report: RefundReport, source: RefundSource): Promise<boolean> {
+export async function applyRefundReport(
+  ctx: AppContext,
+  refund: Refund,
+  report: RefundReport,
+  source: RefundSource,
+): Promise<boolean> {
   if (report.outRefundNo !== refund.outRefundNo || report.refundFen !== refund.amountFen) {
     await recordEvent(ctx.prisma, refund.orderId, 'REFUND_FAILED', {
       outRefundNo: refund.outRefundNo,
@@ -90,14 +99,23 @@ export async function applyRefundReport(ctx: AppContext, refund: Refund, report:
   }
 }
 
-async function settleRefund(ctx: AppContext, refund: Refund, report: RefundReport, source: RefundSource): Promise<boolean> {
+async function settleRefund(
+  ctx: AppContext,
+  refund: Refund,
+  report: RefundReport,
+  source: RefundSource,
+): Promise<boolean> {
   const succeededAt = report.successTime ? new Date(report.successTime) : ctx.now();
   return ctx.prisma.$transaction(async (tx) => {
     const order = await lockOrder(tx, { id: refund.orderId });
     if (!order) throw new Error(`order ${refund.orderId} of refund ${refund.outRefundNo} is missing`);
     const moved = await tx.refund.updateMany({
       where: { id: refund.id, status: { in: [...RESERVING_REFUND_STATUSES] } },
-      data: { status: 'SUCCESS', refundId: report.refundId, succeededAt: Number.isNaN(succeededAt.getTime()) ? ctx.now() : succeededAt },
+      data: {
+        status: 'SUCCESS',
+        refundId: report.refundId,
+        succeededAt: Number.isNaN(succeededAt.getTime()) ? ctx.now() : succeededAt,
+      },
     });
     if (moved.count === 0) return false;
     const refundedFen = order.refundedFen + refund.amountFen;

@@ -8,7 +8,9 @@ describe('POST /api/admin/login', () => {
     h = await startHarness();
     // a second admin, so that locking one does not lock the bootstrap admin the other specs use
     const { hashPassword } = await import('../../src/admin/passwords.js');
-    await h.bff.ctx.prisma.adminUser.create({ data: { username: 'ops', passwordHash: await hashPassword('ops-password-123') } });
+    await h.bff.ctx.prisma.adminUser.create({
+      data: { username: 'ops', passwordHash: await hashPassword('ops-password-123') },
+    });
   });
   afterAll(() => h?.close());
 
@@ -28,16 +30,28 @@ describe('POST /api/admin/login', () => {
   });
 
   it('given a wrong password or an unknown user, answers the same 401 INVALID_CREDENTIALS', async () => {
-    const wrong = await h.anonymous.post('/api/admin/login', { username: ADMIN.username, password: 'nope-nope-nope' }, from('10.0.0.2'));
-    const unknown = await h.anonymous.post('/api/admin/login', { username: 'nobody', password: 'nope-nope-nope' }, from('10.0.0.2'));
+    const wrong = await h.anonymous.post(
+      '/api/admin/login',
+      { username: ADMIN.username, password: 'nope-nope-nope' },
+      from('10.0.0.2'),
+    );
+    const unknown = await h.anonymous.post(
+      '/api/admin/login',
+      { username: 'nobody', password: 'nope-nope-nope' },
+      from('10.0.0.2'),
+    );
     expect(wrong.status).toBe(401);
     expect(unknown.status).toBe(401);
     expect(wrong.body).toEqual(unknown.body);
     expect(wrong.body.error.code).toBe('INVALID_CREDENTIALS');
     // the failure was counted, and a success resets the count
-    expect((await h.bff.ctx.prisma.adminUser.findUniqueOrThrow({ where: { username: ADMIN.username } })).failedLogins).toBe(1);
+    expect(
+      (await h.bff.ctx.prisma.adminUser.findUniqueOrThrow({ where: { username: ADMIN.username } })).failedLogins,
+    ).toBe(1);
     expect((await h.anonymous.post('/api/admin/login', ADMIN, from('10.0.0.2'))).status).toBe(200);
-    expect((await h.bff.ctx.prisma.adminUser.findUniqueOrThrow({ where: { username: ADMIN.username } })).failedLogins).toBe(0);
+    expect(
+      (await h.bff.ctx.prisma.adminUser.findUniqueOrThrow({ where: { username: ADMIN.username } })).failedLogins,
+    ).toBe(0);
   });
 
   it('rejects a malformed body with 400 VALIDATION_FAILED', async () => {
@@ -48,7 +62,9 @@ describe('POST /api/admin/login', () => {
 
   it('locks the account for 15 minutes after 5 consecutive failures, even when they arrive at once', async () => {
     const attempts = await Promise.all(
-      Array.from({ length: 5 }, (_, i) => h.anonymous.post('/api/admin/login', { username: 'ops', password: `wrong-${i}-xxxxxx` }, from(`10.1.0.${i}`))),
+      Array.from({ length: 5 }, (_, i) =>
+        h.anonymous.post('/api/admin/login', { username: 'ops', password: `wrong-${i}-xxxxxx` }, from(`10.1.0.${i}`)),
+      ),
     );
     expect(attempts.map((r) => r.status)).toEqual([401, 401, 401, 401, 401]);
     const row = await h.bff.ctx.prisma.adminUser.findUniqueOrThrow({ where: { username: 'ops' } });
@@ -58,35 +74,64 @@ describe('POST /api/admin/login', () => {
     expect(minutes).toBeLessThanOrEqual(15);
 
     // now even the right password is refused, with 423 ADMIN_LOCKED
-    const locked = await h.anonymous.post('/api/admin/login', { username: 'ops', password: 'ops-password-123' }, from('10.1.0.9'));
+    const locked = await h.anonymous.post(
+      '/api/admin/login',
+      { username: 'ops', password: 'ops-password-123' },
+      from('10.1.0.9'),
+    );
     expect(locked.status).toBe(423);
     expect(locked.body.error.code).toBe('ADMIN_LOCKED');
 
     // once the lock has run out, the right password works again
-    await h.bff.ctx.prisma.adminUser.update({ where: { username: 'ops' }, data: { lockedUntil: new Date(Date.now() - 1000) } });
-    const after = await h.anonymous.post('/api/admin/login', { username: 'ops', password: 'ops-password-123' }, from('10.1.0.10'));
+    await h.bff.ctx.prisma.adminUser.update({
+      where: { username: 'ops' },
+      data: { lockedUntil: new Date(Date.now() - 1000) },
+    });
+    const after = await h.anonymous.post(
+      '/api/admin/login',
+      { username: 'ops', password: 'ops-password-123' },
+      from('10.1.0.10'),
+    );
     expect(after.status).toBe(200);
   });
 
-  it('rate-limits one IP to 10 attempts a minute with 429 RATE_LIMITED and Retry-After', { timeout: 30_000 }, async () => {
-    const statuses: number[] = [];
-    for (let i = 0; i < 11; i++) {
-      const res = await h.anonymous.post('/api/admin/login', { username: `ghost${i}`, password: 'whatever-123' }, from('10.2.0.1'));
-      statuses.push(res.status);
-      if (res.status === 429) {
-        expect(res.body.error.code).toBe('RATE_LIMITED');
-        expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
+  it(
+    'rate-limits one IP to 10 attempts a minute with 429 RATE_LIMITED and Retry-After',
+    { timeout: 30_000 },
+    async () => {
+      const statuses: number[] = [];
+      for (let i = 0; i < 11; i++) {
+        const res = await h.anonymous.post(
+          '/api/admin/login',
+          { username: `ghost${i}`, password: 'whatever-123' },
+          from('10.2.0.1'),
+        );
+        statuses.push(res.status);
+        if (res.status === 429) {
+          expect(res.body.error.code).toBe('RATE_LIMITED');
+          expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
+        }
       }
-    }
-    expect(statuses).toEqual([...Array(10).fill(401), 429]);
-    // another IP is not affected
-    expect((await h.anonymous.post('/api/admin/login', ADMIN, from('10.2.0.2'))).status).toBe(200);
+      expect(statuses).toEqual([...Array(10).fill(401), 429]);
+      // another IP is not affected
+      expect((await h.anonymous.post('/api/admin/login', ADMIN, from('10.2.0.2'))).status).toBe(200);
+    },
+  );
+
+  it('does not count successful logins against the limit', { timeout: 30_000 }, async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 11; i++) statuses.push((await h.anonymous.post('/api/admin/login', ADMIN, from('10.4.0.1'))).status);
+    expect(statuses).toEqual(Array(11).fill(200));
   });
 
   it('rate-limits one username to 10 attempts a minute across IPs', { timeout: 30_000 }, async () => {
     const statuses: number[] = [];
     for (let i = 0; i < 11; i++) {
-      const res = await h.anonymous.post('/api/admin/login', { username: 'target', password: 'whatever-123' }, from(`10.3.0.${i}`));
+      const res = await h.anonymous.post(
+        '/api/admin/login',
+        { username: 'target', password: 'whatever-123' },
+        from(`10.3.0.${i}`),
+      );
       statuses.push(res.status);
     }
     expect(statuses).toEqual([...Array(10).fill(401), 429]);

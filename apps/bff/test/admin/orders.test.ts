@@ -32,7 +32,12 @@ describe('admin order list, detail and CSV export', () => {
     expect(nos(res.body)).toEqual([alicePaid[1], bobPaid, alicePending, alicePaid[0]]);
     expect(res.body.nextCursor).toBeNull();
     const first = res.body.items[0];
-    expect(first).toMatchObject({ status: 'PAID', openid: alice.openid, refundedFen: 0, actions: { refund: true, close: false } });
+    expect(first).toMatchObject({
+      status: 'PAID',
+      openid: alice.openid,
+      refundedFen: 0,
+      actions: { refund: true, close: false },
+    });
     expect(first.items[0]).toMatchObject({ quantity: 2 });
     expect(first.events).toBeUndefined();
   });
@@ -40,9 +45,16 @@ describe('admin order list, detail and CSV export', () => {
   it('filters by status, by openid or orderNo search, and by date range', async () => {
     expect(nos((await admin.get('/api/admin/orders?status=PAID')).body)).toEqual([alicePaid[1], bobPaid, alicePaid[0]]);
     expect(nos((await admin.get('/api/admin/orders?status=PENDING_PAYMENT')).body)).toEqual([alicePending]);
-    expect(nos((await admin.get(`/api/admin/orders?q=${alice.openid}`)).body)).toEqual([alicePaid[1], alicePending, alicePaid[0]]);
+    expect(nos((await admin.get(`/api/admin/orders?q=${alice.openid}`)).body)).toEqual([
+      alicePaid[1],
+      alicePending,
+      alicePaid[0],
+    ]);
     expect(nos((await admin.get(`/api/admin/orders?q=${bobPaid}`)).body)).toEqual([bobPaid]);
-    expect(nos((await admin.get(`/api/admin/orders?q=${alice.openid}&status=PAID`)).body)).toEqual([alicePaid[1], alicePaid[0]]);
+    expect(nos((await admin.get(`/api/admin/orders?q=${alice.openid}&status=PAID`)).body)).toEqual([
+      alicePaid[1],
+      alicePaid[0],
+    ]);
     expect(nos((await admin.get('/api/admin/orders?q=nothing-like-this')).body)).toEqual([]);
 
     const rows = await h.bff.ctx.prisma.order.findMany({ where: { orderNo: { in: [bobPaid] } } });
@@ -50,7 +62,9 @@ describe('admin order list, detail and CSV export', () => {
     const from = encodeURIComponent(bobAt.toISOString());
     const to = encodeURIComponent(new Date(bobAt.getTime() + 1).toISOString());
     expect(nos((await admin.get(`/api/admin/orders?from=${from}&to=${to}`)).body)).toEqual([bobPaid]);
-    expect(nos((await admin.get(`/api/admin/orders?from=${encodeURIComponent('2999-01-01T00:00:00+08:00')}`)).body)).toEqual([]);
+    expect(
+      nos((await admin.get(`/api/admin/orders?from=${encodeURIComponent('2999-01-01T00:00:00+08:00')}`)).body),
+    ).toEqual([]);
   });
 
   it('pages with a keyset cursor: every order once, in order', async () => {
@@ -58,9 +72,8 @@ describe('admin order list, detail and CSV export', () => {
     let cursor: string | null = null;
     let pages = 0;
     do {
-      const res: { status: number; body: { items: { orderNo: string }[]; nextCursor: string | null } } = await admin.get(
-        `/api/admin/orders?limit=3${cursor ? `&cursor=${cursor}` : ''}`,
-      );
+      const res: { status: number; body: { items: { orderNo: string }[]; nextCursor: string | null } } =
+        await admin.get(`/api/admin/orders?limit=3${cursor ? `&cursor=${cursor}` : ''}`);
       expect(res.status).toBe(200);
       seen.push(...nos(res.body));
       cursor = res.body.nextCursor;
@@ -71,7 +84,14 @@ describe('admin order list, detail and CSV export', () => {
   });
 
   it('rejects bad filters with 400 VALIDATION_FAILED', async () => {
-    for (const q of ['status=SHIPPED', 'from=yesterday', 'limit=0', 'limit=1000', 'cursor=not-a-cursor', `cursor=${Buffer.from('["x","y"]').toString('base64url')}`]) {
+    for (const q of [
+      'status=SHIPPED',
+      'from=yesterday',
+      'limit=0',
+      'limit=1000',
+      'cursor=not-a-cursor',
+      `cursor=${Buffer.from('["x","y"]').toString('base64url')}`,
+    ]) {
       const res = await admin.get(`/api/admin/orders?${q}`);
       expect(res.status, q).toBe(400);
       expect(res.body.error.code).toBe('VALIDATION_FAILED');
@@ -86,10 +106,27 @@ describe('admin order list, detail and CSV export', () => {
 
     const res = await admin.get(`/api/admin/orders/${orderNo}`);
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ orderNo, status: 'PARTIALLY_REFUNDED', refundedFen: 1, openid: alice.openid, paidAfterClose: false });
-    expect(res.body.refunds).toEqual([expect.objectContaining({ outRefundNo: refund.body.outRefundNo, amountFen: 1, status: 'SUCCESS' })]);
+    expect(res.body).toMatchObject({
+      orderNo,
+      status: 'PARTIALLY_REFUNDED',
+      refundedFen: 1,
+      openid: alice.openid,
+      paidAfterClose: false,
+    });
+    expect(res.body.refunds).toEqual([
+      expect.objectContaining({ outRefundNo: refund.body.outRefundNo, amountFen: 1, status: 'SUCCESS' }),
+    ]);
     const types: string[] = res.body.events.map((e: { type: string }) => e.type);
-    for (const t of ['ORDER_CREATED', 'PREPAY_CREATED', 'NOTIFY_RECEIVED', 'PAYMENT_SETTLED', 'REFUND_REQUESTED', 'REFUND_RESULT', 'REFUND_NOTIFY_RECEIVED', 'REFUND_SETTLED']) {
+    for (const t of [
+      'ORDER_CREATED',
+      'PREPAY_CREATED',
+      'NOTIFY_RECEIVED',
+      'PAYMENT_SETTLED',
+      'REFUND_REQUESTED',
+      'REFUND_RESULT',
+      'REFUND_NOTIFY_RECEIVED',
+      'REFUND_SETTLED',
+    ]) {
       expect(types, t).toContain(t);
     }
     expect(types[0]).toBe('ORDER_CREATED');
@@ -100,7 +137,8 @@ describe('admin order list, detail and CSV export', () => {
 
     const text = JSON.stringify(res.body);
     const c = h.sandbox.credentials;
-    for (const secret of [c.apiV3Key, c.appsecret, c.merchantPrivateKeyPem.split('\n')[1]!]) expect(text).not.toContain(secret);
+    for (const secret of [c.apiV3Key, c.appsecret, c.merchantPrivateKeyPem.split('\n')[1]!])
+      expect(text).not.toContain(secret);
     expect(text).not.toMatch(/ciphertext|paySign|signature/i);
 
     expect((await admin.get('/api/admin/orders/NOSUCHORDER1')).status).toBe(404);
@@ -128,7 +166,9 @@ describe('admin order list, detail and CSV export', () => {
       })),
     });
 
-    const res = await fetch(`${h.bff.url}/api/admin/orders.csv`, { headers: { authorization: `Bearer ${admin.token}` } });
+    const res = await fetch(`${h.bff.url}/api/admin/orders.csv`, {
+      headers: { authorization: `Bearer ${admin.token}` },
+    });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('text/csv; charset=utf-8');
     expect(res.headers.get('content-disposition')).toMatch(/^attachment; filename="orders-\d{4}-\d{2}-\d{2}\.csv"$/);
@@ -148,8 +188,13 @@ describe('admin order list, detail and CSV export', () => {
     const trickyLine = lines.find((l) => l.startsWith(`${tricky.body.orderNo},`))!;
     expect(trickyLine).toContain(`"'=HYPERLINK(""http://evil"",""点我""),x"`);
     expect(trickyLine).toContain('待支付');
+    const bad = await fetch(`${h.bff.url}/api/admin/orders.csv?status=SHIPPED`, { headers: { authorization: `Bearer ${admin.token}` } });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { error: { code: string } }).error.code).toBe('VALIDATION_FAILED');
     // the same filters as the list
-    const filtered = await fetch(`${h.bff.url}/api/admin/orders.csv?status=PAID&q=${alice.openid}`, { headers: { authorization: `Bearer ${admin.token}` } });
+    const filtered = await fetch(`${h.bff.url}/api/admin/orders.csv?status=PAID&q=${alice.openid}`, {
+      headers: { authorization: `Bearer ${admin.token}` },
+    });
     const filteredLines = (await filtered.text()).split('\r\n').filter(Boolean);
     expect(filteredLines.slice(1).map((l) => l.split(',')[0])).toEqual([alicePaid[1]]);
   });

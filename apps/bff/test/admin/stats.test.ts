@@ -25,12 +25,28 @@ describe('GET /api/admin/stats', () => {
     const user = await h.bff.ctx.prisma.user.findUniqueOrThrow({ where: { openid: a.shopper.openid } });
     const paidAt = new Date(shanghaiDayStart(threeDaysAgo).getTime() + 30 * 60_000);
     await h.bff.ctx.prisma.order.create({
-      data: { orderNo: 'OLDPAID000001', userId: user.id, status: 'PAID', totalFen: 4321, expiresAt: paidAt, paidAt, createdAt: paidAt },
+      data: {
+        orderNo: 'OLDPAID000001',
+        userId: user.id,
+        status: 'PAID',
+        totalFen: 4321,
+        expiresAt: paidAt,
+        paidAt,
+        createdAt: paidAt,
+      },
     });
     // and one paid 15 days ago falls outside the window
     const old = new Date(shanghaiDayStart(today).getTime() - 15 * 86_400_000);
     await h.bff.ctx.prisma.order.create({
-      data: { orderNo: 'OLDPAID000002', userId: user.id, status: 'PAID', totalFen: 999, expiresAt: old, paidAt: old, createdAt: old },
+      data: {
+        orderNo: 'OLDPAID000002',
+        userId: user.id,
+        status: 'PAID',
+        totalFen: 999,
+        expiresAt: old,
+        paidAt: old,
+        createdAt: old,
+      },
     });
 
     const res = await admin.get('/api/admin/stats');

@@ -26,7 +26,15 @@ describe('reconciliation against the trade bill', () => {
 
     const res = await admin.post('/api/admin/reconciliations', { billDate: today });
     expect(res.status).toBe(201);
-    expect(res.body).toMatchObject({ billDate: today, status: 'DONE', diffCount: 0, localCount: 2, remoteCount: 3, error: null, startedBy: 'admin:admin' });
+    expect(res.body).toMatchObject({
+      billDate: today,
+      status: 'DONE',
+      diffCount: 0,
+      localCount: 2,
+      remoteCount: 3,
+      error: null,
+      startedBy: 'admin:admin',
+    });
     expect(res.body.billSha1).toMatch(/^[0-9a-f]{40}$/);
     cleanRunId = res.body.id;
     const detail = await admin.get(`/api/admin/reconciliations/${cleanRunId}`);
@@ -50,7 +58,15 @@ describe('reconciliation against the trade bill', () => {
     // paid here (say, written by hand), unknown to WeChat
     const user = await h.bff.ctx.prisma.user.findUniqueOrThrow({ where: { openid: shopper.openid } });
     await h.bff.ctx.prisma.order.create({
-      data: { orderNo: 'LOCALONLY0001', userId: user.id, status: 'PAID', totalFen: 321, expiresAt: new Date(), paidAt: new Date(), transactionId: '4200000000000000000000000001' },
+      data: {
+        orderNo: 'LOCALONLY0001',
+        userId: user.id,
+        status: 'PAID',
+        totalFen: 321,
+        expiresAt: new Date(),
+        paidAt: new Date(),
+        transactionId: '4200000000000000000000000001',
+      },
     });
 
     const res = await admin.post('/api/admin/reconciliations', { billDate: today });
@@ -103,7 +119,12 @@ describe('reconciliation against the trade bill', () => {
     const runs = await h.bff.ctx.prisma.reconciliationRun.findMany({ where: { startedBy: 'daily' } });
     expect(runs).toHaveLength(1);
     // no trade yesterday: WeChat has no bill, and nothing was paid here either
-    expect(runs[0]).toMatchObject({ billDate: yesterdayInShanghai(new Date()), status: 'DONE', diffCount: 0, billSha1: null });
+    expect(runs[0]).toMatchObject({
+      billDate: yesterdayInShanghai(new Date()),
+      status: 'DONE',
+      diffCount: 0,
+      billSha1: null,
+    });
   });
 });
 
@@ -119,10 +140,27 @@ describe('parseTradeBill', () => {
     ].join('\r\n');
     const bill = parseTradeBill(csv);
     expect(bill.payments).toEqual([
-      { kind: 'payment', tradeTime: '2026-01-02 10:00:00', transactionId: '4200000001', outTradeNo: 'ORDER0001', openid: 'oA', tradeState: 'SUCCESS', totalFen: 1230 },
+      {
+        kind: 'payment',
+        tradeTime: '2026-01-02 10:00:00',
+        transactionId: '4200000001',
+        outTradeNo: 'ORDER0001',
+        openid: 'oA',
+        tradeState: 'SUCCESS',
+        totalFen: 1230,
+      },
     ]);
     expect(bill.refunds).toEqual([
-      { kind: 'refund', tradeTime: '2026-01-02 11:00:00', transactionId: '4200000001', outTradeNo: 'ORDER0001', refundId: '50300001', outRefundNo: 'RF0001', refundFen: 105, refundStatus: 'SUCCESS' },
+      {
+        kind: 'refund',
+        tradeTime: '2026-01-02 11:00:00',
+        transactionId: '4200000001',
+        outTradeNo: 'ORDER0001',
+        refundId: '50300001',
+        outRefundNo: 'RF0001',
+        refundFen: 105,
+        refundStatus: 'SUCCESS',
+      },
     ]);
     expect(bill.summary['总交易单数']).toBe('2');
     expect(() => parseTradeBill('a,b,c\r\n1,2,3')).toThrow(/not a WeChat Pay trade bill/);

@@ -20,8 +20,13 @@ export async function skus(h: Harness) {
 export async function placeOrder(h: Harness, shopper: Shopper, opts: { sku?: number; quantity?: number } = {}) {
   const all = await skus(h);
   const sku = all[(opts.sku ?? 0) % all.length]!;
-  const res = await shopper.post('/api/orders', { items: [{ skuId: sku.id, quantity: opts.quantity ?? 1 }] }, { 'idempotency-key': randomUUID() });
-  if (res.status !== 201 && res.status !== 200) throw new Error(`create order: ${res.status} ${JSON.stringify(res.body)}`);
+  const res = await shopper.post(
+    '/api/orders',
+    { items: [{ skuId: sku.id, quantity: opts.quantity ?? 1 }] },
+    { 'idempotency-key': randomUUID() },
+  );
+  if (res.status !== 201 && res.status !== 200)
+    throw new Error(`create order: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body as { orderNo: string; totalFen: number; status: string };
 }
 
@@ -44,5 +49,7 @@ export async function paidOrder(h: Harness, shopper?: Shopper, opts: { sku?: num
 
 /** Resolves once the sandbox has delivered (2xx) a refund notification for this out_refund_no. */
 export function refundNotified(h: Harness, outRefundNo: string, state: 'delivered' | 'dropped' = 'delivered') {
-  return h.sandbox.waitForNotification((n) => n.outRefundNo === outRefundNo && n.eventType.startsWith('REFUND.') && n.state === state);
+  return h.sandbox.waitForNotification(
+    (n) => n.outRefundNo === outRefundNo && n.eventType.startsWith('REFUND.') && n.state === state,
+  );
 }

@@ -4,7 +4,9 @@ import { startHarness, type ApiClient, type Harness } from '../support/harness.j
 import { paidOrder, placeOrder, refundNotified } from './paid-order.js';
 
 const refundEvents = async (h: Harness, orderNo: string) =>
-  (await h.bff.ctx.prisma.orderEvent.findMany({ where: { order: { orderNo } }, orderBy: { id: 'asc' } })).map((e) => e.type);
+  (await h.bff.ctx.prisma.orderEvent.findMany({ where: { order: { orderNo } }, orderBy: { id: 'asc' } })).map(
+    (e) => e.type,
+  );
 
 describe('refunds', () => {
   let h: Harness;
@@ -28,7 +30,9 @@ describe('refunds', () => {
     expect(again.status).toBe(409);
     const stranger = await h.shopper();
     expect((await stranger.post(`/api/orders/${order.orderNo}/refund-requests`, { reason: 'mine?' })).status).toBe(404);
-    expect((await order.shopper.post(`/api/orders/${order.orderNo}/refund-requests`, {})).body.error.code).toBe('VALIDATION_FAILED');
+    expect((await order.shopper.post(`/api/orders/${order.orderNo}/refund-requests`, {})).body.error.code).toBe(
+      'VALIDATION_FAILED',
+    );
 
     const queue = await admin.get('/api/admin/refund-requests?status=REQUESTED');
     expect(queue.status).toBe(200);
@@ -41,7 +45,10 @@ describe('refunds', () => {
     expect(detail.body.refundRequested).toBe(true);
     expect(detail.body.refundRequests).toHaveLength(1);
 
-    const refund = await admin.post(`/api/admin/orders/${order.orderNo}/refunds`, { amountFen: order.totalFen, reason: '同意退款' });
+    const refund = await admin.post(`/api/admin/orders/${order.orderNo}/refunds`, {
+      amountFen: order.totalFen,
+      reason: '同意退款',
+    });
     expect(refund.status).toBe(201);
     await refundNotified(h, refund.body.outRefundNo);
     const after = await admin.get(`/api/admin/orders/${order.orderNo}`);
@@ -64,7 +71,10 @@ describe('refunds', () => {
     const order = await paidOrder(h, undefined, { quantity: 3 });
     const part = Math.floor(order.totalFen / 3);
 
-    const first = await admin.post(`/api/admin/orders/${order.orderNo}/refunds`, { amountFen: part, reason: '部分退款' });
+    const first = await admin.post(`/api/admin/orders/${order.orderNo}/refunds`, {
+      amountFen: part,
+      reason: '部分退款',
+    });
     expect(first.status).toBe(201);
     expect(first.body.outRefundNo).toMatch(/^RF[0-9A-Z]{26}$/);
     expect(['PROCESSING', 'SUCCESS']).toContain(first.body.status);
@@ -74,7 +84,10 @@ describe('refunds', () => {
     expect(o.refundedFen).toBe(part);
 
     const rest = order.totalFen - part;
-    const second = await admin.post(`/api/admin/orders/${order.orderNo}/refunds`, { amountFen: rest, reason: '余款退回' });
+    const second = await admin.post(`/api/admin/orders/${order.orderNo}/refunds`, {
+      amountFen: rest,
+      reason: '余款退回',
+    });
     expect(second.status).toBe(201);
     await refundNotified(h, second.body.outRefundNo);
     o = await h.bff.ctx.prisma.order.findUniqueOrThrow({ where: { orderNo: order.orderNo } });
@@ -98,36 +111,59 @@ describe('refunds', () => {
 
   it('refuses an over-refund with 422 REFUND_EXCEEDS_PAID, counting refunds still in progress', async () => {
     const order = await paidOrder(h, undefined, { quantity: 2 });
-    const tooMuch = await admin.post(`/api/admin/orders/${order.orderNo}/refunds`, { amountFen: order.totalFen + 1, reason: 'too much' });
+    const tooMuch = await admin.post(`/api/admin/orders/${order.orderNo}/refunds`, {
+      amountFen: order.totalFen + 1,
+      reason: 'too much',
+    });
     expect(tooMuch.status).toBe(422);
-    expect(tooMuch.body.error).toMatchObject({ code: 'REFUND_EXCEEDS_PAID', details: { refundableFen: order.totalFen } });
+    expect(tooMuch.body.error).toMatchObject({
+      code: 'REFUND_EXCEEDS_PAID',
+      details: { refundableFen: order.totalFen },
+    });
 
     // the notification of this refund is lost: locally it stays PROCESSING and keeps its amount reserved
     h.sandbox.faults.set({ dropNotifications: 1 });
     const half = Math.floor(order.totalFen / 2);
-    const inFlight = await admin.post(`/api/admin/orders/${order.orderNo}/refunds`, { amountFen: half, reason: 'half' });
+    const inFlight = await admin.post(`/api/admin/orders/${order.orderNo}/refunds`, {
+      amountFen: half,
+      reason: 'half',
+    });
     expect(inFlight.status).toBe(201);
     await refundNotified(h, inFlight.body.outRefundNo, 'dropped');
-    expect((await h.bff.ctx.prisma.refund.findUniqueOrThrow({ where: { outRefundNo: inFlight.body.outRefundNo } })).status).toBe('PROCESSING');
+    expect(
+      (await h.bff.ctx.prisma.refund.findUniqueOrThrow({ where: { outRefundNo: inFlight.body.outRefundNo } })).status,
+    ).toBe('PROCESSING');
 
-    const over = await admin.post(`/api/admin/orders/${order.orderNo}/refunds`, { amountFen: order.totalFen - half + 1, reason: 'over' });
+    const over = await admin.post(`/api/admin/orders/${order.orderNo}/refunds`, {
+      amountFen: order.totalFen - half + 1,
+      reason: 'over',
+    });
     expect(over.status).toBe(422);
     expect(over.body.error.details.refundableFen).toBe(order.totalFen - half);
-    expect((await h.bff.ctx.prisma.refund.count({ where: { order: { orderNo: order.orderNo } } }))).toBe(1);
+    expect(await h.bff.ctx.prisma.refund.count({ where: { order: { orderNo: order.orderNo } } })).toBe(1);
 
-    for (const bad of [{ amountFen: 0, reason: 'x' }, { amountFen: 1.5, reason: 'x' }, { amountFen: 1 }, { amountFen: 1, reason: 'x', extra: 1 }]) {
+    for (const bad of [
+      { amountFen: 0, reason: 'x' },
+      { amountFen: 1.5, reason: 'x' },
+      { amountFen: 1 },
+      { amountFen: 1, reason: 'x', extra: 1 },
+    ]) {
       const res = await admin.post(`/api/admin/orders/${order.orderNo}/refunds`, bad);
       expect(res.status, JSON.stringify(bad)).toBe(400);
       expect(res.body.error.code).toBe('VALIDATION_FAILED');
     }
-    expect((await admin.post('/api/admin/orders/NOSUCHORDER1/refunds', { amountFen: 1, reason: 'x' })).status).toBe(404);
+    expect((await admin.post('/api/admin/orders/NOSUCHORDER1/refunds', { amountFen: 1, reason: 'x' })).status).toBe(
+      404,
+    );
   });
 
   it('10 concurrent refunds of one order never exceed what was paid', async () => {
     const order = await paidOrder(h, undefined, { quantity: 4 });
     const each = Math.floor(order.totalFen / 4);
     const answers = await Promise.all(
-      Array.from({ length: 10 }, (_, i) => admin.post(`/api/admin/orders/${order.orderNo}/refunds`, { amountFen: each, reason: `race ${i}` })),
+      Array.from({ length: 10 }, (_, i) =>
+        admin.post(`/api/admin/orders/${order.orderNo}/refunds`, { amountFen: each, reason: `race ${i}` }),
+      ),
     );
     const accepted = answers.filter((a) => a.status === 201);
     const refused = answers.filter((a) => a.status === 422);
@@ -145,7 +181,10 @@ describe('refunds', () => {
   it('duplicate refund notifications, even concurrent, settle once', async () => {
     const order = await paidOrder(h, undefined, { quantity: 2 });
     h.sandbox.faults.set({ duplicateNotifications: 7, duplicateConcurrently: true });
-    const refund = await admin.post(`/api/admin/orders/${order.orderNo}/refunds`, { amountFen: order.totalFen, reason: 'dup' });
+    const refund = await admin.post(`/api/admin/orders/${order.orderNo}/refunds`, {
+      amountFen: order.totalFen,
+      reason: 'dup',
+    });
     expect(refund.status).toBe(201);
     const note = await h.sandbox.waitForNotification(
       (n) => n.outRefundNo === refund.body.outRefundNo && n.attempts.filter((a) => a.status === 204).length === 8,
@@ -165,17 +204,27 @@ describe('refunds', () => {
     const half = Math.floor(order.totalFen / 2);
     h.sandbox.faults.set({ dropNotifications: 2 });
     const byJob = await admin.post(`/api/admin/orders/${order.orderNo}/refunds`, { amountFen: half, reason: 'job' });
-    const byView = await admin.post(`/api/admin/orders/${order.orderNo}/refunds`, { amountFen: order.totalFen - half, reason: 'view' });
+    const byView = await admin.post(`/api/admin/orders/${order.orderNo}/refunds`, {
+      amountFen: order.totalFen - half,
+      reason: 'view',
+    });
     await refundNotified(h, byJob.body.outRefundNo, 'dropped');
     await refundNotified(h, byView.body.outRefundNo, 'dropped');
     expect((await h.bff.ctx.prisma.order.findUniqueOrThrow({ where: { orderNo: order.orderNo } })).refundedFen).toBe(0);
 
     // the job only looks at refunds old enough: the view one is made to look fresh
-    await h.bff.ctx.prisma.refund.update({ where: { outRefundNo: byView.body.outRefundNo }, data: { createdAt: new Date(Date.now() + 3600_000) } });
+    await h.bff.ctx.prisma.refund.update({
+      where: { outRefundNo: byView.body.outRefundNo },
+      data: { createdAt: new Date(Date.now() + 3600_000) },
+    });
     const round = await runRefundQueries(h.bff.ctx, { minAgeMs: 0, throttleMs: 0 });
     expect(round.changed).toBeGreaterThanOrEqual(1);
-    expect((await h.bff.ctx.prisma.refund.findUniqueOrThrow({ where: { outRefundNo: byJob.body.outRefundNo } })).status).toBe('SUCCESS');
-    expect((await h.bff.ctx.prisma.refund.findUniqueOrThrow({ where: { outRefundNo: byView.body.outRefundNo } })).status).toBe('PROCESSING');
+    expect(
+      (await h.bff.ctx.prisma.refund.findUniqueOrThrow({ where: { outRefundNo: byJob.body.outRefundNo } })).status,
+    ).toBe('SUCCESS');
+    expect(
+      (await h.bff.ctx.prisma.refund.findUniqueOrThrow({ where: { outRefundNo: byView.body.outRefundNo } })).status,
+    ).toBe('PROCESSING');
     let o = await h.bff.ctx.prisma.order.findUniqueOrThrow({ where: { orderNo: order.orderNo } });
     expect(o).toMatchObject({ status: 'PARTIALLY_REFUNDED', refundedFen: half });
 
@@ -192,11 +241,16 @@ describe('refunds', () => {
   it('a refund WeChat never answered stays PENDING and the query job sends it again, never lost', async () => {
     const order = await paidOrder(h);
     h.sandbox.faults.set({ failApi: { count: 1, mode: '500', pathPrefix: '/v3/refund/domestic/refunds' } });
-    const res = await admin.post(`/api/admin/orders/${order.orderNo}/refunds`, { amountFen: order.totalFen, reason: 'retry' });
+    const res = await admin.post(`/api/admin/orders/${order.orderNo}/refunds`, {
+      amountFen: order.totalFen,
+      reason: 'retry',
+    });
     expect(res.status).toBe(202);
     expect(res.body.status).toBe('PENDING');
     // still reserved: nothing more can be refunded meanwhile
-    expect((await admin.post(`/api/admin/orders/${order.orderNo}/refunds`, { amountFen: 1, reason: 'x' })).status).toBe(422);
+    expect((await admin.post(`/api/admin/orders/${order.orderNo}/refunds`, { amountFen: 1, reason: 'x' })).status).toBe(
+      422,
+    );
 
     const notified = refundNotified(h, res.body.outRefundNo);
     const round = await runRefundQueries(h.bff.ctx, { minAgeMs: 0, throttleMs: 0, resubmitAfterMs: 0 });
@@ -210,16 +264,25 @@ describe('refunds', () => {
   it('a refund WeChat refuses (NOT_ENOUGH) is closed and its amount is refundable again', async () => {
     const order = await paidOrder(h);
     h.sandbox.faults.set({ refundBalanceInsufficient: true });
-    const res = await admin.post(`/api/admin/orders/${order.orderNo}/refunds`, { amountFen: order.totalFen, reason: 'no money' });
+    const res = await admin.post(`/api/admin/orders/${order.orderNo}/refunds`, {
+      amountFen: order.totalFen,
+      reason: 'no money',
+    });
     expect(res.status).toBe(409);
     expect(res.body.error.code).toBe('REFUND_BALANCE_INSUFFICIENT');
     const refunds = await h.bff.ctx.prisma.refund.findMany({ where: { order: { orderNo: order.orderNo } } });
     expect(refunds.map((r) => r.status)).toEqual(['CLOSED']);
     h.sandbox.faults.reset();
-    const retry = await admin.post(`/api/admin/orders/${order.orderNo}/refunds`, { amountFen: order.totalFen, reason: 'topped up' });
+    const retry = await admin.post(`/api/admin/orders/${order.orderNo}/refunds`, {
+      amountFen: order.totalFen,
+      reason: 'topped up',
+    });
     expect(retry.status).toBe(201);
     await refundNotified(h, retry.body.outRefundNo);
-    expect(await h.bff.ctx.prisma.order.findUniqueOrThrow({ where: { orderNo: order.orderNo } })).toMatchObject({ status: 'REFUNDED', refundedFen: order.totalFen });
+    expect(await h.bff.ctx.prisma.order.findUniqueOrThrow({ where: { orderNo: order.orderNo } })).toMatchObject({
+      status: 'REFUNDED',
+      refundedFen: order.totalFen,
+    });
   });
 
   it('rejects a refund notification that does not verify with 401, changing nothing', async () => {
