@@ -111,15 +111,15 @@ export async function migrateDb(db: Db, opts: { migrationsDir?: string } = {}): 
 }
 
 export interface MigrationStatus {
-  /** Migrations in prisma/migrations that the database has not finished applying. */
+  /** Migrations in prisma/migrations that the database has not applied (nor tried and failed). */
   pending: string[];
   /** Migrations recorded as started but never finished (a failed run: fix by hand). */
   failed: string[];
 }
 
 /** Compares prisma/migrations with the database's `_prisma_migrations` table. */
-export async function migrationStatus(db: Db): Promise<MigrationStatus> {
-  const { migrationDirectories } = await readMigrations();
+export async function migrationStatus(db: Db, opts: { migrationsDir?: string } = {}): Promise<MigrationStatus> {
+  const { migrationDirectories } = await readMigrations(opts.migrationsDir ?? migrationsDir);
   let rows: { migration_name: string; finished: boolean }[];
   try {
     rows = await db.prisma.$queryRaw<{ migration_name: string; finished: boolean }[]>`
@@ -133,9 +133,10 @@ export async function migrationStatus(db: Db): Promise<MigrationStatus> {
     }
   }
   const finished = new Set(rows.filter((r) => r.finished).map((r) => r.migration_name));
+  const failed = rows.filter((r) => !r.finished).map((r) => r.migration_name);
   return {
-    pending: migrationDirectories.map((d) => d.path).filter((name) => !finished.has(name)),
-    failed: rows.filter((r) => !r.finished).map((r) => r.migration_name),
+    pending: migrationDirectories.map((d) => d.path).filter((name) => !finished.has(name) && !failed.includes(name)),
+    failed,
   };
 }
 
@@ -145,7 +146,7 @@ export async function assertMigrated(db: Db): Promise<void> {
   if (failed.length > 0) {
     throw new DbError(
       'DB_NOT_MIGRATED',
-      `Migration ${failed.join(', ')} failed part-way on this database; repair it by hand (see prisma/README.md) and run \`pnpm db:migrate\`.`,
+      `Migration ${failed.join(', ')} failed on this database: fix it, mark it rolled back (prisma/README.md, "Repairing a failed migration") and run \`pnpm db:migrate\`.`,
     );
   }
   if (pending.length > 0) {

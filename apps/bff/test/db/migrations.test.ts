@@ -131,5 +131,17 @@ describe.each(kinds)('migrations on %s', (kind) => {
     const tables = await db.prisma.$queryRaw<{ n: bigint }[]>`
       SELECT count(*) AS n FROM information_schema.tables WHERE table_name = 'half_done'`;
     expect(tables).toEqual([{ n: 0n }]);
+    expect(await migrationStatus(db, { migrationsDir: dir })).toEqual({ pending: [], failed: ['20260101000000_broken'] });
+
+    // as with prisma migrate deploy, nothing more is applied until the failure is resolved
+    const refusal = await migrateDb(db, { migrationsDir: dir }).catch((error: unknown) => error);
+    expect((refusal as DbError).code).toBe('DB_MIGRATION_FAILED');
+    expect((refusal as DbError).message).toMatch(/failed migrations/);
+
+    // the repair prisma/README.md describes
+    await writeFile(join(dir, '20260101000000_broken', 'migration.sql'), 'CREATE TABLE "half_done" ("id" INTEGER);\n');
+    await db.prisma.$executeRaw`UPDATE _prisma_migrations SET rolled_back_at = now() WHERE migration_name = '20260101000000_broken' AND finished_at IS NULL`;
+    expect(await migrateDb(db, { migrationsDir: dir })).toEqual({ applied: ['20260101000000_broken'] });
+    expect(await migrationStatus(db, { migrationsDir: dir })).toEqual({ pending: [], failed: [] });
   });
 });
