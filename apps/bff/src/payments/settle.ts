@@ -1,5 +1,5 @@
 import type { AppContext } from '../context.js';
-import type { Order, Prisma } from '../db/index.js';
+import { Prisma, type Order } from '../db/index.js';
 import { recordEvent } from '../orders/events.js';
 import { reReserveStock } from '../orders/stock.js';
 import type { Transaction } from './wechatpay-types.js';
@@ -85,7 +85,6 @@ export async function settlePayment(
 
   let result: SettleOutcome | undefined;
   const fresh = await markNotification(ctx, opts, t.out_trade_no, async (tx) => {
-    if (opts.notificationId) await recordEvent(tx, known.id, 'NOTIFY_RECEIVED', report);
     result = await settleInTx(ctx, tx, known, t, source, report);
   });
   if (!fresh) return { kind: 'duplicate', order: known };
@@ -113,6 +112,9 @@ async function settleInTx(
     paidAt: Number.isNaN(paidAt.getTime()) ? ctx.now() : paidAt,
     version: { increment: 1 },
   };
+  // The conditional update comes first in the transaction: it takes the order's row lock before
+  // any event insert takes a key-share lock on it (two transactions each holding the share lock
+  // and wanting the update lock would deadlock).
   const fromPending = await tx.order.updateMany({
     where: { id: order.id, status: 'PENDING_PAYMENT', transactionId: null },
     data: { ...data, status: 'PAID' },
@@ -124,6 +126,9 @@ async function settleInTx(
       data: { ...data, status: 'PAID', paidAfterClose: true },
     });
     paidAfterClose = fromClosed.count === 1;
+  }
+  if (report.notificationId) await recordEvent(tx, order.id, 'NOTIFY_RECEIVED', report);
+  if (fromPending.count === 0) {
     if (!paidAfterClose) {
       const current = (await tx.order.findUnique({ where: { id: order.id } }))!;
       if (current.transactionId === t.transaction_id) {
@@ -155,6 +160,24 @@ async function settleInTx(
  * Returns false when that id was already stored: a redelivery, nothing done.
  */
 async function markNotification(
+  ctx: AppContext,
+  opts: SettleOptions,
+  orderNo: string,
+  work: (tx: Prisma.TransactionClient) => Promise<void>,
+): Promise<boolean> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await inTransaction(ctx, opts, orderNo, work);
+    } catch (err) {
+      // P2034: PostgreSQL chose this transaction as a deadlock victim or saw a write conflict;
+      // the whole transaction rolled back, so running it again is safe
+      if (!(err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2034') || attempt >= 3) throw err;
+      ctx.logger.warn({ orderNo, attempt }, 'settlement transaction conflicted; retrying');
+    }
+  }
+}
+
+function inTransaction(
   ctx: AppContext,
   opts: SettleOptions,
   orderNo: string,

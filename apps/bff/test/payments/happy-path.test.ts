@@ -1,7 +1,10 @@
 import { orderSchema, requestPaymentParamsSchema } from '@uni-checkout/shared';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startHarness, type Harness } from '../support/harness.js';
 import { anySku, createOrder, eventsOf, paymentNotification, requestPayment } from '../support/shop.js';
+
+// real servers, a real database and the sandbox: starting them takes seconds on a busy machine
+vi.setConfig({ testTimeout: 30_000, hookTimeout: 120_000 });
 
 describe.each(['postgres', 'pglite'] as const)('the payment loop on %s', (db) => {
   let h: Harness;

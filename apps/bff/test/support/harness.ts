@@ -51,6 +51,8 @@ export function apiClient(baseUrl: string, token?: string): ApiClient {
 export interface Harness {
   bff: RunningBff;
   sandbox: Sandbox;
+  /** where the sandbox keeps its keys (wechatpay-private-key.pem: WeChat Pay's signing key) */
+  sandboxStateDir: string;
   databaseUrl: string | undefined;
   /** every log line the BFF wrote, parsed */
   logs: Record<string, unknown>[];
@@ -71,7 +73,10 @@ export async function startHarness(
 ): Promise<Harness> {
   const db = await createTestDb(opts.db ?? 'postgres', { seed: true });
   const stateDir = mkdtempSync(path.join(tmpdir(), 'uc-harness-'));
-  const sandbox = await createSandbox({ port: 0, timeScale: opts.timeScale ?? 0.001 });
+  // a state dir keeps the sandbox's WeChat Pay private key on disk, where tests can read it to
+  // sign notifications of their own (forged, stale, mismatching)
+  const sandboxStateDir = path.join(stateDir, 'sandbox');
+  const sandbox = await createSandbox({ port: 0, stateDir: sandboxStateDir, timeScale: opts.timeScale ?? 0.001 });
   const c = sandbox.credentials;
   const keyFile = path.join(stateDir, 'apiclient_key.pem');
   const pubFile = path.join(stateDir, 'wechatpay_pub.pem');
@@ -118,6 +123,7 @@ export async function startHarness(
   return {
     bff,
     sandbox,
+    sandboxStateDir,
     databaseUrl: db.databaseUrl,
     logs,
     anonymous,

@@ -46,8 +46,21 @@ export async function requestPayment(shopper: Shopper, orderNo: string) {
 }
 
 /** Resolves when the sandbox has finished delivering the payment notification of this order. */
-export function paymentNotification(h: Harness, orderNo: string, state: 'delivered' | 'dropped' | 'failed' = 'delivered') {
-  return h.sandbox.waitForNotification((n) => n.outTradeNo === orderNo && n.eventType === 'TRANSACTION.SUCCESS' && n.state === state, 20_000);
+export function paymentNotification(
+  h: Harness,
+  orderNo: string,
+  state: 'delivered' | 'dropped' | 'failed' = 'delivered',
+  /** wait until this many delivery attempts (duplicates included) have been answered */
+  answeredAttempts = 1,
+) {
+  return h.sandbox.waitForNotification(
+    (n) =>
+      n.outTradeNo === orderNo &&
+      n.eventType === 'TRANSACTION.SUCCESS' &&
+      n.state === state &&
+      n.attempts.filter((a) => a.status !== null || a.error !== null).length >= answeredAttempts,
+    20_000,
+  );
 }
 
 export async function eventsOf(h: Harness, orderNo: string) {

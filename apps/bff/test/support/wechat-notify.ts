@@ -1,0 +1,79 @@
+/**
+ * Notifications signed by the test itself with the sandbox's WeChat Pay key (read from its state
+ * dir) and encrypted with the APIv3 key, using the sandbox's own crypto helpers — an independent
+ * implementation of what the BFF verifies. Lets a test send what WeChat would never send.
+ */
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { aesGcmEncrypt, buildResponseSignString, randomNonce, signSha256Rsa } from '@uni-checkout/wechatpay-sandbox';
+import type { Harness } from './harness.js';
+
+export interface SignedNotification {
+  body: string;
+  headers: Record<string, string>;
+}
+
+export function signedNotification(
+  h: Harness,
+  resource: Record<string, unknown>,
+  opts: { id?: string; timestamp?: number; serial?: string; eventType?: string } = {},
+): SignedNotification {
+  const c = h.sandbox.credentials;
+  const nonce = randomNonce(12);
+  const associatedData = 'transaction';
+  const body = JSON.stringify({
+    id: opts.id ?? randomUUID(),
+    create_time: new Date().toISOString(),
+    resource_type: 'encrypt-resource',
+    event_type: opts.eventType ?? 'TRANSACTION.SUCCESS',
+    summary: '支付成功',
+    resource: {
+      original_type: 'transaction',
+      algorithm: 'AEAD_AES_256_GCM',
+      ciphertext: aesGcmEncrypt(JSON.stringify(resource), c.apiV3Key, nonce, associatedData),
+      associated_data: associatedData,
+      nonce,
+    },
+  });
+  const timestamp = String(opts.timestamp ?? Math.floor(Date.now() / 1000));
+  const headerNonce = randomNonce(32);
+  const key = readFileSync(path.join(h.sandboxStateDir, 'wechatpay-private-key.pem'), 'utf8');
+  return {
+    body,
+    headers: {
+      'content-type': 'application/json',
+      'wechatpay-timestamp': timestamp,
+      'wechatpay-nonce': headerNonce,
+      'wechatpay-serial': opts.serial ?? c.wechatpayPublicKeyId,
+      'wechatpay-signature': signSha256Rsa(buildResponseSignString(timestamp, headerNonce, body), key),
+      'wechatpay-signature-type': 'WECHATPAY2-SHA256-RSA2048',
+    },
+  };
+}
+
+/** A TRANSACTION.SUCCESS resource as WeChat sends it, for an order of this shop. */
+export function successResource(h: Harness, order: { orderNo: string; totalFen: number }, openid: string, overrides: Record<string, unknown> = {}) {
+  const c = h.sandbox.credentials;
+  return {
+    appid: c.appid,
+    mchid: c.mchid,
+    out_trade_no: order.orderNo,
+    transaction_id: `42000${Date.now()}${Math.floor(Math.random() * 1e8)}`.slice(0, 28),
+    trade_type: 'JSAPI',
+    trade_state: 'SUCCESS',
+    trade_state_desc: '支付成功',
+    bank_type: 'OTHERS',
+    attach: '',
+    success_time: new Date().toISOString().replace(/\.\d+Z$/, '+00:00'),
+    payer: { openid },
+    amount: { total: order.totalFen, payer_total: order.totalFen, currency: 'CNY', payer_currency: 'CNY' },
+    ...overrides,
+  };
+}
+
+export async function postNotification(url: string, n: SignedNotification) {
+  const res = await fetch(`${url}/api/pay/notify/transaction`, { method: 'POST', headers: n.headers, body: n.body });
+  const text = await res.text();
+  return { status: res.status, body: text ? (JSON.parse(text) as unknown) : undefined };
+}
