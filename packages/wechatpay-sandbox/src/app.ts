@@ -193,6 +193,12 @@ function buildControls(ctx: AppContext): express.Router {
   const r = express.Router();
   const { core, faults } = ctx;
 
+  // The dashboard's links are relative: /sandbox must become /sandbox/.
+  r.get('/', (req, res, next) => {
+    if (!req.originalUrl.split('?')[0]!.endsWith('/')) return res.redirect(301, `${req.baseUrl}/`);
+    next();
+  });
+
   r.post('/login-code', (req, res) => {
     const openid = (req.body as { openid?: unknown } | undefined)?.openid;
     if (typeof openid !== 'string') throw new ApiError(400, 'PARAM_ERROR', 'openid is required');

@@ -39,25 +39,30 @@ const timeScale = parseScale(process.env.SANDBOX_TIME_SCALE);
 const stateDir = resolve(process.env.SANDBOX_STATE_DIR || join(workspaceRoot(process.cwd()), '.data', 'sandbox'));
 const host = process.env.SANDBOX_HOST || '127.0.0.1';
 
-const sandbox = await createSandbox({ port, host, stateDir, timeScale }).catch((err: NodeJS.ErrnoException) => {
-  if (err.code === 'EADDRINUSE') fail(`port ${port} is already in use; set SANDBOX_PORT to another port`);
-  fail(err.message);
-});
-
-console.log(`WeChat Pay sandbox listening on ${sandbox.url}`);
-console.log(`  credentials: ${join(stateDir, CREDENTIALS_FILE)}`);
-console.log(`  mchid ${sandbox.credentials.mchid}, appid ${sandbox.credentials.appid}, time scale ${timeScale}`);
-console.log(`  dashboard:   ${sandbox.url}/sandbox/`);
-
+// Handlers go in before anything is printed, so a signal right after start-up is never missed.
+const running: { sandbox?: Awaited<ReturnType<typeof createSandbox>> } = {};
 let stopping = false;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
     if (stopping) return;
     stopping = true;
     console.log(`wechatpay-sandbox: ${signal}, stopping`);
-    sandbox.close().then(
+    if (!running.sandbox) process.exit(0);
+    running.sandbox.close().then(
       () => process.exit(0),
       () => process.exit(1),
     );
   });
 }
+
+const sandbox = await createSandbox({ port, host, stateDir, timeScale }).catch((err: NodeJS.ErrnoException) => {
+  if (err.code === 'EADDRINUSE') fail(`port ${port} is already in use; set SANDBOX_PORT to another port`);
+  fail(err.message);
+});
+running.sandbox = sandbox;
+
+console.log(`  credentials: ${join(stateDir, CREDENTIALS_FILE)}`);
+console.log(`  mchid ${sandbox.credentials.mchid}, appid ${sandbox.credentials.appid}, time scale ${timeScale}`);
+console.log(`  dashboard:   ${sandbox.url}/sandbox/`);
+// Printed last: tools wait for this line to know the sandbox is ready.
+console.log(`WeChat Pay sandbox listening on ${sandbox.url}`);

@@ -7,10 +7,11 @@ import { describe, expect, it } from 'vitest';
 
 const pkgDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 const cli = join(pkgDir, 'src', 'cli.ts');
-const tsx = join(pkgDir, 'node_modules', '.bin', 'tsx');
+// One node process with tsx's loader, so the CLI's own signal handlers receive SIGTERM/SIGINT.
+const tsxLoader = import.meta.resolve('tsx');
 
 function start(env: Record<string, string>, cwd = pkgDir) {
-  const child = spawn(tsx, [cli], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', tsxLoader, cli], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));

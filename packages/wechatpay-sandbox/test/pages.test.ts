@@ -140,6 +140,9 @@ describe('GET /sandbox/ and /sandbox/api/*', () => {
     const refundNo = `R${outTradeNo}`;
     await call('POST', '/v3/refund/domestic/refunds', { out_trade_no: outTradeNo, out_refund_no: refundNo, amount: { refund: 30, total: 1230, currency: 'CNY' } });
 
+    const bare = await fetch(`${sandbox.url}/sandbox`, { redirect: 'manual' });
+    expect(bare.status).toBe(301);
+    expect(bare.headers.get('location')).toBe('/sandbox/');
     const html = await (await fetch(`${sandbox.url}/sandbox/`)).text();
     expect(html).toContain(outTradeNo);
     expect(html).toContain(refundNo);

@@ -141,7 +141,7 @@ describe('POST /v3/refund/domestic/refunds', () => {
   });
 
   it.each([
-    ['neither transaction_id nor out_trade_no', (o: { outTradeNo: string }) => refundReq({}, 100, 1230), '/out_trade_no'],
+    ['neither transaction_id nor out_trade_no', (_o: { outTradeNo: string }) => refundReq({}, 100, 1230), '/out_trade_no'],
     ['an out_refund_no with a forbidden character', (o: { outTradeNo: string }) => refundReq(o, 100, 1230, { out_refund_no: 'R#1' }), '/out_refund_no'],
     ['an out_refund_no over 64 characters', (o: { outTradeNo: string }) => refundReq(o, 100, 1230, { out_refund_no: 'R'.repeat(65) }), '/out_refund_no'],
     ['a refund of 0 fen', (o: { outTradeNo: string }) => refundReq(o, 0, 1230), '/amount/refund'],
