@@ -8,7 +8,8 @@ export type DbErrorCode =
   | 'DB_MIGRATION_NAME_INVALID'
   | 'DB_NO_SCHEMA_CHANGE'
   | 'DB_SCHEMA_ENGINE_FAILED'
-  | 'DB_PGLITE_DIR_INVALID';
+  | 'DB_PGLITE_DIR_INVALID'
+  | 'DB_PGLITE_IN_USE';
 
 export class DbError extends Error {
   override readonly name = 'DbError';

@@ -1,6 +1,7 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 import { afterAll, describe, expect, it, vi } from 'vitest';
 
@@ -68,6 +69,35 @@ describe('openDb', () => {
     } finally {
       await again.close();
     }
+  });
+});
+
+describe('a PGlite data directory', () => {
+  it('serves one opener at a time: a second gets DB_PGLITE_IN_USE until the first closes', async () => {
+    const pgliteDir = join(await mkdtemp(join(tmpdir(), 'uc-pglite-lock-')), 'db');
+    scratch.push(dirname(pgliteDir));
+    const first = await openDb({ pgliteDir });
+    expect((await readFile(`${pgliteDir}.lock`, 'utf8')).trim()).toBe(String(process.pid));
+
+    const error = await dbErrorOf(openDb({ pgliteDir }));
+    expect(error.code).toBe('DB_PGLITE_IN_USE');
+    expect((await dbErrorOf(migrate({ pgliteDir }))).code).toBe('DB_PGLITE_IN_USE');
+
+    await first.close();
+    await expect(stat(`${pgliteDir}.lock`)).rejects.toThrow(/ENOENT/);
+    const second = await openDb({ pgliteDir });
+    await second.close();
+  });
+
+  it('takes over a lock left by a process that no longer exists', async () => {
+    const pgliteDir = join(await mkdtemp(join(tmpdir(), 'uc-pglite-lock-')), 'db');
+    scratch.push(dirname(pgliteDir));
+    const exited = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+    await writeFile(`${pgliteDir}.lock`, `${exited.stdout}\n`);
+
+    const db = await openDb({ pgliteDir });
+    expect((await readFile(`${pgliteDir}.lock`, 'utf8')).trim()).toBe(String(process.pid));
+    await db.close();
   });
 });
 
