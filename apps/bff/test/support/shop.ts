@@ -51,7 +51,7 @@ export function paymentNotification(
   orderNo: string,
   state: 'delivered' | 'dropped' | 'failed' = 'delivered',
   /** wait until this many delivery attempts (duplicates included) have been answered */
-  answeredAttempts = 1,
+  answeredAttempts = state === 'dropped' ? 0 : 1,
 ) {
   return h.sandbox.waitForNotification(
     (n) =>
