@@ -1,8 +1,8 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildAuthorization, createSandbox, type Sandbox } from '../src/index.js';
 import { jsapiBody, merchantClient, orderNo } from './helpers.js';
 
@@ -49,6 +49,19 @@ describe('credentials', () => {
     } finally {
       await second.close();
     }
+  });
+
+  it('refuses a damaged state directory with a sentence naming the fix', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sandbox-bad-'));
+    writeFileSync(join(dir, 'credentials.json'), '{"appid":1}');
+    await expect(createSandbox({ stateDir: dir })).rejects.toThrow(/only one of credentials.json and wechatpay-private-key.pem; delete .* to generate new keys/);
+    writeFileSync(join(dir, 'wechatpay-private-key.pem'), 'x');
+    await expect(createSandbox({ stateDir: dir })).rejects.toThrow(/is not a valid sandbox credentials file .*delete/);
+  });
+
+  it('refuses a timeScale that is not a positive number', async () => {
+    await expect(createSandbox({ timeScale: 0 })).rejects.toThrow(RangeError);
+    await expect(createSandbox({ timeScale: Number.NaN })).rejects.toThrow('timeScale must be a positive number');
   });
 
   it('generates fresh keys for every in-memory sandbox', async () => {
@@ -213,6 +226,19 @@ describe('POST /v3/pay/transactions/jsapi', () => {
     const notObject = await call('POST', '/v3/pay/transactions/jsapi', '[1,2]');
     expect(notObject.status).toBe(400);
     expect(notObject.body.code).toBe('PARAM_ERROR');
+
+    const c = sandbox.credentials;
+    const text = JSON.stringify(jsapiBody(sandbox));
+    const res = await fetch(`${sandbox.url}/v3/pay/transactions/jsapi`, {
+      method: 'POST',
+      headers: {
+        'Content-Type': 'text/plain',
+        Authorization: buildAuthorization({ mchid: c.mchid, serialNo: c.merchantSerialNo, privateKey: c.merchantPrivateKeyPem, method: 'POST', pathAndQuery: '/v3/pay/transactions/jsapi', body: text }),
+      },
+      body: text,
+    });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { code: string }).code).toBe('INVALID_REQUEST');
   });
 });
 
@@ -285,6 +311,17 @@ describe('GET /sns/jscode2session', () => {
     const again = await session({ ...base(), js_code: code });
     expect(again.errcode).toBe(40163);
     expect(String(again.errmsg)).toMatch(/^code been used, rid: /);
+  });
+
+  it('an issued code expires after 5 minutes: 40029', async () => {
+    const code = sandbox.issueLoginCode('oLate');
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      vi.setSystemTime(Date.now() + 5 * 60_000 + 1000);
+      expect((await session({ ...base(), js_code: code })).errcode).toBe(40029);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it.each([

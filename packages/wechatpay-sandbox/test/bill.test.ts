@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildAuthorization, createSandbox, signRequestPayment, type Sandbox } from '../src/index.js';
 import { jsapiBody, merchantClient, notifyReceiver } from './helpers.js';
 
@@ -160,6 +160,13 @@ describe('GET /v3/bill/tradebill', () => {
   it('the download needs a signed request and a valid token', async () => {
     const res = await call<{ download_url: string }>('GET', `/v3/bill/tradebill?bill_date=${beijingToday()}`);
     expect((await download(res.body.download_url, false)).status).toBe(401);
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      vi.setSystemTime(Date.now() + 5 * 60_000 + 1000);
+      expect((await download(res.body.download_url)).status).toBe(400);
+    } finally {
+      vi.useRealTimers();
+    }
     const bad = await download(`${sandbox.url}/v3/billdownload/file?token=nope`);
     expect(bad.status).toBe(400);
     expect(JSON.parse(bad.bytes.toString()).code).toBe('INVALID_REQUEST');

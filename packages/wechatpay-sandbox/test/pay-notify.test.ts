@@ -300,6 +300,15 @@ describe('faults', () => {
     expect(order).toEqual([b.body.out_trade_no, a.body.out_trade_no]);
   });
 
+  it('releases held notifications on flushHeldNotifications()', async () => {
+    sandbox.faults.set({ reorderNotifications: 10 });
+    const a = await prepay();
+    await postPay(payParams(a.prepayId));
+    expect(sandbox.state.notifications().find((x) => x.outTradeNo === a.body.out_trade_no)!.state).toBe('queued');
+    sandbox.flushHeldNotifications();
+    await sandbox.waitForNotification((x) => x.outTradeNo === a.body.out_trade_no && x.state === 'delivered');
+  });
+
   it('releases held notifications when the out-of-order fault is switched off', async () => {
     sandbox.faults.set({ reorderNotifications: 5 });
     const a = await prepay();
@@ -373,8 +382,10 @@ describe('faults', () => {
     expect(((await bad.json()) as { code: string }).code).toBe('PARAM_ERROR');
     const unknown = await fetch(`${sandbox.url}/sandbox/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ explode: true }) });
     expect(unknown.status).toBe(400);
+    const put = await fetch(`${sandbox.url}/sandbox/faults`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ duplicateNotifications: 1 }) });
+    expect(await put.json()).toMatchObject({ duplicateNotifications: 1, dropNotifications: 0, failApi: null });
     const del = await fetch(`${sandbox.url}/sandbox/faults`, { method: 'DELETE' });
-    expect(((await del.json()) as { dropNotifications: number }).dropNotifications).toBe(0);
+    expect(((await del.json()) as { duplicateNotifications: number }).duplicateNotifications).toBe(0);
     expect(sandbox.faults.get().failApi).toBeNull();
   });
 });
