@@ -145,7 +145,13 @@ export const catalog: SeedProduct[] = [
       { id: 'coffee-freeze-dried-americano', title: '美式 12 颗', priceFen: 3600, stock: 120 },
       { id: 'coffee-freeze-dried-latte', title: '拿铁 12 颗', priceFen: 3900, stock: 90 },
       // seasonal flavour, sold out for the year: kept for old orders, hidden from the shop
-      { id: 'coffee-freeze-dried-coconut', title: '生椰拿铁 12 颗（季节限定）', priceFen: 4200, stock: 0, active: false },
+      {
+        id: 'coffee-freeze-dried-coconut',
+        title: '生椰拿铁 12 颗（季节限定）',
+        priceFen: 4200,
+        stock: 0,
+        active: false,
+      },
     ],
   },
   {

@@ -96,7 +96,10 @@ export function parsePostgresUrl(databaseUrl: string): URL {
     );
   }
   if (url.pathname.length <= 1) {
-    throw new DbError('DB_URL_INVALID', 'DATABASE_URL names no database: add one, as in postgresql://localhost:5432/shop.');
+    throw new DbError(
+      'DB_URL_INVALID',
+      'DATABASE_URL names no database: add one, as in postgresql://localhost:5432/shop.',
+    );
   }
   return url;
 }

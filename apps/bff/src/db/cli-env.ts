@@ -18,7 +18,9 @@ export function exitWithError(prefix: string, error: unknown): never {
   if (error instanceof DbError) {
     process.stderr.write(`${prefix}: error [${error.code}]: ${error.message}\n`);
   } else {
-    process.stderr.write(`${prefix}: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.stderr.write(
+      `${prefix}: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
   }
   process.exit(1);
 }

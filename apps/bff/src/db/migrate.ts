@@ -84,7 +84,11 @@ export async function migrate(opts: DbOptions = {}): Promise<{ applied: string[]
   if (databaseUrl !== undefined) return { applied: await migratePostgres(databaseUrl) };
   const pglite = await startPglite(resolvePgliteDir(opts.pgliteDir));
   try {
-    return { applied: await applyMigrationsWith(pgliteAdapterFactory(pglite)).catch((e: unknown) => Promise.reject(migrationFailed(e))) };
+    return {
+      applied: await applyMigrationsWith(pgliteAdapterFactory(pglite)).catch((e: unknown) =>
+        Promise.reject(migrationFailed(e)),
+      ),
+    };
   } finally {
     await pglite.close();
   }
@@ -181,7 +185,9 @@ export async function checkSchemaDrift(dir: string = migrationsDir): Promise<str
   const [schema, list] = await Promise.all([readSchema(), readMigrations(dir)]);
   // The engine reads the connector from the lock file; a first migration has none yet.
   list.lockfile.content ??= MIGRATION_LOCK_TOML;
-  return withScratchPglite((factory) => diffWith(factory, schema, migrationsTarget(list), schemaDatamodelTarget(schema)));
+  return withScratchPglite((factory) =>
+    diffWith(factory, schema, migrationsTarget(list), schemaDatamodelTarget(schema)),
+  );
 }
 
 /**
@@ -191,7 +197,11 @@ export async function checkSchemaDrift(dir: string = migrationsDir): Promise<str
 export async function checkDatabaseDrift(db: Db): Promise<string> {
   const driver = dbDriver(db);
   const schema = await readSchema();
-  const live = { tag: 'schemaDatasource' as const, files: [{ path: schema.path, content: schema.content }], configDir: workspaceRoot };
+  const live = {
+    tag: 'schemaDatasource' as const,
+    files: [{ path: schema.path, content: schema.content }],
+    configDir: workspaceRoot,
+  };
   if (driver.kind === 'pglite') {
     return diffWith(pgliteAdapterFactory(driver.pglite), schema, live, schemaDatamodelTarget(schema));
   }
@@ -220,7 +230,10 @@ export async function createMigration(
   opts: { dir?: string; now?: Date } = {},
 ): Promise<{ name: string; path: string; sql: string }> {
   const dir = opts.dir ?? migrationsDir;
-  const slug = name.trim().toLowerCase().replace(/[\s-]+/g, '_');
+  const slug = name
+    .trim()
+    .toLowerCase()
+    .replace(/[\s-]+/g, '_');
   if (!MIGRATION_NAME.test(slug)) {
     throw new DbError(
       'DB_MIGRATION_NAME_INVALID',
@@ -234,7 +247,11 @@ export async function createMigration(
   const existing = await readdir(dir).catch(() => [] as string[]);
   let stamp = timestamp(opts.now ?? new Date());
   // Keep the folder order (Prisma applies in name order) even for two migrations in one second.
-  const latest = existing.filter((e) => /^\d{14}_/.test(e)).sort().at(-1)?.slice(0, 14);
+  const latest = existing
+    .filter((e) => /^\d{14}_/.test(e))
+    .sort()
+    .at(-1)
+    ?.slice(0, 14);
   if (latest !== undefined && stamp <= latest) stamp = String(BigInt(latest) + 1n);
   const folder = `${stamp}_${slug}`;
   const path = join(dir, folder, 'migration.sql');

@@ -62,7 +62,9 @@ function lockDataDir(dataDir: string): () => void {
       break;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
-        throw new DbError('DB_PGLITE_DIR_INVALID', `Cannot create ${lockPath}: ${errorMessage(error)}`, { cause: error });
+        throw new DbError('DB_PGLITE_DIR_INVALID', `Cannot create ${lockPath}: ${errorMessage(error)}`, {
+          cause: error,
+        });
       }
     }
     let owner = Number.NaN;
@@ -116,9 +118,13 @@ export async function startPglite(dataDir: string, extra: Pick<PGliteOptions, 'l
     try {
       await mkdir(dataDir, { recursive: true });
     } catch (error) {
-      throw new DbError('DB_PGLITE_DIR_INVALID', `Cannot create the PGlite data directory ${dataDir}: ${errorMessage(error)}`, {
-        cause: error,
-      });
+      throw new DbError(
+        'DB_PGLITE_DIR_INVALID',
+        `Cannot create the PGlite data directory ${dataDir}: ${errorMessage(error)}`,
+        {
+          cause: error,
+        },
+      );
     }
   }
   const unlock = inMemory ? () => {} : lockDataDir(dataDir);

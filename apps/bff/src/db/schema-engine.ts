@@ -39,7 +39,9 @@ function loadSchemaEngineModule(): Promise<SchemaEngineModule> {
       __wbg_set_wasm(exports: Record<string, unknown>): void;
     };
     const bytes = await readFile(gluePath.replace(/\.js$/, '.wasm'));
-    const { instance } = await wasmApi.instantiate(bytes, { './schema_engine_bg.js': glue as unknown as Record<string, unknown> });
+    const { instance } = await wasmApi.instantiate(bytes, {
+      './schema_engine_bg.js': glue as unknown as Record<string, unknown>,
+    });
     glue.__wbg_set_wasm(instance.exports);
     (instance.exports as { __wbindgen_start(): void }).__wbindgen_start();
     // The engine reports a Rust panic's message through this global before it throws.
@@ -94,14 +96,21 @@ export async function readMigrations(dir: string = migrationsDir): Promise<Migra
     );
     migrationDirectories.push({ path: entry.name, migrationFile: { path: file, content } });
   }
-  return { baseDir: dir, lockfile: { path: lockfilePath, content: lockfile }, shadowDbInitScript: '', migrationDirectories };
+  return {
+    baseDir: dir,
+    lockfile: { path: lockfilePath, content: lockfile },
+    shadowDbInitScript: '',
+    migrationDirectories,
+  };
 }
 
 function engineError(action: string, error: unknown, logs: string[]): DbError {
   const panic = lastPanic;
   lastPanic = undefined;
   const detail = [errorMessage(error), panic ? `panic: ${panic}` : '', ...logs.slice(-5)].filter(Boolean).join('\n');
-  return new DbError('DB_SCHEMA_ENGINE_FAILED', `Prisma schema engine failed to ${action}: ${detail}`, { cause: error });
+  return new DbError('DB_SCHEMA_ENGINE_FAILED', `Prisma schema engine failed to ${action}: ${detail}`, {
+    cause: error,
+  });
 }
 
 /**
@@ -160,7 +169,11 @@ export async function pendingMigrationsWith(
 ): Promise<{ pending: string[]; failed: string[]; edited: string[] }> {
   const [schema, migrationsList] = await Promise.all([readSchema(), readMigrations(dir)]);
   return withSchemaEngine(factory, schema, 'read the migration history', async (engine) => {
-    const out = await engine.diagnoseMigrationHistory({ migrationsList, optInToShadowDatabase: false, filters: noFilter });
+    const out = await engine.diagnoseMigrationHistory({
+      migrationsList,
+      optInToShadowDatabase: false,
+      filters: noFilter,
+    });
     const history = out.history;
     const pending =
       history === null

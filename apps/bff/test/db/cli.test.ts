@@ -25,9 +25,14 @@ function runCli(script: string, args: string[], env: Record<string, string | und
   const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env };
   for (const [key, value] of Object.entries(env)) if (value === undefined) delete childEnv[key];
   return new Promise((resolve) => {
-    execFile(process.execPath, [tsxCli, `src/db/${script}`, ...args], { cwd: bffDir, env: childEnv }, (error, stdout, stderr) => {
-      resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [tsxCli, `src/db/${script}`, ...args],
+      { cwd: bffDir, env: childEnv },
+      (error, stdout, stderr) => {
+        resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 

@@ -65,7 +65,12 @@ describe.each<DbKind>(['pglite', 'postgres'])('concurrent writes on %s', (kind) 
       Array.from({ length: 20 }, (_, i) =>
         prisma.order.updateMany({
           where: { id: orderId, status: OrderStatus.PENDING_PAYMENT },
-          data: { status: OrderStatus.PAID, paidAt: new Date(), transactionId: `42000000${i}`, version: { increment: 1 } },
+          data: {
+            status: OrderStatus.PAID,
+            paidAt: new Date(),
+            transactionId: `42000000${i}`,
+            version: { increment: 1 },
+          },
         }),
       ),
     );
@@ -83,7 +88,10 @@ describe.each<DbKind>(['pglite', 'postgres'])('concurrent writes on %s', (kind) 
 
     const results = await Promise.all(
       Array.from({ length: 20 }, () =>
-        prisma.sku.updateMany({ where: { id: 'tea-longjing-50g', stock: { gte: 1 } }, data: { stock: { decrement: 1 } } }),
+        prisma.sku.updateMany({
+          where: { id: 'tea-longjing-50g', stock: { gte: 1 } },
+          data: { stock: { decrement: 1 } },
+        }),
       ),
     );
 

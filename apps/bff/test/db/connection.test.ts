@@ -92,7 +92,9 @@ describe('a PGlite data directory', () => {
   it('takes over a lock left by a process that no longer exists', async () => {
     const pgliteDir = join(await mkdtemp(join(tmpdir(), 'uc-pglite-lock-')), 'db');
     scratch.push(dirname(pgliteDir));
-    const exited = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+    const exited = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], {
+      encoding: 'utf8',
+    });
     await writeFile(`${pgliteDir}.lock`, `${exited.stdout}\n`);
 
     const db = await openDb({ pgliteDir });

@@ -17,7 +17,8 @@ async function copyOfMigrations(keep: (name: string) => boolean): Promise<string
   const dir = await mkdtemp(join(tmpdir(), 'uc-migrations-'));
   scratch.push(dir);
   for (const entry of await readdir(migrationsDir)) {
-    if (entry === 'migration_lock.toml' || keep(entry)) await cp(join(migrationsDir, entry), join(dir, entry), { recursive: true });
+    if (entry === 'migration_lock.toml' || keep(entry))
+      await cp(join(migrationsDir, entry), join(dir, entry), { recursive: true });
   }
   return dir;
 }

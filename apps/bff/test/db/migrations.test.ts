@@ -24,7 +24,10 @@ const kinds: DbKind[] = ['pglite', 'postgres'];
 
 async function migrationNames(): Promise<string[]> {
   const entries = await readdir(migrationsDir, { withFileTypes: true });
-  return entries.filter((e) => e.isDirectory()).map((e) => e.name).sort();
+  return entries
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name)
+    .sort();
 }
 
 interface MigrationRow {
@@ -71,7 +74,9 @@ describe.each(kinds)('migrations on %s', (kind) => {
     const expected = await Promise.all(
       names.map(async (name) => ({
         migration_name: name,
-        checksum: createHash('sha256').update(await readFile(join(migrationsDir, name, 'migration.sql'))).digest('hex'),
+        checksum: createHash('sha256')
+          .update(await readFile(join(migrationsDir, name, 'migration.sql')))
+          .digest('hex'),
         finished: true,
         applied_steps_count: 1,
       })),
@@ -131,7 +136,10 @@ describe.each(kinds)('migrations on %s', (kind) => {
     const tables = await db.prisma.$queryRaw<{ n: bigint }[]>`
       SELECT count(*) AS n FROM information_schema.tables WHERE table_name = 'half_done'`;
     expect(tables).toEqual([{ n: 0n }]);
-    expect(await migrationStatus(db, { migrationsDir: dir })).toEqual({ pending: [], failed: ['20260101000000_broken'] });
+    expect(await migrationStatus(db, { migrationsDir: dir })).toEqual({
+      pending: [],
+      failed: ['20260101000000_broken'],
+    });
 
     // as with prisma migrate deploy, nothing more is applied until the failure is resolved
     const refusal = await migrateDb(db, { migrationsDir: dir }).catch((error: unknown) => error);
@@ -140,7 +148,8 @@ describe.each(kinds)('migrations on %s', (kind) => {
 
     // the repair prisma/README.md describes
     await writeFile(join(dir, '20260101000000_broken', 'migration.sql'), 'CREATE TABLE "half_done" ("id" INTEGER);\n');
-    await db.prisma.$executeRaw`UPDATE _prisma_migrations SET rolled_back_at = now() WHERE migration_name = '20260101000000_broken' AND finished_at IS NULL`;
+    await db.prisma
+      .$executeRaw`UPDATE _prisma_migrations SET rolled_back_at = now() WHERE migration_name = '20260101000000_broken' AND finished_at IS NULL`;
     expect(await migrateDb(db, { migrationsDir: dir })).toEqual({ applied: ['20260101000000_broken'] });
     expect(await migrationStatus(db, { migrationsDir: dir })).toEqual({ pending: [], failed: [] });
   });

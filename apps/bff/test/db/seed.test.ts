@@ -62,7 +62,10 @@ describe.each<DbKind>(['pglite', 'postgres'])('seedCatalog on %s', (kind) => {
     expect(counts).toEqual({ products: catalog.length, skus: skuCount });
     expect(await db.prisma.product.count()).toBe(catalog.length);
     expect(await db.prisma.sku.count()).toBe(skuCount);
-    const longjing = await db.prisma.product.findUniqueOrThrow({ where: { id: 'tea-longjing' }, include: { skus: true } });
+    const longjing = await db.prisma.product.findUniqueOrThrow({
+      where: { id: 'tea-longjing' },
+      include: { skus: true },
+    });
     expect(longjing.title).toBe('明前西湖龙井');
     expect(longjing.images).toEqual([`${CATALOG_IMAGE_URL_PREFIX}tea-longjing.png`]);
     expect(longjing.skus.map((s) => s.priceFen).sort((a, b) => a - b)).toEqual([6800, 12800, 29800]);

@@ -25,7 +25,13 @@ describe.each<DbKind>(['pglite', 'postgres'])('unique keys on %s', (kind) => {
     const user = await db.prisma.user.create({ data: { openid: `o-${randomUUID()}` } });
     userId = user.id;
     const order = await db.prisma.order.create({
-      data: { orderNo: 'UC20260101000001', userId, totalFen: 6800, expiresAt: new Date(Date.now() + 900_000), transactionId: '4200000001202601010000000001' },
+      data: {
+        orderNo: 'UC20260101000001',
+        userId,
+        totalFen: 6800,
+        expiresAt: new Date(Date.now() + 900_000),
+        transactionId: '4200000001202601010000000001',
+      },
     });
     orderId = order.id;
   });

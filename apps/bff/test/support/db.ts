@@ -53,10 +53,9 @@ let staleSweep: Promise<void> | undefined;
 
 function sweepStaleDatabases(): Promise<void> {
   staleSweep ??= withAdmin(async (client) => {
-    const { rows } = await client.query<{ datname: string }>(
-      'SELECT datname FROM pg_database WHERE datname LIKE $1',
-      [`${PREFIX}%`],
-    );
+    const { rows } = await client.query<{ datname: string }>('SELECT datname FROM pg_database WHERE datname LIKE $1', [
+      `${PREFIX}%`,
+    ]);
     const now = Math.floor(Date.now() / 1000);
     for (const { datname } of rows) {
       const created = Number(/^uc_test_(\d+)_/.exec(datname)?.[1]);
