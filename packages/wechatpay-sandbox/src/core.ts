@@ -252,7 +252,7 @@ export class Core {
       .filter((r) => r.status === 'PROCESSING' || r.status === 'SUCCESS')
       .reduce((s, r) => s + r.refundFen, 0);
     if (parsed.amount.refund > tx.request.amount.total - inFlight) throw invalidRequest('申请退款金额超过订单可退金额');
-    if (this.o.faults.peek().refundBalanceInsufficient) throw new ApiError(403, 'NOT_ENOUGH', '余额不足');
+    if (this.o.faults.peek().refundBalanceInsufficient) throw new ApiError(403, 'NOT_ENOUGH', '基本账户余额不足，请充值后重新发起');
 
     const now = Date.now();
     const refund: RefundRecord = {

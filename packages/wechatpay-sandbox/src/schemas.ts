@@ -78,7 +78,8 @@ export const refundSchema = z
     out_refund_no: outRefundNoSchema,
     reason: text(1, 80).optional(),
     notify_url: text(1, 256).optional(),
-    funds_account: z.enum(['AVAILABLE', 'UNSETTLED'], { error: '只能是 AVAILABLE 或 UNSETTLED' }).optional(),
+    // 退款资金来源: only AVAILABLE (可用余额) may be requested; left out, the order's own funds are used.
+    funds_account: z.literal('AVAILABLE', { error: '只能是 AVAILABLE' }).optional(),
     amount: z.object(
       {
         refund: fen(1),

@@ -162,7 +162,7 @@ describe('POST /v3/refund/domestic/refunds', () => {
     sandbox.faults.set({ refundBalanceInsufficient: true });
     const res = await call('POST', '/v3/refund/domestic/refunds', refundReq({ outTradeNo: order.outTradeNo }, 100, 1230));
     expect(res.status).toBe(403);
-    expect(res.body).toEqual({ code: 'NOT_ENOUGH', message: '余额不足' });
+    expect(res.body).toEqual({ code: 'NOT_ENOUGH', message: '基本账户余额不足，请充值后重新发起' });
   });
 
   it('notifies REFUND.ABNORMAL and REFUND.CLOSED; a closed refund gives the amount back', async () => {
