@@ -200,10 +200,11 @@ function buildControls(ctx: AppContext): express.Router {
   });
 
   r.post('/login-code', (req, res) => {
-    const openid = (req.body as { openid?: unknown } | undefined)?.openid;
+    const { openid, unionid } = (req.body ?? {}) as { openid?: unknown; unionid?: unknown };
     if (typeof openid !== 'string') throw new ApiError(400, 'PARAM_ERROR', 'openid is required');
+    if (unionid !== undefined && typeof unionid !== 'string') throw new ApiError(400, 'PARAM_ERROR', 'unionid must be a string');
     checkOpenid(openid);
-    res.json({ code: core.issueLoginCode(openid), openid });
+    res.json({ code: core.issueLoginCode(openid, unionid ?? null), openid });
   });
 
   r.post('/pay', (req, res) => {

@@ -324,10 +324,11 @@ export class Core {
 
   // ---- wx.login / jscode2session --------------------------------------------------------------
 
-  issueLoginCode(openid: string): string {
+  issueLoginCode(openid: string, unionid: string | null = null): string {
     checkOpenid(openid);
+    if (unionid !== null) checkOpenid(unionid);
     const code = randomBytes(24).toString('base64url').slice(0, 32);
-    this.o.store.loginCodes.set(code, { code, openid, issuedAt: Date.now(), usedAt: null });
+    this.o.store.loginCodes.set(code, { code, openid, unionid, issuedAt: Date.now(), usedAt: null });
     return code;
   }
 
@@ -341,6 +342,7 @@ export class Core {
     if (grantType !== 'authorization_code') return fail(40002, 'invalid grant_type');
     if (typeof code !== 'string' || code === '') return fail(41008, 'missing code');
     let openid: string;
+    let unionid: string | null = null;
     if (code.startsWith('sandbox:')) {
       openid = code.slice('sandbox:'.length);
       if (!OPENID_RE.test(openid)) return fail(40029, 'invalid code');
@@ -351,8 +353,10 @@ export class Core {
       if (Date.now() - entry.issuedAt > LOGIN_CODE_TTL_MS) return fail(40029, 'invalid code');
       entry.usedAt = Date.now();
       openid = entry.openid;
+      unionid = entry.unionid;
     }
-    return { session_key: randomBytes(16).toString('base64'), openid };
+    // unionid only comes back when the mini-program is bound to an Open Platform account.
+    return { session_key: randomBytes(16).toString('base64'), openid, ...(unionid ? { unionid } : {}) };
   }
 }
 

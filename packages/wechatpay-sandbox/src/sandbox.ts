@@ -52,8 +52,8 @@ export interface Sandbox {
   waitForNotification(predicate: (n: NotificationRecord) => boolean, timeoutMs?: number): Promise<NotificationRecord>;
   /** The shopper confirms in WeChat (same as POST /sandbox/pay). */
   pay(input: PayInput): { result: 'SUCCESS' | 'PAYERROR'; transaction: Record<string, unknown> };
-  /** Issues a single-use wx.login code for this openid. */
-  issueLoginCode(openid: string): string;
+  /** Issues a single-use wx.login code for this openid (and unionid, when given). */
+  issueLoginCode(openid: string, unionid?: string): string;
   /** Adds a paid transaction the merchant never created; it shows in the trade bill only. */
   injectBillOnlyTransaction(input: { outTradeNo: string; totalFen: number; openid?: string; at?: number }): Record<string, unknown>;
   /** Makes the trade bill show another amount for this order (reconciliation tests). */
@@ -133,7 +133,7 @@ export async function createSandbox(opts: SandboxOptions = {}): Promise<Sandbox>
       });
     },
     pay: (input) => core.pay(input),
-    issueLoginCode: (openid) => core.issueLoginCode(openid),
+    issueLoginCode: (openid, unionid) => core.issueLoginCode(openid, unionid ?? null),
     injectBillOnlyTransaction: (input) => core.injectBillOnlyTransaction(input),
     overrideBillAmount(outTradeNo, totalFen) {
       if (totalFen === null) store.billAmountOverrides.delete(outTradeNo);

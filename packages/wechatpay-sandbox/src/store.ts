@@ -95,6 +95,7 @@ export interface NotificationRecord {
 export interface LoginCode {
   code: string;
   openid: string;
+  unionid: string | null;
   issuedAt: number;
   usedAt: number | null;
 }

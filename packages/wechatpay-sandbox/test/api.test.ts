@@ -313,6 +313,13 @@ describe('GET /sns/jscode2session', () => {
     expect(String(again.errmsg)).toMatch(/^code been used, rid: /);
   });
 
+  it('answers unionid only for codes issued with one', async () => {
+    const res = await fetch(`${sandbox.url}/sandbox/login-code`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ openid: 'oCarol', unionid: 'uCarol' }) });
+    const { code } = (await res.json()) as { code: string };
+    expect(await session({ ...base(), js_code: code })).toMatchObject({ openid: 'oCarol', unionid: 'uCarol' });
+    expect((await session({ ...base(), js_code: 'sandbox:oCarol' })).unionid).toBeUndefined();
+  });
+
   it('an issued code expires after 5 minutes: 40029', async () => {
     const code = sandbox.issueLoginCode('oLate');
     vi.useFakeTimers({ toFake: ['Date'] });
