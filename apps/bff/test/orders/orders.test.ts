@@ -147,7 +147,7 @@ describe('orders (POST/GET /api/orders)', () => {
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
-      const res = await shopper.get(`/api/orders?limit=2${cursor ? `&cursor=${cursor}` : ''}`);
+      const res: { status: number; body: { items: { orderNo: string }[]; nextCursor: string | null } } = await shopper.get(`/api/orders?limit=2${cursor ? `&cursor=${cursor}` : ''}`);
       expect(res.status).toBe(200);
       expect(res.body.items.length).toBeLessThanOrEqual(2);
       seen.push(...res.body.items.map((o: { orderNo: string }) => o.orderNo));
