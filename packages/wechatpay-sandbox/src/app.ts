@@ -97,7 +97,7 @@ function buildV3(ctx: AppContext): express.Router {
       return next(signError('Authorization 中的 timestamp 与当前时间相差超过 5 分钟'));
     }
     const message = buildRequestSignString(req.method, req.originalUrl, auth.timestamp, auth.nonce_str, raw);
-    if (!verifySha256Rsa(message, auth.signature, identity.merchantPublicKeyPem)) {
+    if (!verifySha256Rsa(message, auth.signature, identity.merchantPublicKey)) {
       return next(signError('签名错误，请检查签名串（METHOD\\nURL\\nTIMESTAMP\\nNONCE\\nBODY\\n）与商户私钥'));
     }
     req.merchantMchid = auth.mchid;
@@ -148,7 +148,7 @@ function sendSigned(ctx: AppContext, res: Response, status: number, body?: unkno
   const text = body === undefined ? '' : JSON.stringify(body);
   const timestamp = String(Math.floor(Date.now() / 1000));
   const nonce = randomNonce(32);
-  const key = ctx.identity.wechatpayPrivateKeyPem;
+  const key = ctx.identity.wechatpayPrivateKey;
   let signature = signSha256Rsa(buildResponseSignString(timestamp, nonce, text), key);
   if (ctx.faults.takeCorruptResponse()) signature = signSha256Rsa(buildResponseSignString(timestamp, nonce, `${text}#`), key);
   res.status(status).set({

@@ -150,7 +150,7 @@ export class Core {
     const req = p.data;
     if (req.appId !== this.creds.appid) throw new ApiError(400, 'APPID_MISMATCH', 'appId 与下单的 appid 不一致');
     const signed = buildRequestPaymentSignString(req.appId, req.timeStamp, req.nonceStr, req.package);
-    if (!verifySha256Rsa(signed, req.paySign, this.o.identity.merchantPublicKeyPem)) {
+    if (!verifySha256Rsa(signed, req.paySign, this.o.identity.merchantPublicKey)) {
       throw new ApiError(400, 'PAY_SIGN_INVALID', '支付验证签名失败');
     }
     const prepayId = req.package.slice('prepay_id='.length);

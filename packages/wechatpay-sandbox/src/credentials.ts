@@ -1,4 +1,4 @@
-import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -22,6 +22,9 @@ export interface SandboxIdentity {
   credentials: SandboxCredentials;
   merchantPublicKeyPem: string;
   wechatpayPrivateKeyPem: string;
+  /** Parsed once: parsing a PEM on every signature would cost more than the signature. */
+  merchantPublicKey: KeyObject;
+  wechatpayPrivateKey: KeyObject;
 }
 
 export const CREDENTIALS_FILE = 'credentials.json';
@@ -67,7 +70,11 @@ export function generateIdentity(baseUrl = ''): SandboxIdentity {
     wechatpayPublicKeyId: `PUB_KEY_ID_01${mchid}${randomDigits(12)}`,
     wechatpayPublicKeyPem: wechatpay.publicKey,
   };
-  return { credentials, merchantPublicKeyPem: merchant.publicKey, wechatpayPrivateKeyPem: wechatpay.privateKey };
+  return withKeys({ credentials, merchantPublicKeyPem: merchant.publicKey, wechatpayPrivateKeyPem: wechatpay.privateKey });
+}
+
+function withKeys(i: Omit<SandboxIdentity, 'merchantPublicKey' | 'wechatpayPrivateKey'>): SandboxIdentity {
+  return { ...i, merchantPublicKey: createPublicKey(i.merchantPublicKeyPem), wechatpayPrivateKey: createPrivateKey(i.wechatpayPrivateKeyPem) };
 }
 
 export class SandboxStateError extends Error {
@@ -96,7 +103,7 @@ export function loadOrCreateIdentity(stateDir: string): SandboxIdentity {
     if (derived.trim() !== parsed.wechatpayPublicKeyPem.trim()) {
       throw new SandboxStateError(`${keyPath} does not match wechatpayPublicKeyPem in ${credPath}; delete ${stateDir} to generate new keys`);
     }
-    return { credentials: parsed, merchantPublicKeyPem, wechatpayPrivateKeyPem };
+    return withKeys({ credentials: parsed, merchantPublicKeyPem, wechatpayPrivateKeyPem });
   }
   if (hasCred !== hasKey) {
     throw new SandboxStateError(`${stateDir} holds only one of ${CREDENTIALS_FILE} and ${WECHATPAY_KEY_FILE}; delete ${stateDir} to generate new keys`);

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomUUID, type KeyObject } from 'node:crypto';
 import { aesGcmEncrypt, buildResponseSignString, randomNonce, signSha256Rsa } from './crypto.js';
 import type { Faults } from './faults.js';
 import type { NotificationAttempt, NotificationRecord, Store } from './store.js';
@@ -17,7 +17,7 @@ export interface NotifierOptions {
   store: Store;
   faults: Faults;
   apiV3Key: string;
-  wechatpayPrivateKeyPem: string;
+  wechatpayPrivateKey: KeyObject;
   wechatpayPublicKeyId: string;
   timeScale: number;
   /** How long one attempt waits for the merchant's answer (WeChat waits about 5 s). */
@@ -155,12 +155,12 @@ export class Notifier {
 
   /** One POST to notify_url; true when the merchant answered 2xx. */
   private async attempt(record: NotificationRecord, copy: string, attemptNo = 1): Promise<boolean> {
-    const { wechatpayPrivateKeyPem, wechatpayPublicKeyId, attemptTimeoutMs, faults, onChange } = this.opts;
+    const { wechatpayPrivateKey, wechatpayPublicKeyId, attemptTimeoutMs, faults, onChange } = this.opts;
     const timestamp = String(Math.floor(Date.now() / 1000));
     const nonce = randomNonce(32);
-    let signature = signSha256Rsa(buildResponseSignString(timestamp, nonce, record.body), wechatpayPrivateKeyPem);
+    let signature = signSha256Rsa(buildResponseSignString(timestamp, nonce, record.body), wechatpayPrivateKey);
     const corrupted = faults.takeCorruptNotification();
-    if (corrupted) signature = signSha256Rsa(buildResponseSignString(timestamp, nonce, `${record.body} `), wechatpayPrivateKeyPem);
+    if (corrupted) signature = signSha256Rsa(buildResponseSignString(timestamp, nonce, `${record.body} `), wechatpayPrivateKey);
     const started = Date.now();
     const entry: NotificationAttempt = {
       attempt: attemptNo,

@@ -78,7 +78,7 @@ export async function createSandbox(opts: SandboxOptions = {}): Promise<Sandbox>
     store,
     faults,
     apiV3Key: identity.credentials.apiV3Key,
-    wechatpayPrivateKeyPem: identity.wechatpayPrivateKeyPem,
+    wechatpayPrivateKey: identity.wechatpayPrivateKey,
     wechatpayPublicKeyId: identity.credentials.wechatpayPublicKeyId,
     timeScale,
     attemptTimeoutMs: opts.notifyTimeoutMs ?? 5_000,
