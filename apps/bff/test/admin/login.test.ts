@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN, startHarness, type Harness } from '../support/harness.js';
 
 /** Admin login: scrypt-hashed password, per-IP / per-username rate limit, lock after 5 failures. */
-describe('POST /api/admin/login', () => {
+// scrypt (N=2^17) costs a few hundred ms per attempt, more on a loaded machine
+describe('POST /api/admin/login', { timeout: 60_000 }, () => {
   let h: Harness;
   beforeAll(async () => {
     h = await startHarness();
@@ -11,7 +12,7 @@ describe('POST /api/admin/login', () => {
     await h.bff.ctx.prisma.adminUser.create({
       data: { username: 'ops', passwordHash: await hashPassword('ops-password-123') },
     });
-  });
+  }, 60_000);
   afterAll(() => h?.close());
 
   const from = (ip: string) => ({ 'x-forwarded-for': ip });
@@ -118,13 +119,14 @@ describe('POST /api/admin/login', () => {
     },
   );
 
-  it('does not count successful logins against the limit', { timeout: 30_000 }, async () => {
+  it('does not count successful logins against the limit', async () => {
     const statuses: number[] = [];
-    for (let i = 0; i < 11; i++) statuses.push((await h.anonymous.post('/api/admin/login', ADMIN, from('10.4.0.1'))).status);
+    for (let i = 0; i < 11; i++)
+      statuses.push((await h.anonymous.post('/api/admin/login', ADMIN, from('10.4.0.1'))).status);
     expect(statuses).toEqual(Array(11).fill(200));
   });
 
-  it('rate-limits one username to 10 attempts a minute across IPs', { timeout: 30_000 }, async () => {
+  it('rate-limits one username to 10 attempts a minute across IPs', async () => {
     const statuses: number[] = [];
     for (let i = 0; i < 11; i++) {
       const res = await h.anonymous.post(
@@ -138,11 +140,11 @@ describe('POST /api/admin/login', () => {
   });
 });
 
-describe('admin routes refuse anyone but an admin', () => {
+describe('admin routes refuse anyone but an admin', { timeout: 30_000 }, () => {
   let h: Harness;
   beforeAll(async () => {
     h = await startHarness();
-  });
+  }, 60_000);
   afterAll(() => h?.close());
 
   const routes: [method: 'get' | 'post', path: string, body?: unknown][] = [

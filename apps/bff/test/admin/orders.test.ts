@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHarness, type ApiClient, type Harness } from '../support/harness.js';
 import { paidOrder, placeOrder, refundNotified, skus, type Shopper } from '../refunds/paid-order.js';
 
-describe('admin order list, detail and CSV export', () => {
+describe('admin order list, detail and CSV export', { timeout: 30_000 }, () => {
   let h: Harness;
   let admin: ApiClient;
   let alice: Shopper;
@@ -21,7 +21,7 @@ describe('admin order list, detail and CSV export', () => {
     alicePending = (await placeOrder(h, alice, { sku: 1 })).orderNo;
     bobPaid = (await paidOrder(h, bob, { sku: 2 })).orderNo;
     alicePaid.push((await paidOrder(h, alice, { sku: 3, quantity: 2 })).orderNo);
-  });
+  }, 60_000);
   afterAll(() => h?.close());
 
   const nos = (body: { items: { orderNo: string }[] }) => body.items.map((o) => o.orderNo);
@@ -188,7 +188,9 @@ describe('admin order list, detail and CSV export', () => {
     const trickyLine = lines.find((l) => l.startsWith(`${tricky.body.orderNo},`))!;
     expect(trickyLine).toContain(`"'=HYPERLINK(""http://evil"",""点我""),x"`);
     expect(trickyLine).toContain('待支付');
-    const bad = await fetch(`${h.bff.url}/api/admin/orders.csv?status=SHIPPED`, { headers: { authorization: `Bearer ${admin.token}` } });
+    const bad = await fetch(`${h.bff.url}/api/admin/orders.csv?status=SHIPPED`, {
+      headers: { authorization: `Bearer ${admin.token}` },
+    });
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { error: { code: string } }).error.code).toBe('VALIDATION_FAILED');
     // the same filters as the list

@@ -3,13 +3,13 @@ import { shanghaiDate, shanghaiDayStart } from '../../src/admin/stats.js';
 import { startHarness, type ApiClient, type Harness } from '../support/harness.js';
 import { paidOrder, placeOrder, refundNotified } from '../refunds/paid-order.js';
 
-describe('GET /api/admin/stats', () => {
+describe('GET /api/admin/stats', { timeout: 30_000 }, () => {
   let h: Harness;
   let admin: ApiClient;
   beforeAll(async () => {
     h = await startHarness();
     admin = await h.admin();
-  });
+  }, 60_000);
   afterAll(() => h?.close());
 
   it("counts today's and the last 14 Asia/Shanghai days' paid orders, GMV and refunds from the orders created", async () => {

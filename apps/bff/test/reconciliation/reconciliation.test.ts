@@ -6,7 +6,7 @@ import { parseTradeBill } from '../../src/reconciliation/bill.js';
 import { startHarness, type ApiClient, type Harness } from '../support/harness.js';
 import { paidOrder, placeOrder, refundNotified } from '../refunds/paid-order.js';
 
-describe('reconciliation against the trade bill', () => {
+describe('reconciliation against the trade bill', { timeout: 30_000 }, () => {
   let h: Harness;
   let admin: ApiClient;
   const today = shanghaiDate(new Date());
@@ -15,7 +15,7 @@ describe('reconciliation against the trade bill', () => {
   beforeAll(async () => {
     h = await startHarness();
     admin = await h.admin();
-  });
+  }, 60_000);
   afterAll(() => h?.close());
 
   it('a clean day finds no difference', async () => {
@@ -128,7 +128,7 @@ describe('reconciliation against the trade bill', () => {
   });
 });
 
-describe('parseTradeBill', () => {
+describe('parseTradeBill', { timeout: 30_000 }, () => {
   it("reads WeChat's layout: backtick fields, commas inside a field, refund rows, the summary", () => {
     const csv = [
       '交易时间,公众账号ID,商户号,特约商户号,设备号,微信订单号,商户订单号,用户标识,交易类型,交易状态,付款银行,货币种类,应结订单金额,代金券金额,微信退款单号,商户退款单号,退款金额,充值券退款金额,退款类型,退款状态,商品名称,商户数据包,手续费,费率,订单金额,申请退款金额,费率备注',

@@ -4,7 +4,7 @@ import { startHarness, type ApiClient, type Harness } from '../support/harness.j
 import { paidOrder, refundNotified } from './paid-order.js';
 
 /** The embedded default database runs the same row locks, advisory lock and raw SQL as PostgreSQL. */
-describe('refunds, admin views and reconciliation on PGlite', () => {
+describe('refunds, admin views and reconciliation on PGlite', { timeout: 30_000 }, () => {
   let h: Harness;
   let admin: ApiClient;
   beforeAll(async () => {
@@ -38,5 +38,5 @@ describe('refunds, admin views and reconciliation on PGlite', () => {
 
     const run = await admin.post('/api/admin/reconciliations', { billDate: shanghaiDate(new Date()) });
     expect(run.body).toMatchObject({ status: 'DONE', diffCount: 0, localCount: 1 });
-  });
+  }, 60_000);
 });

@@ -8,13 +8,13 @@ const refundEvents = async (h: Harness, orderNo: string) =>
     (e) => e.type,
   );
 
-describe('refunds', () => {
+describe('refunds', { timeout: 30_000 }, () => {
   let h: Harness;
   let admin: ApiClient;
   beforeAll(async () => {
     h = await startHarness();
     admin = await h.admin();
-  });
+  }, 60_000);
   afterEach(() => {
     h.sandbox.faults.reset();
   });
