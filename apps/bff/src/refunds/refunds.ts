@@ -20,9 +20,18 @@ export function reportOf(r: RefundResult) {
   };
 }
 
-/** WeChat certainly did not take the refund: a 4xx answer that is not "try again later". */
+/**
+ * WeChat certainly did not take the refund: a verified 4xx answer that is not "try again later".
+ * An answer that fails verification proves nothing (WeChat may have accepted): it stays PENDING.
+ */
 function definitelyRefused(err: unknown): err is WechatPayError {
-  return err instanceof WechatPayError && err.status >= 400 && err.status < 500 && !err.retryable;
+  return (
+    err instanceof WechatPayError &&
+    err.status >= 400 &&
+    err.status < 500 &&
+    !err.retryable &&
+    err.code !== 'BAD_SIGNATURE'
+  );
 }
 
 function describe(err: unknown) {

@@ -261,6 +261,29 @@ describe('refunds', { timeout: 30_000 }, () => {
     expect(h.sandbox.state.refunds().filter((r) => r.out_trade_no === order.orderNo)).toHaveLength(1);
   });
 
+  it('a refund WeChat accepted but whose answer was lost is settled by the query, not sent twice', async () => {
+    const order = await paidOrder(h);
+    // WeChat takes the refund, but its answer does not verify and its notification is lost
+    h.sandbox.faults.set({ corruptResponseSignatures: 1, dropNotifications: 1 });
+    const res = await admin.post(`/api/admin/orders/${order.orderNo}/refunds`, {
+      amountFen: order.totalFen,
+      reason: 'lost answer',
+    });
+    expect(res.status).toBe(202);
+    expect(res.body.status).toBe('PENDING');
+    await refundNotified(h, res.body.outRefundNo, 'dropped');
+
+    await runRefundQueries(h.bff.ctx, { minAgeMs: 0, throttleMs: 0, resubmitAfterMs: 0 });
+    const refund = await h.bff.ctx.prisma.refund.findUniqueOrThrow({ where: { outRefundNo: res.body.outRefundNo } });
+    expect(refund.status).toBe('SUCCESS');
+    expect(refund.refundId).toMatch(/^\d+$/);
+    expect(await h.bff.ctx.prisma.order.findUniqueOrThrow({ where: { orderNo: order.orderNo } })).toMatchObject({
+      status: 'REFUNDED',
+      refundedFen: order.totalFen,
+    });
+    expect(h.sandbox.state.refunds().filter((r) => r.out_trade_no === order.orderNo)).toHaveLength(1);
+  });
+
   it('a refund WeChat refuses (NOT_ENOUGH) is closed and its amount is refundable again', async () => {
     const order = await paidOrder(h);
     h.sandbox.faults.set({ refundBalanceInsufficient: true });
