@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { adminOrderSchema, listSchema } from '@uni-checkout/shared';
 import { startHarness, type ApiClient, type Harness } from '../support/harness.js';
 import { paidOrder, placeOrder, refundNotified, skus, type Shopper } from '../refunds/paid-order.js';
 
@@ -40,6 +41,8 @@ describe('admin order list, detail and CSV export', { timeout: 30_000 }, () => {
     });
     expect(first.items[0]).toMatchObject({ quantity: 2 });
     expect(first.events).toBeUndefined();
+    // the shared contract the mini-program's admin pages parse with
+    expect(listSchema(adminOrderSchema).safeParse(res.body).success).toBe(true);
   });
 
   it('filters by status, by openid or orderNo search, and by date range', async () => {
@@ -116,6 +119,7 @@ describe('admin order list, detail and CSV export', { timeout: 30_000 }, () => {
     expect(res.body.refunds).toEqual([
       expect.objectContaining({ outRefundNo: refund.body.outRefundNo, amountFen: 1, status: 'SUCCESS' }),
     ]);
+    expect(adminOrderSchema.safeParse(res.body).success).toBe(true);
     const types: string[] = res.body.events.map((e: { type: string }) => e.type);
     for (const t of [
       'ORDER_CREATED',

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { statsSchema } from '@uni-checkout/shared';
 import { shanghaiDate, shanghaiDayStart } from '../../src/admin/stats.js';
 import { startHarness, type ApiClient, type Harness } from '../support/harness.js';
 import { paidOrder, placeOrder, refundNotified } from '../refunds/paid-order.js';
@@ -51,6 +52,7 @@ describe('GET /api/admin/stats', { timeout: 30_000 }, () => {
 
     const res = await admin.get('/api/admin/stats');
     expect(res.status).toBe(200);
+    expect(statsSchema.safeParse(res.body).success).toBe(true);
     expect(res.body.today).toEqual({ paidCount: 2, gmvFen: a.totalFen + b.totalFen, refundedFen: 7 });
     expect(res.body.days).toHaveLength(14);
     expect(res.body.days[13]).toEqual({ date: today, ...res.body.today });
