@@ -48,6 +48,9 @@ export const ACTIVE_QUERY_INTERVAL_MS = 3_000;
 export async function refreshFromWechat(ctx: AppContext, order: OrderWithLines): Promise<OrderWithLines> {
   if (order.status !== 'PENDING_PAYMENT' || !order.prepayId) return order;
   const now = ctx.now();
+  // WeChat takes no payment after time_expire (= expiresAt); past it, the expiry job asks once
+  // more when it closes the order, and a reader polling on must not keep renewing its lease
+  if (now.getTime() > order.expiresAt.getTime() + ACTIVE_QUERY_INTERVAL_MS) return order;
   const claimed = await ctx.prisma.order.updateMany({
     where: {
       id: order.id,

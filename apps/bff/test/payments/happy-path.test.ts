@@ -1,7 +1,8 @@
 import { orderSchema, requestPaymentParamsSchema } from '@uni-checkout/shared';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startHarness, type Harness } from '../support/harness.js';
-import { anySku, createOrder, eventsOf, paymentNotification, requestPayment } from '../support/shop.js';
+import { runJobsOnce } from '../../src/jobs/runner.js';
+import { anySku, createOrder, eventsOf, orderRow, paymentNotification, placeOrder, requestPayment, skuStock } from '../support/shop.js';
 
 // real servers, a real database and the sandbox: starting them takes seconds on a busy machine
 vi.setConfig({ testTimeout: 30_000, hookTimeout: 120_000 });
@@ -57,5 +58,21 @@ describe.each(['postgres', 'pglite'] as const)('the payment loop on %s', (db) =>
     // and it lists as the shopper's newest order
     const list = await shopper.get('/api/orders?status=PAID');
     expect(list.body.items.map((o: { orderNo: string }) => o.orderNo)).toEqual([order.orderNo]);
+  });
+
+  it('closes an expired order at WeChat and here with the background job, stock back once', async () => {
+    const shopper = await h.shopper();
+    const sku = await anySku(h);
+    const stock = await skuStock(h, sku.id);
+    const order = await placeOrder(h, shopper, 2);
+    await requestPayment(shopper, order.orderNo);
+    await h.bff.ctx.prisma.order.update({ where: { orderNo: order.orderNo }, data: { expiresAt: new Date(Date.now() - 1000) } });
+
+    const [first, second] = [await runJobsOnce(h.bff.ctx), await runJobsOnce(h.bff.ctx, { requeryAfterMs: 0 })];
+    expect(first.expiredOrders.closed).toBe(1);
+    expect(second.expiredOrders.closed).toBe(0);
+    expect(await orderRow(h, order.orderNo)).toMatchObject({ status: 'CLOSED' });
+    expect(await h.bff.ctx.wechatpay.queryByOutTradeNo(order.orderNo)).toMatchObject({ trade_state: 'CLOSED' });
+    expect(await skuStock(h, sku.id)).toBe(stock);
   });
 });
