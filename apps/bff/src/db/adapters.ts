@@ -101,12 +101,22 @@ export function parsePostgresUrl(databaseUrl: string): URL {
       'DATABASE_URL names no database: add one, as in postgresql://localhost:5432/shop.',
     );
   }
+  const schema = url.searchParams.get('schema');
+  if (schema !== null && schema !== 'public') {
+    throw new DbError(
+      'DB_URL_INVALID',
+      `DATABASE_URL asks for schema "${schema}": the order store lives in the public schema; drop ?schema=.`,
+    );
+  }
   return url;
 }
 
 export function createPgPool(databaseUrl: string, max: number): pg.Pool {
   parsePostgresUrl(databaseUrl);
-  const pool = new pg.Pool({ connectionString: databaseUrl, max, connectionTimeoutMillis: 10_000 });
+  // Prisma's own URL parameters mean nothing to pg (it would pass them to the server).
+  const url = new URL(databaseUrl);
+  for (const param of ['connection_limit', 'pool_timeout', 'schema']) url.searchParams.delete(param);
+  const pool = new pg.Pool({ connectionString: url.toString(), max, connectionTimeoutMillis: 10_000 });
   // An idle client losing its server (restart, failover) emits 'error' on the pool; without a
   // listener that would end the process. The pool drops the client; the next query reconnects.
   pool.on('error', () => {});

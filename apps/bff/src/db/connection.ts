@@ -30,6 +30,29 @@ export type DbDriver = { kind: 'pglite'; pglite: PGlite } | { kind: 'postgres'; 
 
 const drivers = new WeakMap<Db, DbDriver>();
 
+/**
+ * PGlite is one session: interactive transactions queue behind each other, so waiting for one
+ * (maxWait) is given far more than Prisma's 2 s default. On PostgreSQL the wait is for a pool
+ * connection. Per-call options still override these.
+ */
+const PGLITE_TRANSACTION_DEFAULTS = { maxWait: 15_000, timeout: 15_000 };
+const POSTGRES_TRANSACTION_DEFAULTS = { maxWait: 5_000, timeout: 10_000 };
+const DEFAULT_POOL_SIZE = 10;
+
+/** Pool size from Prisma's own `connection_limit` URL parameter, else 10. */
+function poolSize(databaseUrl: string): number {
+  const limit = new URL(databaseUrl).searchParams.get('connection_limit');
+  if (limit === null) return DEFAULT_POOL_SIZE;
+  const size = Number(limit);
+  if (!Number.isInteger(size) || size < 1 || size > 1000) {
+    throw new DbError(
+      'DB_URL_INVALID',
+      `DATABASE_URL has connection_limit=${limit}: use a whole number from 1 to 1000.`,
+    );
+  }
+  return size;
+}
+
 export function dbDriver(db: Db): DbDriver {
   const driver = drivers.get(db);
   if (!driver) throw new TypeError('Not a Db opened by openDb().');
@@ -59,7 +82,10 @@ function register(db: Db, driver: DbDriver): Db {
 
 /** Wraps an already started PGlite (the test support clones migrated templates this way). */
 export function dbFromPglite(pglite: PGlite): Db {
-  const prisma = new PrismaClient({ adapter: pgliteAdapterFactory(pglite) });
+  const prisma = new PrismaClient({
+    adapter: pgliteAdapterFactory(pglite),
+    transactionOptions: PGLITE_TRANSACTION_DEFAULTS,
+  });
   let closing: Promise<void> | undefined;
   return register(
     {
@@ -80,7 +106,7 @@ export async function openDb(opts: DbOptions = {}): Promise<Db> {
   if (databaseUrl === undefined) return dbFromPglite(await startPglite(resolvePgliteDir(opts.pgliteDir)));
 
   parsePostgresUrl(databaseUrl);
-  const pool = createPgPool(databaseUrl, 10);
+  const pool = createPgPool(databaseUrl, poolSize(databaseUrl));
   try {
     await pool.query('SELECT 1');
   } catch (error) {
@@ -92,7 +118,10 @@ export async function openDb(opts: DbOptions = {}): Promise<Db> {
       { cause: error },
     );
   }
-  const prisma = new PrismaClient({ adapter: pgClientAdapter(pool) });
+  const prisma = new PrismaClient({
+    adapter: pgClientAdapter(pool),
+    transactionOptions: POSTGRES_TRANSACTION_DEFAULTS,
+  });
   let closing: Promise<void> | undefined;
   return register(
     {

@@ -8,6 +8,7 @@ import { afterAll, describe, expect, it, vi } from 'vitest';
 import {
   DbError,
   assertMigrated,
+  dbDriver,
   migrate,
   migrateDb,
   migrationStatus,
@@ -36,10 +37,26 @@ describe('openDb', () => {
     ['mysql://root@localhost/shop', /must start with postgresql:\/\//],
     ['not a url', /not a valid URL/],
     ['postgresql://127.0.0.1:5432', /names no database/],
+    ['postgresql://127.0.0.1:5432/shop?schema=tenant1', /public schema/],
+    ['postgresql://127.0.0.1:5432/shop?connection_limit=0', /connection_limit=0/],
   ])('refuses DATABASE_URL %j with DB_URL_INVALID', async (databaseUrl, message) => {
     const error = await dbErrorOf(openDb({ databaseUrl }));
     expect(error.code).toBe('DB_URL_INVALID');
     expect(error.message).toMatch(message);
+  });
+
+  it('honours Prisma’s connection_limit URL parameter as the pool size', async () => {
+    const { testAdminUrl } = await import('../support/db.js');
+    const url = new URL(testAdminUrl());
+    url.searchParams.set('connection_limit', '3');
+    const db = await openDb({ databaseUrl: url.toString() });
+    try {
+      const driver = dbDriver(db);
+      expect(driver.kind === 'postgres' && driver.pool.options.max).toBe(3);
+      await expect(pingDb(db)).resolves.toBeUndefined();
+    } finally {
+      await db.close();
+    }
   });
 
   it('names an unreachable server with DB_UNREACHABLE and never prints the password', async () => {
