@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { startBffProcess } from '../support/bff-process.js';
 import { startHarness, type Harness } from '../support/harness.js';
 import { eventsOf, orderRow, paymentNotification, placeOrder, requestPayment } from '../support/shop.js';
 import { postNotification, signedNotification, successResource } from '../support/wechat-notify.js';
@@ -51,6 +52,22 @@ describe('payment notifications (POST /api/pay/notify/transaction)', () => {
     expect(answers.map((a) => a.status)).toEqual(Array(20).fill(204));
     expect(await settledEvents(order.orderNo)).toHaveLength(1);
     expect(await orderRow(h, order.orderNo)).toMatchObject({ status: 'PAID' });
+  });
+
+  it('settles once when a separate BFF OS process and this one receive the same notification concurrently', async () => {
+    const other = await startBffProcess(h.env);
+    try {
+      const shopper = await h.shopper();
+      const order = await placeOrder(h, shopper);
+      await requestPayment(shopper, order.orderNo);
+      const n = signedNotification(h, successResource(h, order, shopper.openid));
+      const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => postNotification(i % 2 ? other.url : h.bff.url, n)));
+      expect(answers.map((a) => a.status)).toEqual(Array(20).fill(204));
+      expect(await settledEvents(order.orderNo)).toHaveLength(1);
+      expect(await orderRow(h, order.orderNo)).toMatchObject({ status: 'PAID', version: 2 });
+    } finally {
+      await other.stop();
+    }
   });
 
   it('settles once when distinct notifications and queries for one payment race across processes', async () => {

@@ -51,6 +51,8 @@ export function apiClient(baseUrl: string, token?: string): ApiClient {
 export interface Harness {
   bff: RunningBff;
   sandbox: Sandbox;
+  /** the environment the BFF was started with (merchant mode against the sandbox) */
+  env: Record<string, string>;
   /** where the sandbox keeps its keys (wechatpay-private-key.pem: WeChat Pay's signing key) */
   sandboxStateDir: string;
   databaseUrl: string | undefined;
@@ -124,6 +126,7 @@ export async function startHarness(
     bff,
     sandbox,
     sandboxStateDir,
+    env,
     databaseUrl: db.databaseUrl,
     logs,
     anonymous,
