@@ -2,6 +2,7 @@ import type { AppContext } from '../context.js';
 import { AppError } from '../errors.js';
 import { hashPassword, verifyPassword } from './passwords.js';
 import { SlidingWindowLimiter } from './rate-limit.js';
+import { adminMetrics } from './metrics.js';
 
 export const ADMIN_TOKEN_TTL = '12h';
 export const MAX_FAILED_LOGINS = 5;
@@ -40,43 +41,65 @@ export function createAdminLogin(ctx: AppContext): AdminLogin {
     return until;
   }
 
-  return {
-    async login({ username, password, ip }) {
-      const keys = [`ip:${ip}`, `user:${username.toLowerCase()}`];
-      // counted before the password is checked, so a burst of concurrent guesses is limited too
-      const gate = limiter.take(keys);
-      if (!gate.allowed) {
-        throw new AppError('RATE_LIMITED', 429, 'too many login attempts: wait a minute and try again', {
-          retryAfterSeconds: Math.ceil(gate.retryAfterMs / 1000),
-        });
-      }
-      const admin = await ctx.prisma.adminUser.findUnique({ where: { username } });
-      if (!admin) {
-        dummyHash ??= hashPassword('uni-checkout: no such admin');
-        await verifyPassword(password, await dummyHash);
-        throw invalidCredentials();
-      }
-      const now = ctx.now();
-      if (admin.lockedUntil && admin.lockedUntil > now) throw locked(admin.lockedUntil);
-      if (!(await verifyPassword(password, admin.passwordHash))) {
-        await recordFailure(admin.id);
-        throw invalidCredentials();
-      }
-      // a lock set by a concurrent failure wins over this success
-      const reset = await ctx.prisma.adminUser.updateMany({
-        where: { id: admin.id, OR: [{ lockedUntil: null }, { lockedUntil: { lte: now } }] },
-        data: { failedLogins: 0, lockedUntil: null },
+  const metrics = adminMetrics(ctx);
+
+  async function attempt({ username, password, ip }: { username: string; password: string; ip: string }) {
+    const keys = [`ip:${ip}`, `user:${username.toLowerCase()}`];
+    // counted before the password is checked, so a burst of concurrent guesses is limited too
+    const gate = limiter.take(keys);
+    if (!gate.allowed) {
+      throw new AppError('RATE_LIMITED', 429, 'too many login attempts: wait a minute and try again', {
+        retryAfterSeconds: Math.ceil(gate.retryAfterMs / 1000),
       });
-      if (reset.count === 0) {
-        const fresh = await ctx.prisma.adminUser.findUnique({ where: { id: admin.id } });
-        throw locked(fresh?.lockedUntil ?? now);
+    }
+    const admin = await ctx.prisma.adminUser.findUnique({ where: { username } });
+    if (!admin) {
+      dummyHash ??= hashPassword('uni-checkout: no such admin');
+      await verifyPassword(password, await dummyHash);
+      throw invalidCredentials();
+    }
+    const now = ctx.now();
+    if (admin.lockedUntil && admin.lockedUntil > now) throw locked(admin.lockedUntil);
+    if (!(await verifyPassword(password, admin.passwordHash))) {
+      await recordFailure(admin.id);
+      throw invalidCredentials();
+    }
+    // a lock set by a concurrent failure wins over this success
+    const reset = await ctx.prisma.adminUser.updateMany({
+      where: { id: admin.id, OR: [{ lockedUntil: null }, { lockedUntil: { lte: now } }] },
+      data: { failedLogins: 0, lockedUntil: null },
+    });
+    if (reset.count === 0) {
+      const fresh = await ctx.prisma.adminUser.findUnique({ where: { id: admin.id } });
+      throw locked(fresh?.lockedUntil ?? now);
+    }
+    limiter.release(keys, gate.at);
+    const token = await ctx.tokens.sign(
+      { role: 'admin', adminId: admin.id, username: admin.username },
+      ADMIN_TOKEN_TTL,
+    );
+    return { token };
+  }
+
+  return {
+    async login(input) {
+      try {
+        const result = await attempt(input);
+        metrics.adminLogins.inc({ outcome: 'ok' });
+        return result;
+      } catch (err) {
+        const outcome =
+          err instanceof AppError
+            ? (
+                { RATE_LIMITED: 'rate_limited', ADMIN_LOCKED: 'locked', INVALID_CREDENTIALS: 'invalid' } as Record<
+                  string,
+                  string
+                >
+              )[err.code]
+            : undefined;
+        metrics.adminLogins.inc({ outcome: outcome ?? 'error' });
+        throw err;
       }
-      limiter.release(keys, gate.at);
-      const token = await ctx.tokens.sign(
-        { role: 'admin', adminId: admin.id, username: admin.username },
-        ADMIN_TOKEN_TTL,
-      );
-      return { token };
     },
   };
 }

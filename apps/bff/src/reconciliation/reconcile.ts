@@ -3,6 +3,7 @@ import type { AppContext } from '../context.js';
 import type { Prisma, ReconciliationRun } from '../db/index.js';
 import { recordEvent } from '../orders/events.js';
 import { shanghaiDate, shanghaiDayStart } from '../admin/stats.js';
+import { adminMetrics } from '../admin/metrics.js';
 import { parseTradeBill, type BillPayment, type BillRefund } from './bill.js';
 
 export type DiffKind = 'MISSING_LOCAL' | 'MISSING_REMOTE' | 'AMOUNT_MISMATCH' | 'STATE_MISMATCH';
@@ -50,7 +51,7 @@ export async function reconcile(
       ...(await compareRefunds(ctx, billDate, parsed.refunds)),
     ];
     const localCount = await ctx.prisma.order.count({ where: paidOnDay(billDate) });
-    return await ctx.prisma.$transaction(async (tx) => {
+    const done = await ctx.prisma.$transaction(async (tx) => {
       if (diffs.length) {
         await tx.reconciliationDiff.createMany({
           data: diffs.map((d) => ({
@@ -89,9 +90,16 @@ export async function reconcile(
         },
       });
     });
+    const metrics = adminMetrics(ctx);
+    metrics.reconciliationRuns.inc({ status: 'DONE' });
+    for (const d of diffs) metrics.reconciliationDiffs.inc({ kind: d.kind });
+    if (diffs.length)
+      ctx.logger.warn({ billDate, runId: run.id, diffs: diffs.length }, 'reconciliation found differences');
+    return done;
   } catch (err) {
     const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
     ctx.logger.error({ err, billDate, runId: run.id }, 'reconciliation failed');
+    adminMetrics(ctx).reconciliationRuns.inc({ status: 'FAILED' });
     return ctx.prisma.reconciliationRun.update({
       where: { id: run.id },
       data: { status: 'FAILED', error: message.slice(0, 500), finishedAt: ctx.now() },

@@ -30,6 +30,7 @@ export function refundNotifyRoutes(ctx: AppContext): Router {
     } catch (err) {
       const code = err instanceof WechatPayError ? err.code : 'BAD_RESOURCE';
       req.log.warn({ code }, 'refund notification rejected: it does not verify');
+      ctx.metrics.notifications.inc({ kind: 'refund', outcome: 'rejected' });
       throw new AppError('NOTIFICATION_SIGNATURE_INVALID', 401, `notification rejected: ${code}`);
     }
     const r = notification.resource;
@@ -42,6 +43,7 @@ export function refundNotifyRoutes(ctx: AppContext): Router {
         { eventType: notification.eventType },
         'refund notification for a refund this shop never created: acknowledged, ignored',
       );
+      ctx.metrics.notifications.inc({ kind: 'refund', outcome: 'unknown' });
       res.status(204).end();
       return;
     }
@@ -72,6 +74,7 @@ export function refundNotifyRoutes(ctx: AppContext): Router {
     });
     if (mismatch) {
       log.error({ mismatch }, 'refund notification does not match the refund: nothing settled');
+      ctx.metrics.notifications.inc({ kind: 'refund', outcome: 'mismatch' });
       res.status(204).end();
       return;
     }
@@ -89,6 +92,7 @@ export function refundNotifyRoutes(ctx: AppContext): Router {
       'notify',
     );
     log.info({ refundStatus: r.refund_status, changed }, 'refund notification handled');
+    ctx.metrics.notifications.inc({ kind: 'refund', outcome: changed ? 'applied' : 'duplicate' });
     res.status(204).end();
   });
   return router;

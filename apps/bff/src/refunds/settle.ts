@@ -2,6 +2,7 @@ import { statusAfterRefunds } from '@uni-checkout/shared';
 import type { AppContext } from '../context.js';
 import type { Prisma, Refund } from '../db/index.js';
 import { recordEvent } from '../orders/events.js';
+import { adminMetrics } from '../admin/metrics.js';
 import type { RefundStatusAtWechat } from '../payments/wechatpay-types.js';
 
 /** Refund statuses whose money is (or may still be) on its way back: they hold their amount. */
@@ -48,6 +49,17 @@ export interface LockedOrder {
  * in the same transaction, with the order row locked. Answers whether anything changed.
  */
 export async function applyRefundReport(
+  ctx: AppContext,
+  refund: Refund,
+  report: RefundReport,
+  source: RefundSource,
+): Promise<boolean> {
+  const changed = await applyOnce(ctx, refund, report, source);
+  if (changed) adminMetrics(ctx).refunds.inc({ status: report.status, source });
+  return changed;
+}
+
+async function applyOnce(
   ctx: AppContext,
   refund: Refund,
   report: RefundReport,

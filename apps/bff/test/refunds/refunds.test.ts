@@ -197,6 +197,11 @@ describe('refunds', { timeout: 30_000 }, () => {
     const received = events.filter((e) => e.type === 'REFUND_NOTIFY_RECEIVED');
     expect(received).toHaveLength(8);
     expect(received.filter((e) => (e.payload as { duplicate: boolean }).duplicate)).toHaveLength(7);
+    // and /metrics tells the same story
+    const metrics = await (await fetch(`${h.bff.url}/metrics`)).text();
+    const count = (line: RegExp) => Number(line.exec(metrics)?.[1] ?? NaN);
+    expect(count(/^wechatpay_notifications_total\{kind="refund",outcome="duplicate"\} (\d+)$/m)).toBeGreaterThanOrEqual(7);
+    expect(count(/^refunds_total\{status="SUCCESS",source="notify"\} (\d+)$/m)).toBeGreaterThanOrEqual(1);
   });
 
   it('a dropped refund notification is settled by the refund query job, and by an admin opening the order', async () => {
