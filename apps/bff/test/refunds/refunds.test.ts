@@ -200,7 +200,9 @@ describe('refunds', { timeout: 30_000 }, () => {
     // and /metrics tells the same story
     const metrics = await (await fetch(`${h.bff.url}/metrics`)).text();
     const count = (line: RegExp) => Number(line.exec(metrics)?.[1] ?? NaN);
-    expect(count(/^wechatpay_notifications_total\{kind="refund",outcome="duplicate"\} (\d+)$/m)).toBeGreaterThanOrEqual(7);
+    expect(count(/^wechatpay_notifications_total\{kind="refund",outcome="duplicate"\} (\d+)$/m)).toBeGreaterThanOrEqual(
+      7,
+    );
     expect(count(/^refunds_total\{status="SUCCESS",source="notify"\} (\d+)$/m)).toBeGreaterThanOrEqual(1);
   });
 
