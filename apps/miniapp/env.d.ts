@@ -12,6 +12,7 @@ interface ImportMetaEnv {
   readonly VITE_API_TIMEOUT_MS?: string;
   readonly VITE_ALLOW_API_OVERRIDE?: string;
   readonly VITE_ICON_FONT_URL?: string;
+  readonly VITE_SANDBOX_URL?: string;
 }
 interface ImportMeta {
   readonly env: ImportMetaEnv;

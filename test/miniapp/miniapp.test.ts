@@ -14,24 +14,13 @@ import type { Browser, Page } from 'playwright-core';
 import { start, type RunningBff } from '@uni-checkout/bff';
 import { formatFen } from '@uni-checkout/shared';
 import { launchChromium } from './support/browser';
-import { buildMiniapp, listFiles, repoRoot, totalBytes, type BuildResult } from './support/build';
+import { cachedBuild, listFiles, repoRoot, totalBytes, type BuildResult } from './support/build';
+import { BUILD_API_BASE, SECRET_SENTINELS, TEST_BUILD_ENV } from './support/build-env';
 import { deadOrigin, serveStatic, type StaticServer } from './support/static-server';
 
 const MB = 1024 * 1024;
 /** WeChat's limit for the main package and for each subpackage. */
 const PACKAGE_LIMIT_BYTES = 2 * MB;
-/** Built into the bundles on purpose: the h5 e2e must reach the BFF only through the runtime override. */
-const BUILD_API_BASE = 'https://shop-bff.invalid';
-/**
- * Server-side secrets present in the build's environment, as on a developer machine that has the BFF's
- * variables exported: none of them may reach a bundle (only VITE_* names are meant to).
- */
-const SECRET_SENTINELS = {
-  WECHAT_APPSECRET: `appsecret${randomBytes(12).toString('hex')}`,
-  WECHATPAY_APIV3_KEY: `apiv3key${randomBytes(12).toString('hex')}`,
-  JWT_SECRET: `jwtsecret${randomBytes(16).toString('hex')}`,
-  ADMIN_PASSWORD: `adminpw${randomBytes(12).toString('hex')}`,
-};
 const SECRET_PATTERNS = [
   /PRIVATE KEY/,
   /apiV3Key|APIV3_KEY|apiv3_key/i,
@@ -47,11 +36,12 @@ let h5: BuildResult;
 
 beforeAll(async () => {
   workDir = await mkdtemp(path.join(tmpdir(), 'uc-miniapp-'));
-  const env = { VITE_API_BASE: BUILD_API_BASE, ...SECRET_SENTINELS };
-  // One build of each target per run, from an empty output directory (no cache from earlier builds).
-  mpWeixin = await buildMiniapp('mp-weixin', path.join(workDir, 'build', 'mp-weixin'), env);
-  h5 = await buildMiniapp('h5', path.join(workDir, 'build', 'h5'), env);
-  console.log(`uni build: mp-weixin ${mpWeixin.ms} ms, h5 ${h5.ms} ms`);
+  const env = TEST_BUILD_ENV;
+  // One build of each target per distinct source tree (shared with the e2e, see support/build.ts).
+  mpWeixin = await cachedBuild('mp-weixin', env);
+  h5 = await cachedBuild('h5', env);
+  const took = (b: BuildResult) => (b.cached ? 'reused' : `${b.ms} ms`);
+  console.log(`uni build: mp-weixin ${took(mpWeixin)}, h5 ${took(h5)}`);
 }, 420_000);
 
 afterAll(async () => {
@@ -82,7 +72,13 @@ describe('mp-weixin build', () => {
     };
     expect(appJson.pages[0]).toBe('pages/index/index');
     expect(appJson.pages.every((p) => p.startsWith('pages/'))).toBe(true);
-    expect(appJson.subPackages).toContainEqual({ root: 'pages-admin', pages: ['login/index'] });
+    expect([...appJson.pages].sort()).toEqual(
+      ['index', 'product', 'cart', 'checkout', 'result', 'orders', 'order'].map((p) => `pages/${p}/index`).sort(),
+    );
+    expect(appJson.subPackages).toContainEqual({
+      root: 'pages-admin',
+      pages: ['login/index', 'orders/index', 'order/index', 'stats/index'],
+    });
 
     const pagePaths = [
       ...appJson.pages,
@@ -348,12 +344,16 @@ describe('h5 shop in Chromium against the BFF', () => {
       expect(await page.getByTestId('admin-login-status').count()).toBe(0);
       expect(await page.evaluate(() => localStorage.getItem('uni-checkout:admin-token'))).toBeNull();
 
+      await snapshot(page, 'admin-login.png');
       await page.getByTestId('admin-password').locator('input').fill(ADMIN.password);
       await page.getByTestId('admin-login-submit').click();
-      await page.getByTestId('admin-login-status').waitFor({ state: 'visible', timeout: 10_000 });
+      // Signed in, the admin lands on the order list of the subpackage.
+      await page.getByTestId('admin-orders').waitFor({ state: 'visible', timeout: 10_000 });
+      expect(page.url()).toContain('#/pages-admin/orders/index');
       const stored = await page.evaluate(() => localStorage.getItem('uni-checkout:admin-token'));
       expect(stored).toBeTruthy();
-      await snapshot(page, 'admin-login.png');
+      // The shopper's session is a separate one: signing in as admin created none.
+      expect(await page.evaluate(() => localStorage.getItem('uni-checkout:token'))).toBeNull();
     } finally {
       await page.close();
     }

@@ -1,9 +1,101 @@
-import { adminLoginResponseSchema, type AdminLoginRequest } from '@uni-checkout/shared';
-import { http } from './http';
+import {
+  adminLoginResponseSchema,
+  adminOrderSchema,
+  listSchema,
+  refundSchema,
+  statsSchema,
+  type AdminLoginRequest,
+  type AdminOrder,
+  type AdminRefundRequest,
+  type OrderStatus,
+  type Page,
+  type Stats,
+} from '@uni-checkout/shared';
+import { z } from 'zod';
+import { getApiBase } from './config';
+import { ApiError, http, toApiError } from './http';
 
 export function adminLogin(credentials: AdminLoginRequest): Promise<{ token: string }> {
   return http.post('/api/admin/login', { ...credentials }, {
     auth: 'none',
     parse: (body) => adminLoginResponseSchema.parse(body),
   });
+}
+
+export interface AdminOrderFilters {
+  status?: OrderStatus;
+  /** an orderNo (or its prefix), a WeChat transaction_id or a shopper's openid */
+  q?: string;
+}
+
+const adminOrderPageSchema = listSchema(adminOrderSchema);
+const path = (orderNo: string) => `/api/admin/orders/${encodeURIComponent(orderNo)}`;
+
+export function listAdminOrders(filters: AdminOrderFilters, cursor: string | null, limit = 20): Promise<Page<AdminOrder>> {
+  return http.get('/api/admin/orders', {
+    auth: 'admin',
+    query: { status: filters.status, q: filters.q, cursor: cursor ?? undefined, limit },
+    parse: (body) => adminOrderPageSchema.parse(body) as Page<AdminOrder>,
+  });
+}
+
+/** The order with its whole trail (`events`, oldest first). */
+export function getAdminOrder(orderNo: string, options: { toast?: boolean } = {}): Promise<AdminOrder> {
+  return http.get(path(orderNo), { auth: 'admin', toast: options.toast, parse: (body) => adminOrderSchema.parse(body) });
+}
+
+const adminRefundResponseSchema = refundSchema.extend({
+  order: z.object({ orderNo: z.string(), status: z.string(), refundedFen: z.number(), totalFen: z.number() }),
+});
+export type AdminRefundResponse = z.infer<typeof adminRefundResponseSchema>;
+
+/** 201: WeChat accepted it (PROCESSING or SUCCESS); 202: WeChat has not answered yet, the BFF keeps asking. */
+export function createAdminRefund(orderNo: string, refund: AdminRefundRequest): Promise<AdminRefundResponse> {
+  return http.post(`${path(orderNo)}/refunds`, { ...refund }, {
+    auth: 'admin',
+    // The refund form shows the BFF's message (e.g. REFUND_EXCEEDS_PAID) beside the button.
+    toast: false,
+    parse: (body) => adminRefundResponseSchema.parse(body),
+  });
+}
+
+export function getStats(): Promise<Stats> {
+  return http.get('/api/admin/stats', { auth: 'admin', parse: (body) => statsSchema.parse(body) });
+}
+
+/** Where `GET /api/admin/orders.csv` lives for these filters (it needs the admin's bearer token). */
+export function ordersCsvUrl(filters: AdminOrderFilters): string {
+  const query = new URLSearchParams();
+  if (filters.status) query.set('status', filters.status);
+  if (filters.q) query.set('q', filters.q);
+  const qs = query.toString();
+  return `${getApiBase()}/api/admin/orders.csv${qs ? `?${qs}` : ''}`;
+}
+
+/**
+ * h5 only: the export is a bearer-token route, so a plain link cannot carry the token. The file is
+ * fetched with it and handed to the browser as a download. Resolves with the file name.
+ */
+export async function downloadOrdersCsv(filters: AdminOrderFilters, adminToken: string): Promise<string> {
+  let res: Response;
+  try {
+    res = await fetch(ordersCsvUrl(filters), { headers: { Authorization: `Bearer ${adminToken}` } });
+  } catch (cause) {
+    throw new ApiError('NETWORK_ERROR', '网络连接失败，请检查网络后重试', 0, String(cause));
+  }
+  if (!res.ok) {
+    const body: unknown = await res.json().catch(() => null);
+    throw toApiError(res.status, body);
+  }
+  const blob = await res.blob();
+  const name = `orders-${new Date().toISOString().slice(0, 10)}.csv`;
+  const href = URL.createObjectURL(blob);
+  const link = document.createElement('a');
+  link.href = href;
+  link.download = name;
+  document.body.appendChild(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(href), 10_000);
+  return name;
 }

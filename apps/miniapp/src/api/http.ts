@@ -41,7 +41,8 @@ export interface RequestConfig<T = unknown> {
   parse?: (body: unknown) => T;
 }
 
-export type RequestInterceptor = (config: RequestConfig) => RequestConfig;
+/** May be async: the session interceptor logs the shopper in before the first call that needs it. */
+export type RequestInterceptor = (config: RequestConfig) => RequestConfig | Promise<RequestConfig>;
 export type ErrorInterceptor = (error: ApiError, config: RequestConfig) => void;
 
 const requestInterceptors: RequestInterceptor[] = [];
@@ -109,9 +110,8 @@ export async function request<T>(url: string, options: RequestOptions<T> = {}): 
     timeout: options.timeout ?? getRequestTimeoutMs(),
     parse: options.parse as ((body: unknown) => unknown) | undefined,
   };
-  for (const interceptor of requestInterceptors) config = interceptor(config);
-
   try {
+    for (const interceptor of requestInterceptors) config = await interceptor(config);
     const { status, body } = await send(config);
     if (status < 200 || status >= 300) throw toApiError(status, body);
     if (!config.parse) return body as T;
@@ -133,3 +133,9 @@ export const http = {
   post: <T>(url: string, data?: RequestConfig['data'], options?: RequestOptions<T>) =>
     request<T>(url, { ...options, data, method: 'POST' }),
 };
+
+/** Any failure as an ApiError (a page or store never has to guess what it caught). */
+export function asApiError(cause: unknown): ApiError {
+  if (cause instanceof ApiError) return cause;
+  return new ApiError('CLIENT_ERROR', cause instanceof Error ? cause.message : String(cause), 0);
+}

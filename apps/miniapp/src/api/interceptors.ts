@@ -14,6 +14,12 @@ export function installHttpInterceptors(): void {
     return { ...config, url: `${getApiBase()}${config.url.startsWith('/') ? '' : '/'}${config.url}` };
   });
 
+  // The first call that needs the shopper logs them in (uni.login → POST /api/auth/login).
+  addRequestInterceptor(async (config) => {
+    if (config.auth === 'user') await useUserStore().ensureLogin();
+    return config;
+  });
+
   addRequestInterceptor((config) => {
     if (config.auth === 'none') return config;
     const user = useUserStore();

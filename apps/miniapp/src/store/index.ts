@@ -6,3 +6,8 @@ export function createStore() {
 
 export { useCatalogStore } from './catalog';
 export { useUserStore } from './user';
+export { useCartStore } from './cart';
+export { useCheckoutStore } from './checkout';
+export { usePaymentStore } from './payment';
+export { useOrdersStore, useOrderDetailStore, usePaymentResultStore } from './orders';
+export { useAdminOrdersStore, useAdminOrderStore, useAdminStatsStore } from './admin';

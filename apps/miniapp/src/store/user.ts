@@ -1,42 +1,84 @@
 import { defineStore } from 'pinia';
-import type { AdminLoginRequest } from '@uni-checkout/shared';
+import type { AdminLoginRequest, User } from '@uni-checkout/shared';
 import { computed, ref } from 'vue';
 import { adminLogin } from '../api/admin';
+import { loginWithCode } from '../api/auth';
+import { ApiError } from '../api/http';
+// #ifdef H5
+import { getClientConfig } from '../api/client-config';
+import { randomToken } from '../utils/random';
+// #endif
+import { readStored, writeStored } from '../utils/storage';
 
 /** Storage keys are namespaced: several uni-app projects may share an h5 origin in development. */
 const TOKEN_KEY = 'uni-checkout:token';
+const OPENID_KEY = 'uni-checkout:openid';
 const ADMIN_TOKEN_KEY = 'uni-checkout:admin-token';
+/** h5 only: this browser's made-up shopper, see `sandboxLoginCode`. */
+const SANDBOX_OPENID_KEY = 'uni-checkout:sandbox-openid';
 
-function readStored(key: string): string | null {
-  try {
-    const value: unknown = uni.getStorageSync(key);
-    return typeof value === 'string' && value !== '' ? value : null;
-  } catch {
-    return null;
-  }
+function readString(key: string): string | null {
+  const value = readStored(key);
+  return typeof value === 'string' && value !== '' ? value : null;
 }
 
-function writeStored(key: string, value: string | null): void {
-  try {
-    if (value) uni.setStorageSync(key, value);
-    else uni.removeStorageSync(key);
-  } catch {
-    // Storage full or unavailable (private browsing): the session still works until restart.
+/** The mini-program's real login: a single-use code from WeChat, valid five minutes. */
+function weixinLoginCode(): Promise<string> {
+  return new Promise((resolve, reject) => {
+    uni.login({
+      provider: 'weixin',
+      success: (res) =>
+        res.code ? resolve(res.code) : reject(new ApiError('LOGIN_FAILED', '微信登录失败，请稍后重试', 0, res.errMsg)),
+      fail: (err) => reject(new ApiError('LOGIN_FAILED', '微信登录失败，请稍后重试', 0, err.errMsg)),
+    });
+  });
+}
+
+// #ifdef H5
+/**
+ * A browser has no `uni.login`. Against a BFF in sandbox mode (it says so in
+ * `GET /api/client-config`) the h5 build logs in as `sandbox:<openid>`, a code only the sandbox's
+ * jscode2session accepts — real WeChat refuses it — with an openid made up once per browser and kept
+ * in storage, so the shopper finds their orders again after a reload.
+ */
+async function sandboxLoginCode(): Promise<string> {
+  const config = await getClientConfig();
+  if (config.wechatMode !== 'sandbox') {
+    throw new ApiError('LOGIN_UNAVAILABLE', '网页版仅用于沙箱演示，请在微信小程序中打开', 0);
   }
+  let openid = readString(SANDBOX_OPENID_KEY);
+  if (!openid) {
+    openid = `oH5${randomToken(25)}`;
+    writeStored(SANDBOX_OPENID_KEY, openid);
+  }
+  return `sandbox:${openid}`;
+}
+// #endif
+
+function loginCode(): Promise<string> {
+  // #ifdef H5
+  return sandboxLoginCode();
+  // #endif
+  // #ifndef H5
+  return weixinLoginCode();
+  // #endif
 }
 
 export const useUserStore = defineStore('user', () => {
   /** The shopper's BFF session (a JWT from `POST /api/auth/login`). */
-  const token = ref<string | null>(readStored(TOKEN_KEY));
+  const token = ref<string | null>(readString(TOKEN_KEY));
+  /** The shopper's openid (not a secret; the h5 pay sheet needs it as WeChat's client knows it). */
+  const openid = ref<string | null>(readString(OPENID_KEY));
   /** The admin's BFF session (from `POST /api/admin/login`), kept apart from the shopper's. */
-  const adminToken = ref<string | null>(readStored(ADMIN_TOKEN_KEY));
+  const adminToken = ref<string | null>(readString(ADMIN_TOKEN_KEY));
 
   const isLoggedIn = computed(() => token.value !== null);
   const isAdmin = computed(() => adminToken.value !== null);
 
   function restore(): void {
-    token.value = readStored(TOKEN_KEY);
-    adminToken.value = readStored(ADMIN_TOKEN_KEY);
+    token.value = readString(TOKEN_KEY);
+    openid.value = readString(OPENID_KEY);
+    adminToken.value = readString(ADMIN_TOKEN_KEY);
   }
 
   function setToken(value: string): void {
@@ -47,6 +89,32 @@ export const useUserStore = defineStore('user', () => {
   function setAdminToken(value: string): void {
     adminToken.value = value;
     writeStored(ADMIN_TOKEN_KEY, value);
+  }
+
+  let loggingIn: Promise<string> | null = null;
+
+  /**
+   * The shopper's token, logging in first when there is none: `uni.login` → `POST /api/auth/login`.
+   * Concurrent callers share one login (a WeChat code is single-use).
+   */
+  function ensureLogin(): Promise<string> {
+    if (token.value) return Promise.resolve(token.value);
+    loggingIn ??= (async () => {
+      try {
+        const session = await loginWithCode(await loginCode());
+        setToken(session.token);
+        setOpenid(session.user);
+        return session.token;
+      } finally {
+        loggingIn = null;
+      }
+    })();
+    return loggingIn;
+  }
+
+  function setOpenid(user: User): void {
+    openid.value = user.openid;
+    writeStored(OPENID_KEY, user.openid);
   }
 
   /** `POST /api/admin/login`; a wrong password rejects with the BFF's ApiError (already toasted). */
@@ -65,5 +133,17 @@ export const useUserStore = defineStore('user', () => {
     }
   }
 
-  return { token, adminToken, isLoggedIn, isAdmin, restore, setToken, setAdminToken, loginAdmin, clearSession };
+  return {
+    token,
+    openid,
+    adminToken,
+    isLoggedIn,
+    isAdmin,
+    restore,
+    setToken,
+    setAdminToken,
+    ensureLogin,
+    loginAdmin,
+    clearSession,
+  };
 });

@@ -1,0 +1,54 @@
+import {
+  listSchema,
+  orderSchema,
+  requestPaymentParamsSchema,
+  type CreateOrderRequest,
+  type Order,
+  type OrderStatus,
+  type Page,
+  type RequestPaymentParams,
+} from '@uni-checkout/shared';
+import { z } from 'zod';
+import { http } from './http';
+
+const orderPageSchema = listSchema(orderSchema);
+const path = (orderNo: string) => `/api/orders/${encodeURIComponent(orderNo)}`;
+
+/**
+ * `POST /api/orders`. The same `Idempotency-Key` with the same body answers the same order, so a
+ * retry after a lost answer never creates a second one.
+ */
+export function createOrder(request: CreateOrderRequest, idempotencyKey: string): Promise<Order> {
+  return http.post('/api/orders', { ...request }, {
+    header: { 'Idempotency-Key': idempotencyKey },
+    parse: (body) => orderSchema.parse(body),
+  });
+}
+
+export function listOrders(params: { status?: OrderStatus; cursor?: string | null }): Promise<Page<Order>> {
+  return http.get('/api/orders', {
+    query: { status: params.status, cursor: params.cursor ?? undefined },
+    parse: (body) => orderPageSchema.parse(body) as Page<Order>,
+  });
+}
+
+/** While the order is unpaid the BFF asks WeChat about it before answering (the result page relies on it). */
+export function getOrder(orderNo: string, options: { toast?: boolean } = {}): Promise<Order> {
+  return http.get(path(orderNo), { toast: options.toast, parse: (body) => orderSchema.parse(body) });
+}
+
+export function cancelOrder(orderNo: string): Promise<Order> {
+  return http.post(`${path(orderNo)}/cancel`, {}, { parse: (body) => orderSchema.parse(body) });
+}
+
+/** `uni.requestPayment` parameters, signed by the BFF (the merchant key never leaves it). */
+export function prepay(orderNo: string): Promise<RequestPaymentParams> {
+  return http.post(`${path(orderNo)}/pay`, {}, { parse: (body) => requestPaymentParamsSchema.parse(body) });
+}
+
+const refundRequestSchema = z.object({ id: z.string(), reason: z.string(), status: z.string(), createdAt: z.string() });
+export type ShopperRefundRequest = z.infer<typeof refundRequestSchema>;
+
+export function requestRefund(orderNo: string, reason: string): Promise<ShopperRefundRequest> {
+  return http.post(`${path(orderNo)}/refund-requests`, { reason }, { parse: (body) => refundRequestSchema.parse(body) });
+}

@@ -1,0 +1,223 @@
+import { parseYuanToFen, refundableFen, type AdminOrder, type OrderStatus, type Stats } from '@uni-checkout/shared';
+import { defineStore } from 'pinia';
+import { computed, ref } from 'vue';
+import {
+  createAdminRefund,
+  downloadOrdersCsv,
+  getAdminOrder,
+  getStats,
+  listAdminOrders,
+  type AdminOrderFilters,
+} from '../api/admin';
+import { ApiError, asApiError } from '../api/http';
+import type { LoadStatus } from './orders';
+import { useUserStore } from './user';
+
+export const ADMIN_LOGIN_PAGE = '/pages-admin/login/index';
+
+/** Admin pages without an admin session go to the login page (and come back after it). */
+export function requireAdminSession(here: string): boolean {
+  if (useUserStore().isAdmin) return true;
+  uni.redirectTo({ url: `${ADMIN_LOGIN_PAGE}?redirect=${encodeURIComponent(here)}` });
+  return false;
+}
+
+/** The admin order list: status filter, search (orderNo / transaction_id / openid), cursor pages. */
+export const useAdminOrdersStore = defineStore('admin-orders', () => {
+  const filters = ref<AdminOrderFilters>({});
+  const items = ref<AdminOrder[]>([]);
+  const nextCursor = ref<string | null>(null);
+  const status = ref<LoadStatus>('idle');
+  const loadingMore = ref(false);
+  const error = ref<ApiError | null>(null);
+  let generation = 0;
+
+  const isEmpty = computed(() => status.value === 'ready' && items.value.length === 0);
+  const hasMore = computed(() => nextCursor.value !== null);
+
+  async function load(next: AdminOrderFilters = filters.value): Promise<void> {
+    const mine = ++generation;
+    filters.value = { status: next.status, q: next.q?.trim() || undefined };
+    status.value = 'loading';
+    error.value = null;
+    try {
+      const page = await listAdminOrders(filters.value, null);
+      if (mine !== generation) return;
+      items.value = page.items;
+      nextCursor.value = page.nextCursor;
+      status.value = 'ready';
+    } catch (cause) {
+      if (mine !== generation) return;
+      error.value = asApiError(cause);
+      status.value = 'error';
+    }
+  }
+
+  async function loadMore(): Promise<void> {
+    if (!nextCursor.value || loadingMore.value || status.value !== 'ready') return;
+    const mine = generation;
+    loadingMore.value = true;
+    try {
+      const page = await listAdminOrders(filters.value, nextCursor.value);
+      if (mine !== generation) return;
+      const known = new Set(items.value.map((o) => o.orderNo));
+      items.value = [...items.value, ...page.items.filter((o) => !known.has(o.orderNo))];
+      nextCursor.value = page.nextCursor;
+    } catch {
+      // toasted
+    } finally {
+      loadingMore.value = false;
+    }
+  }
+
+  /** h5: the CSV of every order matching the filters, downloaded with the admin's token. */
+  async function exportCsv(): Promise<string> {
+    const token = useUserStore().adminToken;
+    if (!token) throw new ApiError('UNAUTHORIZED', '请先登录', 401);
+    try {
+      return await downloadOrdersCsv(filters.value, token);
+    } catch (cause) {
+      const error = asApiError(cause);
+      if (error.status === 401) useUserStore().clearSession('admin');
+      uni.showToast({ title: error.message, icon: 'none', duration: 2500 });
+      throw error;
+    }
+  }
+
+  function setStatus(value: OrderStatus | undefined): Promise<void> {
+    return load({ ...filters.value, status: value });
+  }
+
+  return { filters, items, nextCursor, status, loadingMore, error, isEmpty, hasMore, load, loadMore, exportCsv, setStatus };
+});
+
+/** "12.30" yuan → 1230 fen, with the reason it cannot be refunded as a sentence. */
+export function validateRefundAmount(yuan: string, order: Pick<AdminOrder, 'status' | 'totalFen' | 'refundedFen'>): { fen: number } | { error: string } {
+  let fen: number;
+  try {
+    fen = parseYuanToFen(yuan);
+  } catch {
+    return { error: '请输入正确的金额（元，最多两位小数）' };
+  }
+  if (fen <= 0) return { error: '退款金额必须大于 0' };
+  const left = refundableFen(order);
+  if (fen > left) return { error: `最多可退 ${(left / 100).toFixed(2)} 元` };
+  return { fen };
+}
+
+const IN_FLIGHT = new Set(['PENDING', 'PROCESSING']);
+
+/** One order with its event timeline, and the refund form. */
+export const useAdminOrderStore = defineStore('admin-order', () => {
+  const order = ref<AdminOrder | null>(null);
+  const status = ref<LoadStatus>('idle');
+  const error = ref<ApiError | null>(null);
+  const refunding = ref(false);
+  const refundError = ref<string>('');
+  let watchRun = 0;
+
+  const refundInFlight = computed(() => order.value?.refunds.some((r) => IN_FLIGHT.has(r.status)) ?? false);
+  const refundableNowFen = computed(() => {
+    const o = order.value;
+    if (!o) return 0;
+    const reserved = o.refunds.filter((r) => IN_FLIGHT.has(r.status)).reduce((sum, r) => sum + r.amountFen, 0);
+    return Math.max(0, refundableFen(o) - reserved);
+  });
+
+  async function load(orderNo: string, options: { quiet?: boolean } = {}): Promise<void> {
+    if (order.value?.orderNo !== orderNo) order.value = null;
+    if (!options.quiet) status.value = 'loading';
+    error.value = null;
+    try {
+      order.value = await getAdminOrder(orderNo, { toast: false });
+      status.value = 'ready';
+    } catch (cause) {
+      error.value = asApiError(cause);
+      if (error.value.status === 401) useUserStore().clearSession('admin');
+      if (!options.quiet) status.value = 'error';
+    }
+  }
+
+  /**
+   * While a refund is with WeChat, look again now and then (opening the order makes the BFF ask
+   * WeChat about it): the admin sees PROCESSING turn into SUCCESS without reloading by hand.
+   */
+  async function followRefunds(orderNo: string, timeoutMs = 30_000): Promise<void> {
+    const mine = ++watchRun;
+    const started = Date.now();
+    let delay = 700;
+    while (refundInFlight.value && Date.now() - started < timeoutMs) {
+      await new Promise((resolve) => setTimeout(resolve, delay));
+      if (mine !== watchRun) return;
+      await load(orderNo, { quiet: true });
+      delay = Math.min(4000, Math.round(delay * 1.5));
+    }
+  }
+
+  function stopFollowing(): void {
+    watchRun++;
+  }
+
+  async function refund(yuan: string, reason: string): Promise<boolean> {
+    const current = order.value;
+    if (!current || refunding.value) return false;
+    refundError.value = '';
+    const checked = validateRefundAmount(yuan, current);
+    if ('error' in checked) {
+      refundError.value = checked.error;
+      return false;
+    }
+    if (!reason.trim()) {
+      refundError.value = '请填写退款原因';
+      return false;
+    }
+    refunding.value = true;
+    try {
+      await createAdminRefund(current.orderNo, { amountFen: checked.fen, reason: reason.trim() });
+      await load(current.orderNo, { quiet: true });
+      void followRefunds(current.orderNo);
+      return true;
+    } catch (cause) {
+      const e = asApiError(cause);
+      if (e.status === 401) useUserStore().clearSession('admin');
+      refundError.value = e.message;
+      return false;
+    } finally {
+      refunding.value = false;
+    }
+  }
+
+  return {
+    order,
+    status,
+    error,
+    refunding,
+    refundError,
+    refundInFlight,
+    refundableNowFen,
+    load,
+    refund,
+    followRefunds,
+    stopFollowing,
+  };
+});
+
+export const useAdminStatsStore = defineStore('admin-stats', () => {
+  const stats = ref<Stats | null>(null);
+  const status = ref<LoadStatus>('idle');
+  const error = ref<ApiError | null>(null);
+
+  async function load(): Promise<void> {
+    status.value = 'loading';
+    error.value = null;
+    try {
+      stats.value = await getStats();
+      status.value = 'ready';
+    } catch (cause) {
+      error.value = asApiError(cause);
+      status.value = 'error';
+    }
+  }
+
+  return { stats, status, error, load };
+});

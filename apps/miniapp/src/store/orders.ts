@@ -1,0 +1,218 @@
+import { isPaidStatus, shopperActions, type Order, type OrderStatus, type ShopperActions } from '@uni-checkout/shared';
+import { defineStore } from 'pinia';
+import { computed, ref } from 'vue';
+import { asApiError, type ApiError } from '../api/http';
+import { cancelOrder, getOrder, listOrders, requestRefund } from '../api/orders';
+
+export type OrdersTab = 'all' | OrderStatus;
+export const ORDERS_TABS: readonly { key: OrdersTab; label: string }[] = [
+  { key: 'all', label: '全部' },
+  { key: 'PENDING_PAYMENT', label: '待支付' },
+  { key: 'PAID', label: '已支付' },
+  { key: 'PARTIALLY_REFUNDED', label: '部分退款' },
+  { key: 'REFUNDED', label: '已退款' },
+  { key: 'CLOSED', label: '已关闭' },
+];
+
+export type LoadStatus = 'idle' | 'loading' | 'ready' | 'error';
+
+/** What the shopper may do with the order now (the state machine in @uni-checkout/shared). */
+export function actionsOf(order: Order, now = new Date()): ShopperActions {
+  return shopperActions(order, now);
+}
+
+export interface TimelineEntry {
+  key: string;
+  label: string;
+  at: string;
+  detail?: string;
+}
+
+/** 下单, 支付成功, 已关闭 and each refund, in time order. */
+export function shopperTimeline(order: Order): TimelineEntry[] {
+  const entries: TimelineEntry[] = [{ key: 'created', label: '下单', at: order.createdAt }];
+  if (order.paidAt) entries.push({ key: 'paid', label: '支付成功', at: order.paidAt });
+  if (order.closedAt) entries.push({ key: 'closed', label: '订单关闭', at: order.closedAt });
+  for (const refund of order.refunds) {
+    const label = refund.status === 'SUCCESS' ? '退款成功' : refund.status === 'CLOSED' ? '退款关闭' : '退款处理中';
+    entries.push({
+      key: `refund-${refund.outRefundNo}`,
+      label,
+      at: refund.succeededAt ?? refund.createdAt,
+      detail: `${(refund.amountFen / 100).toFixed(2)} 元 · ${refund.reason}`,
+    });
+  }
+  return entries.sort((a, b) => a.at.localeCompare(b.at));
+}
+
+/** The shopper's orders, one tab (status filter) at a time, in cursor pages. */
+export const useOrdersStore = defineStore('orders', () => {
+  const tab = ref<OrdersTab>('all');
+  const items = ref<Order[]>([]);
+  const nextCursor = ref<string | null>(null);
+  const status = ref<LoadStatus>('idle');
+  const loadingMore = ref(false);
+  const error = ref<ApiError | null>(null);
+  let generation = 0;
+
+  const isEmpty = computed(() => status.value === 'ready' && items.value.length === 0);
+  const hasMore = computed(() => nextCursor.value !== null);
+
+  async function load(newTab: OrdersTab = tab.value): Promise<void> {
+    const mine = ++generation;
+    tab.value = newTab;
+    status.value = 'loading';
+    error.value = null;
+    try {
+      const page = await listOrders({ status: newTab === 'all' ? undefined : newTab });
+      if (mine !== generation) return;
+      items.value = page.items;
+      nextCursor.value = page.nextCursor;
+      status.value = 'ready';
+    } catch (cause) {
+      if (mine !== generation) return;
+      error.value = asApiError(cause);
+      status.value = 'error';
+    }
+  }
+
+  async function loadMore(): Promise<void> {
+    if (!nextCursor.value || loadingMore.value || status.value !== 'ready') return;
+    const mine = generation;
+    loadingMore.value = true;
+    try {
+      const page = await listOrders({ status: tab.value === 'all' ? undefined : tab.value, cursor: nextCursor.value });
+      if (mine !== generation) return;
+      const known = new Set(items.value.map((o) => o.orderNo));
+      items.value = [...items.value, ...page.items.filter((o) => !known.has(o.orderNo))];
+      nextCursor.value = page.nextCursor;
+    } catch {
+      // toasted; scrolling again retries
+    } finally {
+      loadingMore.value = false;
+    }
+  }
+
+  /** Keeps a list entry in step with a detail the shopper just saw or changed. */
+  function upsert(order: Order): void {
+    const i = items.value.findIndex((o) => o.orderNo === order.orderNo);
+    if (i >= 0) items.value[i] = order;
+  }
+
+  return { tab, items, nextCursor, status, loadingMore, error, isEmpty, hasMore, load, loadMore, upsert };
+});
+
+/** One order as its shopper sees it, and what they may do with it. */
+export const useOrderDetailStore = defineStore('order-detail', () => {
+  const order = ref<Order | null>(null);
+  const status = ref<LoadStatus>('idle');
+  const error = ref<ApiError | null>(null);
+  const busy = ref(false);
+
+  const actions = computed(() => (order.value ? actionsOf(order.value) : null));
+  const timeline = computed(() => (order.value ? shopperTimeline(order.value) : []));
+
+  function set(value: Order): void {
+    order.value = value;
+    useOrdersStore().upsert(value);
+  }
+
+  async function load(orderNo: string): Promise<void> {
+    if (order.value?.orderNo !== orderNo) order.value = null;
+    status.value = 'loading';
+    error.value = null;
+    try {
+      set(await getOrder(orderNo, { toast: false }));
+      status.value = 'ready';
+    } catch (cause) {
+      error.value = asApiError(cause);
+      status.value = 'error';
+    }
+  }
+
+  async function cancel(): Promise<void> {
+    if (!order.value || busy.value) return;
+    busy.value = true;
+    try {
+      set(await cancelOrder(order.value.orderNo));
+    } finally {
+      busy.value = false;
+    }
+  }
+
+  async function askRefund(reason: string): Promise<void> {
+    if (!order.value || busy.value) return;
+    busy.value = true;
+    try {
+      await requestRefund(order.value.orderNo, reason);
+      set(await getOrder(order.value.orderNo));
+    } finally {
+      busy.value = false;
+    }
+  }
+
+  return { order, status, error, busy, actions, timeline, load, cancel, askRefund };
+});
+
+export type PaymentCheck = 'checking' | 'paid' | 'unpaid' | 'error';
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Delays between polls of an unpaid order: quick at first (the notification is usually there in a second), then slower. */
+export function pollDelays(timeoutMs: number, firstMs = 500, factor = 1.6, maxMs = 4000): number[] {
+  const delays: number[] = [];
+  let total = 0;
+  let next = firstMs;
+  while (total + next <= timeoutMs) {
+    delays.push(next);
+    total += next;
+    next = Math.min(maxMs, Math.round(next * factor));
+  }
+  return delays;
+}
+
+/**
+ * The result page's question: did the money arrive? Polls `GET /api/orders/:orderNo` (the BFF asks
+ * WeChat while the order is unpaid) with backoff until it is paid or `timeoutMs` has passed.
+ */
+export const usePaymentResultStore = defineStore('payment-result', () => {
+  const order = ref<Order | null>(null);
+  const check = ref<PaymentCheck>('checking');
+  const error = ref<ApiError | null>(null);
+  let run = 0;
+
+  async function poll(orderNo: string, timeoutMs = 20_000): Promise<void> {
+    const mine = ++run;
+    check.value = 'checking';
+    error.value = null;
+    const delays = [0, ...pollDelays(timeoutMs)];
+    for (const delay of delays) {
+      if (delay) await sleep(delay);
+      if (mine !== run) return;
+      try {
+        const current = await getOrder(orderNo, { toast: false });
+        if (mine !== run) return;
+        order.value = current;
+        error.value = null;
+        if (isPaidStatus(current.status)) {
+          check.value = 'paid';
+          return;
+        }
+        // A closed order will not be paid by waiting.
+        if (current.status === 'CLOSED') break;
+      } catch (cause) {
+        if (mine !== run) return;
+        error.value = asApiError(cause);
+        if (error.value.status === 404) break;
+      }
+    }
+    if (mine !== run) return;
+    check.value = order.value ? 'unpaid' : 'error';
+  }
+
+  function stop(): void {
+    run++;
+  }
+
+  return { order, check, error, poll, stop };
+});

@@ -1,0 +1,50 @@
+/** Labels of the BFF's order events (its 全流程日志); an unknown type shows as is. */
+export const ORDER_EVENT_LABELS: Record<string, string> = {
+  ORDER_CREATED: '下单',
+  PREPAY_REQUESTED: '请求预支付',
+  PREPAY_CREATED: '预支付单已创建',
+  PREPAY_REUSED: '复用预支付单',
+  PREPAY_FAILED: '预支付失败',
+  NOTIFY_RECEIVED: '收到支付通知',
+  NOTIFY_REJECTED: '支付通知被拒绝',
+  NOTIFY_DUPLICATE: '重复的支付通知',
+  QUERY_SENT: '查询微信支付',
+  QUERY_RESULT: '查询结果',
+  QUERY_FAILED: '查询失败',
+  PAYMENT_SETTLED: '支付成功',
+  PAYMENT_MISMATCH: '支付信息不符',
+  PAID_AFTER_CLOSE: '关闭后收到付款',
+  CLOSE_REQUESTED: '请求关单',
+  CLOSE_RESULT: '关单结果',
+  ORDER_CLOSED: '订单关闭',
+  STOCK_RELEASED: '释放库存',
+  REFUND_REQUESTED_BY_SHOPPER: '用户申请退款',
+  REFUND_REQUESTED: '发起退款',
+  REFUND_RESULT: '退款受理结果',
+  REFUND_FAILED: '退款失败',
+  REFUND_NOTIFY_RECEIVED: '收到退款通知',
+  REFUND_SETTLED: '退款成功',
+  RECONCILIATION_DIFF: '对账差异',
+};
+
+export function eventLabel(type: string): string {
+  return ORDER_EVENT_LABELS[type] ?? type;
+}
+
+/** A one-line view of an event's payload (the BFF keeps no secret in it). */
+export function eventSummary(payload: unknown, maxLength = 160): string {
+  if (payload === null || payload === undefined) return '';
+  if (typeof payload !== 'object') return String(payload).slice(0, maxLength);
+  const parts = Object.entries(payload as Record<string, unknown>)
+    .filter(([, v]) => v !== null && v !== undefined && v !== '')
+    .map(([k, v]) => `${k}: ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`);
+  const text = parts.join(' · ');
+  return text.length > maxLength ? `${text.slice(0, maxLength - 1)}…` : text;
+}
+
+/** "2026-11-27T05:45:14.123Z" → "2026-11-27 13:45:14" in Beijing time, as the shop's day is. */
+export function beijingTime(iso: string): string {
+  const ms = Date.parse(iso);
+  if (Number.isNaN(ms)) return iso;
+  return new Date(ms + 8 * 3600_000).toISOString().replace('T', ' ').slice(0, 19);
+}

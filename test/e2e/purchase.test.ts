@@ -1,0 +1,369 @@
+/**
+ * The whole loop on the h5 build, in Chromium, against a real BFF (PostgreSQL) in sandbox mode:
+ * a shopper browses, picks a SKU, fills the cart, checks out (the first answer is lost on the way
+ * and the retry reuses the Idempotency-Key), pays on the sandbox's pay sheet, sees 支付成功 and the
+ * order in the list; then an admin finds the order, reads its trail, refunds part of it, and both
+ * sides see 部分退款.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { start, type RunningBff } from '@uni-checkout/bff';
+import { formatFen } from '@uni-checkout/shared';
+import { createTestDb, type TestDb } from '../../apps/bff/test/support/db';
+import { launchChromium } from '../miniapp/support/browser';
+import { cachedBuild, repoRoot, type BuildResult } from '../miniapp/support/build';
+import { TEST_BUILD_ENV } from '../miniapp/support/build-env';
+import { serveStatic, type StaticServer } from '../miniapp/support/static-server';
+
+const screenshotsDir = path.join(repoRoot, 'test-results', 'e2e');
+const ADMIN = { username: 'shop-admin', password: `pw-${randomBytes(9).toString('hex')}` };
+
+/** A product with one SKU in stock and one sold out, listed first. */
+const TEA = {
+  id: 'e2e-tea',
+  title: '高山乌龙 礼盒',
+  description: '台湾高山茶区，轻发酵。\n冲泡：95℃ 水温，首泡 50 秒。',
+  skus: [
+    { id: 'e2e-tea-gift', title: '礼盒 300g', priceFen: 23900, stock: 0 },
+    { id: 'e2e-tea-250', title: '罐装 250g', priceFen: 12800, stock: 10 },
+  ],
+};
+const QUANTITY = 2;
+const TOTAL_FEN = 12800 * QUANTITY;
+const REFUND_FEN = 10050;
+
+let h5: BuildResult;
+let testDb: TestDb;
+let bff: RunningBff;
+let site: StaticServer;
+let browser: Browser;
+let dataDir: string;
+
+beforeAll(async () => {
+  h5 = await cachedBuild('h5', TEST_BUILD_ENV);
+  console.log(`h5 build: ${h5.cached ? 'reused' : `${h5.ms} ms`}`);
+  site = await serveStatic(h5.outDir);
+  testDb = await createTestDb('postgres', { seed: true });
+  dataDir = await mkdtemp(path.join(tmpdir(), 'uc-e2e-'));
+  bff = await start({
+    port: 0,
+    logDestination: new Writable({ write: (_c, _e, cb) => cb() }),
+    env: {
+      NODE_ENV: 'test',
+      DATA_DIR: dataDir,
+      DATABASE_URL: testDb.databaseUrl,
+      MIGRATE_ON_START: 'false',
+      // sandbox mode: the BFF starts the sandbox and pays through it
+      WECHATPAY_MCHID: undefined,
+      SANDBOX_PORT: '0',
+      SANDBOX_STATE_DIR: path.join(dataDir, 'sandbox'),
+      // refunds settle (and notify) in tens of milliseconds instead of seconds
+      SANDBOX_TIME_SCALE: '0.01',
+      JOBS_ENABLED: 'false',
+      JWT_SECRET: randomBytes(32).toString('hex'),
+      CORS_ORIGINS: site.url,
+      ADMIN_USERNAME: ADMIN.username,
+      ADMIN_PASSWORD: ADMIN.password,
+    },
+  });
+  const images = (await readdir(path.join(repoRoot, 'prisma', 'seed', 'images'))).filter((f) => /\.(png|jpe?g)$/i.test(f)).sort();
+  await bff.ctx.prisma.product.create({
+    data: {
+      id: TEA.id,
+      title: TEA.title,
+      subtitle: '清香型',
+      description: TEA.description,
+      images: images.slice(0, 2).map((f) => `/static/products/${f}`),
+      sortOrder: -1000,
+      skus: { create: TEA.skus },
+    },
+  });
+  browser = await launchChromium();
+  await mkdir(screenshotsDir, { recursive: true });
+}, 420_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await bff?.stop();
+  await testDb?.close();
+  await site?.close();
+  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+});
+
+async function newPhone(): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, acceptDownloads: true });
+  // The hosting page's runtime config: the bundle itself points at an unreachable origin.
+  await context.addInitScript((api) => {
+    (window as unknown as { __UNI_CHECKOUT_API__: string }).__UNI_CHECKOUT_API__ = api;
+  }, bff.url);
+  return { context, page: await context.newPage() };
+}
+
+async function snapshot(page: Page, name: string, fullPage = false): Promise<void> {
+  await page.waitForFunction(
+    () =>
+      document.querySelector('.u-icon') === null ||
+      [...document.fonts].some((f) => f.family.includes('uicon-iconfont') && f.status === 'loaded'),
+    undefined,
+    { timeout: 10_000 },
+  );
+  // let toasts and page transitions settle so the picture shows the page itself
+  await page.waitForFunction(() => !document.querySelector('uni-toast .uni-toast'), undefined, { timeout: 5_000 }).catch(() => {});
+  await page.screenshot({ path: path.join(screenshotsDir, name), fullPage });
+}
+
+const text = async (page: Page, testId: string) => (await page.getByTestId(testId).first().innerText()).trim();
+
+describe('purchase, payment and refund on the h5 build', () => {
+  let orderNo = '';
+  let shopperOpenid = '';
+
+  it('a shopper picks a SKU, checks out, pays on the sandbox pay sheet and sees 支付成功', async () => {
+    const { context, page } = await newPhone();
+    try {
+      // -- browse
+      await page.goto(`${site.url}/#/pages/index/index`);
+      const card = page.getByTestId('product-card').filter({ hasText: TEA.title });
+      await card.waitFor({ state: 'visible', timeout: 20_000 });
+      await card.click();
+
+      // -- product detail
+      await page.getByTestId('product-detail-title').waitFor({ state: 'visible', timeout: 10_000 });
+      expect(await text(page, 'product-detail-title')).toBe(TEA.title);
+      expect(await text(page, 'product-detail-description')).toContain('高山茶区');
+      expect(await page.getByTestId('product-image').count()).toBe(2);
+      const options = page.getByTestId('sku-option');
+      expect(await options.count()).toBe(2);
+      const soldOut = options.filter({ hasText: '礼盒 300g' });
+      const inStock = options.filter({ hasText: '罐装 250g' });
+      expect(await soldOut.getAttribute('aria-disabled')).toBe('true');
+      // tapping the sold-out SKU selects nothing
+      await soldOut.click();
+      expect(await soldOut.getAttribute('aria-selected')).toBe('false');
+      await inStock.click();
+      expect(await inStock.getAttribute('aria-selected')).toBe('true');
+      expect(await text(page, 'product-detail-price')).toBe(formatFen(12800));
+      // the stepper stops at 1 going down
+      await page.getByTestId('quantity-minus').click();
+      expect(await text(page, 'quantity-value')).toBe('1');
+      await page.getByTestId('quantity-plus').click();
+      expect(await text(page, 'quantity-value')).toBe(String(QUANTITY));
+      await snapshot(page, '01-product.png');
+      await page.getByTestId('add-to-cart').click();
+      await expect.poll(() => text(page, 'cart-count')).toBe(String(QUANTITY));
+
+      // -- cart (kept in storage, display total only)
+      await page.getByTestId('product-detail-cart').click();
+      const line = page.getByTestId('cart-line');
+      await line.first().waitFor({ state: 'visible', timeout: 10_000 });
+      expect(await line.count()).toBe(1);
+      expect(await text(page, 'cart-total')).toBe(formatFen(TOTAL_FEN));
+      await page.getByTestId('cart-line-quantity-plus').click();
+      expect(await text(page, 'cart-total')).toBe(formatFen(12800 * 3));
+      await page.getByTestId('cart-line-quantity-minus').click();
+      expect(await text(page, 'cart-total')).toBe(formatFen(TOTAL_FEN));
+      const stored = await page.evaluate(() => localStorage.getItem('uni-checkout:cart'));
+      expect(stored).toContain(TEA.skus[1]!.id);
+      await snapshot(page, '02-cart.png');
+      await page.getByTestId('cart-checkout').click();
+
+      // -- checkout: the first POST /api/orders reaches the BFF but its answer is lost
+      await page.getByTestId('checkout-submit').waitFor({ state: 'visible', timeout: 10_000 });
+      expect(await text(page, 'checkout-total')).toBe(formatFen(TOTAL_FEN));
+      await page.getByTestId('checkout-remark').locator('textarea').fill('请尽快发货');
+      const keys: string[] = [];
+      let dropped = false;
+      await page.route(`${bff.url}/api/orders`, async (route) => {
+        const request = route.request();
+        if (request.method() !== 'POST') return route.fallback();
+        keys.push((await request.headerValue('idempotency-key')) ?? '');
+        if (!dropped) {
+          dropped = true;
+          await route.fetch(); // the order is created at the BFF…
+          return route.abort('connectionreset'); // …and the shopper never hears of it
+        }
+        return route.fallback();
+      });
+      await page.getByTestId('checkout-submit').click();
+      await page.getByTestId('checkout-error').waitFor({ state: 'visible', timeout: 10_000 });
+      await snapshot(page, '03-checkout-error.png');
+
+      // the retry carries the same key: the BFF answers the order it already made
+      const sandboxUrl = bff.ctx.sandboxUrl!;
+      await Promise.all([
+        page.waitForURL((url) => url.href.startsWith(`${sandboxUrl}/sandbox/cashier`), { timeout: 20_000 }),
+        page.getByTestId('checkout-submit').click(),
+      ]);
+      expect(keys).toHaveLength(2);
+      expect(keys[0]).toMatch(/^[\x21-\x7e]{1,128}$/);
+      expect(keys[1]).toBe(keys[0]);
+      await page.unrouteAll();
+
+      // -- the sandbox's pay sheet: amount as the BFF priced it
+      const cashier = new URL(page.url());
+      shopperOpenid = cashier.searchParams.get('openid') ?? '';
+      expect(shopperOpenid).toMatch(/^oH5[0-9A-Za-z]{25}$/);
+      await page.getByTestId('cashier-confirm').waitFor({ state: 'visible', timeout: 10_000 });
+      expect(await text(page, 'cashier-amount')).toContain((TOTAL_FEN / 100).toFixed(2));
+      await page.screenshot({ path: path.join(screenshotsDir, '04-cashier.png') });
+      await Promise.all([
+        page.waitForURL((url) => url.href.startsWith(site.url) && url.hash.includes('pages/result/index'), { timeout: 20_000 }),
+        page.getByTestId('cashier-confirm').click(),
+      ]);
+
+      // -- result page: polls the BFF until WeChat's word is in
+      await expect.poll(() => text(page, 'result-status'), { timeout: 25_000 }).toBe('支付成功');
+      orderNo = await text(page, 'order-no');
+      expect(orderNo).toMatch(/^[0-9A-Za-z_\-|*]{6,32}$/);
+      expect(await text(page, 'result-amount')).toBe(formatFen(TOTAL_FEN));
+      await snapshot(page, '05-result.png');
+
+      // exactly one order was created for the two submissions, priced by the server
+      const orders = await bff.ctx.prisma.order.findMany({ where: { user: { openid: shopperOpenid } } });
+      expect(orders.map((o) => [o.orderNo, o.status, o.totalFen])).toEqual([[orderNo, 'PAID', TOTAL_FEN]]);
+      // the cart no longer holds what was ordered
+      expect(await page.evaluate(() => localStorage.getItem('uni-checkout:cart'))).toBeNull();
+
+      // -- the order in the list (tab 已支付) and its detail
+      await page.getByTestId('result-view-order').click();
+      await expect.poll(() => text(page, 'order-status'), { timeout: 10_000 }).toBe('已支付');
+      expect(await text(page, 'order-no')).toBe(orderNo);
+      expect(await text(page, 'order-total')).toBe(formatFen(TOTAL_FEN));
+      expect(await text(page, 'order-remark')).toBe('请尽快发货');
+      const timeline = (await page.getByTestId('order-timeline-item').allInnerTexts()).join('\n');
+      expect(timeline).toContain('下单');
+      expect(timeline).toContain('支付成功');
+      expect(await page.getByTestId('order-refund-open').count()).toBe(1);
+      expect(await page.getByTestId('order-pay').count()).toBe(0);
+      await snapshot(page, '06-order.png', true);
+
+      await page.goto(`${site.url}/#/pages/orders/index`);
+      const mine = page.getByTestId('order-card').filter({ hasText: orderNo });
+      await mine.waitFor({ state: 'visible', timeout: 10_000 });
+      expect((await mine.getByTestId('order-card-status').innerText()).trim()).toBe('已支付');
+      await page.getByTestId('orders-tab-PENDING_PAYMENT').click();
+      await page.getByTestId('orders-empty').waitFor({ state: 'visible', timeout: 10_000 });
+      await page.getByTestId('orders-tab-PAID').click();
+      await mine.waitFor({ state: 'visible', timeout: 10_000 });
+      await snapshot(page, '07-orders.png');
+    } finally {
+      await context.close();
+    }
+  }, 120_000);
+
+  it('an admin finds the order, reads its trail, refunds part of it, and the order is 部分退款', async () => {
+    expect(orderNo).not.toBe('');
+    const { context, page } = await newPhone();
+    try {
+      await page.goto(`${site.url}/#/pages-admin/orders/index`);
+      // no admin session yet: the login page, which brings the admin back to the list
+      await page.getByTestId('admin-login-form').waitFor({ state: 'visible', timeout: 20_000 });
+      await page.getByTestId('admin-username').locator('input').fill(ADMIN.username);
+      await page.getByTestId('admin-password').locator('input').fill(ADMIN.password);
+      await page.getByTestId('admin-login-submit').click();
+      await page.getByTestId('admin-orders-list').waitFor({ state: 'visible', timeout: 10_000 });
+      // the admin's token is its own; no shopper session in this browser
+      expect(await page.evaluate(() => localStorage.getItem('uni-checkout:token'))).toBeNull();
+
+      // search by the shopper's openid, then by the order number
+      await page.getByTestId('admin-search-input').locator('input').fill(shopperOpenid);
+      await page.getByTestId('admin-search-submit').click();
+      await expect.poll(() => page.getByTestId('admin-order-row').count(), { timeout: 10_000 }).toBe(1);
+      await page.getByTestId('admin-search-input').locator('input').fill(orderNo);
+      await page.getByTestId('admin-search-submit').click();
+      const row = page.getByTestId('admin-order-row').filter({ hasText: orderNo });
+      await row.waitFor({ state: 'visible', timeout: 10_000 });
+      expect((await row.getByTestId('admin-order-status').innerText()).trim()).toBe('已支付');
+      await page.getByTestId('admin-filter-status-PENDING_PAYMENT').click();
+      await page.getByTestId('admin-orders-empty').waitFor({ state: 'visible', timeout: 10_000 });
+      await page.getByTestId('admin-filter-status-PAID').click();
+      await row.waitFor({ state: 'visible', timeout: 10_000 });
+      await snapshot(page, '08-admin-orders.png');
+
+      // CSV export (h5): the file the BFF streams, fetched with the admin's token
+      const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('admin-export-csv').click()]);
+      const csv = await readFile((await download.path())!, 'utf8');
+      expect(csv).toContain(orderNo);
+      expect(download.suggestedFilename()).toMatch(/^orders-\d{4}-\d{2}-\d{2}\.csv$/);
+
+      // -- detail with the trail
+      await row.click();
+      await page.getByTestId('admin-order-detail-no').waitFor({ state: 'visible', timeout: 10_000 });
+      expect(await text(page, 'admin-order-detail-no')).toBe(orderNo);
+      expect(await text(page, 'admin-order-openid')).toBe(shopperOpenid);
+      const types = await page.getByTestId('admin-event').evaluateAll((els) => els.map((e) => e.getAttribute('data-event-type')));
+      expect(types[0]).toBe('ORDER_CREATED');
+      expect(types).toEqual(expect.arrayContaining(['PREPAY_CREATED', 'PAYMENT_SETTLED']));
+      await snapshot(page, '09-admin-order.png', true);
+
+      // -- a refund the form refuses, then a partial one
+      await page.getByTestId('admin-refund-amount').locator('input').fill(String(TOTAL_FEN)); // yuan: far too much
+      await page.getByTestId('admin-refund-reason').locator('input').fill('部分商品缺货');
+      await page.getByTestId('admin-refund-submit').click();
+      expect(await text(page, 'admin-refund-error')).toContain(`最多可退 ${(TOTAL_FEN / 100).toFixed(2)} 元`);
+      await page.getByTestId('admin-refund-amount').locator('input').fill((REFUND_FEN / 100).toFixed(2));
+      await page.getByTestId('admin-refund-submit').click();
+      await expect.poll(() => text(page, 'admin-order-status'), { timeout: 20_000 }).toBe('部分退款');
+      expect(await text(page, 'admin-order-refunded')).toBe(formatFen(REFUND_FEN));
+      await expect.poll(() => text(page, 'admin-refund-status'), { timeout: 10_000 }).toBe('退款成功');
+      const after = await page.getByTestId('admin-event').evaluateAll((els) => els.map((e) => e.getAttribute('data-event-type')));
+      expect(after).toEqual(expect.arrayContaining(['REFUND_REQUESTED', 'REFUND_SETTLED']));
+      const order = await bff.ctx.prisma.order.findUniqueOrThrow({ where: { orderNo } });
+      expect([order.status, order.refundedFen]).toEqual(['PARTIALLY_REFUNDED', REFUND_FEN]);
+      await snapshot(page, '10-admin-refunded.png', true);
+
+      // -- today's figures
+      await page.goto(`${site.url}/#/pages-admin/stats/index`);
+      await page.getByTestId('stats-today-gmv').waitFor({ state: 'visible', timeout: 10_000 });
+      expect(await text(page, 'stats-today-gmv')).toBe(formatFen(TOTAL_FEN));
+      expect(await text(page, 'stats-today-paid')).toBe('1');
+      expect(await text(page, 'stats-today-refunded')).toBe(formatFen(REFUND_FEN));
+      expect(await page.getByTestId('stats-day').count()).toBe(14);
+      await snapshot(page, '11-admin-stats.png', true);
+    } finally {
+      await context.close();
+    }
+  }, 120_000);
+});
+
+describe('the result page when the shopper does not pay', () => {
+  it('shows 待支付 after a cancelled pay sheet, and pays on the second try', async () => {
+    const { context, page } = await newPhone();
+    try {
+      await page.goto(`${site.url}/#/pages/product/index?id=${TEA.id}`);
+      await page.getByTestId('sku-option').filter({ hasText: '罐装 250g' }).click();
+      await page.getByTestId('buy-now').click();
+      const sandboxUrl = bff.ctx.sandboxUrl!;
+      await page.getByTestId('checkout-submit').waitFor({ state: 'visible', timeout: 10_000 });
+      expect(await text(page, 'checkout-total')).toBe(formatFen(12800));
+      await Promise.all([
+        page.waitForURL((url) => url.href.startsWith(`${sandboxUrl}/sandbox/cashier`), { timeout: 20_000 }),
+        page.getByTestId('checkout-submit').click(),
+      ]);
+      await Promise.all([
+        page.waitForURL((url) => url.hash.includes('pages/result/index'), { timeout: 20_000 }),
+        page.getByTestId('cashier-cancel').click(),
+      ]);
+      await expect.poll(() => text(page, 'result-status'), { timeout: 15_000 }).toBe('待支付');
+      expect(await text(page, 'result-hint')).toContain('支付已取消');
+      await snapshot(page, '12-result-unpaid.png');
+
+      await Promise.all([
+        page.waitForURL((url) => url.href.startsWith(`${sandboxUrl}/sandbox/cashier`), { timeout: 20_000 }),
+        page.getByTestId('result-pay-again').click(),
+      ]);
+      await Promise.all([
+        page.waitForURL((url) => url.hash.includes('pages/result/index'), { timeout: 20_000 }),
+        page.getByTestId('cashier-confirm').click(),
+      ]);
+      await expect.poll(() => text(page, 'result-status'), { timeout: 25_000 }).toBe('支付成功');
+    } finally {
+      await context.close();
+    }
+  }, 90_000);
+});
