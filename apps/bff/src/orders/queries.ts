@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import type { OrderStatus } from '@uni-checkout/shared';
 import type { AppContext } from '../context.js';
 import type { Prisma } from '../db/index.js';
@@ -37,6 +38,9 @@ export async function listOwnOrders(
   return { items, nextCursor: last ? encodeCursor([last.createdAt.toISOString(), last.id]) : null };
 }
 
+/** How long a read waits for WeChat's answer before answering with what it has. */
+export const ACTIVE_QUERY_WAIT_MS = 2_500;
+
 /** Ask WeChat about an unpaid order at most this often (per order, across all BFF processes). */
 export const ACTIVE_QUERY_INTERVAL_MS = 3_000;
 
@@ -60,7 +64,18 @@ export async function refreshFromWechat(ctx: AppContext, order: OrderWithLines):
     data: { lastQueriedAt: now },
   });
   if (claimed.count === 0) return order;
-  const outcome = await queryAndSettle(ctx, order, 'query');
-  if (outcome?.kind !== 'settled' && outcome?.kind !== 'already') return order;
+  const query = queryAndSettle(ctx, order, 'query').catch((err: unknown) => {
+    ctx.logger.warn({ err, orderNo: order.orderNo }, 'active query failed');
+    return undefined;
+  });
+  // a result page polls this route: a slow WeChat must not hold it up — the query carries on
+  // and settles in the background, and the next poll sees the result
+  const waited = new AbortController();
+  const outcome = await Promise.race([
+    query,
+    delay(ACTIVE_QUERY_WAIT_MS, 'slow' as const, { signal: waited.signal }).catch(() => 'slow' as const),
+  ]);
+  waited.abort();
+  if (outcome === 'slow' || (outcome?.kind !== 'settled' && outcome?.kind !== 'already')) return order;
   return (await ctx.prisma.order.findUnique({ where: { id: order.id }, include: orderInclude }))!;
 }

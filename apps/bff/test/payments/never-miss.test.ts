@@ -57,6 +57,18 @@ describe('never missing a payment', () => {
     expect((await types(order.orderNo)).filter((t) => t === 'QUERY_RESULT')).toHaveLength(1);
   });
 
+  it('answers a read within a few seconds when WeChat is slow, and records the query when it ends', async () => {
+    const shopper = await h.shopper();
+    const order = await placeOrder(h, shopper);
+    await requestPayment(shopper, order.orderNo);
+    h.sandbox.faults.set({ failApi: { count: 1, mode: 'timeout', timeoutMs: 4_000, pathPrefix: '/v3/pay/transactions/out-trade-no' } });
+    const started = Date.now();
+    const res = await shopper.get(`/api/orders/${order.orderNo}`);
+    expect(Date.now() - started).toBeLessThan(3_500);
+    expect(res.body).toMatchObject({ status: 'PENDING_PAYMENT' });
+    await vi.waitFor(async () => expect(await types(order.orderNo)).toContain('QUERY_FAILED'), { timeout: 15_000, interval: 100 });
+  });
+
   it('does not ask WeChat about orders without a prepay', async () => {
     const shopper = await h.shopper();
     const order = await placeOrder(h, shopper);
