@@ -60,6 +60,25 @@ describe.each(['postgres', 'pglite'] as const)('the payment loop on %s', (db) =>
     expect(list.body.items.map((o: { orderNo: string }) => o.orderNo)).toEqual([order.orderNo]);
   });
 
+  it('stays exactly-once under concurrency: duplicate notifications, racing orders for scarce stock', async () => {
+    const shopper = await h.shopper();
+    const order = await placeOrder(h, shopper);
+    const params = await requestPayment(shopper, order.orderNo);
+    h.sandbox.faults.set({ duplicateNotifications: 10, duplicateConcurrently: true });
+    const delivered = paymentNotification(h, order.orderNo, 'delivered', 11);
+    h.sandbox.pay({ ...params, openid: shopper.openid });
+    expect((await delivered).attempts.map((a) => a.status)).toEqual(Array(11).fill(204));
+    h.sandbox.faults.reset();
+    expect((await eventsOf(h, order.orderNo)).filter((e) => e.type === 'PAYMENT_SETTLED')).toHaveLength(1);
+
+    const sku = await anySku(h, 3);
+    await h.bff.ctx.prisma.sku.update({ where: { id: sku.id }, data: { stock: 3 } });
+    const results = await Promise.all(Array.from({ length: 8 }, () => createOrder(shopper, [{ skuId: sku.id, quantity: 1 }])));
+    expect(results.filter((r) => r.status === 201)).toHaveLength(3);
+    expect(await skuStock(h, sku.id)).toBe(0);
+    await h.bff.ctx.prisma.sku.update({ where: { id: sku.id }, data: { stock: 1000 } });
+  });
+
   it('closes an expired order at WeChat and here with the background job, stock back once', async () => {
     const shopper = await h.shopper();
     const sku = await anySku(h);
