@@ -27,7 +27,7 @@ const ADMIN = { username: 'shop-admin', password: `pw-${randomBytes(9).toString(
 const TEA = {
   id: 'e2e-tea',
   title: '高山乌龙 礼盒',
-  description: '台湾高山茶区，轻发酵。\n冲泡：95℃ 水温，首泡 50 秒。',
+  description: '台湾高山茶区，轻发酵。\n冲泡：95 度水温，首泡 50 秒。',
   skus: [
     { id: 'e2e-tea-gift', title: '礼盒 300g', priceFen: 23900, stock: 0 },
     { id: 'e2e-tea-250', title: '罐装 250g', priceFen: 12800, stock: 10 },
@@ -113,7 +113,7 @@ async function snapshot(page: Page, name: string, fullPage = false): Promise<voi
     { timeout: 10_000 },
   );
   // let toasts and page transitions settle so the picture shows the page itself
-  await page.waitForFunction(() => !document.querySelector('uni-toast .uni-toast'), undefined, { timeout: 5_000 }).catch(() => {});
+  await page.locator('uni-toast').first().waitFor({ state: 'hidden', timeout: 5_000 }).catch(() => {});
   await page.screenshot({ path: path.join(screenshotsDir, name), fullPage });
 }
 
@@ -122,10 +122,15 @@ const text = async (page: Page, testId: string) => (await page.getByTestId(testI
 describe('purchase, payment and refund on the h5 build', () => {
   let orderNo = '';
   let shopperOpenid = '';
+  /** The shopper's browser stays open: they look at their order again after the admin's refund. */
+  let shopper: { context: BrowserContext; page: Page };
+
+  afterAll(async () => shopper?.context.close());
 
   it('a shopper picks a SKU, checks out, pays on the sandbox pay sheet and sees 支付成功', async () => {
-    const { context, page } = await newPhone();
-    try {
+    shopper = await newPhone();
+    const { page } = shopper;
+    {
       // -- browse
       await page.goto(`${site.url}/#/pages/index/index`);
       const card = page.getByTestId('product-card').filter({ hasText: TEA.title });
@@ -251,8 +256,18 @@ describe('purchase, payment and refund on the h5 build', () => {
       await page.getByTestId('orders-tab-PAID').click();
       await mine.waitFor({ state: 'visible', timeout: 10_000 });
       await snapshot(page, '07-orders.png');
-    } finally {
-      await context.close();
+
+      // -- the shopper asks for a refund (a reason is required)
+      await mine.click();
+      await page.getByTestId('order-refund-open').click();
+      await page.getByTestId('order-refund-submit').click();
+      expect(await text(page, 'order-refund-error')).toBe('请填写退款原因');
+      await page.getByTestId('order-refund-reason').locator('textarea').fill('买多了一罐');
+      await page.getByTestId('order-refund-submit').click();
+      await page.getByTestId('order-refund-requested').waitFor({ state: 'visible', timeout: 10_000 });
+      expect(await page.getByTestId('order-refund-open').count()).toBe(0);
+      const requests = await bff.ctx.prisma.refundRequest.findMany({ where: { order: { orderNo } } });
+      expect(requests.map((r) => [r.reason, r.status])).toEqual([['买多了一罐', 'REQUESTED']]);
     }
   }, 120_000);
 
@@ -328,6 +343,18 @@ describe('purchase, payment and refund on the h5 build', () => {
     } finally {
       await context.close();
     }
+
+    // -- the shopper's order page shows the refund
+    const { page: shopperPage } = shopper;
+    await shopperPage.goto(`${site.url}/#/pages/order/index?orderNo=${orderNo}`);
+    await expect.poll(() => text(shopperPage, 'order-status'), { timeout: 10_000 }).toBe('部分退款');
+    expect(await text(shopperPage, 'order-refunded')).toBe(formatFen(REFUND_FEN));
+    const timeline = (await shopperPage.getByTestId('order-timeline-item').allInnerTexts()).join('\n');
+    expect(timeline).toContain('退款成功');
+    expect(timeline).toContain('100.50 元 · 部分商品缺货');
+    // the request was answered by the refund: it may ask again for what is left
+    expect(await shopperPage.getByTestId('order-refund-requested').count()).toBe(0);
+    await snapshot(shopperPage, '12-order-refunded.png', true);
   }, 120_000);
 });
 
@@ -351,7 +378,7 @@ describe('the result page when the shopper does not pay', () => {
       ]);
       await expect.poll(() => text(page, 'result-status'), { timeout: 15_000 }).toBe('待支付');
       expect(await text(page, 'result-hint')).toContain('支付已取消');
-      await snapshot(page, '12-result-unpaid.png');
+      await snapshot(page, '13-result-unpaid.png');
 
       await Promise.all([
         page.waitForURL((url) => url.href.startsWith(`${sandboxUrl}/sandbox/cashier`), { timeout: 20_000 }),

@@ -1,5 +1,5 @@
 /**
- * The mini-program as it ships: one `uni build` of each target per run, then
+ * The mini-program as it ships: one `uni build` of each target per source tree (cached), then
  * (1) the mp-weixin package as WeChat would take it (pages, subpackage, size limits, no secrets) and
  * (2) the h5 build in a real Chromium against a real BFF: product list, error + retry, empty state,
  *     admin login page.
@@ -132,6 +132,29 @@ describe('mp-weixin build', () => {
     );
     expect(texts.some((t) => t.includes(BUILD_API_BASE))).toBe(true);
     expect(await scanForSecrets(mpWeixin.outDir)).toEqual([]);
+  });
+});
+
+describe('platform code paths', () => {
+  async function bundleText(dir: string): Promise<string> {
+    const files = (await listFiles(dir)).filter((f) => f.endsWith('.js'));
+    return (await Promise.all(files.map((f) => readFile(path.join(dir, f), 'utf8')))).join('\n');
+  }
+
+  it('mp-weixin pays with WeChat’s own sheet and logs in with wx.login codes only', async () => {
+    const js = await bundleText(mpWeixin.outDir);
+    expect(js).toMatch(/requestPayment/);
+    expect(js).toMatch(/wxpay/);
+    // the sandbox's h5 stand-ins are compiled out of the mini-program
+    expect(js).not.toContain('/sandbox/cashier');
+    expect(js).not.toContain('sandbox:');
+  });
+
+  it('h5 opens the sandbox pay sheet and logs in with sandbox codes', async () => {
+    const js = await bundleText(h5.outDir);
+    expect(js).toContain('/sandbox/cashier');
+    expect(js).toContain('sandbox:');
+    expect(js).toContain('/api/client-config');
   });
 });
 

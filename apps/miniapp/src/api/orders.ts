@@ -21,6 +21,8 @@ const path = (orderNo: string) => `/api/orders/${encodeURIComponent(orderNo)}`;
 export function createOrder(request: CreateOrderRequest, idempotencyKey: string): Promise<Order> {
   return http.post('/api/orders', { ...request }, {
     header: { 'Idempotency-Key': idempotencyKey },
+    // The checkout page shows the message beside its submit button.
+    toast: false,
     parse: (body) => orderSchema.parse(body),
   });
 }

@@ -68,7 +68,8 @@ export const useCartStore = defineStore('cart', () => {
   const totalFen = computed(() => linesTotalFen(lines.value));
   const isEmpty = computed(() => lines.value.length === 0);
 
-  watch(lines, (value) => writeStored(CART_KEY, value.length ? value : null), { deep: true });
+  // Written at once (not on the next tick): the h5 app may leave for the pay sheet right after a change.
+  watch(lines, (value) => writeStored(CART_KEY, value.length ? value : null), { deep: true, flush: 'sync' });
 
   /** Adds a SKU; the same SKU again raises its quantity (up to 99). */
   function add(line: CartLine): AddResult {

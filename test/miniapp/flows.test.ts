@@ -1,0 +1,166 @@
+/** The shop's rules that need no browser: cart arithmetic, idempotency keys, polling, refund input, pay sheet URL, trail labels. */
+import type { Order, Product } from '@uni-checkout/shared';
+import { createPinia, setActivePinia } from 'pinia';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { validateRefundAmount } from '../../apps/miniapp/src/store/admin';
+import { clampQuantity, lineFromSku, linesTotalFen, useCartStore } from '../../apps/miniapp/src/store/cart';
+import { pollDelays, shopperTimeline } from '../../apps/miniapp/src/store/orders';
+import { resultPageUrl, sandboxCashierUrl } from '../../apps/miniapp/src/store/payment';
+import { beijingTime, eventLabel, eventSummary } from '../../apps/miniapp/src/utils/events';
+import { newIdempotencyKey, randomToken } from '../../apps/miniapp/src/utils/random';
+
+/** uni's synchronous storage over a Map; values go through JSON as they do into localStorage on h5. */
+function installFakeUniStorage(): Map<string, unknown> {
+  const store = new Map<string, unknown>();
+  const copy = (v: unknown) => JSON.parse(JSON.stringify(v)) as unknown;
+  (globalThis as unknown as { uni: unknown }).uni = {
+    getStorageSync: (k: string) => (store.has(k) ? copy(store.get(k)) : ''),
+    setStorageSync: (k: string, v: unknown) => void store.set(k, copy(v)),
+    removeStorageSync: (k: string) => void store.delete(k),
+  };
+  return store;
+}
+
+const product: Product = {
+  id: 'p1',
+  title: '明前龙井',
+  subtitle: null,
+  description: '',
+  category: 'tea',
+  images: ['/static/products/a.png'],
+  skus: [
+    { id: 's-250', title: '250g', priceFen: 12800, stock: 10 },
+    { id: 's-500', title: '500g', priceFen: 23900, stock: 0 },
+  ],
+  minPriceFen: 12800,
+};
+
+describe('cart', () => {
+  let storage: Map<string, unknown>;
+  beforeEach(() => {
+    storage = installFakeUniStorage();
+    setActivePinia(createPinia());
+  });
+
+  it('keeps quantities within 1–99 and totals lines in integer fen', () => {
+    expect([clampQuantity(0), clampQuantity(-3), clampQuantity(2.7), clampQuantity(150), clampQuantity(Number.NaN)]).toEqual([1, 1, 2, 99, 1]);
+    expect(linesTotalFen([{ priceFen: 12800, quantity: 2 }, { priceFen: 1, quantity: 99 }])).toBe(25699);
+    expect(lineFromSku(product, product.skus[0]!, 3)).toEqual({
+      skuId: 's-250',
+      productId: 'p1',
+      title: '明前龙井',
+      skuTitle: '250g',
+      image: '/static/products/a.png',
+      priceFen: 12800,
+      quantity: 3,
+    });
+  });
+
+  it('merges the same SKU, persists every change at once and restores it in a new session', () => {
+    const cart = useCartStore();
+    expect(cart.add(lineFromSku(product, product.skus[0]!, 2))).toBe('added');
+    expect(cart.add(lineFromSku(product, product.skus[0]!, 98))).toBe('merged');
+    expect(cart.lines).toHaveLength(1);
+    expect(cart.lines[0]!.quantity).toBe(99);
+    cart.setQuantity('s-250', 3);
+    expect(cart.totalFen).toBe(38400);
+    expect(storage.get('uni-checkout:cart')).toEqual([expect.objectContaining({ skuId: 's-250', quantity: 3 })]);
+
+    setActivePinia(createPinia());
+    const again = useCartStore();
+    expect(again.count).toBe(3);
+    again.remove('s-250');
+    expect(storage.has('uni-checkout:cart')).toBe(false);
+  });
+
+  it('ignores stored lines it cannot trust', () => {
+    storage.set('uni-checkout:cart', [{ skuId: 'x' }, 'junk', { ...lineFromSku(product, product.skus[0]!, 500) }]);
+    const cart = useCartStore();
+    expect(cart.lines.map((l) => [l.skuId, l.quantity])).toEqual([['s-250', 99]]);
+  });
+});
+
+describe('idempotency keys', () => {
+  it('are printable ASCII within the BFF’s 128 characters, and never repeat', () => {
+    const keys = new Set(Array.from({ length: 1000 }, () => newIdempotencyKey()));
+    expect(keys.size).toBe(1000);
+    for (const key of keys) expect(key).toMatch(/^[\x21-\x7e]{1,128}$/);
+    expect(randomToken(25)).toMatch(/^[0-9A-Za-z]{25}$/);
+  });
+});
+
+describe('result page polling', () => {
+  it('starts quick, backs off to at most 4 s, and stays within the timeout', () => {
+    const delays = pollDelays(20_000);
+    expect(delays[0]).toBe(500);
+    for (let i = 1; i < delays.length; i++) expect(delays[i]!).toBeGreaterThanOrEqual(delays[i - 1]!);
+    expect(Math.max(...delays)).toBeLessThanOrEqual(4000);
+    expect(delays.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(20_000);
+    expect(delays.length).toBeGreaterThan(5);
+    expect(pollDelays(0)).toEqual([]);
+  });
+});
+
+describe('admin refund amount', () => {
+  const order = { status: 'PAID' as const, totalFen: 25600, refundedFen: 10000 };
+
+  it('converts yuan to fen without floating point', () => {
+    expect(validateRefundAmount('100.50', order)).toEqual({ fen: 10050 });
+    expect(validateRefundAmount('0.1', order)).toEqual({ fen: 10 });
+    expect(validateRefundAmount(' 156 ', order)).toEqual({ fen: 15600 });
+  });
+
+  it('refuses malformed, zero and too large amounts with a sentence', () => {
+    for (const bad of ['', 'abc', '1.234', '-5', '1e3', '0x10']) {
+      expect(validateRefundAmount(bad, order), bad).toEqual({ error: '请输入正确的金额（元，最多两位小数）' });
+    }
+    expect(validateRefundAmount('0', order)).toEqual({ error: '退款金额必须大于 0' });
+    expect(validateRefundAmount('156.01', order)).toEqual({ error: '最多可退 156.00 元' });
+    expect(validateRefundAmount('1', { ...order, status: 'PENDING_PAYMENT' })).toEqual({ error: '最多可退 0.00 元' });
+  });
+});
+
+describe('h5 sandbox pay sheet', () => {
+  it('carries the requestPayment params, the openid and the way back to the result page', () => {
+    const params = { appId: 'wx1', timeStamp: '1700000000', nonceStr: 'n1', package: 'prepay_id=wx2', signType: 'RSA' as const, paySign: 'a+b/c==' };
+    const url = new URL(
+      sandboxCashierUrl('http://127.0.0.1:9800', params, 'oH5abc', `http://127.0.0.1:5173/#${resultPageUrl('UC123456')}`),
+    );
+    expect(url.origin + url.pathname).toBe('http://127.0.0.1:9800/sandbox/cashier');
+    expect(Object.fromEntries(url.searchParams)).toEqual({
+      ...params,
+      openid: 'oH5abc',
+      return: 'http://127.0.0.1:5173/#/pages/result/index?orderNo=UC123456',
+    });
+    expect(resultPageUrl('UC1', 'cancel')).toBe('/pages/result/index?orderNo=UC1&payResult=cancel');
+  });
+});
+
+describe('order timelines', () => {
+  it('lists creation, payment and refunds in time order for the shopper', () => {
+    const order = {
+      createdAt: '2026-11-27T05:00:00.000Z',
+      paidAt: '2026-11-27T05:00:05.000Z',
+      closedAt: null,
+      refunds: [
+        { outRefundNo: 'RF1', amountFen: 10050, reason: '缺货', status: 'SUCCESS', createdAt: '2026-11-27T06:00:00.000Z', succeededAt: '2026-11-27T06:00:01.000Z' },
+        { outRefundNo: 'RF2', amountFen: 100, reason: '差价', status: 'PROCESSING', createdAt: '2026-11-27T05:30:00.000Z', succeededAt: null },
+      ],
+    } as unknown as Order;
+    expect(shopperTimeline(order).map((e) => [e.label, e.detail ?? ''])).toEqual([
+      ['下单', ''],
+      ['支付成功', ''],
+      ['退款处理中', '1.00 元 · 差价'],
+      ['退款成功', '100.50 元 · 缺货'],
+    ]);
+  });
+
+  it('labels the BFF’s events for admins and summarises payloads on one line', () => {
+    expect(eventLabel('PAYMENT_SETTLED')).toBe('支付成功');
+    expect(eventLabel('SOMETHING_NEW')).toBe('SOMETHING_NEW');
+    expect(eventSummary({ amountFen: 100, note: null, items: [{ a: 1 }] })).toBe('amountFen: 100 · items: [{"a":1}]');
+    expect(eventSummary({ long: 'x'.repeat(500) }, 20)).toHaveLength(20);
+    expect(eventSummary(null)).toBe('');
+    expect(beijingTime('2026-11-27T17:30:00.000Z')).toBe('2026-11-28 01:30:00');
+  });
+});
