@@ -394,3 +394,67 @@ describe('the result page when the shopper does not pay', () => {
     }
   }, 90_000);
 });
+
+describe('the shopper’s order list', () => {
+  it('pages through every order with the cursor, and a pending order can be cancelled', async () => {
+    // A returning h5 shopper: the made-up openid kept in storage logs them in again.
+    const openid = `oH5Pager${randomBytes(8).toString('hex')}`;
+    await bff.ctx.prisma.product.create({
+      data: {
+        id: 'e2e-pager',
+        title: '分页测试商品',
+        images: [],
+        sortOrder: 1000,
+        skus: { create: [{ id: 'e2e-pager-sku', title: '标准', priceFen: 100, stock: 500 }] },
+      },
+    });
+    const login = await fetch(`${bff.url}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ code: `sandbox:${openid}` }),
+    });
+    const { token } = (await login.json()) as { token: string };
+    const created: string[] = [];
+    for (let i = 1; i <= 23; i++) {
+      const res = await fetch(`${bff.url}/api/orders`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, 'idempotency-key': `pager-${openid}-${i}` },
+        body: JSON.stringify({ items: [{ skuId: 'e2e-pager-sku', quantity: i }] }),
+      });
+      expect(res.status).toBe(201);
+      created.push(((await res.json()) as { orderNo: string }).orderNo);
+    }
+
+    const { context, page } = await newPhone();
+    try {
+      await context.addInitScript((id) => localStorage.setItem('uni-checkout:sandbox-openid', id), openid);
+      await page.goto(`${site.url}/#/pages/orders/index`);
+      const cards = page.getByTestId('order-card');
+      await cards.first().waitFor({ state: 'visible', timeout: 20_000 });
+      expect(await cards.count()).toBe(20);
+      await expect
+        .poll(
+          async () => {
+            await page.mouse.wheel(0, 20_000);
+            return cards.count();
+          },
+          { timeout: 20_000 },
+        )
+        .toBe(23);
+      const shown = await cards.evaluateAll((els) => els.map((e) => e.getAttribute('data-order-no')));
+      expect(shown).toEqual([...created].reverse()); // newest first, each once
+      await snapshot(page, '14-orders-paged.png');
+
+      // cancel the newest one (a confirmation first)
+      await cards.first().click();
+      await page.getByTestId('order-cancel').click();
+      await page.locator('.uni-modal__btn_primary').click();
+      await expect.poll(() => text(page, 'order-status'), { timeout: 10_000 }).toBe('已关闭');
+      expect(await page.getByTestId('order-pay').count()).toBe(0);
+      const closed = await bff.ctx.prisma.order.findUniqueOrThrow({ where: { orderNo: created[22]! } });
+      expect(closed.status).toBe('CLOSED');
+    } finally {
+      await context.close();
+    }
+  }, 90_000);
+});
