@@ -23,7 +23,9 @@ export interface AdminLogin {
  */
 export function createAdminLogin(ctx: AppContext): AdminLogin {
   const limiter = new SlidingWindowLimiter(LOGIN_ATTEMPTS_PER_MINUTE, 60_000, () => ctx.now().getTime());
-  let dummyHash: Promise<string> | undefined;
+  // computed up front, so even the first unknown username costs exactly one scrypt
+  const dummyHash = hashPassword('uni-checkout: no such admin');
+  dummyHash.catch(() => undefined);
 
   async function recordFailure(adminId: string): Promise<Date | undefined> {
     // the increment is one UPDATE … RETURNING, so concurrent failures all count
@@ -54,7 +56,6 @@ export function createAdminLogin(ctx: AppContext): AdminLogin {
     }
     const admin = await ctx.prisma.adminUser.findUnique({ where: { username } });
     if (!admin) {
-      dummyHash ??= hashPassword('uni-checkout: no such admin');
       await verifyPassword(password, await dummyHash);
       throw invalidCredentials();
     }
