@@ -75,7 +75,11 @@ export async function closeExpiredOrders(ctx: AppContext, s: JobSettings = DEFAU
       failed += 1;
       // the lease runs out and a later run tries again
       ctx.logger.warn(
-        { orderNo: order.orderNo, code: err instanceof WechatPayError ? err.code : undefined, err: err instanceof WechatPayError ? undefined : err },
+        {
+          orderNo: order.orderNo,
+          code: err instanceof WechatPayError ? err.code : undefined,
+          err: err instanceof WechatPayError ? undefined : err,
+        },
         'closing an expired order failed; it will be retried',
       );
     }

@@ -30,7 +30,11 @@ export function startJobRunner(ctx: AppContext, intervalMs: number = ctx.config.
     running = (async () => {
       try {
         const result = await runJobsOnce(ctx);
-        const busy = result.latePayments.queried + result.expiredOrders.closed + result.expiredOrders.paid + result.expiredOrders.failed;
+        const busy =
+          result.latePayments.queried +
+          result.expiredOrders.closed +
+          result.expiredOrders.paid +
+          result.expiredOrders.failed;
         if (busy > 0) ctx.logger.info(result, 'payment jobs ran');
       } catch (err) {
         ctx.logger.error({ err }, 'payment jobs failed; retrying on the next interval');

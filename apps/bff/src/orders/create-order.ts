@@ -27,17 +27,25 @@ const MAX_ORDER_TOTAL_FEN = 2_147_483_647;
 export function normalizeLines(items: CreateOrderRequest['items']): { skuId: string; quantity: number }[] {
   const merged = new Map<string, number>();
   for (const { skuId, quantity } of items) merged.set(skuId, (merged.get(skuId) ?? 0) + quantity);
-  const lines = [...merged].map(([skuId, quantity]) => ({ skuId, quantity })).sort((a, b) => (a.skuId < b.skuId ? -1 : 1));
+  const lines = [...merged]
+    .map(([skuId, quantity]) => ({ skuId, quantity }))
+    .sort((a, b) => (a.skuId < b.skuId ? -1 : 1));
   for (const line of lines) {
     if (line.quantity > MAX_QUANTITY_PER_ITEM) {
-      throw new AppError('VALIDATION_FAILED', 400, `items: at most ${MAX_QUANTITY_PER_ITEM} of SKU ${line.skuId} per order`);
+      throw new AppError(
+        'VALIDATION_FAILED',
+        400,
+        `items: at most ${MAX_QUANTITY_PER_ITEM} of SKU ${line.skuId} per order`,
+      );
     }
   }
   return lines;
 }
 
 function requestHash(lines: { skuId: string; quantity: number }[], remark: string | undefined): string {
-  return createHash('sha256').update(JSON.stringify({ lines, remark: remark ?? null })).digest('hex');
+  return createHash('sha256')
+    .update(JSON.stringify({ lines, remark: remark ?? null }))
+    .digest('hex');
 }
 
 /**
@@ -70,16 +78,26 @@ export async function createOrder(ctx: AppContext, input: CreateOrderInput): Pro
   }
 }
 
-async function findReplay(ctx: AppContext, userId: string, key: string, hash: string): Promise<CreatedOrder | undefined> {
+async function findReplay(
+  ctx: AppContext,
+  userId: string,
+  key: string,
+  hash: string,
+): Promise<CreatedOrder | undefined> {
   const existing = await ctx.prisma.idempotencyKey.findUnique({ where: { userId_key: { userId, key } } });
   if (!existing) return undefined;
   if (existing.requestHash !== hash) {
-    throw new AppError('IDEMPOTENCY_KEY_REUSED', 422, 'this Idempotency-Key was used with a different request body: use a new key for a new order');
+    throw new AppError(
+      'IDEMPOTENCY_KEY_REUSED',
+      422,
+      'this Idempotency-Key was used with a different request body: use a new key for a new order',
+    );
   }
   const order = existing.orderId
     ? await ctx.prisma.order.findUnique({ where: { id: existing.orderId }, include: orderInclude })
     : null;
-  if (!order) throw new AppError('CONFLICT', 409, 'a request with this Idempotency-Key is still being processed: retry shortly');
+  if (!order)
+    throw new AppError('CONFLICT', 409, 'a request with this Idempotency-Key is still being processed: retry shortly');
   return { order, replayed: true };
 }
 
@@ -90,7 +108,9 @@ async function placeOrder(
   lines: { skuId: string; quantity: number }[],
   hash: string,
 ): Promise<OrderWithLines> {
-  const key = await tx.idempotencyKey.create({ data: { userId: input.userId, key: input.idempotencyKey, requestHash: hash } });
+  const key = await tx.idempotencyKey.create({
+    data: { userId: input.userId, key: input.idempotencyKey, requestHash: hash },
+  });
   const skus = await tx.sku.findMany({ where: { id: { in: lines.map((l) => l.skuId) } }, include: { product: true } });
   const byId = new Map(skus.map((s) => [s.id, s]));
   const priced = lines.map((line) => {

@@ -31,6 +31,11 @@ export type OrderEventType =
 type Tx = PrismaClient | Prisma.TransactionClient;
 
 /** Payloads must never carry secrets: no keys, no signatures, no ciphertext, no session keys. */
-export async function recordEvent(tx: Tx, orderId: string, type: OrderEventType, payload: Record<string, unknown> = {}) {
+export async function recordEvent(
+  tx: Tx,
+  orderId: string,
+  type: OrderEventType,
+  payload: Record<string, unknown> = {},
+) {
   await tx.orderEvent.create({ data: { orderId, type, payload: payload as Prisma.InputJsonValue } });
 }

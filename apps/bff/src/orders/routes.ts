@@ -24,9 +24,14 @@ export function orderRoutes(ctx: AppContext): Router {
   router.post('/api/orders', shopper, async (req, res) => {
     const key = req.get('idempotency-key');
     if (key === undefined) {
-      throw new AppError('IDEMPOTENCY_KEY_REQUIRED', 400, 'send an Idempotency-Key header (1-128 printable characters, e.g. a UUID) with every new order');
+      throw new AppError(
+        'IDEMPOTENCY_KEY_REQUIRED',
+        400,
+        'send an Idempotency-Key header (1-128 printable characters, e.g. a UUID) with every new order',
+      );
     }
-    if (!IDEMPOTENCY_KEY.test(key)) throw new AppError('VALIDATION_FAILED', 400, 'Idempotency-Key must be 1-128 printable ASCII characters');
+    if (!IDEMPOTENCY_KEY.test(key))
+      throw new AppError('VALIDATION_FAILED', 400, 'Idempotency-Key must be 1-128 printable ASCII characters');
     const request = createOrderRequestSchema.parse(req.body);
     const { order, replayed } = await createOrder(ctx, { userId: shopperOf(req).userId, idempotencyKey: key, request });
     if (replayed) res.setHeader('Idempotent-Replayed', 'true');
@@ -35,7 +40,11 @@ export function orderRoutes(ctx: AppContext): Router {
 
   router.get('/api/orders', shopper, async (req, res) => {
     const q = listOrdersQuerySchema.parse(req.query);
-    const page = await listOwnOrders(ctx, shopperOf(req).userId, { status: q.status, cursor: q.cursor, limit: q.limit ?? 20 });
+    const page = await listOwnOrders(ctx, shopperOf(req).userId, {
+      status: q.status,
+      cursor: q.cursor,
+      limit: q.limit ?? 20,
+    });
     res.json({ items: page.items.map((o) => toOrderDto(o, ctx.now())), nextCursor: page.nextCursor });
   });
 

@@ -6,8 +6,16 @@ import { recordEvent } from './events.js';
  * update, so a cancel racing the expiry job (or a retry) releases nothing the second time.
  * Call inside the transaction that closes the order.
  */
-export async function releaseStock(tx: Prisma.TransactionClient, orderId: string, now: Date, reason: string): Promise<boolean> {
-  const claimed = await tx.order.updateMany({ where: { id: orderId, stockReleasedAt: null }, data: { stockReleasedAt: now } });
+export async function releaseStock(
+  tx: Prisma.TransactionClient,
+  orderId: string,
+  now: Date,
+  reason: string,
+): Promise<boolean> {
+  const claimed = await tx.order.updateMany({
+    where: { id: orderId, stockReleasedAt: null },
+    data: { stockReleasedAt: now },
+  });
   if (claimed.count === 0) return false;
   const items = await tx.orderItem.findMany({ where: { orderId }, orderBy: { skuId: 'asc' } });
   for (const item of items) {
@@ -24,8 +32,14 @@ export async function releaseStock(tx: Prisma.TransactionClient, orderId: string
  * Takes stock for a paid order whose stock had been released (paid after close). Conditional per
  * SKU: never below zero. Returns the lines that could not be taken again (admins must look).
  */
-export async function reReserveStock(tx: Prisma.TransactionClient, orderId: string): Promise<{ skuId: string; quantity: number }[]> {
-  const released = await tx.order.updateMany({ where: { id: orderId, stockReleasedAt: { not: null } }, data: { stockReleasedAt: null } });
+export async function reReserveStock(
+  tx: Prisma.TransactionClient,
+  orderId: string,
+): Promise<{ skuId: string; quantity: number }[]> {
+  const released = await tx.order.updateMany({
+    where: { id: orderId, stockReleasedAt: { not: null } },
+    data: { stockReleasedAt: null },
+  });
   if (released.count === 0) return [];
   const short: { skuId: string; quantity: number }[] = [];
   const items = await tx.orderItem.findMany({ where: { orderId }, orderBy: { skuId: 'asc' } });

@@ -26,7 +26,10 @@ export function transactionNotifyRoutes(ctx: AppContext): Router {
       const code = err instanceof WechatPayError ? err.code : 'BAD_RESOURCE';
       ctx.metrics.notifications.inc({ kind: 'transaction', outcome: 'rejected' });
       // nothing identifies an order before decryption: the log is the trail
-      req.log.warn({ code, serial: req.get('wechatpay-serial') ?? null, timestamp: req.get('wechatpay-timestamp') ?? null }, 'payment notification rejected');
+      req.log.warn(
+        { code, serial: req.get('wechatpay-serial') ?? null, timestamp: req.get('wechatpay-timestamp') ?? null },
+        'payment notification rejected',
+      );
       const status = code === 'BAD_RESOURCE' ? 400 : 401;
       res.status(status).json({ code: 'FAIL', message: err instanceof Error ? err.message : 'notification rejected' });
       return;
@@ -34,7 +37,10 @@ export function transactionNotifyRoutes(ctx: AppContext): Router {
     const t = notification.resource;
     const log = req.log.child({ notificationId: notification.id, outTradeNo: t.out_trade_no });
     try {
-      const outcome = await settlePayment(ctx, t, 'notify', { notificationId: notification.id, eventType: notification.eventType });
+      const outcome = await settlePayment(ctx, t, 'notify', {
+        notificationId: notification.id,
+        eventType: notification.eventType,
+      });
       if (outcome.kind === 'duplicate' && outcome.order) {
         await recordEvent(ctx.prisma, outcome.order.id, 'NOTIFY_DUPLICATE', {
           notificationId: notification.id,
@@ -43,7 +49,10 @@ export function transactionNotifyRoutes(ctx: AppContext): Router {
         });
       }
       ctx.metrics.notifications.inc({ kind: 'transaction', outcome: outcome.kind });
-      log.info({ eventType: notification.eventType, tradeState: t.trade_state, outcome: outcome.kind }, 'payment notification handled');
+      log.info(
+        { eventType: notification.eventType, tradeState: t.trade_state, outcome: outcome.kind },
+        'payment notification handled',
+      );
       res.status(204).end();
     } catch (err) {
       ctx.metrics.notifications.inc({ kind: 'transaction', outcome: 'error' });

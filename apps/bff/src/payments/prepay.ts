@@ -17,7 +17,11 @@ export const TRANSACTION_NOTIFY_PATH = '/api/pay/notify/transaction';
 
 /** "Title SKU×2, Other ×1" cut to WeChat's limit at a character boundary (never mid-surrogate). */
 export function describeOrder(items: { title: string; skuTitle: string; quantity: number }[]): string {
-  const text = items.map((i) => `${i.title} ${i.skuTitle}×${i.quantity}`).join('，').replace(/\s+/g, ' ').trim();
+  const text = items
+    .map((i) => `${i.title} ${i.skuTitle}×${i.quantity}`)
+    .join('，')
+    .replace(/\s+/g, ' ')
+    .trim();
   const chars = [...text];
   if (chars.length <= DESCRIPTION_MAX_CHARS) return text || '订单';
   return `${chars.slice(0, DESCRIPTION_MAX_CHARS - 1).join('')}…`;
@@ -39,10 +43,18 @@ function assertPayable(order: OrderWithLines, now: Date) {
  * reused; otherwise WeChat is asked for one with time_expire = the order's expiresAt. The
  * prepay_id is stored with a conditional update, so it never lands on an order closed meanwhile.
  */
-export async function payOrder(ctx: AppContext, order: OrderWithLines, payerOpenid: string): Promise<RequestPaymentParams> {
+export async function payOrder(
+  ctx: AppContext,
+  order: OrderWithLines,
+  payerOpenid: string,
+): Promise<RequestPaymentParams> {
   const now = ctx.now();
   assertPayable(order, now);
-  if (order.prepayId && order.prepayExpiresAt && order.prepayExpiresAt.getTime() - now.getTime() > PREPAY_REUSE_MARGIN_MS) {
+  if (
+    order.prepayId &&
+    order.prepayExpiresAt &&
+    order.prepayExpiresAt.getTime() - now.getTime() > PREPAY_REUSE_MARGIN_MS
+  ) {
     await recordEvent(ctx.prisma, order.id, 'PREPAY_REUSED', { prepayExpiresAt: order.prepayExpiresAt.toISOString() });
     return ctx.wechatpay.requestPaymentParams(order.prepayId);
   }
@@ -65,7 +77,11 @@ export async function payOrder(ctx: AppContext, order: OrderWithLines, payerOpen
     ({ prepayId } = await ctx.wechatpay.jsapiPrepay(request));
   } catch (err) {
     const e = err instanceof WechatPayError ? err : new WechatPayError('UNKNOWN', 0, String(err), true);
-    await recordEvent(ctx.prisma, order.id, 'PREPAY_FAILED', { code: e.code, status: e.status, retryable: e.retryable });
+    await recordEvent(ctx.prisma, order.id, 'PREPAY_FAILED', {
+      code: e.code,
+      status: e.status,
+      retryable: e.retryable,
+    });
     if (e.code === 'ORDERPAID') {
       // paid already (a lost notification): bring the order up to date and say so
       await queryAndSettle(ctx, order, 'query');
@@ -74,7 +90,8 @@ export async function payOrder(ctx: AppContext, order: OrderWithLines, payerOpen
         order: current ? toOrderDto(current, ctx.now()) : undefined,
       });
     }
-    if (e.code === 'ORDER_CLOSED') throw new AppError('ORDER_NOT_PAYABLE', 409, `order ${order.orderNo} is closed at WeChat Pay`);
+    if (e.code === 'ORDER_CLOSED')
+      throw new AppError('ORDER_NOT_PAYABLE', 409, `order ${order.orderNo} is closed at WeChat Pay`);
     throw wechatPayAppError(e);
   }
   const prepayExpiresAt = new Date(now.getTime() + PREPAY_TTL_MS);
@@ -88,7 +105,11 @@ export async function payOrder(ctx: AppContext, order: OrderWithLines, payerOpen
     stored: stored.count === 1,
   });
   if (stored.count === 0) {
-    throw new AppError('ORDER_NOT_PAYABLE', 409, `order ${order.orderNo} was closed or paid while the payment was being prepared`);
+    throw new AppError(
+      'ORDER_NOT_PAYABLE',
+      409,
+      `order ${order.orderNo} was closed or paid while the payment was being prepared`,
+    );
   }
   return ctx.wechatpay.requestPaymentParams(prepayId);
 }

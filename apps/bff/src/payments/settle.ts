@@ -32,8 +32,10 @@ export function mismatchReason(ctx: AppContext, order: Order | null, t: Transact
   if (!order) return `out_trade_no ${t.out_trade_no} is not an order of this shop`;
   if (t.mchid !== ctx.merchant.mchid) return `mchid ${t.mchid} is not ours`;
   if (t.appid !== ctx.merchant.appid) return `appid ${t.appid} is not ours`;
-  if (t.amount?.total !== order.totalFen) return `amount.total ${String(t.amount?.total)} differs from the order total ${order.totalFen}`;
-  if (t.amount?.currency !== undefined && t.amount.currency !== 'CNY') return `currency ${t.amount.currency} is not CNY`;
+  if (t.amount?.total !== order.totalFen)
+    return `amount.total ${String(t.amount?.total)} differs from the order total ${order.totalFen}`;
+  if (t.amount?.currency !== undefined && t.amount.currency !== 'CNY')
+    return `currency ${t.amount.currency} is not CNY`;
   if (!t.transaction_id) return 'the transaction has no transaction_id';
   return undefined;
 }
@@ -63,7 +65,9 @@ export async function settlePayment(
 
   if (!PAID_STATES.has(t.trade_state)) {
     if (order && opts.notificationId) {
-      const fresh = await markNotification(ctx, opts, t.out_trade_no, (tx) => recordEvent(tx, order.id, 'NOTIFY_RECEIVED', { ...report, decision: 'no payment to settle' }));
+      const fresh = await markNotification(ctx, opts, t.out_trade_no, (tx) =>
+        recordEvent(tx, order.id, 'NOTIFY_RECEIVED', { ...report, decision: 'no payment to settle' }),
+      );
       if (!fresh) return { kind: 'duplicate', order };
     }
     return { kind: 'not_paid', order };
@@ -71,7 +75,10 @@ export async function settlePayment(
 
   const reason = mismatchReason(ctx, order, t);
   if (reason) {
-    ctx.logger.error({ ...report, orderNo: t.out_trade_no, reason }, 'payment does not match the order: nothing settled');
+    ctx.logger.error(
+      { ...report, orderNo: t.out_trade_no, reason },
+      'payment does not match the order: nothing settled',
+    );
     if (order) {
       const fresh = await markNotification(ctx, opts, t.out_trade_no, async (tx) => {
         if (opts.notificationId) await recordEvent(tx, order.id, 'NOTIFY_RECEIVED', report);
@@ -132,12 +139,16 @@ async function settleInTx(
     if (!paidAfterClose) {
       const current = (await tx.order.findUnique({ where: { id: order.id } }))!;
       if (current.transactionId === t.transaction_id) {
-        if (report.notificationId) await recordEvent(tx, order.id, 'NOTIFY_DUPLICATE', { ...report, decision: 'already paid' });
+        if (report.notificationId)
+          await recordEvent(tx, order.id, 'NOTIFY_DUPLICATE', { ...report, decision: 'already paid' });
         return { kind: 'already', order: current };
       }
       // a second, different transaction for one out_trade_no: WeChat does not do this; keep it for admins
       const reason = `order already paid by transaction ${current.transactionId ?? '(none)'}`;
-      ctx.logger.error({ ...report, orderNo: order.orderNo, reason }, 'payment does not match the order: nothing settled');
+      ctx.logger.error(
+        { ...report, orderNo: order.orderNo, reason },
+        'payment does not match the order: nothing settled',
+      );
       await recordEvent(tx, order.id, 'PAYMENT_MISMATCH', { ...report, reason });
       return { kind: 'mismatch', order: current, reason };
     }

@@ -10,13 +10,21 @@ import { WechatPayError } from './wechatpay-types.js';
  * 查询订单 (the seed's step 20): asks WeChat how the order stands and settles it when the money
  * arrived. Every exchange is an event. Returns undefined when WeChat could not be asked.
  */
-export async function queryAndSettle(ctx: AppContext, order: Order, source: SettleSource): Promise<SettleOutcome | undefined> {
+export async function queryAndSettle(
+  ctx: AppContext,
+  order: Order,
+  source: SettleSource,
+): Promise<SettleOutcome | undefined> {
   let transaction;
   try {
     transaction = await ctx.wechatpay.queryByOutTradeNo(order.orderNo);
   } catch (err) {
     const e = err instanceof WechatPayError ? err : undefined;
-    await recordEvent(ctx.prisma, order.id, 'QUERY_FAILED', { source, code: e?.code ?? 'UNKNOWN', status: e?.status ?? 0 });
+    await recordEvent(ctx.prisma, order.id, 'QUERY_FAILED', {
+      source,
+      code: e?.code ?? 'UNKNOWN',
+      status: e?.status ?? 0,
+    });
     if (e?.code === 'ORDER_NOT_EXIST') return { kind: 'not_paid', order };
     ctx.logger.warn({ orderNo: order.orderNo, source, code: e?.code }, 'query at WeChat Pay failed');
     return undefined;
@@ -33,7 +41,10 @@ export async function queryAndSettle(ctx: AppContext, order: Order, source: Sett
 /** Has this order ever been sent to WeChat (a prepay stored, or one asked for and maybe lost)? */
 async function knownAtWechat(ctx: AppContext, order: Order): Promise<boolean> {
   if (order.prepayId) return true;
-  const asked = await ctx.prisma.orderEvent.findFirst({ where: { orderId: order.id, type: 'PREPAY_REQUESTED' }, select: { id: true } });
+  const asked = await ctx.prisma.orderEvent.findFirst({
+    where: { orderId: order.id, type: 'PREPAY_REQUESTED' },
+    select: { id: true },
+  });
   return asked !== null;
 }
 
@@ -57,13 +68,24 @@ export async function closeOrder(ctx: AppContext, order: Order, source: 'close' 
       await recordEvent(ctx.prisma, order.id, 'CLOSE_RESULT', { source, result: 'CLOSED' });
     } catch (err) {
       const e = err instanceof WechatPayError ? err : new WechatPayError('UNKNOWN', 0, String(err), true);
-      await recordEvent(ctx.prisma, order.id, 'CLOSE_RESULT', { source, result: 'FAILED', code: e.code, status: e.status });
+      await recordEvent(ctx.prisma, order.id, 'CLOSE_RESULT', {
+        source,
+        result: 'FAILED',
+        code: e.code,
+        status: e.status,
+      });
       if (e.code === 'ORDERPAID') {
         const settled = await queryAndSettle(ctx, order, source);
         const current = (await ctx.prisma.order.findUnique({ where: { id: order.id } }))!;
-        if (current.status !== 'PENDING_PAYMENT' && current.status !== 'CLOSED') return { kind: 'paid', order: current };
+        if (current.status !== 'PENDING_PAYMENT' && current.status !== 'CLOSED')
+          return { kind: 'paid', order: current };
         // WeChat said paid but its query could not confirm it yet: leave the order open, retry later
-        throw new WechatPayError('ORDERPAID', e.status, `order is paid at WeChat Pay; settlement pending (${settled?.kind ?? 'query failed'})`, true);
+        throw new WechatPayError(
+          'ORDERPAID',
+          e.status,
+          `order is paid at WeChat Pay; settlement pending (${settled?.kind ?? 'query failed'})`,
+          true,
+        );
       }
       // ORDER_NOT_EXIST: the prepay never reached WeChat — nothing there to close
       if (e.code !== 'ORDER_NOT_EXIST' && e.code !== 'ORDER_CLOSED') throw e;
@@ -75,8 +97,12 @@ export async function closeOrder(ctx: AppContext, order: Order, source: 'close' 
       where: { id: order.id, status: 'PENDING_PAYMENT' },
       data: { status: 'CLOSED', closedAt: now, version: { increment: 1 } },
     });
-    if (closed.count === 0) return { kind: 'unchanged', order: (await tx.order.findUnique({ where: { id: order.id } }))! };
-    await recordEvent(tx, order.id, 'ORDER_CLOSED', { source, reason: source === 'cancel' ? 'cancelled by shopper' : 'payment time limit passed' });
+    if (closed.count === 0)
+      return { kind: 'unchanged', order: (await tx.order.findUnique({ where: { id: order.id } }))! };
+    await recordEvent(tx, order.id, 'ORDER_CLOSED', {
+      source,
+      reason: source === 'cancel' ? 'cancelled by shopper' : 'payment time limit passed',
+    });
     await releaseStock(tx, order.id, now, source);
     return { kind: 'closed', order: (await tx.order.findUnique({ where: { id: order.id } }))! };
   });

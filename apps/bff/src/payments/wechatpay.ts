@@ -51,7 +51,12 @@ export function toWechatPayError(err: unknown): WechatPayError {
   const code = typeof e?.code === 'string' ? e.code : '';
   // the plugin's response verifier (EV3_RES_HEADERS_INCOMPLATE / _TIMESTAMP_OFFSET / _PLATFORM_SERIAL / _SIGNATURE_DIGEST)
   if (code.startsWith('EV3_RES_')) {
-    return new WechatPayError('BAD_SIGNATURE', e.response?.status ?? 0, `WeChat Pay answer failed verification (${code})`, false);
+    return new WechatPayError(
+      'BAD_SIGNATURE',
+      e.response?.status ?? 0,
+      `WeChat Pay answer failed verification (${code})`,
+      false,
+    );
   }
   const status = e?.response?.status;
   if (status === undefined) {
@@ -141,7 +146,8 @@ export function createWechatPayClient(merchant: MerchantCredentials, deps: Wecha
         amount: { total: req.amountFen, currency: 'CNY' },
         payer: { openid: req.payerOpenid },
       });
-      if (!data?.prepay_id) throw new WechatPayError('BAD_RESPONSE', 200, 'WeChat Pay answered without prepay_id', true);
+      if (!data?.prepay_id)
+        throw new WechatPayError('BAD_RESPONSE', 200, 'WeChat Pay answered without prepay_id', true);
       return { prepayId: data.prepay_id };
     },
 
@@ -214,7 +220,12 @@ export function createWechatPayClient(merchant: MerchantCredentials, deps: Wecha
         throw err;
       }
       if (!bill?.download_url || !bill.hash_value) {
-        throw new WechatPayError('BAD_RESPONSE', 200, 'WeChat Pay answered the bill request without download_url', true);
+        throw new WechatPayError(
+          'BAD_RESPONSE',
+          200,
+          'WeChat Pay answered the bill request without download_url',
+          true,
+        );
       }
       // the download URL is signed like any request; its answer is the raw file, unsigned by design
       const url = new URL(bill.download_url);
@@ -239,15 +250,28 @@ export function createWechatPayClient(merchant: MerchantCredentials, deps: Wecha
       const serial = header(headers, 'wechatpay-serial');
       const signatureType = header(headers, 'wechatpay-signature-type');
       if (!timestamp || !nonce || !signature || !serial) {
-        throw new WechatPayError('BAD_SIGNATURE', 401, 'notification is missing Wechatpay-Timestamp/-Nonce/-Signature/-Serial', false);
+        throw new WechatPayError(
+          'BAD_SIGNATURE',
+          401,
+          'notification is missing Wechatpay-Timestamp/-Nonce/-Signature/-Serial',
+          false,
+        );
       }
       if (signatureType && signatureType !== 'WECHATPAY2-SHA256-RSA2048') {
         throw new WechatPayError('BAD_SIGNATURE', 401, `unsupported Wechatpay-Signature-Type ${signatureType}`, false);
       }
       if (serial !== merchant.wechatpayPublicKeyId) {
-        throw new WechatPayError('UNKNOWN_SERIAL', 401, `Wechatpay-Serial ${serial} is not our WeChat Pay public key id`, false);
+        throw new WechatPayError(
+          'UNKNOWN_SERIAL',
+          401,
+          `Wechatpay-Serial ${serial} is not our WeChat Pay public key id`,
+          false,
+        );
       }
-      if (!/^\d{1,12}$/.test(timestamp) || Math.abs(Math.floor(now().getTime() / 1000) - Number(timestamp)) > MAX_CLOCK_SKEW_SECONDS) {
+      if (
+        !/^\d{1,12}$/.test(timestamp) ||
+        Math.abs(Math.floor(now().getTime() / 1000) - Number(timestamp)) > MAX_CLOCK_SKEW_SECONDS
+      ) {
         throw new WechatPayError('STALE_TIMESTAMP', 401, 'Wechatpay-Timestamp is more than 5 minutes off', false);
       }
       const body = rawBody.toString('utf8');
@@ -279,7 +303,12 @@ export function createWechatPayClient(merchant: MerchantCredentials, deps: Wecha
         typeof r.ciphertext !== 'string' ||
         typeof r.nonce !== 'string'
       ) {
-        throw new WechatPayError('BAD_RESOURCE', 400, 'notification is not an AEAD_AES_256_GCM encrypt-resource', false);
+        throw new WechatPayError(
+          'BAD_RESOURCE',
+          400,
+          'notification is not an AEAD_AES_256_GCM encrypt-resource',
+          false,
+        );
       }
       let plaintext: string;
       try {
@@ -290,7 +319,12 @@ export function createWechatPayClient(merchant: MerchantCredentials, deps: Wecha
           typeof r.associated_data === 'string' ? r.associated_data : '',
         );
       } catch {
-        throw new WechatPayError('BAD_RESOURCE', 400, 'notification resource does not decrypt with the APIv3 key', false);
+        throw new WechatPayError(
+          'BAD_RESOURCE',
+          400,
+          'notification resource does not decrypt with the APIv3 key',
+          false,
+        );
       }
       let resource: T;
       try {

@@ -53,10 +53,28 @@ describe('orders (POST/GET /api/orders)', () => {
     const before = await skuStock(h, sku.id);
     const cases: [unknown, number, string][] = [
       [{ items: [{ skuId: 'no-such-sku', quantity: 1 }] }, 422, 'PRODUCT_UNAVAILABLE'],
-      [{ items: [{ skuId: sku.id, quantity: 1 }, { skuId: 'no-such-sku', quantity: 1 }] }, 422, 'PRODUCT_UNAVAILABLE'],
+      [
+        {
+          items: [
+            { skuId: sku.id, quantity: 1 },
+            { skuId: 'no-such-sku', quantity: 1 },
+          ],
+        },
+        422,
+        'PRODUCT_UNAVAILABLE',
+      ],
       [{ items: [{ skuId: sku.id, quantity: 0 }] }, 400, 'VALIDATION_FAILED'],
       [{ items: [{ skuId: sku.id, quantity: 100 }] }, 400, 'VALIDATION_FAILED'],
-      [{ items: [{ skuId: sku.id, quantity: 60 }, { skuId: sku.id, quantity: 60 }] }, 400, 'VALIDATION_FAILED'],
+      [
+        {
+          items: [
+            { skuId: sku.id, quantity: 60 },
+            { skuId: sku.id, quantity: 60 },
+          ],
+        },
+        400,
+        'VALIDATION_FAILED',
+      ],
       [{ items: [{ skuId: sku.id, quantity: 1.5 }] }, 400, 'VALIDATION_FAILED'],
       [{ items: [] }, 400, 'VALIDATION_FAILED'],
       [{ items: Array.from({ length: 21 }, () => ({ skuId: sku.id, quantity: 1 })) }, 400, 'VALIDATION_FAILED'],
@@ -66,7 +84,9 @@ describe('orders (POST/GET /api/orders)', () => {
       const res = await shopper.post('/api/orders', body, { 'idempotency-key': randomUUID() });
       expect([res.status, res.body.error?.code], JSON.stringify(body).slice(0, 80)).toEqual([status, code]);
     }
-    const inactive = await h.bff.ctx.prisma.sku.findFirst({ where: { OR: [{ active: false }, { product: { active: false } }] } });
+    const inactive = await h.bff.ctx.prisma.sku.findFirst({
+      where: { OR: [{ active: false }, { product: { active: false } }] },
+    });
     if (inactive) {
       const res = await createOrder(shopper, [{ skuId: inactive.id, quantity: 1 }]);
       expect([res.status, res.body.error.code]).toEqual([422, 'PRODUCT_UNAVAILABLE']);
@@ -97,7 +117,9 @@ describe('orders (POST/GET /api/orders)', () => {
 
     // concurrent retries of one request still make one order
     const key2 = randomUUID();
-    const burst = await Promise.all(Array.from({ length: 8 }, () => createOrder(shopper, [{ skuId: sku.id, quantity: 1 }], key2)));
+    const burst = await Promise.all(
+      Array.from({ length: 8 }, () => createOrder(shopper, [{ skuId: sku.id, quantity: 1 }], key2)),
+    );
     expect(new Set(burst.map((r) => r.body.orderNo)).size).toBe(1);
     expect(burst.map((r) => r.status).sort()).toEqual([200, 200, 200, 200, 200, 200, 200, 201]);
 
@@ -115,7 +137,9 @@ describe('orders (POST/GET /api/orders)', () => {
     const results = await Promise.all(shoppers.map((s) => createOrder(s, [{ skuId: sku.id, quantity: 1 }])));
     const statuses = results.map((r) => r.status);
     expect(statuses.filter((s) => s === 201)).toHaveLength(10);
-    expect(results.filter((r) => r.status !== 201).every((r) => r.status === 409 && r.body.error.code === 'OUT_OF_STOCK')).toBe(true);
+    expect(
+      results.filter((r) => r.status !== 201).every((r) => r.status === 409 && r.body.error.code === 'OUT_OF_STOCK'),
+    ).toBe(true);
     expect(await skuStock(h, sku.id)).toBe(0);
     await h.bff.ctx.prisma.sku.update({ where: { id: sku.id }, data: { stock: 1000 } });
   });
@@ -147,7 +171,8 @@ describe('orders (POST/GET /api/orders)', () => {
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
-      const res: { status: number; body: { items: { orderNo: string }[]; nextCursor: string | null } } = await shopper.get(`/api/orders?limit=2${cursor ? `&cursor=${cursor}` : ''}`);
+      const res: { status: number; body: { items: { orderNo: string }[]; nextCursor: string | null } } =
+        await shopper.get(`/api/orders?limit=2${cursor ? `&cursor=${cursor}` : ''}`);
       expect(res.status).toBe(200);
       expect(res.body.items.length).toBeLessThanOrEqual(2);
       seen.push(...res.body.items.map((o: { orderNo: string }) => o.orderNo));
@@ -184,7 +209,9 @@ describe('cancelling (POST /api/orders/:orderNo/cancel)', () => {
     const created = await createOrder(shopper, [{ skuId: sku.id, quantity: 3 }]);
     expect(await skuStock(h, sku.id)).toBe(before - 3);
 
-    const answers = await Promise.all(Array.from({ length: 5 }, () => shopper.post(`/api/orders/${created.body.orderNo}/cancel`)));
+    const answers = await Promise.all(
+      Array.from({ length: 5 }, () => shopper.post(`/api/orders/${created.body.orderNo}/cancel`)),
+    );
     expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200, 200]);
     expect(answers[0]!.body).toMatchObject({ status: 'CLOSED', actions: { pay: false, cancel: false } });
     expect(await skuStock(h, sku.id)).toBe(before);
@@ -233,7 +260,9 @@ describe('cancelling (POST /api/orders/:orderNo/cancel)', () => {
     const types = (await eventsOf(h, order.orderNo)).map((e) => e.type);
     expect(types).toContain('PAYMENT_SETTLED');
     expect(types).not.toContain('ORDER_CLOSED');
-    expect((await eventsOf(h, order.orderNo)).find((e) => e.type === 'PAYMENT_SETTLED')?.payload).toMatchObject({ source: 'cancel' });
+    expect((await eventsOf(h, order.orderNo)).find((e) => e.type === 'PAYMENT_SETTLED')?.payload).toMatchObject({
+      source: 'cancel',
+    });
 
     const again = await shopper.post(`/api/orders/${order.orderNo}/cancel`);
     expect([again.status, again.body.error.code]).toEqual([409, 'ORDER_NOT_CANCELLABLE']);

@@ -2,7 +2,16 @@ import { orderSchema, requestPaymentParamsSchema } from '@uni-checkout/shared';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startHarness, type Harness } from '../support/harness.js';
 import { runJobsOnce } from '../../src/jobs/runner.js';
-import { anySku, createOrder, eventsOf, orderRow, paymentNotification, placeOrder, requestPayment, skuStock } from '../support/shop.js';
+import {
+  anySku,
+  createOrder,
+  eventsOf,
+  orderRow,
+  paymentNotification,
+  placeOrder,
+  requestPayment,
+  skuStock,
+} from '../support/shop.js';
 
 // real servers, a real database and the sandbox: starting them takes seconds on a busy machine
 vi.setConfig({ testTimeout: 30_000, hookTimeout: 120_000 });
@@ -25,7 +34,12 @@ describe.each(['postgres', 'pglite'] as const)('the payment loop on %s', (db) =>
     const created = await createOrder(shopper, [{ skuId: sku.id, quantity: 2 }]);
     expect(created.status).toBe(201);
     const order = orderSchema.parse(created.body);
-    expect(order).toMatchObject({ status: 'PENDING_PAYMENT', totalFen: sku.priceFen * 2, refundedFen: 0, paidAt: null });
+    expect(order).toMatchObject({
+      status: 'PENDING_PAYMENT',
+      totalFen: sku.priceFen * 2,
+      refundedFen: 0,
+      paidAt: null,
+    });
     expect(order.orderNo).toMatch(/^UC\d{24}$/);
     expect(created.body.actions).toMatchObject({ pay: true, cancel: true });
 
@@ -43,13 +57,23 @@ describe.each(['postgres', 'pglite'] as const)('the payment loop on %s', (db) =>
     // then the order is PAID with WeChat's transaction id
     const read = await shopper.get(`/api/orders/${order.orderNo}`);
     expect(read.status).toBe(200);
-    expect(read.body).toMatchObject({ status: 'PAID', transactionId: paid.transaction.transaction_id, totalFen: order.totalFen });
+    expect(read.body).toMatchObject({
+      status: 'PAID',
+      transactionId: paid.transaction.transaction_id,
+      totalFen: order.totalFen,
+    });
     expect(read.body.paidAt).not.toBeNull();
     expect(read.body.actions).toMatchObject({ pay: false, cancel: false, requestRefund: true });
 
     // and every step is in the trail, without secrets
     const events = await eventsOf(h, order.orderNo);
-    expect(events.map((e) => e.type)).toEqual(['ORDER_CREATED', 'PREPAY_REQUESTED', 'PREPAY_CREATED', 'NOTIFY_RECEIVED', 'PAYMENT_SETTLED']);
+    expect(events.map((e) => e.type)).toEqual([
+      'ORDER_CREATED',
+      'PREPAY_REQUESTED',
+      'PREPAY_CREATED',
+      'NOTIFY_RECEIVED',
+      'PAYMENT_SETTLED',
+    ]);
     const trail = JSON.stringify(events.map((e) => e.payload));
     expect(trail).not.toContain(h.sandbox.credentials.apiV3Key);
     expect(trail).not.toContain(params.paySign);
@@ -73,7 +97,9 @@ describe.each(['postgres', 'pglite'] as const)('the payment loop on %s', (db) =>
 
     const sku = await anySku(h, 3);
     await h.bff.ctx.prisma.sku.update({ where: { id: sku.id }, data: { stock: 3 } });
-    const results = await Promise.all(Array.from({ length: 8 }, () => createOrder(shopper, [{ skuId: sku.id, quantity: 1 }])));
+    const results = await Promise.all(
+      Array.from({ length: 8 }, () => createOrder(shopper, [{ skuId: sku.id, quantity: 1 }])),
+    );
     expect(results.filter((r) => r.status === 201)).toHaveLength(3);
     expect(await skuStock(h, sku.id)).toBe(0);
     await h.bff.ctx.prisma.sku.update({ where: { id: sku.id }, data: { stock: 1000 } });
@@ -85,7 +111,10 @@ describe.each(['postgres', 'pglite'] as const)('the payment loop on %s', (db) =>
     const stock = await skuStock(h, sku.id);
     const order = await placeOrder(h, shopper, 2);
     await requestPayment(shopper, order.orderNo);
-    await h.bff.ctx.prisma.order.update({ where: { orderNo: order.orderNo }, data: { expiresAt: new Date(Date.now() - 1000) } });
+    await h.bff.ctx.prisma.order.update({
+      where: { orderNo: order.orderNo },
+      data: { expiresAt: new Date(Date.now() - 1000) },
+    });
 
     const [first, second] = [await runJobsOnce(h.bff.ctx), await runJobsOnce(h.bff.ctx, { requeryAfterMs: 0 })];
     expect(first.expiredOrders.closed).toBe(1);

@@ -2,7 +2,17 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vites
 import { runJobsOnce } from '../../src/jobs/runner.js';
 import { releaseStock } from '../../src/orders/stock.js';
 import { startHarness, type Harness } from '../support/harness.js';
-import { anySku, createOrder, eventsOf, orderRow, paymentNotification, placeOrder, requestPayment, skuStock, type Shopper } from '../support/shop.js';
+import {
+  anySku,
+  createOrder,
+  eventsOf,
+  orderRow,
+  paymentNotification,
+  placeOrder,
+  requestPayment,
+  skuStock,
+  type Shopper,
+} from '../support/shop.js';
 import { postNotification, signedNotification, successResource } from '../support/wechat-notify.js';
 
 // real servers, a real database and the sandbox: starting them takes seconds on a busy machine
@@ -40,7 +50,10 @@ describe('never missing a payment', () => {
     const res = await shopper.get(`/api/orders/${order.orderNo}`);
     expect(res.body).toMatchObject({ status: 'PAID', transactionId });
     expect((await types(order.orderNo)).slice(-2)).toEqual(['QUERY_RESULT', 'PAYMENT_SETTLED']);
-    expect((await eventsOf(h, order.orderNo)).at(-1)?.payload).toMatchObject({ source: 'query', tradeState: 'SUCCESS' });
+    expect((await eventsOf(h, order.orderNo)).at(-1)?.payload).toMatchObject({
+      source: 'query',
+      tradeState: 'SUCCESS',
+    });
   });
 
   it('asks WeChat at most once per few seconds per order, however many read it', async () => {
@@ -50,7 +63,11 @@ describe('never missing a payment', () => {
     const other = await h.startAnotherBff();
     const reads = await Promise.all(
       Array.from({ length: 10 }, (_, i) =>
-        i % 2 ? fetch(`${other.url}/api/orders/${order.orderNo}`, { headers: { authorization: `Bearer ${shopper.token}` } }).then((r) => r.status) : shopper.get(`/api/orders/${order.orderNo}`).then((r) => r.status),
+        i % 2
+          ? fetch(`${other.url}/api/orders/${order.orderNo}`, {
+              headers: { authorization: `Bearer ${shopper.token}` },
+            }).then((r) => r.status)
+          : shopper.get(`/api/orders/${order.orderNo}`).then((r) => r.status),
       ),
     );
     expect(reads).toEqual(Array(10).fill(200));
@@ -61,12 +78,17 @@ describe('never missing a payment', () => {
     const shopper = await h.shopper();
     const order = await placeOrder(h, shopper);
     await requestPayment(shopper, order.orderNo);
-    h.sandbox.faults.set({ failApi: { count: 1, mode: 'timeout', timeoutMs: 4_000, pathPrefix: '/v3/pay/transactions/out-trade-no' } });
+    h.sandbox.faults.set({
+      failApi: { count: 1, mode: 'timeout', timeoutMs: 4_000, pathPrefix: '/v3/pay/transactions/out-trade-no' },
+    });
     const started = Date.now();
     const res = await shopper.get(`/api/orders/${order.orderNo}`);
     expect(Date.now() - started).toBeLessThan(3_500);
     expect(res.body).toMatchObject({ status: 'PENDING_PAYMENT' });
-    await vi.waitFor(async () => expect(await types(order.orderNo)).toContain('QUERY_FAILED'), { timeout: 15_000, interval: 100 });
+    await vi.waitFor(async () => expect(await types(order.orderNo)).toContain('QUERY_FAILED'), {
+      timeout: 15_000,
+      interval: 100,
+    });
   });
 
   it('does not ask WeChat about orders without a prepay', async () => {
@@ -96,11 +118,19 @@ describe('never missing a payment', () => {
     const sku = await anySku(h);
     const stock = await skuStock(h, sku.id);
     const { order, transactionId } = await paidButNotNotified(shopper, 2);
-    await h.bff.ctx.prisma.order.update({ where: { orderNo: order.orderNo }, data: { expiresAt: new Date(Date.now() - 1000) } });
+    await h.bff.ctx.prisma.order.update({
+      where: { orderNo: order.orderNo },
+      data: { expiresAt: new Date(Date.now() - 1000) },
+    });
 
     const result = await runJobsOnce(h.bff.ctx);
     expect(result.expiredOrders.paid).toBe(1);
-    expect(await orderRow(h, order.orderNo)).toMatchObject({ status: 'PAID', transactionId, paidAfterClose: false, stockReleasedAt: null });
+    expect(await orderRow(h, order.orderNo)).toMatchObject({
+      status: 'PAID',
+      transactionId,
+      paidAfterClose: false,
+      stockReleasedAt: null,
+    });
     expect(await skuStock(h, sku.id)).toBe(stock - 2);
     const trail = await types(order.orderNo);
     expect(trail.slice(-4)).toEqual(['CLOSE_REQUESTED', 'CLOSE_RESULT', 'QUERY_RESULT', 'PAYMENT_SETTLED']);
@@ -123,7 +153,11 @@ describe('never missing a payment', () => {
 
     const res = await postNotification(h.bff.url, signedNotification(h, successResource(h, order, shopper.openid)));
     expect(res.status).toBe(204);
-    expect(await orderRow(h, order.orderNo)).toMatchObject({ status: 'PAID', paidAfterClose: true, stockReleasedAt: null });
+    expect(await orderRow(h, order.orderNo)).toMatchObject({
+      status: 'PAID',
+      paidAfterClose: true,
+      stockReleasedAt: null,
+    });
     expect(await skuStock(h, sku.id)).toBe(stock - 2); // the sold goods are taken from stock again
     expect((await types(order.orderNo)).slice(-3)).toEqual(['NOTIFY_RECEIVED', 'PAYMENT_SETTLED', 'PAID_AFTER_CLOSE']);
     expect(h.logs.some((l) => l.orderNo === order.orderNo && l.paidAfterClose === true)).toBe(true);
@@ -140,7 +174,10 @@ describe('never missing a payment', () => {
       if (i % 2) await requestPayment(shopper, res.body.orderNo); // half of them went to WeChat
     }
     expect(await skuStock(h, sku.id)).toBe(stock - 6);
-    await h.bff.ctx.prisma.order.updateMany({ where: { orderNo: { in: orders } }, data: { expiresAt: new Date(Date.now() - 1000) } });
+    await h.bff.ctx.prisma.order.updateMany({
+      where: { orderNo: { in: orders } },
+      data: { expiresAt: new Date(Date.now() - 1000) },
+    });
 
     const others = [await h.startAnotherBff(), await h.startAnotherBff()];
     const results = await Promise.all([h.bff, ...others, h.bff, ...others].map((b) => runJobsOnce(b.ctx)));
@@ -161,7 +198,10 @@ describe('never missing a payment', () => {
     const shopper = await h.shopper();
     const order = await placeOrder(h, shopper);
     await requestPayment(shopper, order.orderNo);
-    await h.bff.ctx.prisma.order.update({ where: { orderNo: order.orderNo }, data: { expiresAt: new Date(Date.now() - 1000) } });
+    await h.bff.ctx.prisma.order.update({
+      where: { orderNo: order.orderNo },
+      data: { expiresAt: new Date(Date.now() - 1000) },
+    });
     h.sandbox.faults.set({ failApi: { count: 1, mode: '500', pathPrefix: '/v3/pay/transactions/out-trade-no' } });
     expect((await runJobsOnce(h.bff.ctx)).expiredOrders.failed).toBe(1);
     expect(await orderRow(h, order.orderNo)).toMatchObject({ status: 'PENDING_PAYMENT' });
@@ -173,8 +213,14 @@ describe('never missing a payment', () => {
     const worker = await h.startAnotherBff({ JOBS_ENABLED: 'true', JOB_INTERVAL_MS: '100' });
     const shopper = await h.shopper();
     const order = await placeOrder(h, shopper);
-    await h.bff.ctx.prisma.order.update({ where: { orderNo: order.orderNo }, data: { expiresAt: new Date(Date.now() - 1000) } });
-    await vi.waitFor(async () => expect(await orderRow(h, order.orderNo)).toMatchObject({ status: 'CLOSED' }), { timeout: 10_000, interval: 50 });
+    await h.bff.ctx.prisma.order.update({
+      where: { orderNo: order.orderNo },
+      data: { expiresAt: new Date(Date.now() - 1000) },
+    });
+    await vi.waitFor(async () => expect(await orderRow(h, order.orderNo)).toMatchObject({ status: 'CLOSED' }), {
+      timeout: 10_000,
+      interval: 50,
+    });
     await worker.stop();
   });
 });

@@ -19,7 +19,8 @@ describe('payment notifications (POST /api/pay/notify/transaction)', () => {
     h.sandbox.faults.reset();
   });
 
-  const settledEvents = async (orderNo: string) => (await eventsOf(h, orderNo)).filter((e) => e.type === 'PAYMENT_SETTLED');
+  const settledEvents = async (orderNo: string) =>
+    (await eventsOf(h, orderNo)).filter((e) => e.type === 'PAYMENT_SETTLED');
 
   it('settles an order once when WeChat delivers the notification 20 more times at the same moment', async () => {
     const shopper = await h.shopper();
@@ -61,7 +62,9 @@ describe('payment notifications (POST /api/pay/notify/transaction)', () => {
       const order = await placeOrder(h, shopper);
       await requestPayment(shopper, order.orderNo);
       const n = signedNotification(h, successResource(h, order, shopper.openid));
-      const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => postNotification(i % 2 ? other.url : h.bff.url, n)));
+      const answers = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => postNotification(i % 2 ? other.url : h.bff.url, n)),
+      );
       expect(answers.map((a) => a.status)).toEqual(Array(20).fill(204));
       expect(await settledEvents(order.orderNo)).toHaveLength(1);
       expect(await orderRow(h, order.orderNo)).toMatchObject({ status: 'PAID', version: 2 });
@@ -77,9 +80,14 @@ describe('payment notifications (POST /api/pay/notify/transaction)', () => {
     await requestPayment(shopper, order.orderNo);
     const resource = successResource(h, order, shopper.openid);
     const answers = await Promise.all(
-      Array.from({ length: 10 }, (_, i) => postNotification(i % 2 ? other.url : h.bff.url, signedNotification(h, resource))),
+      Array.from({ length: 10 }, (_, i) =>
+        postNotification(i % 2 ? other.url : h.bff.url, signedNotification(h, resource)),
+      ),
     );
-    expect(answers.map((a) => a.status), JSON.stringify(h.logs.filter((l) => (l.level as number) >= 50).slice(-3))).toEqual(Array(10).fill(204));
+    expect(
+      answers.map((a) => a.status),
+      JSON.stringify(h.logs.filter((l) => (l.level as number) >= 50).slice(-3)),
+    ).toEqual(Array(10).fill(204));
     expect(await settledEvents(order.orderNo)).toHaveLength(1);
     expect((await orderRow(h, order.orderNo)).transactionId).toBe(resource.transaction_id);
   });
@@ -97,7 +105,11 @@ describe('payment notifications (POST /api/pay/notify/transaction)', () => {
     const expectUnchanged = async () => {
       const row = await orderRow(h, order.orderNo);
       expect(row).toMatchObject({ status: 'PENDING_PAYMENT', transactionId: null, version: 1 });
-      expect((await eventsOf(h, order.orderNo)).map((e) => e.type)).toEqual(['ORDER_CREATED', 'PREPAY_REQUESTED', 'PREPAY_CREATED']);
+      expect((await eventsOf(h, order.orderNo)).map((e) => e.type)).toEqual([
+        'ORDER_CREATED',
+        'PREPAY_REQUESTED',
+        'PREPAY_CREATED',
+      ]);
     };
 
     it('a tampered body', async () => {
@@ -111,7 +123,9 @@ describe('payment notifications (POST /api/pay/notify/transaction)', () => {
     });
 
     it('a replayed notification whose timestamp is more than 5 minutes old', async () => {
-      const stale = signedNotification(h, successResource(h, order, openid), { timestamp: Math.floor(Date.now() / 1000) - 301 });
+      const stale = signedNotification(h, successResource(h, order, openid), {
+        timestamp: Math.floor(Date.now() / 1000) - 301,
+      });
       const res = await postNotification(h.bff.url, stale);
       expect(res.status).toBe(401);
       expect(res.body).toMatchObject({ code: 'FAIL', message: expect.stringMatching(/5 minutes/) });
@@ -119,7 +133,10 @@ describe('payment notifications (POST /api/pay/notify/transaction)', () => {
     });
 
     it('a signature under an unknown Wechatpay-Serial', async () => {
-      const res = await postNotification(h.bff.url, signedNotification(h, successResource(h, order, openid), { serial: 'PUB_KEY_ID_0000000000000000000000000000' }));
+      const res = await postNotification(
+        h.bff.url,
+        signedNotification(h, successResource(h, order, openid), { serial: 'PUB_KEY_ID_0000000000000000000000000000' }),
+      );
       expect(res.status).toBe(401);
       expect(res.body).toMatchObject({ code: 'FAIL' });
       await expectUnchanged();
@@ -155,10 +172,20 @@ describe('payment notifications (POST /api/pay/notify/transaction)', () => {
     const res = await postNotification(h.bff.url, signedNotification(h, resource));
     expect(res.status).toBe(204); // handled: a signed report never changes on redelivery
 
-    expect(await orderRow(h, order.orderNo)).toMatchObject({ status: 'PENDING_PAYMENT', transactionId: null, paidAt: null });
+    expect(await orderRow(h, order.orderNo)).toMatchObject({
+      status: 'PENDING_PAYMENT',
+      transactionId: null,
+      paidAt: null,
+    });
     const mismatch = (await eventsOf(h, order.orderNo)).find((e) => e.type === 'PAYMENT_MISMATCH');
-    expect(mismatch?.payload).toMatchObject({ amountTotal: order.totalFen - 1, orderTotalFen: order.totalFen, source: 'notify' });
-    expect(h.logs.some((l) => l.level === 50 && l.orderNo === order.orderNo && String(l.reason).includes('amount.total'))).toBe(true);
+    expect(mismatch?.payload).toMatchObject({
+      amountTotal: order.totalFen - 1,
+      orderTotalFen: order.totalFen,
+      source: 'notify',
+    });
+    expect(
+      h.logs.some((l) => l.level === 50 && l.orderNo === order.orderNo && String(l.reason).includes('amount.total')),
+    ).toBe(true);
   });
 
   it('does not settle a notification for another merchant or app', async () => {
@@ -166,7 +193,10 @@ describe('payment notifications (POST /api/pay/notify/transaction)', () => {
     const order = await placeOrder(h, shopper);
     await requestPayment(shopper, order.orderNo);
     for (const overrides of [{ mchid: '1900000001' }, { appid: 'wx0000000000000000' }]) {
-      const res = await postNotification(h.bff.url, signedNotification(h, successResource(h, order, shopper.openid, overrides)));
+      const res = await postNotification(
+        h.bff.url,
+        signedNotification(h, successResource(h, order, shopper.openid, overrides)),
+      );
       expect(res.status).toBe(204);
     }
     expect(await orderRow(h, order.orderNo)).toMatchObject({ status: 'PENDING_PAYMENT' });

@@ -43,17 +43,30 @@ describe('paying (POST /api/orders/:orderNo/pay)', () => {
     expect(second.package).toBe(first.package);
     expect(second.paySign).not.toBe(first.paySign); // a fresh nonce and signature each time
 
-    await h.bff.ctx.prisma.order.update({ where: { orderNo: order.orderNo }, data: { prepayExpiresAt: new Date(Date.now() + 60_000) } });
+    await h.bff.ctx.prisma.order.update({
+      where: { orderNo: order.orderNo },
+      data: { prepayExpiresAt: new Date(Date.now() + 60_000) },
+    });
     await requestPayment(shopper, order.orderNo);
     const types = (await eventsOf(h, order.orderNo)).map((e) => e.type);
-    expect(types).toEqual(['ORDER_CREATED', 'PREPAY_REQUESTED', 'PREPAY_CREATED', 'PREPAY_REUSED', 'PREPAY_REQUESTED', 'PREPAY_CREATED']);
+    expect(types).toEqual([
+      'ORDER_CREATED',
+      'PREPAY_REQUESTED',
+      'PREPAY_CREATED',
+      'PREPAY_REUSED',
+      'PREPAY_REQUESTED',
+      'PREPAY_CREATED',
+    ]);
     expect((await orderRow(h, order.orderNo)).prepayExpiresAt!.getTime()).toBeGreaterThan(Date.now() + 60 * 60_000);
   });
 
   it('refuses an expired order without asking WeChat', async () => {
     const shopper = await h.shopper();
     const order = await placeOrder(h, shopper);
-    await h.bff.ctx.prisma.order.update({ where: { orderNo: order.orderNo }, data: { expiresAt: new Date(Date.now() - 1000) } });
+    await h.bff.ctx.prisma.order.update({
+      where: { orderNo: order.orderNo },
+      data: { expiresAt: new Date(Date.now() - 1000) },
+    });
     const res = await shopper.post(`/api/orders/${order.orderNo}/pay`);
     expect([res.status, res.body.error.code]).toEqual([409, 'ORDER_EXPIRED']);
     expect((await shopper.get(`/api/orders/${order.orderNo}`)).body.actions.pay).toBe(false);
@@ -80,7 +93,10 @@ describe('paying (POST /api/orders/:orderNo/pay)', () => {
     h.sandbox.pay({ ...params, openid: shopper.openid });
     await dropped;
     // the stored prepay_id is about to lapse: the next pay asks WeChat, which knows it is paid
-    await h.bff.ctx.prisma.order.update({ where: { orderNo: order.orderNo }, data: { prepayExpiresAt: new Date(Date.now() + 1000) } });
+    await h.bff.ctx.prisma.order.update({
+      where: { orderNo: order.orderNo },
+      data: { prepayExpiresAt: new Date(Date.now() + 1000) },
+    });
 
     const res = await shopper.post(`/api/orders/${order.orderNo}/pay`);
     expect([res.status, res.body.error.code]).toEqual([409, 'ORDER_NOT_PAYABLE']);
@@ -103,7 +119,12 @@ describe('paying (POST /api/orders/:orderNo/pay)', () => {
         h.sandbox.faults.set({ failApi: { ...failApi, pathPrefix: '/v3/pay/transactions/jsapi' } });
         const res = await shopper.post(`/api/orders/${order.orderNo}/pay`);
         expect([res.status, res.body.error.code]).toEqual([502, 'WECHATPAY_UNAVAILABLE']);
-        expect(await orderRow(h, order.orderNo)).toMatchObject({ status: 'PENDING_PAYMENT', prepayId: null, prepayExpiresAt: null, version: 0 });
+        expect(await orderRow(h, order.orderNo)).toMatchObject({
+          status: 'PENDING_PAYMENT',
+          prepayId: null,
+          prepayExpiresAt: null,
+          version: 0,
+        });
         const failed = (await eventsOf(h, order.orderNo)).find((e) => e.type === 'PREPAY_FAILED');
         expect(failed?.payload).toMatchObject({ retryable: true });
         // and the shopper's retry works
@@ -118,7 +139,9 @@ describe('paying (POST /api/orders/:orderNo/pay)', () => {
       const res = await shopper.post(`/api/orders/${order.orderNo}/pay`);
       expect([res.status, res.body.error.code]).toEqual([502, 'WECHATPAY_UNAVAILABLE']);
       expect(await orderRow(h, order.orderNo)).toMatchObject({ prepayId: null });
-      expect((await eventsOf(h, order.orderNo)).find((e) => e.type === 'PREPAY_FAILED')?.payload).toMatchObject({ code: 'BAD_SIGNATURE' });
+      expect((await eventsOf(h, order.orderNo)).find((e) => e.type === 'PREPAY_FAILED')?.payload).toMatchObject({
+        code: 'BAD_SIGNATURE',
+      });
     });
   });
 });
@@ -131,7 +154,9 @@ describe('prepay fields', () => {
   it('describes the order within WeChat’s 127 characters, never cutting a character in half', () => {
     const short = describeOrder([{ title: '云南小粒咖啡', skuTitle: '250g', quantity: 2 }]);
     expect(short).toBe('云南小粒咖啡 250g×2');
-    const long = describeOrder(Array.from({ length: 20 }, (_, i) => ({ title: `😀手工皂礼盒${i}`, skuTitle: '经典款', quantity: 1 })));
+    const long = describeOrder(
+      Array.from({ length: 20 }, (_, i) => ({ title: `😀手工皂礼盒${i}`, skuTitle: '经典款', quantity: 1 })),
+    );
     expect([...long]).toHaveLength(127);
     expect(long.endsWith('…')).toBe(true);
     expect(long).not.toMatch(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])/);

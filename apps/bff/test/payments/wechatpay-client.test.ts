@@ -2,7 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { aesGcmEncrypt, buildResponseSignString, createSandbox, randomNonce, signSha256Rsa, type Sandbox } from '@uni-checkout/wechatpay-sandbox';
+import {
+  aesGcmEncrypt,
+  buildResponseSignString,
+  createSandbox,
+  randomNonce,
+  signSha256Rsa,
+  type Sandbox,
+} from '@uni-checkout/wechatpay-sandbox';
 import pino from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { MerchantCredentials } from '../../src/config.js';
@@ -56,25 +63,46 @@ describe('the WeChat Pay client against the sandbox', () => {
       amountFen: 101,
       payerOpenid: openid,
     });
-  const failure = (p: Promise<unknown>) => p.then(() => expect.fail('expected a WechatPayError'), (e: unknown) => e as WechatPayError);
-  const outcomes = async () => (await metrics.wechatCalls.get()).values.map((v) => `${v.labels.operation}:${v.labels.outcome}=${v.value}`);
+  const failure = (p: Promise<unknown>) =>
+    p.then(
+      () => expect.fail('expected a WechatPayError'),
+      (e: unknown) => e as WechatPayError,
+    );
+  const outcomes = async () =>
+    (await metrics.wechatCalls.get()).values.map((v) => `${v.labels.operation}:${v.labels.outcome}=${v.value}`);
 
   it('creates, queries and closes a JSAPI order, counting each call', async () => {
     const no = outTradeNo();
     const { prepayId } = await prepay(no);
     expect(prepayId).toMatch(/^wx/);
-    expect(await wx.queryByOutTradeNo(no)).toMatchObject({ out_trade_no: no, trade_state: 'NOTPAY', amount: { total: 101 } });
+    expect(await wx.queryByOutTradeNo(no)).toMatchObject({
+      out_trade_no: no,
+      trade_state: 'NOTPAY',
+      amount: { total: 101 },
+    });
     await wx.close(no);
     expect((await wx.queryByOutTradeNo(no)).trade_state).toBe('CLOSED');
     expect(await outcomes()).toEqual(['jsapi_prepay:ok=1', 'query:ok=2', 'close:ok=1']);
   });
 
   it("maps WeChat's errors: business codes are final, 5xx and 429 retryable", async () => {
-    expect(await failure(wx.queryByOutTradeNo('UC000000nope'))).toMatchObject({ code: 'ORDER_NOT_EXIST', status: 404, retryable: false });
+    expect(await failure(wx.queryByOutTradeNo('UC000000nope'))).toMatchObject({
+      code: 'ORDER_NOT_EXIST',
+      status: 404,
+      retryable: false,
+    });
     sandbox.faults.set({ failApi: { count: 1, mode: '500' } });
-    expect(await failure(wx.queryByOutTradeNo('UC000000nope'))).toMatchObject({ code: 'SYSTEM_ERROR', status: 500, retryable: true });
+    expect(await failure(wx.queryByOutTradeNo('UC000000nope'))).toMatchObject({
+      code: 'SYSTEM_ERROR',
+      status: 500,
+      retryable: true,
+    });
     sandbox.faults.set({ failApi: { count: 1, mode: '429' } });
-    expect(await failure(wx.queryByOutTradeNo('UC000000nope'))).toMatchObject({ code: 'FREQUENCY_LIMITED', status: 429, retryable: true });
+    expect(await failure(wx.queryByOutTradeNo('UC000000nope'))).toMatchObject({
+      code: 'FREQUENCY_LIMITED',
+      status: 429,
+      retryable: true,
+    });
     const paidNo = outTradeNo();
     const { prepayId } = await prepay(paidNo);
     sandbox.pay({ ...wx.requestPaymentParams(prepayId), openid });
@@ -85,7 +113,11 @@ describe('the WeChat Pay client against the sandbox', () => {
   it('gives up after its timeout, as a retryable TIMEOUT', async () => {
     sandbox.faults.set({ failApi: { count: 1, mode: 'timeout', timeoutMs: 5_000 } });
     const started = Date.now();
-    expect(await failure(wx.queryByOutTradeNo('UC000000slow'))).toMatchObject({ code: 'TIMEOUT', status: 0, retryable: true });
+    expect(await failure(wx.queryByOutTradeNo('UC000000slow'))).toMatchObject({
+      code: 'TIMEOUT',
+      status: 0,
+      retryable: true,
+    });
     expect(Date.now() - started).toBeLessThan(4_000);
   });
 
@@ -96,8 +128,14 @@ describe('the WeChat Pay client against the sandbox', () => {
   });
 
   it('reports an unreachable WeChat as a retryable NETWORK failure', async () => {
-    const offline = createWechatPayClient({ ...merchant, payBase: 'http://127.0.0.1:9' }, { logger: pino({ level: 'silent' }), metrics });
-    expect(await failure(offline.queryByOutTradeNo('UC000000nope'))).toMatchObject({ code: 'NETWORK', retryable: true });
+    const offline = createWechatPayClient(
+      { ...merchant, payBase: 'http://127.0.0.1:9' },
+      { logger: pino({ level: 'silent' }), metrics },
+    );
+    expect(await failure(offline.queryByOutTradeNo('UC000000nope'))).toMatchObject({
+      code: 'NETWORK',
+      retryable: true,
+    });
   });
 
   it('downloads the trade bill of a day and checks its SHA1', async () => {
@@ -131,14 +169,24 @@ describe('the WeChat Pay client against the sandbox', () => {
         resource_type: 'encrypt-resource',
         event_type: 'TRANSACTION.SUCCESS',
         summary: '支付成功',
-        resource: { original_type: 'transaction', algorithm: 'AEAD_AES_256_GCM', ciphertext: aesGcmEncrypt(JSON.stringify(resource), key, nonce, associatedData), associated_data: associatedData, nonce },
+        resource: {
+          original_type: 'transaction',
+          algorithm: 'AEAD_AES_256_GCM',
+          ciphertext: aesGcmEncrypt(JSON.stringify(resource), key, nonce, associatedData),
+          associated_data: associatedData,
+          nonce,
+        },
       });
     }
 
     it('decrypts a notification that verifies', () => {
       const body = envelope({ out_trade_no: 'UC1', trade_state: 'SUCCESS' });
       const n = wx.verifyNotification<{ out_trade_no: string }>(signed(body), Buffer.from(body));
-      expect(n).toMatchObject({ eventType: 'TRANSACTION.SUCCESS', summary: '支付成功', resource: { out_trade_no: 'UC1' } });
+      expect(n).toMatchObject({
+        eventType: 'TRANSACTION.SUCCESS',
+        summary: '支付成功',
+        resource: { out_trade_no: 'UC1' },
+      });
     });
 
     it('rejects, with a code for each cause', () => {
@@ -154,7 +202,9 @@ describe('the WeChat Pay client against the sandbox', () => {
       };
       expect(code({})).toBe('BAD_SIGNATURE');
       expect(code(signed(body), `${body} `)).toBe('BAD_SIGNATURE');
-      expect(code({ ...signed(body), 'wechatpay-signature': `WECHATPAY/SIGNTEST/${'A'.repeat(20)}` })).toBe('BAD_SIGNATURE');
+      expect(code({ ...signed(body), 'wechatpay-signature': `WECHATPAY/SIGNTEST/${'A'.repeat(20)}` })).toBe(
+        'BAD_SIGNATURE',
+      );
       expect(code({ ...signed(body), 'wechatpay-signature-type': 'HMAC-SHA256' })).toBe('BAD_SIGNATURE');
       expect(code(signed(body, { serial: 'PUB_KEY_ID_OTHER' }))).toBe('UNKNOWN_SERIAL');
       expect(code(signed(body, { timestamp: now - 301 }))).toBe('STALE_TIMESTAMP');

@@ -28,7 +28,11 @@ export async function anySku(h: Harness, n = 0): Promise<CatalogSku> {
   return sku;
 }
 
-export async function createOrder(shopper: Shopper, items: { skuId: string; quantity: number }[], key: string = randomUUID()) {
+export async function createOrder(
+  shopper: Shopper,
+  items: { skuId: string; quantity: number }[],
+  key: string = randomUUID(),
+) {
   return shopper.post('/api/orders', { items }, { 'idempotency-key': key });
 }
 
@@ -42,7 +46,14 @@ export async function placeOrder(h: Harness, shopper: Shopper, quantity = 1, n =
 export async function requestPayment(shopper: Shopper, orderNo: string) {
   const res = await shopper.post(`/api/orders/${orderNo}/pay`);
   if (res.status !== 200) throw new Error(`pay: ${res.status} ${JSON.stringify(res.body)}`);
-  return res.body as { appId: string; timeStamp: string; nonceStr: string; package: string; signType: 'RSA'; paySign: string };
+  return res.body as {
+    appId: string;
+    timeStamp: string;
+    nonceStr: string;
+    package: string;
+    signType: 'RSA';
+    paySign: string;
+  };
 }
 
 /** Resolves when the sandbox has finished delivering the payment notification of this order. */

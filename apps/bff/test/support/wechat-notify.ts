@@ -53,7 +53,12 @@ export function signedNotification(
 }
 
 /** A TRANSACTION.SUCCESS resource as WeChat sends it, for an order of this shop. */
-export function successResource(h: Harness, order: { orderNo: string; totalFen: number }, openid: string, overrides: Record<string, unknown> = {}) {
+export function successResource(
+  h: Harness,
+  order: { orderNo: string; totalFen: number },
+  openid: string,
+  overrides: Record<string, unknown> = {},
+) {
   const c = h.sandbox.credentials;
   return {
     appid: c.appid,
