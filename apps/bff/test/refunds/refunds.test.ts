@@ -291,6 +291,39 @@ describe('refunds', { timeout: 30_000 }, () => {
     expect(h.sandbox.state.refunds().filter((r) => r.out_trade_no === order.orderNo)).toHaveLength(1);
   });
 
+  it('REFUND.CLOSED frees the amount; REFUND.ABNORMAL keeps it reserved for the merchant platform', async () => {
+    const order = await paidOrder(h, undefined, { quantity: 2 });
+    h.sandbox.faults.set({ refundOutcomes: ['CLOSED', 'ABNORMAL'] });
+    const closed = await admin.post(`/api/admin/orders/${order.orderNo}/refunds`, {
+      amountFen: order.totalFen,
+      reason: 'c',
+    });
+    expect(closed.status).toBe(201);
+    await refundNotified(h, closed.body.outRefundNo);
+    expect(
+      await h.bff.ctx.prisma.refund.findUniqueOrThrow({ where: { outRefundNo: closed.body.outRefundNo } }),
+    ).toMatchObject({
+      status: 'CLOSED',
+      succeededAt: null,
+    });
+
+    const abnormal = await admin.post(`/api/admin/orders/${order.orderNo}/refunds`, {
+      amountFen: order.totalFen,
+      reason: 'a',
+    });
+    expect(abnormal.status).toBe(201);
+    await refundNotified(h, abnormal.body.outRefundNo);
+    expect(
+      (await h.bff.ctx.prisma.refund.findUniqueOrThrow({ where: { outRefundNo: abnormal.body.outRefundNo } })).status,
+    ).toBe('ABNORMAL');
+    const more = await admin.post(`/api/admin/orders/${order.orderNo}/refunds`, { amountFen: 1, reason: 'more' });
+    expect(more.status).toBe(422);
+    const o = await h.bff.ctx.prisma.order.findUniqueOrThrow({ where: { orderNo: order.orderNo } });
+    expect(o).toMatchObject({ status: 'PAID', refundedFen: 0 });
+    const failed = await h.bff.ctx.prisma.orderEvent.findMany({ where: { orderId: o.id, type: 'REFUND_FAILED' } });
+    expect(failed.map((e) => (e.payload as { status: string }).status)).toEqual(['CLOSED', 'ABNORMAL']);
+  });
+
   it('a refund WeChat refuses (NOT_ENOUGH) is closed and its amount is refundable again', async () => {
     const order = await paidOrder(h);
     h.sandbox.faults.set({ refundBalanceInsufficient: true });
