@@ -2,7 +2,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { OrderStatus } from '@uni-checkout/shared';
 import type { AppContext } from '../context.js';
 import type { Prisma } from '../db/index.js';
-import { notFound } from '../errors.js';
+import { AppError, notFound } from '../errors.js';
 import { decodeCursor, encodeCursor } from '../http/cursor.js';
 import { queryAndSettle } from '../payments/sync.js';
 import { orderInclude, type OrderWithLines } from './dto.js';
@@ -14,6 +14,8 @@ export async function findOwnOrder(ctx: AppContext, userId: string, orderNo: str
   return order;
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 export async function listOwnOrders(
   ctx: AppContext,
   userId: string,
@@ -21,7 +23,15 @@ export async function listOwnOrders(
 ): Promise<{ items: OrderWithLines[]; nextCursor: string | null }> {
   const after = decodeCursor(opts.cursor, 2) as [string, string] | undefined;
   const afterDate = after ? new Date(after[0]) : undefined;
-  if (after && (Number.isNaN(afterDate!.getTime()) || typeof after[1] !== 'string')) decodeCursor('!', 2);
+  if (
+    after &&
+    (typeof after[0] !== 'string' ||
+      Number.isNaN(afterDate!.getTime()) ||
+      typeof after[1] !== 'string' ||
+      !UUID.test(after[1]))
+  ) {
+    throw new AppError('VALIDATION_FAILED', 400, 'cursor: not a cursor this API returned');
+  }
   const where: Prisma.OrderWhereInput = {
     userId,
     ...(opts.status ? { status: opts.status } : {}),

@@ -184,6 +184,8 @@ describe('orders (POST/GET /api/orders)', () => {
     expect(closed.body.items.map((o: { orderNo: string }) => o.orderNo)).toEqual([placed[1]]);
     expect((await shopper.get('/api/orders?status=NOPE')).status).toBe(400);
     expect((await shopper.get('/api/orders?cursor=garbage')).body.error.code).toBe('VALIDATION_FAILED');
+    const forged = Buffer.from(JSON.stringify(['2026-01-01T00:00:00.000Z', "x' OR 1=1"])).toString('base64url');
+    expect((await shopper.get(`/api/orders?cursor=${forged}`)).body.error.code).toBe('VALIDATION_FAILED');
   });
 
   it('only the catalog decides what is for sale', async () => {
