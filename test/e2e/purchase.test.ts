@@ -71,7 +71,9 @@ beforeAll(async () => {
       ADMIN_PASSWORD: ADMIN.password,
     },
   });
-  const images = (await readdir(path.join(repoRoot, 'prisma', 'seed', 'images'))).filter((f) => /\.(png|jpe?g)$/i.test(f)).sort();
+  const images = (await readdir(path.join(repoRoot, 'prisma', 'seed', 'images')))
+    .filter((f) => /\.(png|jpe?g)$/i.test(f))
+    .sort();
   await bff.ctx.prisma.product.create({
     data: {
       id: TEA.id,
@@ -96,7 +98,11 @@ afterAll(async () => {
 });
 
 async function newPhone(): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, acceptDownloads: true });
+  const context = await browser.newContext({
+    viewport: { width: 390, height: 844 },
+    deviceScaleFactor: 2,
+    acceptDownloads: true,
+  });
   // The hosting page's runtime config: the bundle itself points at an unreachable origin.
   await context.addInitScript((api) => {
     (window as unknown as { __UNI_CHECKOUT_API__: string }).__UNI_CHECKOUT_API__ = api;
@@ -113,7 +119,11 @@ async function snapshot(page: Page, name: string, fullPage = false): Promise<voi
     { timeout: 10_000 },
   );
   // let toasts and page transitions settle so the picture shows the page itself
-  await page.locator('uni-toast').first().waitFor({ state: 'hidden', timeout: 5_000 }).catch(() => {});
+  await page
+    .locator('uni-toast')
+    .first()
+    .waitFor({ state: 'hidden', timeout: 5_000 })
+    .catch(() => {});
   await page.screenshot({ path: path.join(screenshotsDir, name), fullPage });
 }
 
@@ -217,7 +227,9 @@ describe('purchase, payment and refund on the h5 build', () => {
       expect(await text(page, 'cashier-amount')).toContain((TOTAL_FEN / 100).toFixed(2));
       await page.screenshot({ path: path.join(screenshotsDir, '04-cashier.png') });
       await Promise.all([
-        page.waitForURL((url) => url.href.startsWith(site.url) && url.hash.includes('pages/result/index'), { timeout: 20_000 }),
+        page.waitForURL((url) => url.href.startsWith(site.url) && url.hash.includes('pages/result/index'), {
+          timeout: 20_000,
+        }),
         page.getByTestId('cashier-confirm').click(),
       ]);
 
@@ -301,7 +313,10 @@ describe('purchase, payment and refund on the h5 build', () => {
       await snapshot(page, '08-admin-orders.png');
 
       // CSV export (h5): the file the BFF streams, fetched with the admin's token
-      const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('admin-export-csv').click()]);
+      const [download] = await Promise.all([
+        page.waitForEvent('download'),
+        page.getByTestId('admin-export-csv').click(),
+      ]);
       const csv = await readFile((await download.path())!, 'utf8');
       expect(csv).toContain(orderNo);
       expect(download.suggestedFilename()).toMatch(/^orders-\d{4}-\d{2}-\d{2}\.csv$/);
@@ -311,7 +326,9 @@ describe('purchase, payment and refund on the h5 build', () => {
       await page.getByTestId('admin-order-detail-no').waitFor({ state: 'visible', timeout: 10_000 });
       expect(await text(page, 'admin-order-detail-no')).toBe(orderNo);
       expect(await text(page, 'admin-order-openid')).toBe(shopperOpenid);
-      const types = await page.getByTestId('admin-event').evaluateAll((els) => els.map((e) => e.getAttribute('data-event-type')));
+      const types = await page
+        .getByTestId('admin-event')
+        .evaluateAll((els) => els.map((e) => e.getAttribute('data-event-type')));
       expect(types[0]).toBe('ORDER_CREATED');
       expect(types).toEqual(expect.arrayContaining(['PREPAY_CREATED', 'PAYMENT_SETTLED']));
       await snapshot(page, '09-admin-order.png', true);
@@ -321,12 +338,17 @@ describe('purchase, payment and refund on the h5 build', () => {
       await page.getByTestId('admin-refund-reason').locator('input').fill('部分商品缺货');
       await page.getByTestId('admin-refund-submit').click();
       expect(await text(page, 'admin-refund-error')).toContain(`最多可退 ${(TOTAL_FEN / 100).toFixed(2)} 元`);
-      await page.getByTestId('admin-refund-amount').locator('input').fill((REFUND_FEN / 100).toFixed(2));
+      await page
+        .getByTestId('admin-refund-amount')
+        .locator('input')
+        .fill((REFUND_FEN / 100).toFixed(2));
       await page.getByTestId('admin-refund-submit').click();
       await expect.poll(() => text(page, 'admin-order-status'), { timeout: 20_000 }).toBe('部分退款');
       expect(await text(page, 'admin-order-refunded')).toBe(formatFen(REFUND_FEN));
       await expect.poll(() => text(page, 'admin-refund-status'), { timeout: 10_000 }).toBe('退款成功');
-      const after = await page.getByTestId('admin-event').evaluateAll((els) => els.map((e) => e.getAttribute('data-event-type')));
+      const after = await page
+        .getByTestId('admin-event')
+        .evaluateAll((els) => els.map((e) => e.getAttribute('data-event-type')));
       expect(after).toEqual(expect.arrayContaining(['REFUND_REQUESTED', 'REFUND_SETTLED']));
       const order = await bff.ctx.prisma.order.findUniqueOrThrow({ where: { orderNo } });
       expect([order.status, order.refundedFen]).toEqual(['PARTIALLY_REFUNDED', REFUND_FEN]);
@@ -418,7 +440,11 @@ describe('the shopper’s order list', () => {
     for (let i = 1; i <= 23; i++) {
       const res = await fetch(`${bff.url}/api/orders`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, 'idempotency-key': `pager-${openid}-${i}` },
+        headers: {
+          'content-type': 'application/json',
+          authorization: `Bearer ${token}`,
+          'idempotency-key': `pager-${openid}-${i}`,
+        },
         body: JSON.stringify({ items: [{ skuId: 'e2e-pager-sku', quantity: i }] }),
       });
       expect(res.status).toBe(201);

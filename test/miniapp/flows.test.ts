@@ -43,8 +43,19 @@ describe('cart', () => {
   });
 
   it('keeps quantities within 1–99 and totals lines in integer fen', () => {
-    expect([clampQuantity(0), clampQuantity(-3), clampQuantity(2.7), clampQuantity(150), clampQuantity(Number.NaN)]).toEqual([1, 1, 2, 99, 1]);
-    expect(linesTotalFen([{ priceFen: 12800, quantity: 2 }, { priceFen: 1, quantity: 99 }])).toBe(25699);
+    expect([
+      clampQuantity(0),
+      clampQuantity(-3),
+      clampQuantity(2.7),
+      clampQuantity(150),
+      clampQuantity(Number.NaN),
+    ]).toEqual([1, 1, 2, 99, 1]);
+    expect(
+      linesTotalFen([
+        { priceFen: 12800, quantity: 2 },
+        { priceFen: 1, quantity: 99 },
+      ]),
+    ).toBe(25699);
     expect(lineFromSku(product, product.skus[0]!, 3)).toEqual({
       skuId: 's-250',
       productId: 'p1',
@@ -122,9 +133,21 @@ describe('admin refund amount', () => {
 
 describe('h5 sandbox pay sheet', () => {
   it('carries the requestPayment params, the openid and the way back to the result page', () => {
-    const params = { appId: 'wx1', timeStamp: '1700000000', nonceStr: 'n1', package: 'prepay_id=wx2', signType: 'RSA' as const, paySign: 'a+b/c==' };
+    const params = {
+      appId: 'wx1',
+      timeStamp: '1700000000',
+      nonceStr: 'n1',
+      package: 'prepay_id=wx2',
+      signType: 'RSA' as const,
+      paySign: 'a+b/c==',
+    };
     const url = new URL(
-      sandboxCashierUrl('http://127.0.0.1:9800', params, 'oH5abc', `http://127.0.0.1:5173/#${resultPageUrl('UC123456')}`),
+      sandboxCashierUrl(
+        'http://127.0.0.1:9800',
+        params,
+        'oH5abc',
+        `http://127.0.0.1:5173/#${resultPageUrl('UC123456')}`,
+      ),
     );
     expect(url.origin + url.pathname).toBe('http://127.0.0.1:9800/sandbox/cashier');
     expect(Object.fromEntries(url.searchParams)).toEqual({
@@ -143,8 +166,22 @@ describe('order timelines', () => {
       paidAt: '2026-11-27T05:00:05.000Z',
       closedAt: null,
       refunds: [
-        { outRefundNo: 'RF1', amountFen: 10050, reason: '缺货', status: 'SUCCESS', createdAt: '2026-11-27T06:00:00.000Z', succeededAt: '2026-11-27T06:00:01.000Z' },
-        { outRefundNo: 'RF2', amountFen: 100, reason: '差价', status: 'PROCESSING', createdAt: '2026-11-27T05:30:00.000Z', succeededAt: null },
+        {
+          outRefundNo: 'RF1',
+          amountFen: 10050,
+          reason: '缺货',
+          status: 'SUCCESS',
+          createdAt: '2026-11-27T06:00:00.000Z',
+          succeededAt: '2026-11-27T06:00:01.000Z',
+        },
+        {
+          outRefundNo: 'RF2',
+          amountFen: 100,
+          reason: '差价',
+          status: 'PROCESSING',
+          createdAt: '2026-11-27T05:30:00.000Z',
+          succeededAt: null,
+        },
       ],
     } as unknown as Order;
     expect(shopperTimeline(order).map((e) => [e.label, e.detail ?? ''])).toEqual([
@@ -162,5 +199,56 @@ describe('order timelines', () => {
     expect(eventSummary({ long: 'x'.repeat(500) }, 20)).toHaveLength(20);
     expect(eventSummary(null)).toBe('');
     expect(beijingTime('2026-11-27T17:30:00.000Z')).toBe('2026-11-28 01:30:00');
+  });
+});
+
+describe('test ids', () => {
+  it('every data-testid in the source is listed in the README, and every listed one exists', async () => {
+    const { readFile, readdir } = await import('node:fs/promises');
+    const path = await import('node:path');
+    const appDir = path.join(import.meta.dirname, '..', '..', 'apps', 'miniapp');
+    const files = (await readdir(path.join(appDir, 'src'), { recursive: true })).filter((f) => f.endsWith('.vue'));
+    const inSource = new Set<string>();
+    const prefixes: string[] = [];
+    for (const file of files) {
+      const vue = await readFile(path.join(appDir, 'src', file), 'utf8');
+      for (const m of vue.matchAll(/data-testid="([a-z0-9-]+)"/g)) inSource.add(m[1]!);
+      // ids built from a value (`orders-tab-${key}`) or a stepper's prefix (`${testid}-minus`)
+      for (const m of vue.matchAll(/:data-testid="`([a-z-]+)\$\{/g)) prefixes.push(m[1]!);
+      for (const m of vue.matchAll(/(?<![-:\w])testid="([a-z-]+)"/g))
+        for (const part of ['minus', 'value', 'plus']) inSource.add(`${m[1]}-${part}`);
+    }
+    const readme = await readFile(path.join(appDir, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## Test ids'), readme.indexOf('## Tests'));
+    const listed = new Set(
+      [...section.matchAll(/`([a-z][a-zA-Z0-9_-]*)`/g)]
+        .map((m) => m[1]!)
+        .filter((id) => /-/.test(id) || id === 'checkout' || id === 'result'),
+    );
+    listed.delete('data-testid');
+    for (const id of [
+      'data-sku-id',
+      'aria-disabled',
+      'aria-selected',
+      'data-order-no',
+      'data-status',
+      'data-check',
+      'data-event-type',
+      'data-date',
+      'pages/index',
+      'pages/product',
+      'pages/cart',
+      'pages/checkout',
+      'pages/result',
+      'pages/orders',
+      'pages/order',
+    ])
+      listed.delete(id);
+    const missingFromReadme = [...inSource].filter((id) => !listed.has(id));
+    expect(missingFromReadme).toEqual([]);
+    const dynamic = (id: string) => prefixes.some((p) => id.startsWith(p)) && !inSource.has(id);
+    const missingFromSource = [...listed].filter((id) => !inSource.has(id) && !dynamic(id));
+    expect(missingFromSource).toEqual([]);
+    expect(prefixes.sort()).toEqual(['admin-filter-status-', 'orders-tab-']);
   });
 });

@@ -13,7 +13,19 @@ describe('API base', () => {
   });
 
   it('refuses anything that is not an http(s) origin', () => {
-    for (const bad of ['', '   ', 'javascript:alert(1)', 'ftp://x', '//evil.example', 'http://', 'http://a b', 'http://x?y=1', 42, null, undefined]) {
+    for (const bad of [
+      '',
+      '   ',
+      'javascript:alert(1)',
+      'ftp://x',
+      '//evil.example',
+      'http://',
+      'http://a b',
+      'http://x?y=1',
+      42,
+      null,
+      undefined,
+    ]) {
       expect(normalizeApiBase(bad), String(bad)).toBeNull();
     }
   });

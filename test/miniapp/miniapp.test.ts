@@ -240,7 +240,8 @@ describe('h5 shop in Chromium against the BFF', () => {
     const shipped = existsSync(imagesDir)
       ? (await readdir(imagesDir)).filter((f) => /\.(png|jpe?g|webp)$/i.test(f)).sort()
       : [];
-    const imageOf = (i: number) => `/static/products/${shipped[i % Math.max(shipped.length, 1)] ?? 'no-image-shipped.png'}`;
+    const imageOf = (i: number) =>
+      `/static/products/${shipped[i % Math.max(shipped.length, 1)] ?? 'no-image-shipped.png'}`;
     imagePath = imageOf(0);
     for (const [i, p] of FIXTURES.entries()) {
       await bff.ctx.prisma.product.create({

@@ -25,7 +25,11 @@ export interface BuildResult {
 }
 
 /** `uni build [-p mp-weixin] --outDir <outDir>`; rejects with the CLI's output when the build fails. */
-export async function buildMiniapp(target: Target, outDir: string, env: Record<string, string> = {}): Promise<BuildResult> {
+export async function buildMiniapp(
+  target: Target,
+  outDir: string,
+  env: Record<string, string> = {},
+): Promise<BuildResult> {
   const uni = path.join(miniappDir, 'node_modules', '.bin', 'uni');
   const args = ['build', ...(target === 'mp-weixin' ? ['-p', 'mp-weixin'] : []), '--outDir', outDir];
   const started = Date.now();
@@ -130,7 +134,10 @@ async function pruneBuildCache(): Promise<void> {
   const builds = await Promise.all(
     entries
       .filter((e) => e.isDirectory() && !e.name.includes('.tmp-'))
-      .map(async (e) => ({ dir: path.join(buildCacheDir, e.name), mtime: (await stat(path.join(buildCacheDir, e.name))).mtimeMs })),
+      .map(async (e) => ({
+        dir: path.join(buildCacheDir, e.name),
+        mtime: (await stat(path.join(buildCacheDir, e.name))).mtimeMs,
+      })),
   );
   builds.sort((a, b) => b.mtime - a.mtime);
   for (const old of builds.slice(KEEP_CACHED_BUILDS)) await rm(old.dir, { recursive: true, force: true });

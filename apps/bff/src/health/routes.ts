@@ -19,7 +19,10 @@ export function healthRoutes(ctx: AppContext): Router {
   // What a client build needs to know about this deployment; public, so never a credential.
   // The h5 build reads it to log in with `sandbox:<openid>` codes and to open the sandbox's pay sheet.
   router.get('/api/client-config', (_req, res) => {
-    res.json({ wechatMode: ctx.wechatMode, sandboxUrl: ctx.wechatMode === 'sandbox' ? (ctx.sandboxUrl ?? null) : null });
+    res.json({
+      wechatMode: ctx.wechatMode,
+      sandboxUrl: ctx.wechatMode === 'sandbox' ? (ctx.sandboxUrl ?? null) : null,
+    });
   });
   router.get('/metrics', async (_req, res) => {
     res.type(ctx.metrics.registry.contentType).send(await ctx.metrics.registry.metrics());

@@ -16,10 +16,14 @@ import { getApiBase } from './config';
 import { ApiError, http, toApiError } from './http';
 
 export function adminLogin(credentials: AdminLoginRequest): Promise<{ token: string }> {
-  return http.post('/api/admin/login', { ...credentials }, {
-    auth: 'none',
-    parse: (body) => adminLoginResponseSchema.parse(body),
-  });
+  return http.post(
+    '/api/admin/login',
+    { ...credentials },
+    {
+      auth: 'none',
+      parse: (body) => adminLoginResponseSchema.parse(body),
+    },
+  );
 }
 
 export interface AdminOrderFilters {
@@ -31,7 +35,11 @@ export interface AdminOrderFilters {
 const adminOrderPageSchema = listSchema(adminOrderSchema);
 const path = (orderNo: string) => `/api/admin/orders/${encodeURIComponent(orderNo)}`;
 
-export function listAdminOrders(filters: AdminOrderFilters, cursor: string | null, limit = 20): Promise<Page<AdminOrder>> {
+export function listAdminOrders(
+  filters: AdminOrderFilters,
+  cursor: string | null,
+  limit = 20,
+): Promise<Page<AdminOrder>> {
   return http.get('/api/admin/orders', {
     auth: 'admin',
     query: { status: filters.status, q: filters.q, cursor: cursor ?? undefined, limit },
@@ -41,7 +49,11 @@ export function listAdminOrders(filters: AdminOrderFilters, cursor: string | nul
 
 /** The order with its whole trail (`events`, oldest first). */
 export function getAdminOrder(orderNo: string, options: { toast?: boolean } = {}): Promise<AdminOrder> {
-  return http.get(path(orderNo), { auth: 'admin', toast: options.toast, parse: (body) => adminOrderSchema.parse(body) });
+  return http.get(path(orderNo), {
+    auth: 'admin',
+    toast: options.toast,
+    parse: (body) => adminOrderSchema.parse(body),
+  });
 }
 
 const adminRefundResponseSchema = refundSchema.extend({
@@ -51,12 +63,16 @@ export type AdminRefundResponse = z.infer<typeof adminRefundResponseSchema>;
 
 /** 201: WeChat accepted it (PROCESSING or SUCCESS); 202: WeChat has not answered yet, the BFF keeps asking. */
 export function createAdminRefund(orderNo: string, refund: AdminRefundRequest): Promise<AdminRefundResponse> {
-  return http.post(`${path(orderNo)}/refunds`, { ...refund }, {
-    auth: 'admin',
-    // The refund form shows the BFF's message (e.g. REFUND_EXCEEDS_PAID) beside the button.
-    toast: false,
-    parse: (body) => adminRefundResponseSchema.parse(body),
-  });
+  return http.post(
+    `${path(orderNo)}/refunds`,
+    { ...refund },
+    {
+      auth: 'admin',
+      // The refund form shows the BFF's message (e.g. REFUND_EXCEEDS_PAID) beside the button.
+      toast: false,
+      parse: (body) => adminRefundResponseSchema.parse(body),
+    },
+  );
 }
 
 export function getStats(): Promise<Stats> {

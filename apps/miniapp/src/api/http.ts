@@ -122,7 +122,9 @@ export async function request<T>(url: string, options: RequestOptions<T> = {}): 
     }
   } catch (cause) {
     const error =
-      cause instanceof ApiError ? cause : new ApiError('NETWORK_ERROR', '网络连接失败，请检查网络后重试', 0, String(cause));
+      cause instanceof ApiError
+        ? cause
+        : new ApiError('NETWORK_ERROR', '网络连接失败，请检查网络后重试', 0, String(cause));
     for (const interceptor of errorInterceptors) interceptor(error, config);
     throw error;
   }

@@ -19,12 +19,16 @@ const path = (orderNo: string) => `/api/orders/${encodeURIComponent(orderNo)}`;
  * retry after a lost answer never creates a second one.
  */
 export function createOrder(request: CreateOrderRequest, idempotencyKey: string): Promise<Order> {
-  return http.post('/api/orders', { ...request }, {
-    header: { 'Idempotency-Key': idempotencyKey },
-    // The checkout page shows the message beside its submit button.
-    toast: false,
-    parse: (body) => orderSchema.parse(body),
-  });
+  return http.post(
+    '/api/orders',
+    { ...request },
+    {
+      header: { 'Idempotency-Key': idempotencyKey },
+      // The checkout page shows the message beside its submit button.
+      toast: false,
+      parse: (body) => orderSchema.parse(body),
+    },
+  );
 }
 
 export function listOrders(params: { status?: OrderStatus; cursor?: string | null }): Promise<Page<Order>> {
@@ -52,5 +56,9 @@ const refundRequestSchema = z.object({ id: z.string(), reason: z.string(), statu
 export type ShopperRefundRequest = z.infer<typeof refundRequestSchema>;
 
 export function requestRefund(orderNo: string, reason: string): Promise<ShopperRefundRequest> {
-  return http.post(`${path(orderNo)}/refund-requests`, { reason }, { parse: (body) => refundRequestSchema.parse(body) });
+  return http.post(
+    `${path(orderNo)}/refund-requests`,
+    { reason },
+    { parse: (body) => refundRequestSchema.parse(body) },
+  );
 }

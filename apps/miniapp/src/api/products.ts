@@ -8,7 +8,10 @@ export interface ListProductsParams {
   limit?: number;
 }
 
-export function listProducts(params: ListProductsParams = {}, options: { toast?: boolean } = {}): Promise<Page<Product>> {
+export function listProducts(
+  params: ListProductsParams = {},
+  options: { toast?: boolean } = {},
+): Promise<Page<Product>> {
   return http.get('/api/products', {
     auth: 'none',
     query: { cursor: params.cursor ?? undefined, limit: params.limit },

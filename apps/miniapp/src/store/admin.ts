@@ -88,11 +88,27 @@ export const useAdminOrdersStore = defineStore('admin-orders', () => {
     return load({ ...filters.value, status: value });
   }
 
-  return { filters, items, nextCursor, status, loadingMore, error, isEmpty, hasMore, load, loadMore, exportCsv, setStatus };
+  return {
+    filters,
+    items,
+    nextCursor,
+    status,
+    loadingMore,
+    error,
+    isEmpty,
+    hasMore,
+    load,
+    loadMore,
+    exportCsv,
+    setStatus,
+  };
 });
 
 /** "12.30" yuan → 1230 fen, with the reason it cannot be refunded as a sentence. */
-export function validateRefundAmount(yuan: string, order: Pick<AdminOrder, 'status' | 'totalFen' | 'refundedFen'>): { fen: number } | { error: string } {
+export function validateRefundAmount(
+  yuan: string,
+  order: Pick<AdminOrder, 'status' | 'totalFen' | 'refundedFen'>,
+): { fen: number } | { error: string } {
   let fen: number;
   try {
     fen = parseYuanToFen(yuan);

@@ -46,7 +46,12 @@ function toasted(error: ApiError): ApiError {
  * `paySign` as WeChat's client does, settles and notifies the BFF), then comes back to `returnUrl`
  * with `sandboxPay=ok|cancel|fail`.
  */
-export function sandboxCashierUrl(sandboxUrl: string, params: RequestPaymentParams, openid: string, returnUrl: string): string {
+export function sandboxCashierUrl(
+  sandboxUrl: string,
+  params: RequestPaymentParams,
+  openid: string,
+  returnUrl: string,
+): string {
   const query = new URLSearchParams({
     appId: params.appId,
     timeStamp: params.timeStamp,

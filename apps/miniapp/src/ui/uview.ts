@@ -20,7 +20,8 @@ function iconFontUrl(): string | undefined {
 }
 
 /** The package's own config has `iconUrl`; its type declarations lag behind and omit it. */
-type UviewConfig = Parameters<typeof uviewPlus.install>[1] extends (() => { options?: { config?: infer C } }) | undefined
+type UviewConfig = Parameters<typeof uviewPlus.install>[1] extends
+  (() => { options?: { config?: infer C } }) | undefined
   ? C & { iconUrl?: string }
   : never;
 
