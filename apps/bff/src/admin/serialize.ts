@@ -41,6 +41,18 @@ export function serializeEvent(e: OrderEvent) {
 export function serializeAdminOrder(o: OrderWithRelations, events?: OrderEvent[]) {
   const refundRequested = o.refundRequests.some((r) => r.status === 'REQUESTED');
   const status = o.status as OrderStatus;
+  // what an admin can still refund: refunds on their way hold their amount (see refunds/settle.ts)
+  const inFlightFen = o.refunds
+    .filter((r) => r.status === 'PENDING' || r.status === 'PROCESSING' || r.status === 'ABNORMAL')
+    .reduce((sum, r) => sum + r.amountFen, 0);
+  const actions = adminActions({
+    status,
+    totalFen: o.totalFen,
+    refundedFen: o.refundedFen,
+    expiresAt: o.expiresAt,
+    refundRequested,
+  });
+  const refundableFen = actions.refund ? Math.max(0, o.totalFen - o.refundedFen - inFlightFen) : 0;
   return {
     orderNo: o.orderNo,
     status,
@@ -67,13 +79,8 @@ export function serializeAdminOrder(o: OrderWithRelations, events?: OrderEvent[]
     refundRequests: o.refundRequests.map(serializeRefundRequest),
     openid: o.user.openid,
     paidAfterClose: o.paidAfterClose,
-    actions: adminActions({
-      status,
-      totalFen: o.totalFen,
-      refundedFen: o.refundedFen,
-      expiresAt: o.expiresAt,
-      refundRequested,
-    }),
+    refundableFen,
+    actions: { ...actions, refund: refundableFen > 0 },
     ...(events ? { events: events.map(serializeEvent) } : {}),
   };
 }

@@ -140,6 +140,8 @@ describe('refunds', { timeout: 30_000 }, () => {
     });
     expect(over.status).toBe(422);
     expect(over.body.error.details.refundableFen).toBe(order.totalFen - half);
+    const shown = await admin.get(`/api/admin/orders/${order.orderNo}`);
+    expect(shown.body).toMatchObject({ refundableFen: order.totalFen - half, actions: { refund: true } });
     expect(await h.bff.ctx.prisma.refund.count({ where: { order: { orderNo: order.orderNo } } })).toBe(1);
 
     for (const bad of [
