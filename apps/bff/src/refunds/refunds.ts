@@ -270,3 +270,26 @@ export async function requestRefundByShopper(
     return request;
   });
 }
+
+/** An admin turns a shopper's open refund request down; the shopper may ask again later. */
+export async function rejectRefundRequest(
+  ctx: AppContext,
+  input: { requestId: string; reason: string; adminUsername: string },
+) {
+  return ctx.prisma.$transaction(async (tx) => {
+    const request = await tx.refundRequest.findUnique({ where: { id: input.requestId } });
+    if (!request) throw new AppError('NOT_FOUND', 404, 'refund request not found');
+    const decided = await tx.refundRequest.updateMany({
+      where: { id: request.id, status: 'REQUESTED' },
+      data: { status: 'REJECTED', decidedAt: ctx.now() },
+    });
+    if (decided.count === 0)
+      throw new AppError('CONFLICT', 409, `this refund request was already ${request.status.toLowerCase()}`);
+    await recordEvent(tx, request.orderId, 'REFUND_REQUEST_REJECTED', {
+      requestId: request.id,
+      reason: input.reason,
+      by: input.adminUsername,
+    });
+    return tx.refundRequest.findUniqueOrThrow({ where: { id: request.id } });
+  });
+}

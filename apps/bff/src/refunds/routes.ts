@@ -6,7 +6,7 @@ import { adminOf, requireAdmin, requireShopper, shopperOf } from '../auth/guards
 import { decodeCursor, encodeCursor } from '../http/cursor.js';
 import { AppError } from '../errors.js';
 import { serializeRefund, serializeRefundRequest } from '../admin/serialize.js';
-import { createAdminRefund, requestRefundByShopper } from './refunds.js';
+import { createAdminRefund, rejectRefundRequest, requestRefundByShopper } from './refunds.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const refundRequestsQuerySchema = z.object({
@@ -14,6 +14,8 @@ const refundRequestsQuerySchema = z.object({
   cursor: z.string().max(200).optional(),
   limit: z.coerce.number().int().min(1).max(100).optional(),
 });
+
+const rejectBodySchema = z.object({ reason: z.string().trim().min(1).max(200) }).strict();
 
 function orderNoParam(value: unknown): string {
   const parsed = orderNoSchema.safeParse(value);
@@ -104,6 +106,14 @@ export function refundRoutes(ctx: AppContext): Router {
       })),
       nextCursor: rows.length > limit && last ? encodeCursor([last.createdAt.toISOString(), last.id]) : null,
     });
+  });
+
+  router.post('/api/admin/refund-requests/:id/reject', admin, async (req, res) => {
+    const { reason } = rejectBodySchema.parse(req.body ?? {});
+    const id = String(req.params.id);
+    if (!UUID.test(id)) throw new AppError('NOT_FOUND', 404, 'refund request not found');
+    const request = await rejectRefundRequest(ctx, { requestId: id, reason, adminUsername: adminOf(req).username });
+    res.json(serializeRefundRequest(request));
   });
 
   return router;

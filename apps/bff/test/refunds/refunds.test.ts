@@ -56,6 +56,35 @@ describe('refunds', { timeout: 30_000 }, () => {
     expect(after.body.refundRequested).toBe(false);
   });
 
+  it('an admin may turn a request down; the shopper may then ask again', async () => {
+    const order = await paidOrder(h);
+    const asked = await order.shopper.post(`/api/orders/${order.orderNo}/refund-requests`, { reason: '不想要了' });
+    const rejected = await admin.post(`/api/admin/refund-requests/${asked.body.id}/reject`, {
+      reason: '已发货，请走退货流程',
+    });
+    expect(rejected.status).toBe(200);
+    expect(rejected.body).toMatchObject({ id: asked.body.id, status: 'REJECTED' });
+    expect(rejected.body.decidedAt).not.toBeNull();
+    const twice = await admin.post(`/api/admin/refund-requests/${asked.body.id}/reject`, { reason: 'again' });
+    expect(twice.status).toBe(409);
+    expect(
+      (await admin.post('/api/admin/refund-requests/00000000-0000-4000-8000-000000000000/reject', { reason: 'x' }))
+        .status,
+    ).toBe(404);
+    expect((await admin.post(`/api/admin/refund-requests/${asked.body.id}/reject`, {})).status).toBe(400);
+    expect(
+      (await order.shopper.post(`/api/admin/refund-requests/${asked.body.id}/reject`, { reason: 'x' })).status,
+    ).toBe(403);
+
+    const detail = await admin.get(`/api/admin/orders/${order.orderNo}`);
+    expect(detail.body.refundRequested).toBe(false);
+    const rejectedEvent = detail.body.events.find((e: { type: string }) => e.type === 'REFUND_REQUEST_REJECTED');
+    expect(rejectedEvent.payload).toMatchObject({ reason: '已发货，请走退货流程', by: 'admin' });
+    expect(
+      (await order.shopper.post(`/api/orders/${order.orderNo}/refund-requests`, { reason: '再申请' })).status,
+    ).toBe(201);
+  });
+
   it('refuses a refund request for an unpaid order', async () => {
     const shopper = await h.shopper();
     const order = await placeOrder(h, shopper);
