@@ -453,11 +453,27 @@ describe('the shopper’s order list', () => {
 
     const { context, page } = await newPhone();
     try {
-      await context.addInitScript((id) => localStorage.setItem('uni-checkout:sandbox-openid', id), openid);
+      await context.addInitScript((id) => {
+        localStorage.setItem('uni-checkout:sandbox-openid', id);
+        // …holding a session the BFF no longer accepts (expired, or signed with an old secret)
+        if (!sessionStorage.getItem('seeded')) {
+          sessionStorage.setItem('seeded', '1');
+          localStorage.setItem('uni-checkout:token', 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c3RhbGU');
+        }
+      }, openid);
+      const logins: number[] = [];
+      page.on('response', (res) => {
+        if (res.url() === `${bff.url}/api/auth/login`) logins.push(res.status());
+      });
       await page.goto(`${site.url}/#/pages/orders/index`);
       const cards = page.getByTestId('order-card');
       await cards.first().waitFor({ state: 'visible', timeout: 20_000 });
       expect(await cards.count()).toBe(20);
+      // the 401 dropped the stale token, one fresh login followed, and the list loaded without an error
+      expect(logins).toEqual([200]);
+      const renewed = await page.evaluate(() => localStorage.getItem('uni-checkout:token'));
+      expect(renewed).toMatch(/^ey/);
+      expect(renewed).not.toBe('eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c3RhbGU');
       await expect
         .poll(
           async () => {
@@ -481,6 +497,32 @@ describe('the shopper’s order list', () => {
       expect(closed.status).toBe('CLOSED');
     } finally {
       await context.close();
+    }
+
+    // the admin list pages too: 加载更多 until every order of the shop is there, newest first
+    const everyOrder = (await bff.ctx.prisma.order.findMany({ orderBy: [{ createdAt: 'desc' }] })).map(
+      (o) => o.orderNo,
+    );
+    expect(everyOrder.length).toBeGreaterThan(20);
+    const admin = await newPhone();
+    try {
+      const page = admin.page;
+      await page.goto(`${site.url}/#/pages-admin/login/index`);
+      await page.getByTestId('admin-username').locator('input').fill(ADMIN.username);
+      await page.getByTestId('admin-password').locator('input').fill(ADMIN.password);
+      await page.getByTestId('admin-login-submit').click();
+      const rows = page.getByTestId('admin-order-row');
+      await rows.first().waitFor({ state: 'visible', timeout: 10_000 });
+      expect(await rows.count()).toBe(20);
+      while (await page.getByTestId('admin-orders-more').count()) {
+        const before = await rows.count();
+        await page.getByTestId('admin-orders-more').click();
+        await expect.poll(() => rows.count(), { timeout: 10_000 }).toBeGreaterThan(before);
+      }
+      await page.getByTestId('admin-orders-end').waitFor({ state: 'visible' });
+      expect(await rows.evaluateAll((els) => els.map((e) => e.getAttribute('data-order-no')))).toEqual(everyOrder);
+    } finally {
+      await admin.context.close();
     }
   }, 90_000);
 });

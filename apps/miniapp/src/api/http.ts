@@ -55,7 +55,21 @@ export function addErrorInterceptor(interceptor: ErrorInterceptor): void {
   errorInterceptors.push(interceptor);
 }
 
-export type RequestOptions<T> = Partial<Omit<RequestConfig<T>, 'url'>>;
+export type RequestOptions<T> = Partial<Omit<RequestConfig<T>, 'url'>> & {
+  /** Internal: this call is already the one retry after an expired session. */
+  isSessionRetry?: boolean;
+};
+
+/**
+ * Told about a 401 on a call that sent a session; answers whether the call should be sent once more
+ * (the shopper's session renews itself with a fresh login, an admin's needs the password again).
+ */
+export type SessionExpiredHandler = (auth: 'user' | 'admin', sent: RequestConfig) => boolean;
+let sessionExpiredHandler: SessionExpiredHandler | null = null;
+
+export function setSessionExpiredHandler(handler: SessionExpiredHandler): void {
+  sessionExpiredHandler = handler;
+}
 
 function withQuery(url: string, query: RequestConfig['query']): string {
   if (!query) return url;
@@ -125,6 +139,15 @@ export async function request<T>(url: string, options: RequestOptions<T> = {}): 
       cause instanceof ApiError
         ? cause
         : new ApiError('NETWORK_ERROR', '网络连接失败，请检查网络后重试', 0, String(cause));
+    if (
+      error.status === 401 &&
+      config.auth !== 'none' &&
+      !options.isSessionRetry &&
+      sessionExpiredHandler?.(config.auth, config)
+    ) {
+      // Same request again (same Idempotency-Key, if any): the session interceptor logs in first.
+      return request<T>(url, { ...options, isSessionRetry: true });
+    }
     for (const interceptor of errorInterceptors) interceptor(error, config);
     throw error;
   }

@@ -1,5 +1,5 @@
 import { getApiBase } from './config';
-import { addErrorInterceptor, addRequestInterceptor } from './http';
+import { addErrorInterceptor, addRequestInterceptor, setSessionExpiredHandler } from './http';
 import { useUserStore } from '../store/user';
 
 let installed = false;
@@ -26,6 +26,15 @@ export function installHttpInterceptors(): void {
     const token = config.auth === 'admin' ? user.adminToken : user.token;
     if (!token) return config;
     return { ...config, header: { ...config.header, Authorization: `Bearer ${token}` } };
+  });
+
+  // An expired shopper token: drop it and send the call once more, which logs in afresh.
+  setSessionExpiredHandler((auth, sent) => {
+    if (auth !== 'user') return false;
+    const user = useUserStore();
+    // Another call may have logged in again meanwhile: only the token this call sent is dropped.
+    if (user.token && sent.header.Authorization === `Bearer ${user.token}`) user.clearSession('user');
+    return true;
   });
 
   addErrorInterceptor((error, config) => {
