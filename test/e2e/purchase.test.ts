@@ -500,7 +500,7 @@ describe('the shopper’s order list', () => {
     }
 
     // the admin list pages too: 加载更多 until every order of the shop is there, newest first
-    const everyOrder = (await bff.ctx.prisma.order.findMany({ orderBy: [{ createdAt: 'desc' }] })).map(
+    const everyOrder = (await bff.ctx.prisma.order.findMany({ orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] })).map(
       (o) => o.orderNo,
     );
     expect(everyOrder.length).toBeGreaterThan(20);
