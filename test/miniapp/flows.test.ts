@@ -3,6 +3,7 @@ import type { Order, Product } from '@uni-checkout/shared';
 import { createPinia, setActivePinia } from 'pinia';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { validateRefundAmount } from '../../apps/miniapp/src/store/admin';
+import { useCheckoutStore } from '../../apps/miniapp/src/store/checkout';
 import { clampQuantity, lineFromSku, linesTotalFen, useCartStore } from '../../apps/miniapp/src/store/cart';
 import { pollDelays, shopperTimeline } from '../../apps/miniapp/src/store/orders';
 import { resultPageUrl, sandboxCashierUrl } from '../../apps/miniapp/src/store/payment';
@@ -88,6 +89,86 @@ describe('cart', () => {
     storage.set('uni-checkout:cart', [{ skuId: 'x' }, 'junk', { ...lineFromSku(product, product.skus[0]!, 500) }]);
     const cart = useCartStore();
     expect(cart.lines.map((l) => [l.skuId, l.quantity])).toEqual([['s-250', 99]]);
+  });
+});
+
+describe('checkout attempts', () => {
+  type Sent = { url: string; header: Record<string, string>; data: unknown };
+  let sent: Sent[];
+  let answers: ('drop' | 'ok')[];
+
+  const orderBody = (remark: string | null) => ({
+    orderNo: 'UC20261127000000000001',
+    status: 'PENDING_PAYMENT',
+    totalFen: 25600,
+    refundedFen: 0,
+    items: [],
+    remark,
+    createdAt: '2026-11-27T05:00:00.000Z',
+    paidAt: null,
+    closedAt: null,
+    expiresAt: '2026-11-27T05:30:00.000Z',
+    transactionId: null,
+    refunds: [],
+    refundRequested: false,
+  });
+
+  beforeEach(() => {
+    installFakeUniStorage();
+    sent = [];
+    answers = [];
+    const uni = (globalThis as unknown as { uni: Record<string, unknown> }).uni;
+    // uni.request as the BFF answers it, or as a lost answer looks to the app (the order exists anyway)
+    uni.request = (options: {
+      url: string;
+      header: Record<string, string>;
+      data: { remark?: string };
+      success: (r: { statusCode: number; data: unknown }) => void;
+      fail: (e: { errMsg: string }) => void;
+    }) => {
+      sent.push({ url: options.url, header: options.header, data: options.data });
+      const answer = answers.shift() ?? 'ok';
+      if (answer === 'drop') options.fail({ errMsg: 'request:fail' });
+      else options.success({ statusCode: 201, data: orderBody(options.data.remark ?? null) });
+    };
+    setActivePinia(createPinia());
+  });
+
+  it('sends one Idempotency-Key for every retry of the same submission, and a new one for a new attempt', async () => {
+    const checkout = useCheckoutStore();
+    checkout.start([lineFromSku(product, product.skus[0]!, 2)], 'buy-now');
+    answers = ['drop', 'drop', 'ok'];
+    await expect(checkout.submit()).rejects.toMatchObject({ code: 'NETWORK_ERROR' });
+    expect(checkout.error?.code).toBe('NETWORK_ERROR');
+    // the app restarts between two tries: the draft and its key come back from storage
+    setActivePinia(createPinia());
+    const restarted = useCheckoutStore();
+    await expect(restarted.submit()).rejects.toMatchObject({ code: 'NETWORK_ERROR' });
+    const order = await restarted.submit();
+    expect(order.orderNo).toBe('UC20261127000000000001');
+    const keys = sent.map((s) => s.header['Idempotency-Key']);
+    expect(keys).toHaveLength(3);
+    expect(new Set(keys).size).toBe(1);
+    expect(sent[0]!.data).toEqual({ items: [{ skuId: 's-250', quantity: 2 }] });
+    // placed: the draft is gone
+    expect(restarted.lines).toEqual([]);
+
+    // a new checkout is a new attempt; so is a changed remark (another body under the old key would be refused)
+    restarted.start([lineFromSku(product, product.skus[0]!, 1)], 'buy-now');
+    answers = ['drop', 'ok'];
+    await expect(restarted.submit()).rejects.toMatchObject({ code: 'NETWORK_ERROR' });
+    restarted.remark = '请尽快发货';
+    await restarted.submit();
+    const [, , , fourth, fifth] = sent.map((s) => s.header['Idempotency-Key']);
+    expect(fourth).not.toBe(keys[0]);
+    expect(fifth).not.toBe(fourth);
+    expect(sent[4]!.data).toEqual({ items: [{ skuId: 's-250', quantity: 1 }], remark: '请尽快发货' });
+  });
+
+  it('refuses to submit nothing', async () => {
+    const checkout = useCheckoutStore();
+    await expect(checkout.submit()).rejects.toThrow('nothing to order');
+    expect(sent).toEqual([]);
   });
 });
 
