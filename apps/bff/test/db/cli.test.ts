@@ -7,9 +7,11 @@ import { fileURLToPath } from 'node:url';
 
 import { afterAll, describe, expect, it, vi } from 'vitest';
 
+import { openDb } from '../../src/db/index.js';
 import { createEmptyTestDb } from '../support/db.js';
 
-vi.setConfig({ testTimeout: 120_000, hookTimeout: 60_000 });
+// each step is a fresh process (tsx start-up, PGlite start-up): slow on a busy machine
+vi.setConfig({ testTimeout: 240_000, hookTimeout: 60_000 });
 
 const bffDir = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const tsxCli = join(dirname(createRequire(join(bffDir, 'package.json')).resolve('tsx/package.json')), 'dist/cli.mjs');
@@ -60,6 +62,16 @@ describe('pnpm db:migrate and db:seed', () => {
     const seeded = await runCli('seed-cli.ts', [], env);
     expect(seeded).toMatchObject({ code: 0 });
     expect(seeded.stdout).toMatch(/Seeded the catalog: \d+ products, \d+ SKUs\./);
+
+    // while another process (here: this one, as a running BFF would) has the directory open
+    const held = await openDb({ pgliteDir });
+    try {
+      const blocked = await runCli('seed-cli.ts', [], env);
+      expect(blocked.code).toBe(1);
+      expect(blocked.stderr).toMatch(new RegExp(`error \\[DB_PGLITE_IN_USE\\].*process ${process.pid}`));
+    } finally {
+      await held.close();
+    }
   });
 
   it('on PostgreSQL: two processes migrating at once both succeed, and one of them applies', async () => {
