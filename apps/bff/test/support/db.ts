@@ -15,8 +15,8 @@ import { startPglite } from '../../src/db/pglite.js';
 
 export const DEFAULT_TEST_DATABASE_URL = 'postgresql://postgres@127.0.0.1:5432/test';
 const PREFIX = 'uc_test_';
-/** Databases left by a test run that died before close(); older ones are dropped on sight. */
-const STALE_AFTER_SECONDS = 6 * 3600;
+/** Databases left by a test run that died before close(): no test run lasts an hour, so older ones go. */
+const STALE_AFTER_SECONDS = 3600;
 
 export type TestDb = Db & { databaseUrl?: string };
 
