@@ -411,6 +411,12 @@ describe('the result page when the shopper does not pay', () => {
         page.getByTestId('cashier-confirm').click(),
       ]);
       await expect.poll(() => text(page, 'result-status'), { timeout: 25_000 }).toBe('支付成功');
+
+      // back from the result page (the first page after the pay sheet's redirect) leads to the shop,
+      // not to the pay sheet of a paid order
+      await page.locator('.uni-page-head-btn').first().click();
+      await page.getByTestId('product-list').waitFor({ state: 'visible', timeout: 10_000 });
+      expect(page.url().startsWith(site.url)).toBe(true);
     } finally {
       await context.close();
     }
