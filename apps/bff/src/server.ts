@@ -4,7 +4,7 @@ import type pino from 'pino';
 import { loadConfig } from './config.js';
 import { createLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
-import { migrate, openDb, type Db } from './db/index.js';
+import { migrateDb, openDb, type Db } from './db/index.js';
 import { createTokenService } from './auth/tokens.js';
 import { devJwtSecret } from './auth/jwt-secret.js';
 import { createMiniProgramClient } from './wechat/mini-program.js';
@@ -42,14 +42,15 @@ export async function start(opts: StartOptions = {}): Promise<RunningBff> {
   if (opts.port !== undefined) config.port = opts.port;
   const logger = createLogger(config.logLevel, opts.logDestination);
   const dbOptions = { databaseUrl: config.databaseUrl, pgliteDir: config.pgliteDir };
-  if (config.migrateOnStart && !opts.db) {
-    const { applied } = await migrate(dbOptions);
-    if (applied.length) logger.info({ applied }, 'database migrated');
-  }
   const ownsDb = !opts.db;
   const db = opts.db ?? (await openDb(dbOptions));
   let sandbox: SandboxConnection | undefined;
   try {
+    if (config.migrateOnStart && ownsDb) {
+      // on the open database: PGlite starts once, and serves one process at a time
+      const { applied } = await migrateDb(db);
+      if (applied.length) logger.info({ applied }, 'database migrated');
+    }
     if (config.wechat.mode === 'sandbox') {
       sandbox = await connectSandbox(
         { port: config.wechat.sandboxPort, stateDir: config.wechat.sandboxStateDir, timeScale: config.wechat.timeScale },
