@@ -333,6 +333,11 @@ describe('purchase, payment and refund on the h5 build', () => {
       expect(types).toEqual(expect.arrayContaining(['PREPAY_CREATED', 'PAYMENT_SETTLED']));
       await snapshot(page, '09-admin-order.png', true);
 
+      // the shopper's open request is shown, and its reason can be taken over
+      expect(await text(page, 'admin-refund-request-reason')).toBe('买多了一罐');
+      await page.getByTestId('admin-refund-request-use').click();
+      await expect.poll(() => page.getByTestId('admin-refund-reason').locator('input').inputValue()).toBe('买多了一罐');
+
       // -- a refund the form refuses, then a partial one
       await page.getByTestId('admin-refund-amount').locator('input').fill(String(TOTAL_FEN)); // yuan: far too much
       await page.getByTestId('admin-refund-reason').locator('input').fill('部分商品缺货');
@@ -346,6 +351,8 @@ describe('purchase, payment and refund on the h5 build', () => {
       await expect.poll(() => text(page, 'admin-order-status'), { timeout: 20_000 }).toBe('部分退款');
       expect(await text(page, 'admin-order-refunded')).toBe(formatFen(REFUND_FEN));
       await expect.poll(() => text(page, 'admin-refund-status'), { timeout: 10_000 }).toBe('退款成功');
+      // refunding answered the shopper's request
+      expect(await page.getByTestId('admin-refund-request').count()).toBe(0);
       const after = await page
         .getByTestId('admin-event')
         .evaluateAll((els) => els.map((e) => e.getAttribute('data-event-type')));

@@ -32,6 +32,22 @@ export interface AdminOrderFilters {
   q?: string;
 }
 
+/** A shopper's refund request on the order (REQUESTED until an admin refunds, then APPROVED). */
+export const adminRefundRequestSchema = z.object({
+  id: z.string(),
+  reason: z.string(),
+  status: z.string(),
+  createdAt: z.string(),
+  decidedAt: z.string().nullable(),
+});
+export type AdminRefundRequestView = z.infer<typeof adminRefundRequestSchema>;
+
+/** The admin's order view; `refundRequests` is sent by the BFF beside the shared schema's fields. */
+const adminOrderDetailSchema = adminOrderSchema.extend({
+  refundRequests: z.array(adminRefundRequestSchema).default([]),
+});
+export type AdminOrderDetail = z.infer<typeof adminOrderDetailSchema>;
+
 const adminOrderPageSchema = listSchema(adminOrderSchema);
 const path = (orderNo: string) => `/api/admin/orders/${encodeURIComponent(orderNo)}`;
 
@@ -48,11 +64,11 @@ export function listAdminOrders(
 }
 
 /** The order with its whole trail (`events`, oldest first). */
-export function getAdminOrder(orderNo: string, options: { toast?: boolean } = {}): Promise<AdminOrder> {
+export function getAdminOrder(orderNo: string, options: { toast?: boolean } = {}): Promise<AdminOrderDetail> {
   return http.get(path(orderNo), {
     auth: 'admin',
     toast: options.toast,
-    parse: (body) => adminOrderSchema.parse(body),
+    parse: (body) => adminOrderDetailSchema.parse(body),
   });
 }
 

@@ -7,6 +7,7 @@ import {
   getAdminOrder,
   getStats,
   listAdminOrders,
+  type AdminOrderDetail,
   type AdminOrderFilters,
 } from '../api/admin';
 import { ApiError, asApiError } from '../api/http';
@@ -125,13 +126,15 @@ const IN_FLIGHT = new Set(['PENDING', 'PROCESSING']);
 
 /** One order with its event timeline, and the refund form. */
 export const useAdminOrderStore = defineStore('admin-order', () => {
-  const order = ref<AdminOrder | null>(null);
+  const order = ref<AdminOrderDetail | null>(null);
   const status = ref<LoadStatus>('idle');
   const error = ref<ApiError | null>(null);
   const refunding = ref(false);
   const refundError = ref<string>('');
   let watchRun = 0;
 
+  /** Shoppers' requests still waiting for an admin's refund. */
+  const openRequests = computed(() => order.value?.refundRequests.filter((r) => r.status === 'REQUESTED') ?? []);
   const refundInFlight = computed(() => order.value?.refunds.some((r) => IN_FLIGHT.has(r.status)) ?? false);
   const refundableNowFen = computed(() => {
     const o = order.value;
@@ -211,6 +214,7 @@ export const useAdminOrderStore = defineStore('admin-order', () => {
     refundError,
     refundInFlight,
     refundableNowFen,
+    openRequests,
     load,
     refund,
     followRefunds,
