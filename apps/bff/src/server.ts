@@ -15,6 +15,9 @@ import { createApp } from './app.js';
 import type { AppContext } from './context.js';
 import { capabilities } from './capabilities.js';
 
+/** how long in-flight requests may take to finish once stop() is called */
+const SHUTDOWN_GRACE_MS = 10_000;
+
 export interface StartOptions {
   /** merged over process.env */
   env?: Record<string, string | undefined>;
@@ -97,10 +100,16 @@ export async function start(opts: StartOptions = {}): Promise<RunningBff> {
     const stop = () =>
       (stopping ??= (async () => {
         await mounted.stopBackground?.();
-        // stop accepting; requests already in flight finish, idle keep-alive sockets close now
+        // stop accepting; requests already in flight finish. A keep-alive socket that turns idle
+        // while stopping is closed at once (not after keepAliveTimeout); after the grace period
+        // whatever is left is cut.
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
+        const sweep = setInterval(() => server.closeIdleConnections(), 50);
+        const cut = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);
         await closed;
+        clearInterval(sweep);
+        clearTimeout(cut);
         if (ownsDb) await db.close();
         await sandbox?.close?.();
         logger.info('uni-checkout BFF stopped');

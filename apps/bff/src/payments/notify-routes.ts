@@ -3,6 +3,7 @@ import type { AppContext } from '../context.js';
 import { recordEvent } from '../orders/events.js';
 import { TRANSACTION_NOTIFY_PATH } from './prepay.js';
 import { settlePayment } from './settle.js';
+import { notifyErrorHandler, refuseNotification } from './notify-answer.js';
 import { WechatPayError, type NotificationHeaders, type Transaction } from './wechatpay-types.js';
 
 /**
@@ -30,8 +31,9 @@ export function transactionNotifyRoutes(ctx: AppContext): Router {
         { code, serial: req.get('wechatpay-serial') ?? null, timestamp: req.get('wechatpay-timestamp') ?? null },
         'payment notification rejected',
       );
-      const status = code === 'BAD_RESOURCE' ? 400 : 401;
-      res.status(status).json({ code: 'FAIL', message: err instanceof Error ? err.message : 'notification rejected' });
+      const message = err instanceof Error ? err.message : 'notification rejected';
+      if (code === 'BAD_RESOURCE') refuseNotification(res, 400, 'NOTIFICATION_REJECTED', message);
+      else refuseNotification(res, 401, 'NOTIFICATION_SIGNATURE_INVALID', message);
       return;
     }
     const t = notification.resource;
@@ -57,8 +59,9 @@ export function transactionNotifyRoutes(ctx: AppContext): Router {
     } catch (err) {
       ctx.metrics.notifications.inc({ kind: 'transaction', outcome: 'error' });
       log.error({ err }, 'payment notification could not be stored: WeChat Pay will deliver it again');
-      res.status(500).json({ code: 'FAIL', message: 'could not process the notification, please retry' });
+      refuseNotification(res, 500, 'INTERNAL', 'could not process the notification, please retry');
     }
   });
+  router.use(notifyErrorHandler);
   return router;
 }

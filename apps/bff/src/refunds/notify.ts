@@ -1,6 +1,5 @@
 import express, { type Router } from 'express';
 import type { AppContext } from '../context.js';
-import { AppError } from '../errors.js';
 import { recordEvent } from '../orders/events.js';
 import {
   WechatPayError,
@@ -9,6 +8,7 @@ import {
 } from '../payments/wechatpay-types.js';
 import { REFUND_NOTIFY_PATH } from './refunds.js';
 import { applyRefundReport } from './settle.js';
+import { notifyErrorHandler, refuseNotification } from '../payments/notify-answer.js';
 
 const REFUND_EVENTS = new Set(['REFUND.SUCCESS', 'REFUND.ABNORMAL', 'REFUND.CLOSED']);
 
@@ -31,7 +31,8 @@ export function refundNotifyRoutes(ctx: AppContext): Router {
       const code = err instanceof WechatPayError ? err.code : 'BAD_RESOURCE';
       req.log.warn({ code }, 'refund notification rejected: it does not verify');
       ctx.metrics.notifications.inc({ kind: 'refund', outcome: 'rejected' });
-      throw new AppError('NOTIFICATION_SIGNATURE_INVALID', 401, `notification rejected: ${code}`);
+      refuseNotification(res, 401, 'NOTIFICATION_SIGNATURE_INVALID', `notification rejected: ${code}`);
+      return;
     }
     const r = notification.resource;
     const log = req.log.child({ notificationId: notification.id, outRefundNo: r.out_refund_no });
@@ -95,5 +96,6 @@ export function refundNotifyRoutes(ctx: AppContext): Router {
     ctx.metrics.notifications.inc({ kind: 'refund', outcome: changed ? 'applied' : 'duplicate' });
     res.status(204).end();
   });
+  router.use(notifyErrorHandler);
   return router;
 }

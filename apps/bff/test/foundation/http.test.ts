@@ -7,6 +7,7 @@ import { createSandbox, type Sandbox } from '@uni-checkout/wechatpay-sandbox';
 import { start, type RunningBff } from '../../src/index.js';
 import { migrate, openDb, seedCatalog } from '../../src/db/index.js';
 import { apiClient, startHarness, type ApiClient, type Harness } from '../support/harness.js';
+import { placeOrder, requestPayment } from '../support/shop.js';
 
 describe('BFF foundation over HTTP (PostgreSQL, merchant mode against the sandbox)', () => {
   let h: Harness;
@@ -139,6 +140,30 @@ describe('BFF foundation over HTTP (PostgreSQL, merchant mode against the sandbo
       const unknown = await h.anonymous.get('/api/nothing-here');
       expect(unknown.status).toBe(404);
       expect(unknown.body.error.code).toBe('ROUTE_NOT_FOUND');
+    });
+
+    it('on stop, lets a request in flight finish and does not wait for idle keep-alive sockets', async () => {
+      const other = await h.startAnotherBff();
+      const shopper = await h.shopper();
+      const order = await placeOrder(h, shopper);
+      await requestPayment(shopper, order.orderNo);
+      // WeChat answers the read's order query slowly: the read is in flight when stop() is called
+      h.sandbox.faults.set({ failApi: { count: 1, mode: 'timeout', timeoutMs: 1500, pathPrefix: '/v3/pay/transactions/out-trade-no/' } });
+      const onOther = apiClient(other.url, shopper.token);
+      await onOther.get('/healthz'); // leaves a keep-alive socket open to the stopping server
+      const inFlight = onOther.get(`/api/orders/${order.orderNo}`);
+      await new Promise((r) => setTimeout(r, 200));
+      const stopping = Date.now();
+      await other.stop();
+      const stopMs = Date.now() - stopping;
+      h.sandbox.faults.reset();
+      const res = await inFlight;
+      expect(res.status).toBe(200);
+      expect(res.body.orderNo).toBe(order.orderNo);
+      // the read waits at most 2.5 s for WeChat; a socket left to linger would hold stop() for the
+      // 10 s grace period (or the 65 s keep-alive timeout without it)
+      expect(stopMs).toBeLessThan(8_000);
+      await expect(fetch(other.url + '/healthz')).rejects.toThrow();
     });
 
     it('never writes a secret to the logs', async () => {

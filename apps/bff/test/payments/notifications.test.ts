@@ -118,7 +118,7 @@ describe('payment notifications (POST /api/pay/notify/transaction)', () => {
       expect(tampered.body).not.toBe(n.body);
       const res = await postNotification(h.bff.url, tampered);
       expect(res.status).toBe(401);
-      expect(res.body).toMatchObject({ code: 'FAIL' });
+      expect(res.body).toMatchObject({ code: 'FAIL', error: { code: 'NOTIFICATION_SIGNATURE_INVALID' } });
       await expectUnchanged();
     });
 

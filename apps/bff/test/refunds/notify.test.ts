@@ -73,7 +73,7 @@ describe('POST /api/pay/notify/refund', { timeout: 30_000 }, () => {
     for (const n of [stale, serial, tampered]) {
       const res = await postRefundNotification(h, n);
       expect(res.status).toBe(401);
-      expect(res.body?.error.code).toBe('NOTIFICATION_SIGNATURE_INVALID');
+      expect(res.body).toMatchObject({ code: 'FAIL', error: { code: 'NOTIFICATION_SIGNATURE_INVALID' } });
     }
     expect(await state()).toEqual(unchanged);
   });
