@@ -1,11 +1,9 @@
 import type { z } from 'zod';
 import type { adminOrdersQuerySchema } from '@uni-checkout/shared';
 import type { Prisma, PrismaClient } from '../db/index.js';
-import { decodeCursor, encodeCursor } from '../http/cursor.js';
+import { NEWEST_FIRST, newestFirstAfter, newestFirstPage } from '../http/cursor.js';
 import { AppError } from '../errors.js';
 import { orderRelations, type OrderWithRelations } from './serialize.js';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export type AdminOrdersQuery = z.infer<typeof adminOrdersQuerySchema>;
 
@@ -31,23 +29,9 @@ export async function adminOrdersPage(
   limit = q.limit ?? 20,
 ): Promise<{ rows: OrderWithRelations[]; nextCursor: string | null }> {
   const where = adminOrdersWhere(q);
-  const key = decodeCursor(q.cursor, 2);
-  if (key) {
-    const [at, id] = key;
-    if (typeof at !== 'string' || typeof id !== 'string' || Number.isNaN(Date.parse(at)) || !UUID.test(id)) {
-      throw new AppError('VALIDATION_FAILED', 400, 'cursor: not a cursor this API returned');
-    }
-    const createdAt = new Date(at);
-    where.AND = [{ OR: [{ createdAt: { lt: createdAt } }, { createdAt, id: { lt: id } }] }];
-  }
-  const rows = await prisma.order.findMany({
-    where,
-    include: orderRelations,
-    orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
-    take: limit + 1,
-  });
-  const more = rows.length > limit;
-  const page = more ? rows.slice(0, limit) : rows;
-  const last = page[page.length - 1];
-  return { rows: page, nextCursor: more && last ? encodeCursor([last.createdAt.toISOString(), last.id]) : null };
+  const after = newestFirstAfter(q.cursor);
+  if (after) where.AND = [after];
+  const rows = await prisma.order.findMany({ where, include: orderRelations, orderBy: NEWEST_FIRST, take: limit + 1 });
+  const { page, nextCursor } = newestFirstPage(rows, limit);
+  return { rows: page, nextCursor };
 }

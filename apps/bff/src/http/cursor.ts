@@ -15,3 +15,30 @@ export function decodeCursor(cursor: string | undefined, arity: number): unknown
   }
   throw new AppError('VALIDATION_FAILED', 400, 'cursor: not a cursor this API returned');
 }
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Order of every newest-first list: (createdAt, id) descending, id breaking ties. */
+export const NEWEST_FIRST = [{ createdAt: 'desc' }, { id: 'desc' }] satisfies { createdAt?: 'desc'; id?: 'desc' }[];
+
+/** The `where` part that continues a newest-first list after the cursor's row (undefined: first page). */
+export function newestFirstAfter(cursor: string | undefined) {
+  const key = decodeCursor(cursor, 2);
+  if (!key) return undefined;
+  const [at, id] = key;
+  if (typeof at !== 'string' || typeof id !== 'string' || Number.isNaN(Date.parse(at)) || !UUID.test(id)) {
+    throw new AppError('VALIDATION_FAILED', 400, 'cursor: not a cursor this API returned');
+  }
+  const createdAt = new Date(at);
+  return { OR: [{ createdAt: { lt: createdAt } }, { createdAt, id: { lt: id } }] };
+}
+
+/** Cuts the `limit + 1` rows a newest-first query fetched into a page and the next cursor. */
+export function newestFirstPage<T extends { createdAt: Date; id: string }>(rows: T[], limit: number) {
+  const page = rows.slice(0, limit);
+  const last = page.at(-1);
+  return {
+    page,
+    nextCursor: rows.length > limit && last ? encodeCursor([last.createdAt.toISOString(), last.id]) : null,
+  };
+}

@@ -2,8 +2,8 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { OrderStatus } from '@uni-checkout/shared';
 import type { AppContext } from '../context.js';
 import type { Prisma } from '../db/index.js';
-import { AppError, notFound } from '../errors.js';
-import { decodeCursor, encodeCursor } from '../http/cursor.js';
+import { notFound } from '../errors.js';
+import { NEWEST_FIRST, newestFirstAfter, newestFirstPage } from '../http/cursor.js';
 import { queryAndSettle } from '../payments/sync.js';
 import { orderInclude, type OrderWithLines } from './dto.js';
 
@@ -14,38 +14,25 @@ export async function findOwnOrder(ctx: AppContext, userId: string, orderNo: str
   return order;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 export async function listOwnOrders(
   ctx: AppContext,
   userId: string,
   opts: { status?: OrderStatus; cursor?: string; limit: number },
 ): Promise<{ items: OrderWithLines[]; nextCursor: string | null }> {
-  const after = decodeCursor(opts.cursor, 2) as [string, string] | undefined;
-  const afterDate = after ? new Date(after[0]) : undefined;
-  if (
-    after &&
-    (typeof after[0] !== 'string' ||
-      Number.isNaN(afterDate!.getTime()) ||
-      typeof after[1] !== 'string' ||
-      !UUID.test(after[1]))
-  ) {
-    throw new AppError('VALIDATION_FAILED', 400, 'cursor: not a cursor this API returned');
-  }
+  const after = newestFirstAfter(opts.cursor);
   const where: Prisma.OrderWhereInput = {
     userId,
     ...(opts.status ? { status: opts.status } : {}),
-    ...(after ? { OR: [{ createdAt: { lt: afterDate } }, { createdAt: afterDate, id: { lt: after[1] } }] } : {}),
+    ...after,
   };
   const rows = await ctx.prisma.order.findMany({
     where,
     include: orderInclude,
-    orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+    orderBy: NEWEST_FIRST,
     take: opts.limit + 1,
   });
-  const items = rows.slice(0, opts.limit);
-  const last = rows.length > opts.limit ? items.at(-1) : undefined;
-  return { items, nextCursor: last ? encodeCursor([last.createdAt.toISOString(), last.id]) : null };
+  const { page, nextCursor } = newestFirstPage(rows, opts.limit);
+  return { items: page, nextCursor };
 }
 
 /** How long a read waits for WeChat's answer before answering with what it has. */

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { AppContext } from '../context.js';
 import { adminOf, requireAdmin } from '../auth/guards.js';
 import { AppError } from '../errors.js';
-import { decodeCursor, encodeCursor } from '../http/cursor.js';
+import { NEWEST_FIRST, newestFirstAfter, newestFirstPage } from '../http/cursor.js';
 import type { ReconciliationRun } from '../db/index.js';
 import { checkBillDate, reconcile } from './reconcile.js';
 
@@ -46,36 +46,19 @@ export function reconciliationRoutes(ctx: AppContext): Router {
   router.get('/api/admin/reconciliations', admin, async (req, res) => {
     const q = listQuerySchema.parse(req.query);
     const limit = q.limit ?? 20;
-    const key = decodeCursor(q.cursor, 2);
-    if (
-      key &&
-      (typeof key[0] !== 'string' ||
-        Number.isNaN(Date.parse(key[0])) ||
-        typeof key[1] !== 'string' ||
-        !UUID.test(key[1]))
-    ) {
-      throw new AppError('VALIDATION_FAILED', 400, 'cursor: not a cursor this API returned');
-    }
+    const after = newestFirstAfter(q.cursor);
     const rows = await ctx.prisma.reconciliationRun.findMany({
       where: {
         ...(q.billDate ? { billDate: q.billDate } : {}),
-        ...(key
-          ? {
-              OR: [
-                { createdAt: { lt: new Date(key[0] as string) } },
-                { createdAt: new Date(key[0] as string), id: { lt: key[1] as string } },
-              ],
-            }
-          : {}),
+        ...after,
       },
-      orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+      orderBy: NEWEST_FIRST,
       take: limit + 1,
     });
-    const page = rows.slice(0, limit);
-    const last = page[page.length - 1];
+    const { page, nextCursor } = newestFirstPage(rows, limit);
     res.json({
       items: page.map(serializeRun),
-      nextCursor: rows.length > limit && last ? encodeCursor([last.createdAt.toISOString(), last.id]) : null,
+      nextCursor,
     });
   });
 

@@ -3,7 +3,7 @@ import { adminRefundRequestSchema, orderNoSchema, refundRequestBodySchema } from
 import { z } from 'zod';
 import type { AppContext } from '../context.js';
 import { adminOf, requireAdmin, requireShopper, shopperOf } from '../auth/guards.js';
-import { decodeCursor, encodeCursor } from '../http/cursor.js';
+import { NEWEST_FIRST, newestFirstAfter, newestFirstPage } from '../http/cursor.js';
 import { AppError } from '../errors.js';
 import { serializeRefund, serializeRefundRequest } from '../admin/serialize.js';
 import { createAdminRefund, rejectRefundRequest, requestRefundByShopper } from './refunds.js';
@@ -57,27 +57,11 @@ export function refundRoutes(ctx: AppContext): Router {
   router.get('/api/admin/refund-requests', admin, async (req, res) => {
     const q = refundRequestsQuerySchema.parse(req.query);
     const limit = q.limit ?? 20;
-    const key = decodeCursor(q.cursor, 2);
-    if (
-      key &&
-      (typeof key[0] !== 'string' ||
-        Number.isNaN(Date.parse(key[0])) ||
-        typeof key[1] !== 'string' ||
-        !UUID.test(key[1]))
-    ) {
-      throw new AppError('VALIDATION_FAILED', 400, 'cursor: not a cursor this API returned');
-    }
+    const after = newestFirstAfter(q.cursor);
     const rows = await ctx.prisma.refundRequest.findMany({
       where: {
         ...(q.status ? { status: q.status } : {}),
-        ...(key
-          ? {
-              OR: [
-                { createdAt: { lt: new Date(key[0] as string) } },
-                { createdAt: new Date(key[0] as string), id: { lt: key[1] as string } },
-              ],
-            }
-          : {}),
+        ...after,
       },
       include: {
         order: {
@@ -90,11 +74,10 @@ export function refundRoutes(ctx: AppContext): Router {
           },
         },
       },
-      orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+      orderBy: NEWEST_FIRST,
       take: limit + 1,
     });
-    const page = rows.slice(0, limit);
-    const last = page[page.length - 1];
+    const { page, nextCursor } = newestFirstPage(rows, limit);
     res.json({
       items: page.map((r) => ({
         ...serializeRefundRequest(r),
@@ -104,7 +87,7 @@ export function refundRoutes(ctx: AppContext): Router {
         refundedFen: r.order.refundedFen,
         openid: r.order.user.openid,
       })),
-      nextCursor: rows.length > limit && last ? encodeCursor([last.createdAt.toISOString(), last.id]) : null,
+      nextCursor,
     });
   });
 

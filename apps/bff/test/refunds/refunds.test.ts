@@ -351,7 +351,10 @@ describe('refunds', { timeout: 30_000 }, () => {
     expect(more.status).toBe(422);
     const o = await h.bff.ctx.prisma.order.findUniqueOrThrow({ where: { orderNo: order.orderNo } });
     expect(o).toMatchObject({ status: 'PAID', refundedFen: 0 });
-    const failed = await h.bff.ctx.prisma.orderEvent.findMany({ where: { orderId: o.id, type: 'REFUND_FAILED' } });
+    const failed = await h.bff.ctx.prisma.orderEvent.findMany({
+      where: { orderId: o.id, type: 'REFUND_FAILED' },
+      orderBy: { id: 'asc' },
+    });
     expect(failed.map((e) => (e.payload as { status: string }).status)).toEqual(['CLOSED', 'ABNORMAL']);
   });
 
