@@ -1,5 +1,6 @@
 import { adminActions, type OrderStatus } from '@uni-checkout/shared';
 import type { Order, OrderEvent, OrderItem, Refund, RefundRequest, User } from '../db/index.js';
+import { orderFields } from '../orders/dto.js';
 
 export type OrderWithRelations = Order & {
   items: OrderItem[];
@@ -54,26 +55,7 @@ export function serializeAdminOrder(o: OrderWithRelations, events?: OrderEvent[]
   });
   const refundableFen = actions.refund ? Math.max(0, o.totalFen - o.refundedFen - inFlightFen) : 0;
   return {
-    orderNo: o.orderNo,
-    status,
-    totalFen: o.totalFen,
-    refundedFen: o.refundedFen,
-    items: o.items.map((i) => ({
-      productId: i.productId,
-      skuId: i.skuId,
-      title: i.title,
-      skuTitle: i.skuTitle,
-      image: i.image,
-      priceFen: i.priceFen,
-      quantity: i.quantity,
-      amountFen: i.amountFen,
-    })),
-    remark: o.remark,
-    createdAt: o.createdAt.toISOString(),
-    paidAt: iso(o.paidAt),
-    closedAt: iso(o.closedAt),
-    expiresAt: o.expiresAt.toISOString(),
-    transactionId: o.transactionId,
+    ...orderFields(o),
     refunds: o.refunds.map(serializeRefund),
     refundRequested,
     refundRequests: o.refundRequests.map(serializeRefundRequest),

@@ -13,12 +13,11 @@ export type OrderWithLines = Order & { items: OrderItem[]; refunds: Refund[]; re
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
 /** The order as its shopper sees it (packages/shared orderSchema) plus the actions open to them. */
-export function toOrderDto(o: OrderWithLines, now: Date): OrderDto & { actions: ShopperActions } {
-  const status = o.status as OrderStatus;
-  const refundRequested = o.refundRequests.some((r) => r.status === 'REQUESTED');
+/** The fields every view of an order shares (the shopper's and the admin's). */
+export function orderFields(o: Order & { items: OrderItem[] }) {
   return {
     orderNo: o.orderNo,
-    status,
+    status: o.status as OrderStatus,
     totalFen: o.totalFen,
     refundedFen: o.refundedFen,
     items: o.items.map((i) => ({
@@ -37,6 +36,14 @@ export function toOrderDto(o: OrderWithLines, now: Date): OrderDto & { actions: 
     closedAt: iso(o.closedAt),
     expiresAt: o.expiresAt.toISOString(),
     transactionId: o.transactionId,
+  };
+}
+
+export function toOrderDto(o: OrderWithLines, now: Date): OrderDto & { actions: ShopperActions } {
+  const status = o.status as OrderStatus;
+  const refundRequested = o.refundRequests.some((r) => r.status === 'REQUESTED');
+  return {
+    ...orderFields(o),
     refunds: o.refunds.map((r) => ({
       outRefundNo: r.outRefundNo,
       amountFen: r.amountFen,
