@@ -7,18 +7,8 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { MerchantCredentials } from '../config.js';
 import type { Logger } from '../logger.js';
+import type { SandboxCredentials as SandboxCredentialsFile } from '@uni-checkout/wechatpay-sandbox';
 
-interface SandboxCredentialsFile {
-  baseUrl: string;
-  appid: string;
-  appsecret: string;
-  mchid: string;
-  merchantSerialNo: string;
-  merchantPrivateKeyPem: string;
-  apiV3Key: string;
-  wechatpayPublicKeyId: string;
-  wechatpayPublicKeyPem: string;
-}
 
 export interface SandboxConnection {
   url: string;
