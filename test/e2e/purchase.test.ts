@@ -191,6 +191,10 @@ describe('purchase, payment and refund on the h5 build', () => {
       await page.getByTestId('checkout-submit').waitFor({ state: 'visible', timeout: 10_000 });
       expect(await text(page, 'checkout-total')).toBe(formatFen(TOTAL_FEN));
       await page.getByTestId('checkout-remark').locator('textarea').fill('请尽快发货');
+      // the draft (with its remark) is kept in storage: wait for the typed remark to reach it
+      await expect
+        .poll(() => page.evaluate(() => localStorage.getItem('uni-checkout:checkout')))
+        .toContain('请尽快发货');
       const keys: string[] = [];
       let dropped = false;
       await page.route(`${bff.url}/api/orders`, async (route) => {
@@ -339,14 +343,21 @@ describe('purchase, payment and refund on the h5 build', () => {
       await expect.poll(() => page.getByTestId('admin-refund-reason').locator('input').inputValue()).toBe('买多了一罐');
 
       // -- a refund the form refuses, then a partial one
+      // (the form's live preview shows when the typed amount has reached it)
+      const tooMuch = `最多可退 ${(TOTAL_FEN / 100).toFixed(2)} 元`;
       await page.getByTestId('admin-refund-amount').locator('input').fill(String(TOTAL_FEN)); // yuan: far too much
+      await expect.poll(() => text(page, 'admin-refund-preview')).toBe(tooMuch);
       await page.getByTestId('admin-refund-reason').locator('input').fill('部分商品缺货');
+      await expect
+        .poll(() => page.getByTestId('admin-refund-reason').locator('input').inputValue())
+        .toBe('部分商品缺货');
       await page.getByTestId('admin-refund-submit').click();
-      expect(await text(page, 'admin-refund-error')).toContain(`最多可退 ${(TOTAL_FEN / 100).toFixed(2)} 元`);
+      expect(await text(page, 'admin-refund-error')).toBe(tooMuch);
       await page
         .getByTestId('admin-refund-amount')
         .locator('input')
         .fill((REFUND_FEN / 100).toFixed(2));
+      await expect.poll(() => text(page, 'admin-refund-preview')).toBe(`将退款 ${formatFen(REFUND_FEN)}`);
       await page.getByTestId('admin-refund-submit').click();
       await expect.poll(() => text(page, 'admin-order-status'), { timeout: 20_000 }).toBe('部分退款');
       expect(await text(page, 'admin-order-refunded')).toBe(formatFen(REFUND_FEN));
