@@ -64,7 +64,7 @@ export async function totalBytes(dir: string, files: string[]): Promise<number> 
 
 /** What a build depends on besides node_modules: the app's own files and the shared package's sources. */
 const BUILD_INPUTS = [
-  { dir: miniappDir, skip: /^(node_modules|dist|unpackage)(\/|$)|vite\.config\.ts\.timestamp-/ },
+  { dir: miniappDir, skip: /^(node_modules|dist|unpackage)(\/|$)|vite\.config\.ts\.timestamp-|^README\.md$/ },
   { dir: path.join(repoRoot, 'packages', 'shared'), skip: /^(node_modules|dist|test)(\/|$)/ },
 ];
 
