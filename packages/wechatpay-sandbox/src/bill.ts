@@ -28,20 +28,53 @@ const feeFen = (fen: number) => Math.round(fen * FEE_RATE);
 const feeText = (fen: number) => (fen / 100).toFixed(5);
 const rateText = `${(FEE_RATE * 100).toFixed(2)}%`;
 
+const BEIJING_OFFSET_MS = 8 * 3600_000;
+/** WeChat starts making a day's bill at 09:00 Beijing time the next day (下载账单: 次日9点启动生成前一天的对账单). */
+const BILL_MADE_AT_MS = 9 * 3600_000;
+
+/**
+ * When the bill of `billDate` (yyyy-MM-dd, a Beijing day) is made: 09:00 Beijing the next day, or
+ * `now` for a bill asked for earlier (the sandbox makes today's bill on demand).
+ */
+export function billMadeAt(billDate: string, now: number = Date.now()): number {
+  const [y, m, d] = billDate.split('-').map(Number) as [number, number, number];
+  // Beijing midnight of the next day is 16:00 UTC of billDate.
+  const nextDayBeijing = Date.UTC(y, m - 1, d + 1) - BEIJING_OFFSET_MS;
+  return Math.min(now, nextDayBeijing + BILL_MADE_AT_MS);
+}
+
+/** 退款状态 as it stood when the bill was made: the bill keeps it, later changes never reach it. */
+function refundStatusAt(r: RefundRecord, madeAt: number): string {
+  if (r.successAt !== null) return r.successAt <= madeAt ? 'SUCCESS' : 'PROCESSING';
+  return r.status;
+}
+
 /**
  * The trade bill of one Beijing day in WeChat Pay's CSV layout: header row, detail rows whose
  * every field starts with a backtick (so spreadsheets keep long numbers), then the summary
  * header and the summary row. Lines end with CRLF.
+ *
+ * Which rows, per WeChat Pay's 交易账单详细说明
+ * (https://pay.weixin.qq.com/docs/merchant/products/bill-download/format-trade.html, also in
+ * 下载账单 https://pay.weixin.qq.com/doc/v3/merchant/4012084430):
+ * - the payments that succeeded that day;
+ * - the refunds *accepted* that day (当天发起退款成功的退款单，退款发起成功就会出账), whatever their
+ *   outcome, with 退款状态 as it stood when the bill was made (出账后退款状态不会更新): a refund
+ *   still PROCESSING then stays PROCESSING in this bill, and is never listed again on the day
+ *   it settles. 交易时间 of a refund row is when the refund was accepted (发起退款成功时间，
+ *   注：不是退款成功时间); the REFUND bill also has 退款申请时间 and 退款成功时间 (empty until then).
  */
-export function buildTradeBill(store: Store, billDate: string, billType: BillType): { text: string; rows: number } {
+export function buildTradeBill(store: Store, billDate: string, billType: BillType, now: number = Date.now()): { text: string; rows: number } {
   const day = billDate.replaceAll('-', '');
+  const madeAt = billMadeAt(billDate, now);
   const amountOf = (tx: TransactionRecord) => store.billAmountOverrides.get(tx.request.out_trade_no) ?? tx.request.amount.total;
   const payments = [...store.transactions.values()]
     .filter((t) => t.successAt !== null && beijingDate(t.successAt) === day)
     .sort((a, b) => a.successAt! - b.successAt!);
+  // every refund the store holds was accepted by the refund API (申请退款 answered 200)
   const refunds = [...store.refunds.values()]
-    .filter((r) => r.status === 'SUCCESS' && r.successAt !== null && beijingDate(r.successAt) === day)
-    .sort((a, b) => a.successAt! - b.successAt!);
+    .filter((r) => beijingDate(r.createdAt) === day)
+    .sort((a, b) => a.createdAt - b.createdAt);
 
   const common = (tx: TransactionRecord, at: number, state: string, settleFen: number) => [
     beijingDateTime(at), tx.request.appid, tx.request.mchid, '0', '', tx.transactionId!, tx.request.out_trade_no,
@@ -77,11 +110,13 @@ export function buildTradeBill(store: Store, billDate: string, billType: BillTyp
       appliedRefundTotal += r.refundFen;
       feeTotal += fee;
       orderTotal += tx.request.amount.total;
-      const refundCols = [r.refundId, r.outRefundNo, yuan(r.refundFen), '0.00', 'ORIGINAL', 'SUCCESS'];
+      const status = refundStatusAt(r, madeAt);
+      const refundCols = [r.refundId, r.outRefundNo, yuan(r.refundFen), '0.00', 'ORIGINAL', status];
       const tail = [tx.request.description, tx.request.attach ?? '', feeText(fee), rateText, yuan(tx.request.amount.total), yuan(r.refundFen), ''];
+      const succeeded = status === 'SUCCESS' ? beijingDateTime(r.successAt!) : '';
       lines.push(billType === 'ALL'
-        ? [...common(tx, r.successAt!, 'REFUND', 0), ...refundCols, ...tail]
-        : [...common(tx, r.successAt!, 'REFUND', 0), beijingDateTime(r.createdAt), beijingDateTime(r.successAt!), ...refundCols, ...tail]);
+        ? [...common(tx, r.createdAt, 'REFUND', 0), ...refundCols, ...tail]
+        : [...common(tx, r.createdAt, 'REFUND', 0), beijingDateTime(r.createdAt), succeeded, ...refundCols, ...tail]);
     }
   }
 

@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { billMadeAt, buildTradeBill } from '../src/bill.js';
 import { buildAuthorization, createSandbox, signRequestPayment, type Sandbox } from '../src/index.js';
+import { Store, type RefundRecord, type TransactionRecord } from '../src/store.js';
 import { jsapiBody, merchantClient, notifyReceiver } from './helpers.js';
 
 let sandbox: Sandbox;
@@ -170,5 +172,150 @@ describe('GET /v3/bill/tradebill', () => {
     const bad = await download(`${sandbox.url}/v3/billdownload/file?token=nope`);
     expect(bad.status).toBe(400);
     expect(JSON.parse(bad.bytes.toString()).code).toBe('INVALID_REQUEST');
+  });
+});
+
+/** Epoch ms of a Beijing wall-clock time, `2026-11-20 23:59:50`. */
+const beijing = (at: string) => Date.parse(`${at.replace(' ', 'T')}+08:00`);
+
+function paidTx(store: Store, outTradeNo: string, paidAt: number, totalFen = 1000): TransactionRecord {
+  const tx: TransactionRecord = {
+    request: {
+      appid: 'wx0000000000000001', mchid: '1900000001', description: '测试商品', out_trade_no: outTradeNo,
+      notify_url: 'https://merchant.example.com/notify', amount: { total: totalFen, currency: 'CNY' }, payer: { openid: 'oBillTest' },
+    },
+    fingerprint: '', prepayId: `wx${outTradeNo}`, prepayExpiresAt: paidAt, payDeadline: null, createdAt: paidAt,
+    tradeState: 'REFUND', tradeStateDesc: '', transactionId: `4200${outTradeNo}`, successTime: null, successAt: paidAt,
+    bankType: 'OTHERS', closedAt: null, refundedFen: 0,
+  };
+  store.transactions.set(outTradeNo, tx);
+  return tx;
+}
+
+function refund(store: Store, tx: TransactionRecord, outRefundNo: string, acceptedAt: number, outcome: { status: RefundRecord['status']; at?: number }, refundFen = 300): RefundRecord {
+  const r: RefundRecord = {
+    refundId: `5030${outRefundNo}`, outRefundNo, outTradeNo: tx.request.out_trade_no, transactionId: tx.transactionId!, reason: null,
+    notifyUrl: null, fundsAccount: null, refundFen, totalFen: tx.request.amount.total, fingerprint: '', status: outcome.status,
+    createdAt: acceptedAt, createTime: '', successTime: null, successAt: outcome.status === 'SUCCESS' ? outcome.at! : null,
+  };
+  store.refunds.set(outRefundNo, r);
+  return r;
+}
+
+/** Parses a bill built in memory; answers its rows as objects keyed by the header. */
+function rowsOf(text: string) {
+  const bill = parseBill(`\uFEFF${text}`);
+  return { ...bill, objects: bill.rows.map((r) => Object.fromEntries(bill.header.map((h, i) => [h, r[i]]))) };
+}
+
+describe('trade bill refund rows (交易账单详细说明: refunds are billed the day they are accepted, status as of the bill)', () => {
+  const D1 = '2026-11-20';
+  const D2 = '2026-11-21';
+  const later = beijing('2026-11-25 12:00:00');
+
+  it('the bill is made at 09:00 Beijing the next day, or on demand before that', () => {
+    expect(billMadeAt(D1, later)).toBe(beijing('2026-11-21 09:00:00'));
+    expect(billMadeAt(D1, beijing('2026-11-20 18:00:00'))).toBe(beijing('2026-11-20 18:00:00'));
+    expect(billMadeAt('2026-12-31', later + 90 * 86_400_000)).toBe(beijing('2027-01-01 09:00:00'));
+  });
+
+  it('a refund accepted just before midnight and settled the next day is in the first day\'s bill, SUCCESS, and not in the next', () => {
+    const store = new Store();
+    const tx = paidTx(store, 'ORDERNEXTDAY', beijing('2026-11-20 20:00:00'));
+    refund(store, tx, 'RNEXTDAY', beijing('2026-11-20 23:59:50'), { status: 'SUCCESS', at: beijing('2026-11-21 00:00:10') });
+
+    for (const type of ['ALL', 'REFUND'] as const) {
+      const bill = rowsOf(buildTradeBill(store, D1, type, later).text);
+      const row = bill.objects.find((o) => o['交易状态'] === 'REFUND')!;
+      expect(row['商户退款单号']).toBe('RNEXTDAY');
+      expect(row['微信退款单号']).toBe('5030RNEXTDAY');
+      expect(row['交易时间']).toBe('2026-11-20 23:59:50');
+      expect(row['退款状态']).toBe('SUCCESS');
+      expect(row['退款金额']).toBe('3.00');
+      if (type === 'REFUND') {
+        expect(row['退款申请时间']).toBe('2026-11-20 23:59:50');
+        expect(row['退款成功时间']).toBe('2026-11-21 00:00:10');
+        expect(bill.summary[0]).toBe('1');
+        expect(bill.summary[2]).toBe('3.00');
+      }
+    }
+    // the day it settled has no row for it: nothing was paid or accepted that day
+    expect(buildTradeBill(store, D2, 'ALL', later).rows).toBe(0);
+    expect(buildTradeBill(store, D2, 'REFUND', later).rows).toBe(0);
+  });
+
+  it('a refund still PROCESSING when the bill is made stays PROCESSING in that bill, even after it settles', () => {
+    const store = new Store();
+    const tx = paidTx(store, 'ORDERSLOW', beijing('2026-11-20 10:00:00'));
+    const slow = refund(store, tx, 'RSLOW', beijing('2026-11-20 12:00:00'), { status: 'SUCCESS', at: beijing('2026-11-21 10:30:00') });
+    const open = refund(store, tx, 'ROPEN', beijing('2026-11-20 13:00:00'), { status: 'PROCESSING' }, 200);
+
+    const bill = rowsOf(buildTradeBill(store, D1, 'REFUND', later).text);
+    expect(bill.objects.map((o) => [o['商户退款单号'], o['交易时间'], o['退款状态'], o['退款成功时间']])).toEqual([
+      ['RSLOW', '2026-11-20 12:00:00', 'PROCESSING', ''],
+      ['ROPEN', '2026-11-20 13:00:00', 'PROCESSING', ''],
+    ]);
+    // 出账: every refund accepted that day counts in the totals, settled or not
+    expect(bill.summary[0]).toBe('2');
+    expect(bill.summary[2]).toBe('5.00');
+    expect(bill.summary[6]).toBe('5.00');
+
+    // asked for the same day, before the bill would be made, the status is the one of that moment
+    const sameDay = rowsOf(buildTradeBill(store, D1, 'ALL', beijing('2026-11-20 13:30:00')).text);
+    expect(sameDay.objects.filter((o) => o['交易状态'] === 'REFUND').map((o) => o['退款状态'])).toEqual(['PROCESSING', 'PROCESSING']);
+    // the next day's bill does not list them again
+    expect(buildTradeBill(store, D2, 'ALL', later).rows).toBe(0);
+    expect(slow.status).toBe('SUCCESS');
+    expect(open.status).toBe('PROCESSING');
+  });
+
+  it('a refund that closed before the bill was made is listed with that status', () => {
+    const store = new Store();
+    const tx = paidTx(store, 'ORDERCLOSED', beijing('2026-11-20 10:00:00'));
+    refund(store, tx, 'RCLOSED', beijing('2026-11-20 11:00:00'), { status: 'CLOSED' });
+    const bill = rowsOf(buildTradeBill(store, D1, 'ALL', later).text);
+    expect(bill.objects.map((o) => [o['交易状态'], o['商户退款单号'], o['退款状态']])).toEqual([
+      ['SUCCESS', '0', ''],
+      ['REFUND', 'RCLOSED', 'CLOSED'],
+    ]);
+  });
+});
+
+describe('GET /v3/bill/tradebill with a refund WeChat has not settled yet', () => {
+  let slow: Sandbox;
+  let slowCall: ReturnType<typeof merchantClient>;
+  beforeAll(async () => {
+    // refunds stay PROCESSING for an hour
+    slow = await createSandbox({ refundDelayMs: 3_600_000 });
+    slowCall = merchantClient(slow);
+  });
+  afterAll(() => slow.close());
+
+  it('lists the accepted refund today, PROCESSING, with no 退款成功时间', async () => {
+    const body = jsapiBody(slow, { amount: { total: 500, currency: 'CNY' } });
+    const { body: pre } = await slowCall<{ prepay_id: string }>('POST', '/v3/pay/transactions/jsapi', body);
+    slow.pay({ ...signRequestPayment({ appId: slow.credentials.appid, prepayId: pre.prepay_id }, slow.credentials.merchantPrivateKeyPem), openid: body.payer.openid });
+    const outRefundNo = `R${body.out_trade_no}`;
+    const accepted = await slowCall<{ status: string }>('POST', '/v3/refund/domestic/refunds', { out_trade_no: body.out_trade_no, out_refund_no: outRefundNo, amount: { refund: 120, total: 500, currency: 'CNY' } });
+    expect(accepted.status).toBe(200);
+    expect(accepted.body.status).toBe('PROCESSING');
+
+    const res = await slowCall<{ download_url: string; hash_value: string }>('GET', `/v3/bill/tradebill?bill_date=${beijingToday()}&bill_type=REFUND`);
+    expect(res.status).toBe(200);
+    const file = await (async () => {
+      const u = new URL(res.body.download_url);
+      const headers = { Authorization: buildAuthorization({ mchid: slow.credentials.mchid, serialNo: slow.credentials.merchantSerialNo, privateKey: slow.credentials.merchantPrivateKeyPem, method: 'GET', pathAndQuery: `${u.pathname}${u.search}` }) };
+      return Buffer.from(await (await fetch(res.body.download_url, { headers })).arrayBuffer());
+    })();
+    expect(createHash('sha1').update(file).digest('hex')).toBe(res.body.hash_value);
+    const bill = parseBill(file.toString('utf8'));
+    const col = (name: string) => bill.header.indexOf(name);
+    expect(bill.rows).toHaveLength(1);
+    const row = bill.rows[0]!;
+    expect(row[col('商户退款单号')]).toBe(outRefundNo);
+    expect(row[col('退款状态')]).toBe('PROCESSING');
+    expect(row[col('退款成功时间')]).toBe('');
+    expect(row[col('退款申请时间')]).toBe(row[col('交易时间')]);
+    expect(row[col('退款金额')]).toBe('1.20');
   });
 });
