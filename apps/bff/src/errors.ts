@@ -46,6 +46,9 @@ export const errorHandler: ErrorRequestHandler = (err: unknown, req, res, _next)
     appError = new AppError('MALFORMED_JSON', 400, 'request body is not valid JSON');
   } else if ((err as BodyParserError)?.type === 'entity.too.large') {
     appError = new AppError('PAYLOAD_TOO_LARGE', 413, 'request body is too large');
+  } else if (err instanceof URIError && (err as BodyParserError).status === 400) {
+    // a route parameter whose percent-encoding does not decode (the router marks it 400)
+    appError = new AppError('VALIDATION_FAILED', 400, 'path: malformed percent-encoding');
   } else if ((err as BodyParserError)?.type === 'encoding.unsupported' || (err as BodyParserError)?.type === 'charset.unsupported') {
     appError = new AppError('VALIDATION_FAILED', 415, 'unsupported request body encoding');
   } else {

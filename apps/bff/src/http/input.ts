@@ -1,0 +1,37 @@
+import type { RequestHandler } from 'express';
+import { AppError } from '../errors.js';
+
+/** Where in a parsed JSON body or query a string holds U+0000, or undefined. */
+function nulAt(value: unknown, path: string, depth = 0): string | undefined {
+  if (typeof value === 'string') return value.includes('\u0000') ? path : undefined;
+  if (depth > 32 || value === null || typeof value !== 'object') return undefined;
+  for (const [key, inner] of Object.entries(value)) {
+    const here = path ? `${path}.${key}` : key;
+    if (key.includes('\u0000')) return here;
+    const found = nulAt(inner, here, depth + 1);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+/**
+ * PostgreSQL text cannot hold U+0000, and a path whose percent-encoding does not decode names no
+ * resource: either would otherwise fail deep inside a query as a 500 (after side effects such as
+ * a rate-limit slot or a WeChat call). Refused at the door as the client's 400.
+ */
+export const refuseUnstorableInput: RequestHandler = (req, _res, next) => {
+  let path: string;
+  try {
+    path = decodeURIComponent(req.path);
+  } catch {
+    return next(new AppError('VALIDATION_FAILED', 400, 'path: malformed percent-encoding'));
+  }
+  if (path.includes('\u0000')) return next(new AppError('VALIDATION_FAILED', 400, 'path: contains a NUL character'));
+  const inQuery = nulAt(req.query, '');
+  if (inQuery !== undefined)
+    return next(new AppError('VALIDATION_FAILED', 400, `${inQuery || 'query'}: contains a NUL character`));
+  const inBody = nulAt(req.body, '');
+  if (inBody !== undefined)
+    return next(new AppError('VALIDATION_FAILED', 400, `${inBody || 'body'}: contains a NUL character`));
+  next();
+};

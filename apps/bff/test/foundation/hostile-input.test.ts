@@ -1,0 +1,73 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startHarness, type ApiResponse, type Harness } from '../support/harness.js';
+import { anySku, skuStock } from '../support/shop.js';
+import { paidOrder } from '../refunds/paid-order.js';
+
+/** Input a browser, a script or an attacker can send: each gets a 4xx with a stable code, never a 500. */
+describe('hostile input over HTTP (PostgreSQL)', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({ db: 'postgres' });
+  });
+  afterAll(async () => h?.close());
+
+  const refused = (res: ApiResponse, code = 'VALIDATION_FAILED', status = 400) =>
+    expect([res.status, res.body?.error?.code]).toEqual([status, code]);
+
+  it('refuses a NUL character anywhere in a body, a query or a path with 400, writing nothing', async () => {
+    const shopper = await h.shopper();
+    const admin = await h.admin();
+    const sku = await anySku(h);
+    const stockBefore = await skuStock(h, sku.id);
+    const key = randomUUID();
+    refused(await shopper.post('/api/orders', { items: [{ skuId: 'a\u0000b', quantity: 1 }] }, { 'idempotency-key': key }));
+    refused(
+      await shopper.post(
+        '/api/orders',
+        { items: [{ skuId: sku.id, quantity: 1 }], remark: 'gift\u0000wrap' },
+        { 'idempotency-key': randomUUID() },
+      ),
+    );
+    refused(await h.anonymous.get('/api/products/%00'));
+    refused(await h.anonymous.post('/api/admin/login', { username: 'admin\u0000', password: 'whatever-it-is' }));
+    refused(await admin.get('/api/admin/orders?q=%00'));
+    refused(await admin.get('/api/admin/orders.csv?q=UC%00'));
+    refused(await admin.get('/api/admin/refund-requests?cursor=%00'));
+
+    // nothing was reserved or remembered: the same key now places the order normally
+    const user = await h.bff.ctx.prisma.user.findUniqueOrThrow({ where: { openid: shopper.openid } });
+    expect(await h.bff.ctx.prisma.order.count({ where: { userId: user.id } })).toBe(0);
+    expect(await h.bff.ctx.prisma.idempotencyKey.count({ where: { userId: user.id } })).toBe(0);
+    expect(await skuStock(h, sku.id)).toBe(stockBefore);
+    const placed = await shopper.post('/api/orders', { items: [{ skuId: sku.id, quantity: 1 }] }, { 'idempotency-key': key });
+    expect(placed.status).toBe(201);
+  });
+
+  it('refuses a NUL character in refund reasons without creating a refund or a request', async () => {
+    const admin = await h.admin();
+    const order = await paidOrder(h);
+    refused(await order.shopper.post(`/api/orders/${order.orderNo}/refund-requests`, { reason: 'broken\u0000' }));
+    refused(await admin.post(`/api/admin/orders/${order.orderNo}/refunds`, { amountFen: 1, reason: 'x\u0000y' }));
+    const row = await h.bff.ctx.prisma.order.findUniqueOrThrow({
+      where: { orderNo: order.orderNo },
+      include: { refunds: true, refundRequests: true },
+    });
+    expect(row.refunds).toEqual([]);
+    expect(row.refundRequests).toEqual([]);
+    expect(row.status).toBe('PAID');
+  });
+
+  it('refuses a path whose percent-encoding does not decode with 400', async () => {
+    const shopper = await h.shopper();
+    refused(await shopper.get('/api/orders/%E0%A4%A'));
+    refused(await shopper.post('/api/orders/%E0%A4%A/cancel'));
+    refused(await h.anonymous.get('/api/products/%E0%A4%A'));
+  });
+
+  it('answers unicode in an orderNo with 404, as any order that is not yours', async () => {
+    const shopper = await h.shopper();
+    const res = await shopper.get(`/api/orders/${encodeURIComponent('订单号订单号订单号')}`);
+    refused(res, 'NOT_FOUND', 404);
+  });
+});
