@@ -1,7 +1,7 @@
 import type { Product } from '@uni-checkout/shared';
 import type { PrismaClient } from '../db/index.js';
 import { decodeCursor, encodeCursor } from '../http/cursor.js';
-import { notFound } from '../errors.js';
+import { AppError, notFound } from '../errors.js';
 
 type ProductRow = Awaited<ReturnType<typeof loadProducts>>[number];
 
@@ -27,8 +27,30 @@ export function toProduct(row: ProductRow): Product {
   };
 }
 
+const INT4_MIN = -2_147_483_648;
+const INT4_MAX = 2_147_483_647;
+
+/** The (sortOrder, id) a product page ended on; a forged one is the client's 400, never a database error. */
+function productCursor(cursor: string | undefined): [number, string] | undefined {
+  const key = decodeCursor(cursor, 2);
+  if (!key) return undefined;
+  const [sortOrder, id] = key;
+  if (
+    !Number.isInteger(sortOrder) ||
+    (sortOrder as number) < INT4_MIN ||
+    (sortOrder as number) > INT4_MAX ||
+    typeof id !== 'string' ||
+    id.length === 0 ||
+    id.length > 64 ||
+    id.includes('\u0000')
+  ) {
+    throw new AppError('VALIDATION_FAILED', 400, 'cursor: not a cursor this API returned');
+  }
+  return [sortOrder as number, id];
+}
+
 export async function listProducts(prisma: PrismaClient, opts: { cursor?: string; limit: number }) {
-  const after = decodeCursor(opts.cursor, 2) as [number, string] | undefined;
+  const after = productCursor(opts.cursor);
   const where = after
     ? { OR: [{ sortOrder: { gt: after[0] } }, { sortOrder: after[0], id: { gt: after[1] } }] }
     : {};

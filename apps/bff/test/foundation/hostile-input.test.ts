@@ -71,3 +71,36 @@ describe('hostile input over HTTP (PostgreSQL)', () => {
     refused(res, 'NOT_FOUND', 404);
   });
 });
+
+describe('forged catalog cursors', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({ db: 'postgres' });
+  });
+  afterAll(async () => h?.close());
+
+  const cursorOf = (key: unknown) => Buffer.from(JSON.stringify(key)).toString('base64url');
+
+  it('answers 400 VALIDATION_FAILED for a cursor this API never returned, whatever it holds', async () => {
+    for (const key of [
+      [{}, {}],
+      ['first', 'tea-longjing'],
+      [2_147_483_648, 'tea-longjing'],
+      [1e308, 'tea-longjing'],
+      [1.5, 'tea-longjing'],
+      [0, 42],
+      [0, 'x'.repeat(65)],
+    ]) {
+      const res = await h.anonymous.get(`/api/products?cursor=${cursorOf(key)}`);
+      expect([JSON.stringify(key), res.status, res.body.error?.code]).toEqual([JSON.stringify(key), 400, 'VALIDATION_FAILED']);
+    }
+  });
+
+  it('still pages with the cursors it hands out', async () => {
+    const first = await h.anonymous.get('/api/products?limit=2');
+    const next = await h.anonymous.get(`/api/products?limit=2&cursor=${first.body.nextCursor}`);
+    expect(next.status).toBe(200);
+    expect(next.body.items.length).toBe(2);
+    expect(next.body.items[0].id).not.toBe(first.body.items[0].id);
+  });
+});
