@@ -3,8 +3,15 @@ import { parseYuanToFen } from '@uni-checkout/shared';
 /**
  * WeChat Pay's trade bill (交易账单, type ALL): a header row, detail rows whose every field starts
  * with a backtick (so Excel keeps long numbers), then a summary header (总交易单数,…) and a summary row.
- * Amounts are in yuan. A payment row has 交易状态 SUCCESS (or REVOKED); a refund row REFUND, listed on
- * the day the refund was accepted, with the status it had then.
+ * Amounts are in yuan. A payment row has 交易状态 SUCCESS (or REVOKED); a refund row REFUND.
+ *
+ * Per WeChat Pay's 交易账单详细说明
+ * (https://pay.weixin.qq.com/docs/merchant/products/bill-download/format-trade.html, repeated in
+ * 下载账单 https://pay.weixin.qq.com/doc/v3/merchant/4012084430): a day's bill holds the refunds
+ * *accepted* that day (当天发起退款成功的退款单，退款发起成功就会出账), whatever their outcome; its
+ * 交易时间 is when the refund was accepted (发起退款成功时间，注：不是退款成功时间), and 退款状态 is the
+ * status when the bill was made, never updated afterwards (出账后退款状态不会更新): a refund may show
+ * PROCESSING there and have settled since.
  */
 export interface BillPayment {
   kind: 'payment';
@@ -26,6 +33,7 @@ export interface BillRefund {
   outRefundNo: string;
   /** 申请退款金额, fen */
   refundFen: number;
+  /** 退款状态 when the bill was made (SUCCESS, PROCESSING, …): a snapshot, not the refund's outcome */
   refundStatus: string;
 }
 

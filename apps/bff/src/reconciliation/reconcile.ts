@@ -32,7 +32,7 @@ export function checkBillDate(billDate: string, now: Date): string | undefined {
 
 /**
  * 对账: download the day's trade bill (its SHA1 checked by the client), compare it with the orders
- * paid and the refunds accepted that Asia/Shanghai day, store the run and its differences, and leave
+ * paid and the refunds accepted (not settled) that Asia/Shanghai day, as the bill lists them, store the run and its differences, and leave
  * a RECONCILIATION_DIFF event on every order concerned.
  */
 export async function reconcile(
@@ -163,6 +163,15 @@ async function comparePayments(ctx: AppContext, billDate: string, remote: BillPa
   return diffs;
 }
 
+/**
+ * A day's bill lists the refunds WeChat accepted that day, settled or not, with 退款状态 as it was
+ * when the bill was made and never updated (交易账单详细说明,
+ * https://pay.weixin.qq.com/docs/merchant/products/bill-download/format-trade.html: 当天发起退款成功的
+ * 退款单，退款发起成功就会出账，出账后退款状态不会更新). So a refund settled the next day is in the day
+ * it was accepted, and a bill's PROCESSING is no difference with a refund that has settled, or failed,
+ * since. What the bill does prove is a settled refund: SUCCESS there while here it is still open
+ * (its result never reached us) or closed/abnormal is a difference.
+ */
 async function compareRefunds(ctx: AppContext, billDate: string, remote: BillRefund[]): Promise<Diff[]> {
   const diffs: Diff[] = [];
   // a refund reaches the bill once WeChat accepted it, i.e. once it has WeChat's refund_id
@@ -191,7 +200,11 @@ async function compareRefunds(ctx: AppContext, billDate: string, remote: BillRef
   for (const r of remote) {
     const local = localByNo.get(r.outRefundNo);
     if (!local) diffs.push({ orderNo: r.outTradeNo, kind: 'MISSING_LOCAL', local: null, remote: remoteView(r) });
-    else if (local.order.orderNo !== r.outTradeNo || (local.status === 'CLOSED' && !local.refundId)) {
+    else if (
+      local.order.orderNo !== r.outTradeNo ||
+      (local.status === 'CLOSED' && !local.refundId) ||
+      (r.refundStatus === 'SUCCESS' && local.status !== 'SUCCESS')
+    ) {
       diffs.push({ orderNo: r.outTradeNo, kind: 'STATE_MISMATCH', local: view(local), remote: remoteView(r) });
     } else if (local.amountFen !== r.refundFen) {
       diffs.push({ orderNo: r.outTradeNo, kind: 'AMOUNT_MISMATCH', local: view(local), remote: remoteView(r) });
