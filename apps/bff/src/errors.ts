@@ -1,6 +1,7 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { ZodError } from 'zod';
 import type { ErrorCode } from '@uni-checkout/shared';
+import { Prisma } from './db/index.js';
 
 /** The one error type of the BFF: a stable code, an HTTP status and a sentence for people. */
 export class AppError extends Error {
@@ -32,6 +33,19 @@ export const routeNotFound: RequestHandler = (req, _res, next) => {
   next(new AppError('ROUTE_NOT_FOUND', 404, `no route for ${req.method} ${req.path}`));
 };
 
+/**
+ * PostgreSQL's SQLSTATE behind a Prisma error raised through a driver adapter, if any.
+ * Class 22 (data exception: integer or date out of range, text it cannot store) means a value
+ * the request carried slipped past validation: still the client's 400, and the statement failed,
+ * so nothing of it was written.
+ */
+function sqlState(err: unknown): string | undefined {
+  if (!(err instanceof Prisma.PrismaClientKnownRequestError)) return undefined;
+  const cause = (err.meta as { driverAdapterError?: { cause?: { originalCode?: unknown } } } | undefined)
+    ?.driverAdapterError?.cause;
+  return typeof cause?.originalCode === 'string' ? cause.originalCode : undefined;
+}
+
 interface BodyParserError extends Error {
   type?: string;
   status?: number;
@@ -49,6 +63,9 @@ export const errorHandler: ErrorRequestHandler = (err: unknown, req, res, _next)
   } else if (err instanceof URIError && (err as BodyParserError).status === 400) {
     // a route parameter whose percent-encoding does not decode (the router marks it 400)
     appError = new AppError('VALIDATION_FAILED', 400, 'path: malformed percent-encoding');
+  } else if (sqlState(err)?.startsWith('22')) {
+    appError = new AppError('VALIDATION_FAILED', 400, 'a value in the request is out of range or cannot be stored');
+    req.log?.warn({ err }, 'database refused a value from the request');
   } else if ((err as BodyParserError)?.type === 'encoding.unsupported' || (err as BodyParserError)?.type === 'charset.unsupported') {
     appError = new AppError('VALIDATION_FAILED', 415, 'unsupported request body encoding');
   } else {

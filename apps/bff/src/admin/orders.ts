@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import type { adminOrdersQuerySchema } from '@uni-checkout/shared';
 import type { Prisma, PrismaClient } from '../db/index.js';
-import { NEWEST_FIRST, newestFirstAfter, newestFirstPage } from '../http/cursor.js';
+import { isQueryableInstant, NEWEST_FIRST, newestFirstAfter, newestFirstPage } from '../http/cursor.js';
 import { AppError } from '../errors.js';
 import { orderRelations, type OrderWithRelations } from './serialize.js';
 
@@ -14,6 +14,10 @@ export function adminOrdersWhere(q: AdminOrdersQuery): Prisma.OrderWhereInput {
   if (q.from || q.to) {
     const from = q.from ? new Date(q.from) : undefined;
     const to = q.to ? new Date(q.to) : undefined;
+    for (const [name, at] of [['from', from], ['to', to]] as const) {
+      if (at && !isQueryableInstant(at))
+        throw new AppError('VALIDATION_FAILED', 400, `${name}: must be between 1970-01-01 and 9999-12-31`);
+    }
     if (from && to && from > to) throw new AppError('VALIDATION_FAILED', 400, 'from: must not be after to');
     where.createdAt = { ...(from ? { gte: from } : {}), ...(to ? { lt: to } : {}) };
   }

@@ -16,6 +16,18 @@ export function decodeCursor(cursor: string | undefined, arity: number): unknown
   throw new AppError('VALIDATION_FAILED', 400, 'cursor: not a cursor this API returned');
 }
 
+/**
+ * Instants a query may compare with: PostgreSQL has no year 0 (Prisma writes years before 1 that
+ * way) and ends timestamptz in 294276; no order predates 1970. Outside this window: 400, not a 500.
+ */
+const EARLIEST_MS = Date.UTC(1970, 0, 1);
+const LATEST_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+
+export function isQueryableInstant(at: Date): boolean {
+  const t = at.getTime();
+  return Number.isFinite(t) && t >= EARLIEST_MS && t <= LATEST_MS;
+}
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Order of every newest-first list: (createdAt, id) descending, id breaking ties. */
@@ -26,10 +38,10 @@ export function newestFirstAfter(cursor: string | undefined) {
   const key = decodeCursor(cursor, 2);
   if (!key) return undefined;
   const [at, id] = key;
-  if (typeof at !== 'string' || typeof id !== 'string' || Number.isNaN(Date.parse(at)) || !UUID.test(id)) {
+  const createdAt = typeof at === 'string' ? new Date(at) : undefined;
+  if (!createdAt || !isQueryableInstant(createdAt) || typeof id !== 'string' || !UUID.test(id)) {
     throw new AppError('VALIDATION_FAILED', 400, 'cursor: not a cursor this API returned');
   }
-  const createdAt = new Date(at);
   return { OR: [{ createdAt: { lt: createdAt } }, { createdAt, id: { lt: id } }] };
 }
 

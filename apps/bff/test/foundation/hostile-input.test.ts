@@ -104,3 +104,39 @@ describe('forged catalog cursors', () => {
     expect(next.body.items[0].id).not.toBe(first.body.items[0].id);
   });
 });
+
+describe('instants PostgreSQL cannot compare with', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({ db: 'postgres' });
+  });
+  afterAll(async () => h?.close());
+
+  const cursorAt = (at: string) =>
+    Buffer.from(JSON.stringify([at, '00000000-0000-4000-8000-000000000000'])).toString('base64url');
+
+  it('answers 400 VALIDATION_FAILED for admin date filters and list cursors outside 1970–9999', async () => {
+    const shopper = await h.shopper();
+    const admin = await h.admin();
+    for (const [client, path] of [
+      [admin, `/api/admin/orders?from=${encodeURIComponent('0000-01-01T00:00:00Z')}`],
+      [admin, `/api/admin/orders?to=${encodeURIComponent('0001-01-01T00:00:00+14:00')}`],
+      [admin, `/api/admin/orders.csv?from=${encodeURIComponent('0000-06-01T00:00:00Z')}`],
+      [admin, `/api/admin/orders?cursor=${cursorAt('0000-01-01T00:00:00.000Z')}`],
+      [admin, `/api/admin/refund-requests?cursor=${cursorAt('0000-01-01T00:00:00.000Z')}`],
+      [shopper, `/api/orders?cursor=${cursorAt('0000-01-01T00:00:00.000Z')}`],
+      [shopper, `/api/orders?cursor=${cursorAt('+275760-09-13T00:00:00.000Z')}`],
+    ] as const) {
+      const res = await client.get(path);
+      expect([path, res.status, res.body.error?.code]).toEqual([path, 400, 'VALIDATION_FAILED']);
+    }
+  });
+
+  it('still filters by an ordinary date range', async () => {
+    const admin = await h.admin();
+    const res = await admin.get(
+      `/api/admin/orders?from=${encodeURIComponent('2020-01-01T00:00:00+08:00')}&to=${encodeURIComponent('9999-01-01T00:00:00Z')}`,
+    );
+    expect(res.status).toBe(200);
+  });
+});
