@@ -4,6 +4,7 @@ import cors from 'cors';
 import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
 import type { AppContext } from './context.js';
+import { serializeError } from './logger.js';
 import { errorHandler, routeNotFound } from './errors.js';
 import { authRoutes } from './auth/routes.js';
 import { catalogRoutes } from './catalog/routes.js';
@@ -36,6 +37,8 @@ export function createApp(ctx: AppContext, modules: RouteModules = {}): Express 
       serializers: {
         req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }),
         res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+        // pino-http would otherwise put the standard one back on every req.log
+        err: serializeError,
       },
     }),
   );
