@@ -30,11 +30,26 @@ export function createTokenService(secret: string) {
     /** Returns the claims, or undefined for any token that is not ours and valid. */
     async verify(token: string): Promise<Claims | undefined> {
       try {
-        const { payload } = await jwtVerify(token, key, { issuer: ISSUER, algorithms: ['HS256'] });
-        if (payload.role === 'shopper' && typeof payload.userId === 'string' && typeof payload.openid === 'string') {
+        // a token without an expiry would open the API forever: exp (and iat, sub) are required
+        const { payload } = await jwtVerify(token, key, {
+          issuer: ISSUER,
+          algorithms: ['HS256'],
+          requiredClaims: ['exp', 'iat', 'sub'],
+        });
+        if (
+          payload.role === 'shopper' &&
+          typeof payload.userId === 'string' &&
+          typeof payload.openid === 'string' &&
+          payload.sub === payload.userId
+        ) {
           return { role: 'shopper', userId: payload.userId, openid: payload.openid };
         }
-        if (payload.role === 'admin' && typeof payload.adminId === 'string' && typeof payload.username === 'string') {
+        if (
+          payload.role === 'admin' &&
+          typeof payload.adminId === 'string' &&
+          typeof payload.username === 'string' &&
+          payload.sub === payload.adminId
+        ) {
           return { role: 'admin', adminId: payload.adminId, username: payload.username };
         }
         return undefined;
