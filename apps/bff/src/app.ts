@@ -9,7 +9,7 @@ import { errorHandler, routeNotFound } from './errors.js';
 import { authRoutes } from './auth/routes.js';
 import { catalogRoutes } from './catalog/routes.js';
 import { healthRoutes } from './health/routes.js';
-import { refuseUnstorableInput } from './http/input.js';
+import { refuseUnstorableInput, requireJsonBody } from './http/input.js';
 
 /** Extra routers mounted by capabilities; the notify routers need the raw body and go first. */
 export interface RouteModules {
@@ -62,6 +62,7 @@ export function createApp(ctx: AppContext, modules: RouteModules = {}): Express 
 
   app.use(healthRoutes(ctx));
   for (const router of modules.rawBody ?? []) app.use(router);
+  app.use(requireJsonBody);
   app.use(express.json({ limit: '64kb', strict: true }));
   app.use(refuseUnstorableInput);
   app.use(authRoutes(ctx));

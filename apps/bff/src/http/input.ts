@@ -35,3 +35,22 @@ export const refuseUnstorableInput: RequestHandler = (req, _res, next) => {
     return next(new AppError('VALIDATION_FAILED', 400, `${inBody || 'body'}: contains a NUL character`));
   next();
 };
+
+/**
+ * The JSON API reads bodies sent as application/json only. Any other body (a form post, text/plain)
+ * would be skipped by the parser and reach the route as "no body": say what is wrong instead.
+ */
+export const requireJsonBody: RequestHandler = (req, _res, next) => {
+  const length = req.headers['content-length'];
+  const hasBody = req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+  if (hasBody && !req.is('application/json')) {
+    return next(
+      new AppError(
+        'UNSUPPORTED_MEDIA_TYPE',
+        415,
+        `request bodies must be JSON (Content-Type: application/json), got ${req.headers['content-type'] ?? 'no Content-Type'}`,
+      ),
+    );
+  }
+  next();
+};

@@ -140,3 +140,46 @@ describe('instants PostgreSQL cannot compare with', () => {
     expect(res.status).toBe(200);
   });
 });
+
+describe('bodies that are not JSON', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({ db: 'postgres' });
+  });
+  afterAll(async () => h?.close());
+
+  it('answers 415 UNSUPPORTED_MEDIA_TYPE for a form or text body on a JSON route, placing nothing', async () => {
+    const shopper = await h.shopper();
+    const sku = await anySku(h);
+    const json = JSON.stringify({ items: [{ skuId: sku.id, quantity: 1 }] });
+    for (const [type, body] of [
+      ['text/plain', json],
+      ['application/x-www-form-urlencoded', `items[0][skuId]=${sku.id}&items[0][quantity]=1`],
+      ['multipart/form-data; boundary=x', '--x\r\nContent-Disposition: form-data; name="items"\r\n\r\n1\r\n--x--'],
+    ]) {
+      const res = await shopper.post('/api/orders', body, { 'content-type': type!, 'idempotency-key': randomUUID() });
+      expect([type, res.status, res.body.error?.code]).toEqual([type, 415, 'UNSUPPORTED_MEDIA_TYPE']);
+    }
+    const login = await h.anonymous.post('/api/auth/login', 'code=sandbox:oFormPost', {
+      'content-type': 'application/x-www-form-urlencoded',
+    });
+    expect([login.status, login.body.error?.code]).toEqual([415, 'UNSUPPORTED_MEDIA_TYPE']);
+    const user = await h.bff.ctx.prisma.user.findUniqueOrThrow({ where: { openid: shopper.openid } });
+    expect(await h.bff.ctx.prisma.order.count({ where: { userId: user.id } })).toBe(0);
+  });
+
+  it('still takes JSON (also with a charset) and body-less POSTs', async () => {
+    const shopper = await h.shopper();
+    const sku = await anySku(h);
+    const body = JSON.stringify({ items: [{ skuId: sku.id, quantity: 1 }] });
+    for (const type of ['application/json', 'application/json; charset=utf-8']) {
+      const res = await shopper.post('/api/orders', body, { 'content-type': type, 'idempotency-key': randomUUID() });
+      expect([type, res.status]).toEqual([type, 201]);
+    }
+    const placed = await shopper.get('/api/orders');
+    const cancel = await shopper.post(`/api/orders/${placed.body.items[0].orderNo}/cancel`);
+    expect(cancel.status).toBe(200);
+    const empty = await shopper.post('/api/orders', undefined, { 'idempotency-key': randomUUID() });
+    expect([empty.status, empty.body.error?.code]).toEqual([400, 'VALIDATION_FAILED']);
+  });
+});
