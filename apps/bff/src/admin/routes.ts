@@ -9,6 +9,7 @@ import { adminOrdersPage } from './orders.js';
 import { orderRelations, serializeAdminOrder } from './serialize.js';
 import { streamOrdersCsv } from './csv.js';
 import { adminStats } from './stats.js';
+import { listQuery } from '../http/input.js';
 
 // opening an order asks WeChat about its unfinished refunds, at most this often
 const DETAIL_REFUND_QUERY_THROTTLE_MS = 5_000;
@@ -31,13 +32,13 @@ export function adminRoutes(ctx: AppContext): Router {
   });
 
   router.get('/api/admin/orders', admin, async (req, res) => {
-    const query = adminOrdersQuerySchema.parse(req.query);
+    const query = adminOrdersQuerySchema.parse(listQuery(req.query));
     const page = await adminOrdersPage(ctx.prisma, query);
     res.json({ items: page.rows.map((o) => serializeAdminOrder(o)), nextCursor: page.nextCursor });
   });
 
   router.get('/api/admin/orders.csv', admin, async (req, res) => {
-    const query = adminOrdersQuerySchema.parse(req.query);
+    const query = adminOrdersQuerySchema.parse(listQuery(req.query));
     await streamOrdersCsv(ctx.prisma, query, res);
   });
 

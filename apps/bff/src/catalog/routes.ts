@@ -4,8 +4,9 @@ import { z } from 'zod';
 import type { AppContext } from '../context.js';
 import { workspaceRoot } from '../paths.js';
 import { getProduct, listProducts } from './products.js';
+import { listQuery } from '../http/input.js';
 
-const listQuery = z.object({
+const listQuerySchema = z.object({
   cursor: z.string().max(200).optional(),
   limit: z.coerce.number().int().min(1).max(50).default(20),
 });
@@ -13,7 +14,7 @@ const listQuery = z.object({
 export function catalogRoutes(ctx: AppContext): Router {
   const router = Router();
   router.get('/api/products', async (req, res) => {
-    const q = listQuery.parse(req.query);
+    const q = listQuerySchema.parse(listQuery(req.query));
     res.json(await listProducts(ctx.prisma, q));
   });
   router.get('/api/products/:id', async (req, res) => {

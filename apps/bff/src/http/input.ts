@@ -54,3 +54,12 @@ export const requireJsonBody: RequestHandler = (req, _res, next) => {
   }
   next();
 };
+
+/**
+ * A list's query with empty parameters dropped: `?status=&cursor=` (a form with nothing chosen,
+ * the API's own route shape) means "no filter, first page", not an invalid status.
+ */
+export function listQuery(query: unknown): Record<string, unknown> {
+  if (query === null || typeof query !== 'object') return {};
+  return Object.fromEntries(Object.entries(query).filter(([, value]) => value !== ''));
+}

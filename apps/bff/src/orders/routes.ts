@@ -8,6 +8,7 @@ import { cancelOrder } from './cancel-order.js';
 import { createOrder } from './create-order.js';
 import { toOrderDto } from './dto.js';
 import { findOwnOrder, listOwnOrders, refreshFromWechat } from './queries.js';
+import { listQuery } from '../http/input.js';
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,128}$/;
 
@@ -39,7 +40,7 @@ export function orderRoutes(ctx: AppContext): Router {
   });
 
   router.get('/api/orders', shopper, async (req, res) => {
-    const q = listOrdersQuerySchema.parse(req.query);
+    const q = listOrdersQuerySchema.parse(listQuery(req.query));
     const page = await listOwnOrders(ctx, shopperOf(req).userId, {
       status: q.status,
       cursor: q.cursor,

@@ -7,6 +7,7 @@ import { NEWEST_FIRST, newestFirstAfter, newestFirstPage } from '../http/cursor.
 import { AppError } from '../errors.js';
 import { serializeRefund, serializeRefundRequest } from '../admin/serialize.js';
 import { createAdminRefund, rejectRefundRequest, requestRefundByShopper } from './refunds.js';
+import { listQuery } from '../http/input.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const refundRequestsQuerySchema = z.object({
@@ -55,7 +56,7 @@ export function refundRoutes(ctx: AppContext): Router {
   });
 
   router.get('/api/admin/refund-requests', admin, async (req, res) => {
-    const q = refundRequestsQuerySchema.parse(req.query);
+    const q = refundRequestsQuerySchema.parse(listQuery(req.query));
     const limit = q.limit ?? 20;
     const after = newestFirstAfter(q.cursor);
     const rows = await ctx.prisma.refundRequest.findMany({
