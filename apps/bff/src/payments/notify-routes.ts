@@ -62,6 +62,7 @@ export function transactionNotifyRoutes(ctx: AppContext): Router {
       refuseNotification(res, 500, 'INTERNAL', 'could not process the notification, please retry');
     }
   });
-  router.use(notifyErrorHandler);
+  // only for its own path: mounted at the root, a bare router.use would also answer other routes' errors
+  router.use(TRANSACTION_NOTIFY_PATH, notifyErrorHandler);
   return router;
 }

@@ -96,6 +96,7 @@ export function refundNotifyRoutes(ctx: AppContext): Router {
     ctx.metrics.notifications.inc({ kind: 'refund', outcome: changed ? 'applied' : 'duplicate' });
     res.status(204).end();
   });
-  router.use(notifyErrorHandler);
+  // only for its own path: mounted at the root, a bare router.use would also answer other routes' errors
+  router.use(REFUND_NOTIFY_PATH, notifyErrorHandler);
   return router;
 }

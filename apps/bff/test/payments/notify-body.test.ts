@@ -1,0 +1,39 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startHarness, type Harness } from '../support/harness.js';
+import { paidOrder } from '../refunds/paid-order.js';
+
+/** What the notify routes answer to bodies WeChat Pay never sends. */
+describe('notification bodies the raw parser refuses (PostgreSQL)', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({ db: 'postgres' });
+  });
+  afterAll(async () => h?.close());
+
+  it('answers an oversized body with 413 in the notify shape, logged as a warning rather than a failure to store', async () => {
+    for (const path of ['/api/pay/notify/transaction', '/api/pay/notify/refund']) {
+      const requestId = `big-${path.split('/').pop()}`;
+      const res = await h.anonymous.post(path, JSON.stringify({ padding: 'x'.repeat(100_000) }), {
+        'x-request-id': requestId,
+      });
+      expect([path, res.status, res.body]).toEqual([
+        path,
+        413,
+        {
+          code: 'FAIL',
+          message: 'notification body is too large',
+          error: { code: 'PAYLOAD_TOO_LARGE', message: 'notification body is too large' },
+        },
+      ]);
+      const lines = h.logs.filter((l) => l.reqId === requestId);
+      expect(lines.some((l) => l.msg === 'notification body refused before verification')).toBe(true);
+      expect(lines.filter((l) => (l.level as number) >= 50)).toEqual([]);
+    }
+  });
+
+  it('still settles a genuine notification (the control)', async () => {
+    const order = await paidOrder(h);
+    const row = await h.bff.ctx.prisma.order.findUniqueOrThrow({ where: { orderNo: order.orderNo } });
+    expect(row.status).toBe('PAID');
+  });
+});
