@@ -50,7 +50,9 @@ function run(name, args, extraEnv = {}) {
 
 function once(name, args, extraEnv) {
   return new Promise((resolve, reject) => {
-    run(name, args, extraEnv).on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${name} exited with ${code}`))));
+    run(name, args, extraEnv).on('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error(`${name} exited with ${code}`)),
+    );
   });
 }
 
@@ -80,10 +82,15 @@ try {
   await once('seed', ['--filter', '@uni-checkout/bff', 'db:seed']);
   run('sandbox', ['sandbox']);
   await waitFor(`http://127.0.0.1:${SANDBOX_PORT}/sandbox/api/transactions`, 'the WeChat Pay sandbox');
-  run('bff', ['--filter', '@uni-checkout/bff', 'start'], { CORS_ORIGINS: `http://127.0.0.1:${H5_PORT},http://localhost:${H5_PORT}` });
+  run('bff', ['--filter', '@uni-checkout/bff', 'start'], {
+    CORS_ORIGINS: `http://127.0.0.1:${H5_PORT},http://localhost:${H5_PORT}`,
+  });
   await waitFor(`http://127.0.0.1:${PORT}/readyz`, 'the BFF');
   const apiBase = `http://127.0.0.1:${PORT}`;
-  run('h5', ['--filter', '@uni-checkout/miniapp', 'dev:h5'], { VITE_API_BASE: apiBase, VITE_SANDBOX_URL: `http://127.0.0.1:${SANDBOX_PORT}` });
+  run('h5', ['--filter', '@uni-checkout/miniapp', 'dev:h5'], {
+    VITE_API_BASE: apiBase,
+    VITE_SANDBOX_URL: `http://127.0.0.1:${SANDBOX_PORT}`,
+  });
   if (!skipMp) run('mp-weixin', ['--filter', '@uni-checkout/miniapp', 'dev:mp-weixin'], { VITE_API_BASE: apiBase });
   await waitFor(`http://127.0.0.1:${H5_PORT}/`, 'the h5 dev server', 120_000);
   console.log(`

@@ -89,12 +89,22 @@ try {
   await h.close();
 }
 
-console.log(`\nuni-checkout bench — ${ORDERS} orders, ${NOTIFICATIONS} notifications, concurrency ${CONCURRENCY}, Node ${process.version}\n`);
+console.log(
+  `\nuni-checkout bench — ${ORDERS} orders, ${NOTIFICATIONS} notifications, concurrency ${CONCURRENCY}, Node ${process.version}\n`,
+);
 console.log('| path | per second | p50 ms | p95 ms |');
 console.log('|---|---|---|---|');
 console.log(`| create order, PostgreSQL | ${fmt(pg.perSecond)} | ${fmt(pg.p50)} | ${fmt(pg.p95)} |`);
 console.log(`| create order, PGlite | ${fmt(lite.perSecond)} | ${fmt(lite.p50)} | ${fmt(lite.p95)} |`);
-console.log(`| notification, first (settle) | ${fmt(notify.first.perSecond)} | ${fmt(notify.first.p50)} | ${fmt(notify.first.p95)} |`);
-console.log(`| notification, duplicate (dedupe) | ${fmt(notify.duplicate.perSecond)} | ${fmt(notify.duplicate.p50)} | ${fmt(notify.duplicate.p95)} |`);
-console.log(`\nratios: PostgreSQL/PGlite order throughput ${(pg.perSecond / lite.perSecond).toFixed(2)}x; duplicate/first notification throughput ${(notify.duplicate.perSecond / notify.first.perSecond).toFixed(2)}x`);
-console.log(`heap growth across ${NOTIFICATIONS * 2} notifications: ${notify.heapDeltaMiB.toFixed(1)} MiB${global.gc ? '' : ' (run with --expose-gc for a settled figure)'}`);
+console.log(
+  `| notification, first (settle) | ${fmt(notify.first.perSecond)} | ${fmt(notify.first.p50)} | ${fmt(notify.first.p95)} |`,
+);
+console.log(
+  `| notification, duplicate (dedupe) | ${fmt(notify.duplicate.perSecond)} | ${fmt(notify.duplicate.p50)} | ${fmt(notify.duplicate.p95)} |`,
+);
+console.log(
+  `\nratios: PostgreSQL/PGlite order throughput ${(pg.perSecond / lite.perSecond).toFixed(2)}x; duplicate/first notification throughput ${(notify.duplicate.perSecond / notify.first.perSecond).toFixed(2)}x`,
+);
+console.log(
+  `heap growth across ${NOTIFICATIONS * 2} notifications: ${notify.heapDeltaMiB.toFixed(1)} MiB${global.gc ? '' : ' (run with --expose-gc for a settled figure)'}`,
+);

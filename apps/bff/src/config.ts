@@ -104,15 +104,30 @@ const envSchema = z.object({
   JOBS_ENABLED: z.enum(['true', 'false']).optional(),
   JOB_INTERVAL_MS: z.coerce.number().int().min(50).default(30_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  WECHAT_APPID: z.string().regex(/^wx[0-9a-f]{16}$/, 'WECHAT_APPID must look like wx followed by 16 hex digits').optional(),
-  WECHAT_APPSECRET: z.string().regex(/^[0-9a-f]{32}$/, 'WECHAT_APPSECRET must be the 32 hex digit AppSecret').optional(),
+  WECHAT_APPID: z
+    .string()
+    .regex(/^wx[0-9a-f]{16}$/, 'WECHAT_APPID must look like wx followed by 16 hex digits')
+    .optional(),
+  WECHAT_APPSECRET: z
+    .string()
+    .regex(/^[0-9a-f]{32}$/, 'WECHAT_APPSECRET must be the 32 hex digit AppSecret')
+    .optional(),
   WECHAT_API_BASE: httpUrl('WECHAT_API_BASE').default('https://api.weixin.qq.com'),
-  WECHATPAY_MCHID: z.string().regex(/^\d{8,10}$/, 'WECHATPAY_MCHID must be the merchant id, 8-10 digits').optional(),
-  WECHATPAY_MCH_SERIAL: z.string().regex(/^[0-9A-Fa-f]{8,40}$/, 'WECHATPAY_MCH_SERIAL must be the hex serial number of the merchant API certificate').optional(),
+  WECHATPAY_MCHID: z
+    .string()
+    .regex(/^\d{8,10}$/, 'WECHATPAY_MCHID must be the merchant id, 8-10 digits')
+    .optional(),
+  WECHATPAY_MCH_SERIAL: z
+    .string()
+    .regex(/^[0-9A-Fa-f]{8,40}$/, 'WECHATPAY_MCH_SERIAL must be the hex serial number of the merchant API certificate')
+    .optional(),
   WECHATPAY_MCH_PRIVATE_KEY_FILE: z.string().optional(),
   WECHATPAY_APIV3_KEY: z.string().optional(),
   WECHATPAY_PUBLIC_KEY_FILE: z.string().optional(),
-  WECHATPAY_PUBLIC_KEY_ID: z.string().regex(/^PUB_KEY_ID_\w+$/, 'WECHATPAY_PUBLIC_KEY_ID must look like PUB_KEY_ID_0112345678…').optional(),
+  WECHATPAY_PUBLIC_KEY_ID: z
+    .string()
+    .regex(/^PUB_KEY_ID_\w+$/, 'WECHATPAY_PUBLIC_KEY_ID must look like PUB_KEY_ID_0112345678…')
+    .optional(),
   WECHATPAY_BASE: httpUrl('WECHATPAY_BASE').default('https://api.mch.weixin.qq.com'),
   SANDBOX_PORT: port('SANDBOX_PORT', 9800),
   SANDBOX_STATE_DIR: z.string().optional(),
@@ -136,7 +151,9 @@ function readPem(variable: string, file: string, kind: 'private' | 'public'): st
     if (kind === 'private') createPrivateKey(pem);
     else createPublicKey(pem);
   } catch {
-    throw new ConfigError(`${variable} (${file}) is not a PEM ${kind} key: download it again from the merchant platform.`);
+    throw new ConfigError(
+      `${variable} (${file}) is not a PEM ${kind} key: download it again from the merchant platform.`,
+    );
   }
   return pem;
 }
@@ -164,10 +181,15 @@ export function loadConfig(env: Env = process.env): Config {
   let wechat: WechatConfig;
   if (e.WECHATPAY_MCHID) {
     for (const name of MERCHANT_VARS) {
-      if (!e[name]) throw new ConfigError(`${name} is required when WECHATPAY_MCHID is set: see the configuration table in README.md.`);
+      if (!e[name])
+        throw new ConfigError(
+          `${name} is required when WECHATPAY_MCHID is set: see the configuration table in README.md.`,
+        );
     }
     if (Buffer.byteLength(e.WECHATPAY_APIV3_KEY!, 'utf8') !== 32) {
-      throw new ConfigError('WECHATPAY_APIV3_KEY must be exactly 32 bytes: copy the APIv3 key (APIv3密钥) set in the merchant platform.');
+      throw new ConfigError(
+        'WECHATPAY_APIV3_KEY must be exactly 32 bytes: copy the APIv3 key (APIv3密钥) set in the merchant platform.',
+      );
     }
     wechat = {
       mode: 'merchant',
@@ -185,7 +207,9 @@ export function loadConfig(env: Env = process.env): Config {
       },
     };
   } else if (production) {
-    throw new ConfigError('WECHATPAY_MCHID is required in production (sandbox mode is refused when NODE_ENV=production): set the merchant variables from the README.');
+    throw new ConfigError(
+      'WECHATPAY_MCHID is required in production (sandbox mode is refused when NODE_ENV=production): set the merchant variables from the README.',
+    );
   } else {
     wechat = {
       mode: 'sandbox',
@@ -196,13 +220,27 @@ export function loadConfig(env: Env = process.env): Config {
   }
 
   if (production) {
-    if (!e.JWT_SECRET) throw new ConfigError('JWT_SECRET is required in production: set it to a random string of at least 32 characters (openssl rand -hex 32).');
-    if (!e.PUBLIC_BASE_URL) throw new ConfigError('PUBLIC_BASE_URL is required in production: set it to the public https origin WeChat Pay will send notifications to.');
-    if (!e.PUBLIC_BASE_URL.startsWith('https://')) throw new ConfigError('PUBLIC_BASE_URL must be an https:// origin in production: WeChat Pay only notifies https URLs.');
-    if (!e.DATABASE_URL) throw new ConfigError('DATABASE_URL is required in production: the embedded PGlite database is for development only.');
+    if (!e.JWT_SECRET)
+      throw new ConfigError(
+        'JWT_SECRET is required in production: set it to a random string of at least 32 characters (openssl rand -hex 32).',
+      );
+    if (!e.PUBLIC_BASE_URL)
+      throw new ConfigError(
+        'PUBLIC_BASE_URL is required in production: set it to the public https origin WeChat Pay will send notifications to.',
+      );
+    if (!e.PUBLIC_BASE_URL.startsWith('https://'))
+      throw new ConfigError(
+        'PUBLIC_BASE_URL must be an https:// origin in production: WeChat Pay only notifies https URLs.',
+      );
+    if (!e.DATABASE_URL)
+      throw new ConfigError(
+        'DATABASE_URL is required in production: the embedded PGlite database is for development only.',
+      );
   }
   if ((e.ADMIN_USERNAME === undefined) !== (e.ADMIN_PASSWORD === undefined)) {
-    throw new ConfigError('ADMIN_USERNAME and ADMIN_PASSWORD go together: set both to create the bootstrap admin, or neither.');
+    throw new ConfigError(
+      'ADMIN_USERNAME and ADMIN_PASSWORD go together: set both to create the bootstrap admin, or neither.',
+    );
   }
 
   const corsOrigins = (e.CORS_ORIGINS ?? (production ? '' : 'http://127.0.0.1:5173,http://localhost:5173'))
@@ -220,7 +258,8 @@ export function loadConfig(env: Env = process.env): Config {
     publicBaseUrl: e.PUBLIC_BASE_URL,
     corsOrigins,
     jwtSecret: e.JWT_SECRET,
-    admin: e.ADMIN_USERNAME && e.ADMIN_PASSWORD ? { username: e.ADMIN_USERNAME, password: e.ADMIN_PASSWORD } : undefined,
+    admin:
+      e.ADMIN_USERNAME && e.ADMIN_PASSWORD ? { username: e.ADMIN_USERNAME, password: e.ADMIN_PASSWORD } : undefined,
     orderPayTimeoutMinutes: e.ORDER_PAY_TIMEOUT_MINUTES,
     migrateOnStart: e.MIGRATE_ON_START ? e.MIGRATE_ON_START === 'true' : !production,
     jobsEnabled: e.JOBS_ENABLED ? e.JOBS_ENABLED === 'true' : e.NODE_ENV !== 'test',

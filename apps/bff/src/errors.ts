@@ -66,7 +66,10 @@ export const errorHandler: ErrorRequestHandler = (err: unknown, req, res, _next)
   } else if (sqlState(err)?.startsWith('22')) {
     appError = new AppError('VALIDATION_FAILED', 400, 'a value in the request is out of range or cannot be stored');
     req.log?.warn({ err }, 'database refused a value from the request');
-  } else if ((err as BodyParserError)?.type === 'encoding.unsupported' || (err as BodyParserError)?.type === 'charset.unsupported') {
+  } else if (
+    (err as BodyParserError)?.type === 'encoding.unsupported' ||
+    (err as BodyParserError)?.type === 'charset.unsupported'
+  ) {
     appError = new AppError('UNSUPPORTED_MEDIA_TYPE', 415, 'unsupported request body encoding or charset');
   } else {
     appError = new AppError('INTERNAL', 500, 'internal error, please retry later');

@@ -56,7 +56,11 @@ export async function start(opts: StartOptions = {}): Promise<RunningBff> {
     }
     if (config.wechat.mode === 'sandbox') {
       sandbox = await connectSandbox(
-        { port: config.wechat.sandboxPort, stateDir: config.wechat.sandboxStateDir, timeScale: config.wechat.timeScale },
+        {
+          port: config.wechat.sandboxPort,
+          stateDir: config.wechat.sandboxStateDir,
+          timeScale: config.wechat.timeScale,
+        },
         logger,
       );
     }

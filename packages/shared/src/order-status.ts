@@ -4,13 +4,7 @@
  * (in the manner of litemall's order "handle options").
  */
 
-export const ORDER_STATUSES = [
-  'PENDING_PAYMENT',
-  'PAID',
-  'CLOSED',
-  'PARTIALLY_REFUNDED',
-  'REFUNDED',
-] as const;
+export const ORDER_STATUSES = ['PENDING_PAYMENT', 'PAID', 'CLOSED', 'PARTIALLY_REFUNDED', 'REFUNDED'] as const;
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
 
 export const ORDER_STATUS_LABELS: Record<OrderStatus, string> = {

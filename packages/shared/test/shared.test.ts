@@ -59,7 +59,9 @@ describe('order state machine', () => {
       requestRefund: false,
       rebuy: false,
     });
-    expect(shopperActions({ ...base, status: 'PENDING_PAYMENT', expiresAt: '2025-12-31T23:59:59Z' }, now).pay).toBe(false);
+    expect(shopperActions({ ...base, status: 'PENDING_PAYMENT', expiresAt: '2025-12-31T23:59:59Z' }, now).pay).toBe(
+      false,
+    );
     expect(shopperActions({ ...base, status: 'PAID' }, now).requestRefund).toBe(true);
     expect(shopperActions({ ...base, status: 'PAID', refundRequested: true }, now).requestRefund).toBe(false);
     expect(shopperActions({ ...base, status: 'REFUNDED', refundedFen: 1000 }, now).requestRefund).toBe(false);
@@ -76,7 +78,9 @@ describe('request schemas', () => {
   it('rejects quantities outside 1..99 and unknown fields', () => {
     expect(createOrderRequestSchema.safeParse({ items: [{ skuId: 'a', quantity: 0 }] }).success).toBe(false);
     expect(createOrderRequestSchema.safeParse({ items: [{ skuId: 'a', quantity: 100 }] }).success).toBe(false);
-    expect(createOrderRequestSchema.safeParse({ items: [{ skuId: 'a', quantity: 1, priceFen: 1 }] }).success).toBe(false);
+    expect(createOrderRequestSchema.safeParse({ items: [{ skuId: 'a', quantity: 1, priceFen: 1 }] }).success).toBe(
+      false,
+    );
     expect(createOrderRequestSchema.safeParse({ items: [{ skuId: 'a', quantity: 2 }] }).success).toBe(true);
   });
   it('accepts only WeChat out_trade_no shapes', () => {

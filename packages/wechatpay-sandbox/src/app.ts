@@ -1,6 +1,13 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { z, ZodError } from 'zod';
-import { buildRequestSignString, buildResponseSignString, parseAuthorization, randomNonce, signSha256Rsa, verifySha256Rsa } from './crypto.js';
+import {
+  buildRequestSignString,
+  buildResponseSignString,
+  parseAuthorization,
+  randomNonce,
+  signSha256Rsa,
+  verifySha256Rsa,
+} from './crypto.js';
 import type { Core } from './core.js';
 import { checkOpenid } from './core.js';
 import type { SandboxIdentity } from './credentials.js';
@@ -41,16 +48,23 @@ export function buildApp(ctx: AppContext): express.Express {
   app.get('/sns/jscode2session', (req, res) => {
     const fault = ctx.faults.takeApiFailure(req.path.startsWith('/') ? `/sns${req.path}` : req.path);
     if (fault?.mode === 'timeout') return hang(ctx, req, fault.timeoutMs);
-    const body = fault?.mode === '500'
-      ? { errcode: -1, errmsg: 'system error' }
-      : fault?.mode === '429'
-        ? { errcode: 45011, errmsg: 'api minute-quota reach limit  mustslower  retry next minute' }
-        : ctx.core.jscode2session(req.query as Record<string, unknown>);
+    const body =
+      fault?.mode === '500'
+        ? { errcode: -1, errmsg: 'system error' }
+        : fault?.mode === '429'
+          ? { errcode: 45011, errmsg: 'api minute-quota reach limit  mustslower  retry next minute' }
+          : ctx.core.jscode2session(req.query as Record<string, unknown>);
     // api.weixin.qq.com answers jscode2session as text/plain, errors included, with HTTP 200.
     res.status(200).type('text/plain').send(JSON.stringify(body));
   });
 
-  app.use('/sandbox', cors, express.json({ limit: '256kb' }), express.urlencoded({ extended: false }), buildControls(ctx));
+  app.use(
+    '/sandbox',
+    cors,
+    express.json({ limit: '256kb' }),
+    express.urlencoded({ extended: false }),
+    buildControls(ctx),
+  );
   app.use((req, res) => {
     res.status(404).json({ code: 'NOT_FOUND', message: `no such endpoint: ${req.method} ${req.path}` });
   });
@@ -89,7 +103,12 @@ function buildV3(ctx: AppContext): express.Router {
     const header = req.get('authorization');
     if (!header) return next(signError('缺少 Authorization 请求头'));
     const auth = parseAuthorization(header);
-    if (!auth) return next(signError('Authorization 格式错误，应为 WECHATPAY2-SHA256-RSA2048 mchid="…",nonce_str="…",signature="…",timestamp="…",serial_no="…"'));
+    if (!auth)
+      return next(
+        signError(
+          'Authorization 格式错误，应为 WECHATPAY2-SHA256-RSA2048 mchid="…",nonce_str="…",signature="…",timestamp="…",serial_no="…"',
+        ),
+      );
     if (auth.mchid !== creds.mchid) return next(signError('商户号不存在或与证书不匹配'));
     if (auth.serial_no !== creds.merchantSerialNo) return next(signError('商户证书序列号 serial_no 错误或证书已失效'));
     if (!/^\d{1,12}$/.test(auth.timestamp)) return next(signError('Authorization 中的 timestamp 应为秒级时间戳'));
@@ -120,18 +139,24 @@ function buildV3(ctx: AppContext): express.Router {
 
   r.post('/pay/transactions/jsapi', (req, res) => send(res, 200, core.createJsapiOrder(json(req), req.merchantMchid!)));
   r.get('/pay/transactions/out-trade-no/:outTradeNo', (req, res) =>
-    send(res, 200, core.queryByOutTradeNo(req.params.outTradeNo!, q(req, 'mchid'), req.merchantMchid!)));
+    send(res, 200, core.queryByOutTradeNo(req.params.outTradeNo!, q(req, 'mchid'), req.merchantMchid!)),
+  );
   r.get('/pay/transactions/id/:transactionId', (req, res) =>
-    send(res, 200, core.queryByTransactionId(req.params.transactionId!, q(req, 'mchid'), req.merchantMchid!)));
+    send(res, 200, core.queryByTransactionId(req.params.transactionId!, q(req, 'mchid'), req.merchantMchid!)),
+  );
   r.post('/pay/transactions/out-trade-no/:outTradeNo/close', (req, res) => {
     core.closeOrder(req.params.outTradeNo!, json(req) ?? {}, req.merchantMchid!);
     send(res, 204);
   });
   r.post('/refund/domestic/refunds', (req, res) => send(res, 200, core.createRefund(json(req), req.merchantMchid!)));
-  r.get('/refund/domestic/refunds/:outRefundNo', (req, res) => send(res, 200, core.queryRefund(req.params.outRefundNo!)));
+  r.get('/refund/domestic/refunds/:outRefundNo', (req, res) =>
+    send(res, 200, core.queryRefund(req.params.outRefundNo!)),
+  );
   mountBill(r, ctx, send);
 
-  r.use((req, _res, next) => next(new ApiError(404, 'NOT_FOUND', `请求的资源不存在：${req.method} ${req.baseUrl}${req.path}`)));
+  r.use((req, _res, next) =>
+    next(new ApiError(404, 'NOT_FOUND', `请求的资源不存在：${req.method} ${req.baseUrl}${req.path}`)),
+  );
   r.use((err: unknown, _req: Request, res: Response, next: NextFunction) => {
     void next;
     if (err instanceof ApiError) return send(res, err.status, err.toBody());
@@ -150,7 +175,8 @@ function sendSigned(ctx: AppContext, res: Response, status: number, body?: unkno
   const nonce = randomNonce(32);
   const key = ctx.identity.wechatpayPrivateKey;
   let signature = signSha256Rsa(buildResponseSignString(timestamp, nonce, text), key);
-  if (ctx.faults.takeCorruptResponse()) signature = signSha256Rsa(buildResponseSignString(timestamp, nonce, `${text}#`), key);
+  if (ctx.faults.takeCorruptResponse())
+    signature = signSha256Rsa(buildResponseSignString(timestamp, nonce, `${text}#`), key);
   res.status(status).set({
     'Request-ID': newRequestId(),
     'Wechatpay-Nonce': nonce,
@@ -182,11 +208,16 @@ function cors(req: Request, res: Response, next: NextFunction) {
   next();
 }
 
-const billInjectSchema = z.object({
-  outTradeNo: z.string().regex(/^[0-9A-Za-z_\-|*]{6,32}$/),
-  totalFen: z.number().int().min(1),
-  openid: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).optional(),
-}).strict();
+const billInjectSchema = z
+  .object({
+    outTradeNo: z.string().regex(/^[0-9A-Za-z_\-|*]{6,32}$/),
+    totalFen: z.number().int().min(1),
+    openid: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,64}$/)
+      .optional(),
+  })
+  .strict();
 const billOverrideSchema = z.object({ totalFen: z.number().int().min(0).nullable() }).strict();
 
 function buildControls(ctx: AppContext): express.Router {
@@ -202,7 +233,8 @@ function buildControls(ctx: AppContext): express.Router {
   r.post('/login-code', (req, res) => {
     const { openid, unionid } = (req.body ?? {}) as { openid?: unknown; unionid?: unknown };
     if (typeof openid !== 'string') throw new ApiError(400, 'PARAM_ERROR', 'openid is required');
-    if (unionid !== undefined && typeof unionid !== 'string') throw new ApiError(400, 'PARAM_ERROR', 'unionid must be a string');
+    if (unionid !== undefined && typeof unionid !== 'string')
+      throw new ApiError(400, 'PARAM_ERROR', 'unionid must be a string');
     checkOpenid(openid);
     res.json({ code: core.issueLoginCode(openid, unionid ?? null), openid });
   });
@@ -244,11 +276,15 @@ function buildControls(ctx: AppContext): express.Router {
     if (err instanceof ApiError) return void res.status(err.status).json(err.toBody());
     if (err instanceof ZodError) {
       const issue = err.issues[0];
-      return void res.status(400).json({ code: 'PARAM_ERROR', message: `${issue?.path.join('.') || 'body'}: ${issue?.message ?? 'invalid'}` });
+      return void res
+        .status(400)
+        .json({ code: 'PARAM_ERROR', message: `${issue?.path.join('.') || 'body'}: ${issue?.message ?? 'invalid'}` });
     }
     const e = err as { type?: string; status?: number; message?: string };
-    if (e.type === 'entity.parse.failed') return void res.status(400).json({ code: 'PARAM_ERROR', message: 'request body is not valid JSON' });
-    if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) return void res.status(e.status).json({ code: 'INVALID_REQUEST', message: e.message ?? 'bad request' });
+    if (e.type === 'entity.parse.failed')
+      return void res.status(400).json({ code: 'PARAM_ERROR', message: 'request body is not valid JSON' });
+    if (typeof e.status === 'number' && e.status >= 400 && e.status < 500)
+      return void res.status(e.status).json({ code: 'INVALID_REQUEST', message: e.message ?? 'bad request' });
     console.error('[wechatpay-sandbox] unexpected error', err);
     res.status(500).json({ code: 'SYSTEM_ERROR', message: 'unexpected sandbox error' });
   });

@@ -15,13 +15,68 @@ const FEE_RATE = 0.006;
 
 export type BillType = 'ALL' | 'SUCCESS' | 'REFUND';
 
-const COMMON_HEAD = ['交易时间', '公众账号ID', '商户号', '特约商户号', '设备号', '微信订单号', '商户订单号', '用户标识', '交易类型', '交易状态', '付款银行', '货币种类', '应结订单金额', '代金券金额'];
+const COMMON_HEAD = [
+  '交易时间',
+  '公众账号ID',
+  '商户号',
+  '特约商户号',
+  '设备号',
+  '微信订单号',
+  '商户订单号',
+  '用户标识',
+  '交易类型',
+  '交易状态',
+  '付款银行',
+  '货币种类',
+  '应结订单金额',
+  '代金券金额',
+];
 const HEADERS: Record<BillType, string[]> = {
-  ALL: [...COMMON_HEAD, '微信退款单号', '商户退款单号', '退款金额', '充值券退款金额', '退款类型', '退款状态', '商品名称', '商户数据包', '手续费', '费率', '订单金额', '申请退款金额', '费率备注'],
+  ALL: [
+    ...COMMON_HEAD,
+    '微信退款单号',
+    '商户退款单号',
+    '退款金额',
+    '充值券退款金额',
+    '退款类型',
+    '退款状态',
+    '商品名称',
+    '商户数据包',
+    '手续费',
+    '费率',
+    '订单金额',
+    '申请退款金额',
+    '费率备注',
+  ],
   SUCCESS: [...COMMON_HEAD, '商品名称', '商户数据包', '手续费', '费率', '订单金额', '费率备注'],
-  REFUND: [...COMMON_HEAD, '退款申请时间', '退款成功时间', '微信退款单号', '商户退款单号', '退款金额', '充值券退款金额', '退款类型', '退款状态', '商品名称', '商户数据包', '手续费', '费率', '订单金额', '申请退款金额', '费率备注'],
+  REFUND: [
+    ...COMMON_HEAD,
+    '退款申请时间',
+    '退款成功时间',
+    '微信退款单号',
+    '商户退款单号',
+    '退款金额',
+    '充值券退款金额',
+    '退款类型',
+    '退款状态',
+    '商品名称',
+    '商户数据包',
+    '手续费',
+    '费率',
+    '订单金额',
+    '申请退款金额',
+    '费率备注',
+  ],
 };
-const SUMMARY_HEAD = ['总交易单数', '应结订单总金额', '退款总金额', '充值券退款总金额', '手续费总金额', '订单总金额', '申请退款总金额'];
+const SUMMARY_HEAD = [
+  '总交易单数',
+  '应结订单总金额',
+  '退款总金额',
+  '充值券退款总金额',
+  '手续费总金额',
+  '订单总金额',
+  '申请退款总金额',
+];
 
 const yuan = (fen: number) => (fen / 100).toFixed(2);
 const feeFen = (fen: number) => Math.round(fen * FEE_RATE);
@@ -64,10 +119,16 @@ function refundStatusAt(r: RefundRecord, madeAt: number): string {
  *   it settles. 交易时间 of a refund row is when the refund was accepted (发起退款成功时间，
  *   注：不是退款成功时间); the REFUND bill also has 退款申请时间 and 退款成功时间 (empty until then).
  */
-export function buildTradeBill(store: Store, billDate: string, billType: BillType, now: number = Date.now()): { text: string; rows: number } {
+export function buildTradeBill(
+  store: Store,
+  billDate: string,
+  billType: BillType,
+  now: number = Date.now(),
+): { text: string; rows: number } {
   const day = billDate.replaceAll('-', '');
   const madeAt = billMadeAt(billDate, now);
-  const amountOf = (tx: TransactionRecord) => store.billAmountOverrides.get(tx.request.out_trade_no) ?? tx.request.amount.total;
+  const amountOf = (tx: TransactionRecord) =>
+    store.billAmountOverrides.get(tx.request.out_trade_no) ?? tx.request.amount.total;
   const payments = [...store.transactions.values()]
     .filter((t) => t.successAt !== null && beijingDate(t.successAt) === day)
     .sort((a, b) => a.successAt! - b.successAt!);
@@ -77,10 +138,23 @@ export function buildTradeBill(store: Store, billDate: string, billType: BillTyp
     .sort((a, b) => a.createdAt - b.createdAt);
 
   const common = (tx: TransactionRecord, at: number, state: string, settleFen: number) => [
-    beijingDateTime(at), tx.request.appid, tx.request.mchid, '0', '', tx.transactionId!, tx.request.out_trade_no,
-    tx.request.payer.openid, 'JSAPI', state, tx.bankType ?? 'OTHERS', 'CNY', yuan(settleFen), '0.00',
+    beijingDateTime(at),
+    tx.request.appid,
+    tx.request.mchid,
+    '0',
+    '',
+    tx.transactionId!,
+    tx.request.out_trade_no,
+    tx.request.payer.openid,
+    'JSAPI',
+    state,
+    tx.bankType ?? 'OTHERS',
+    'CNY',
+    yuan(settleFen),
+    '0.00',
   ];
-  const txOf = (r: RefundRecord) => [...store.transactions.values()].find((t) => t.request.out_trade_no === r.outTradeNo)!;
+  const txOf = (r: RefundRecord) =>
+    [...store.transactions.values()].find((t) => t.request.out_trade_no === r.outTradeNo)!;
 
   const lines: string[][] = [];
   let settleTotal = 0;
@@ -97,9 +171,11 @@ export function buildTradeBill(store: Store, billDate: string, billType: BillTyp
       feeTotal += fee;
       orderTotal += fen;
       const tail = [tx.request.description, tx.request.attach ?? '', feeText(fee), rateText, yuan(fen)];
-      lines.push(billType === 'ALL'
-        ? [...common(tx, tx.successAt!, 'SUCCESS', fen), '0', '0', '0.00', '0.00', '', '', ...tail, '0.00', '']
-        : [...common(tx, tx.successAt!, 'SUCCESS', fen), ...tail, '']);
+      lines.push(
+        billType === 'ALL'
+          ? [...common(tx, tx.successAt!, 'SUCCESS', fen), '0', '0', '0.00', '0.00', '', '', ...tail, '0.00', '']
+          : [...common(tx, tx.successAt!, 'SUCCESS', fen), ...tail, ''],
+      );
     }
   }
   if (billType !== 'SUCCESS') {
@@ -112,21 +188,40 @@ export function buildTradeBill(store: Store, billDate: string, billType: BillTyp
       orderTotal += tx.request.amount.total;
       const status = refundStatusAt(r, madeAt);
       const refundCols = [r.refundId, r.outRefundNo, yuan(r.refundFen), '0.00', 'ORIGINAL', status];
-      const tail = [tx.request.description, tx.request.attach ?? '', feeText(fee), rateText, yuan(tx.request.amount.total), yuan(r.refundFen), ''];
+      const tail = [
+        tx.request.description,
+        tx.request.attach ?? '',
+        feeText(fee),
+        rateText,
+        yuan(tx.request.amount.total),
+        yuan(r.refundFen),
+        '',
+      ];
       const succeeded = status === 'SUCCESS' ? beijingDateTime(r.successAt!) : '';
-      lines.push(billType === 'ALL'
-        ? [...common(tx, r.createdAt, 'REFUND', 0), ...refundCols, ...tail]
-        : [...common(tx, r.createdAt, 'REFUND', 0), beijingDateTime(r.createdAt), succeeded, ...refundCols, ...tail]);
+      lines.push(
+        billType === 'ALL'
+          ? [...common(tx, r.createdAt, 'REFUND', 0), ...refundCols, ...tail]
+          : [...common(tx, r.createdAt, 'REFUND', 0), beijingDateTime(r.createdAt), succeeded, ...refundCols, ...tail],
+      );
     }
   }
 
   const tick = (row: string[]) => row.map((f) => `\`${f}`).join(',');
-  const text = [
-    HEADERS[billType].join(','),
-    ...lines.map(tick),
-    SUMMARY_HEAD.join(','),
-    tick([String(lines.length), yuan(settleTotal), yuan(refundTotal), '0.00', feeText(feeTotal), yuan(orderTotal), yuan(appliedRefundTotal)]),
-  ].join('\r\n') + '\r\n';
+  const text =
+    [
+      HEADERS[billType].join(','),
+      ...lines.map(tick),
+      SUMMARY_HEAD.join(','),
+      tick([
+        String(lines.length),
+        yuan(settleTotal),
+        yuan(refundTotal),
+        '0.00',
+        feeText(feeTotal),
+        yuan(orderTotal),
+        yuan(appliedRefundTotal),
+      ]),
+    ].join('\r\n') + '\r\n';
   return { text, rows: lines.length };
 }
 
@@ -148,21 +243,50 @@ export function mountBill(r: Router, ctx: AppContext, send: SendSigned): void {
     const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(billDate);
     const probe = m ? new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]))) : null;
     if (!m || !probe || probe.toISOString().slice(0, 10) !== billDate) {
-      throw paramError('bill_date 格式错误，应为 yyyy-MM-DD', { location: 'query', field: 'bill_date', value: billDate, issue: '格式错误' });
+      throw paramError('bill_date 格式错误，应为 yyyy-MM-DD', {
+        location: 'query',
+        field: 'bill_date',
+        value: billDate,
+        issue: '格式错误',
+      });
     }
     const today = beijingDate();
     const day = billDate.replaceAll('-', '');
-    if (day > today) throw paramError('bill_date 不能晚于当前日期', { location: 'query', field: 'bill_date', value: billDate, issue: '日期在未来' });
-    if (Date.UTC(Number(today.slice(0, 4)), Number(today.slice(4, 6)) - 1, Number(today.slice(6))) - probe.getTime() > MAX_AGE_DAYS * 86_400_000) {
-      throw paramError('仅支持三个月内的账单下载申请', { location: 'query', field: 'bill_date', value: billDate, issue: '超过三个月' });
+    if (day > today)
+      throw paramError('bill_date 不能晚于当前日期', {
+        location: 'query',
+        field: 'bill_date',
+        value: billDate,
+        issue: '日期在未来',
+      });
+    if (
+      Date.UTC(Number(today.slice(0, 4)), Number(today.slice(4, 6)) - 1, Number(today.slice(6))) - probe.getTime() >
+      MAX_AGE_DAYS * 86_400_000
+    ) {
+      throw paramError('仅支持三个月内的账单下载申请', {
+        location: 'query',
+        field: 'bill_date',
+        value: billDate,
+        issue: '超过三个月',
+      });
     }
     const billType = (q.bill_type ?? 'ALL') as string;
     if (billType !== 'ALL' && billType !== 'SUCCESS' && billType !== 'REFUND') {
-      throw paramError('bill_type 只能是 ALL、SUCCESS 或 REFUND', { location: 'query', field: 'bill_type', value: billType, issue: '取值错误' });
+      throw paramError('bill_type 只能是 ALL、SUCCESS 或 REFUND', {
+        location: 'query',
+        field: 'bill_type',
+        value: billType,
+        issue: '取值错误',
+      });
     }
     const tarType = q.tar_type;
     if (tarType !== undefined && tarType !== 'GZIP') {
-      throw paramError('tar_type 只能是 GZIP', { location: 'query', field: 'tar_type', value: String(tarType), issue: '取值错误' });
+      throw paramError('tar_type 只能是 GZIP', {
+        location: 'query',
+        field: 'tar_type',
+        value: String(tarType),
+        issue: '取值错误',
+      });
     }
     const bill = buildTradeBill(ctx.store, billDate, billType);
     // WeChat has no bill for a day without trades.
@@ -184,8 +308,12 @@ export function mountBill(r: Router, ctx: AppContext, send: SendSigned): void {
   r.get('/billdownload/file', (req, res) => {
     const token = req.query.token;
     const d = typeof token === 'string' ? downloads.get(token) : undefined;
-    if (!d || d.expiresAt <= Date.now()) throw new ApiError(400, 'INVALID_REQUEST', '下载地址无效或已过期，请重新申请账单');
+    if (!d || d.expiresAt <= Date.now())
+      throw new ApiError(400, 'INVALID_REQUEST', '下载地址无效或已过期，请重新申请账单');
     const body = d.gzip ? gzipSync(d.bytes) : d.bytes;
-    res.status(200).set('Content-Type', d.gzip ? 'application/x-gzip' : 'text/plain; charset=utf-8').send(body);
+    res
+      .status(200)
+      .set('Content-Type', d.gzip ? 'application/x-gzip' : 'text/plain; charset=utf-8')
+      .send(body);
   });
 }

@@ -30,7 +30,10 @@ function parsePort(raw: string | undefined): number {
 function parseScale(raw: string | undefined): number {
   if (raw === undefined || raw === '') return 1;
   const n = Number(raw);
-  if (!Number.isFinite(n) || n <= 0) fail(`SANDBOX_TIME_SCALE must be a positive number (e.g. 0.01 to run the retry schedule 100x faster), got "${raw}"`);
+  if (!Number.isFinite(n) || n <= 0)
+    fail(
+      `SANDBOX_TIME_SCALE must be a positive number (e.g. 0.01 to run the retry schedule 100x faster), got "${raw}"`,
+    );
   return n;
 }
 

@@ -56,7 +56,10 @@ export class Core {
       payDeadline = parseRfc3339(parsed.time_expire);
       if (payDeadline === null) {
         throw paramError('time_expire 格式错误，应遵循 rfc3339 标准格式 yyyy-MM-DDTHH:mm:ss+TIMEZONE', {
-          location: 'body', field: '/time_expire', value: parsed.time_expire, issue: 'rfc3339',
+          location: 'body',
+          field: '/time_expire',
+          value: parsed.time_expire,
+          issue: 'rfc3339',
         });
       }
     }
@@ -68,17 +71,25 @@ export class Core {
     const now = Date.now();
     const existing = this.o.store.transactions.get(request.out_trade_no);
     if (existing) {
-      if (existing.tradeState === 'SUCCESS' || existing.tradeState === 'REFUND') throw new ApiError(400, 'ORDERPAID', '该订单已支付');
+      if (existing.tradeState === 'SUCCESS' || existing.tradeState === 'REFUND')
+        throw new ApiError(400, 'ORDERPAID', '该订单已支付');
       if (existing.tradeState === 'CLOSED') throw new ApiError(400, 'ORDER_CLOSED', '订单已关闭');
-      if (existing.fingerprint !== fingerprint) throw new ApiError(403, 'OUT_TRADE_NO_USED', '商户订单号重复，且与原订单参数不一致');
-      if (existing.payDeadline !== null && existing.payDeadline <= now) throw invalidRequest('订单已超过支付结束时间 time_expire，请使用新的商户订单号下单');
+      if (existing.fingerprint !== fingerprint)
+        throw new ApiError(403, 'OUT_TRADE_NO_USED', '商户订单号重复，且与原订单参数不一致');
+      if (existing.payDeadline !== null && existing.payDeadline <= now)
+        throw invalidRequest('订单已超过支付结束时间 time_expire，请使用新的商户订单号下单');
       if (existing.prepayExpiresAt > now) return { prepay_id: existing.prepayId };
       existing.prepayId = newPrepayId(now);
       existing.prepayExpiresAt = now + PREPAY_TTL_MS;
       return { prepay_id: existing.prepayId };
     }
     if (payDeadline !== null && payDeadline <= now) {
-      throw paramError('time_expire 不能早于当前时间', { location: 'body', field: '/time_expire', value: parsed.time_expire, issue: 'past' });
+      throw paramError('time_expire 不能早于当前时间', {
+        location: 'body',
+        field: '/time_expire',
+        value: parsed.time_expire,
+        issue: 'past',
+      });
     }
     const tx: TransactionRecord = {
       request,
@@ -160,7 +171,8 @@ export class Core {
     if (tx.tradeState === 'SUCCESS' || tx.tradeState === 'REFUND') throw new ApiError(400, 'ORDERPAID', '该订单已支付');
     if (tx.tradeState === 'CLOSED') throw new ApiError(400, 'ORDER_CLOSED', '订单已关闭');
     if (tx.prepayExpiresAt <= now) throw new ApiError(400, 'PREPAY_EXPIRED', 'prepay_id 已过期，请重新下单');
-    if (tx.payDeadline !== null && tx.payDeadline <= now) throw new ApiError(400, 'ORDER_EXPIRED', '订单已超过支付结束时间');
+    if (tx.payDeadline !== null && tx.payDeadline <= now)
+      throw new ApiError(400, 'ORDER_EXPIRED', '订单已超过支付结束时间');
     if (tx.request.payer.openid !== req.openid) throw new ApiError(403, 'OPENID_MISMATCH', '支付用户与下单用户不一致');
 
     if (req.outcome === 'PAYERROR') {
@@ -195,7 +207,12 @@ export class Core {
    * A paid transaction that the merchant never created (for reconciliation tests): it appears in
    * the trade bill only.
    */
-  injectBillOnlyTransaction(input: { outTradeNo: string; totalFen: number; openid?: string; at?: number }): Record<string, unknown> {
+  injectBillOnlyTransaction(input: {
+    outTradeNo: string;
+    totalFen: number;
+    openid?: string;
+    at?: number;
+  }): Record<string, unknown> {
     const now = input.at ?? Date.now();
     const tx: TransactionRecord = {
       request: {
@@ -233,26 +250,38 @@ export class Core {
     void authMchid;
     const parsed = parseBody(refundSchema, body);
     if (parsed.notify_url !== undefined) checkNotifyUrl(parsed.notify_url, '/notify_url');
-    const tx = parsed.transaction_id !== undefined
-      ? this.o.store.transactionsById.get(parsed.transaction_id)
-      : this.o.store.transactions.get(parsed.out_trade_no!);
+    const tx =
+      parsed.transaction_id !== undefined
+        ? this.o.store.transactionsById.get(parsed.transaction_id)
+        : this.o.store.transactions.get(parsed.out_trade_no!);
     if (!tx || tx.billOnly) throw new ApiError(404, 'RESOURCE_NOT_EXISTS', '订单不存在');
-    if (parsed.transaction_id !== undefined && parsed.out_trade_no !== undefined && tx.request.out_trade_no !== parsed.out_trade_no) {
+    if (
+      parsed.transaction_id !== undefined &&
+      parsed.out_trade_no !== undefined &&
+      tx.request.out_trade_no !== parsed.out_trade_no
+    ) {
       throw invalidRequest('transaction_id 与 out_trade_no 不属于同一笔订单');
     }
-    const fingerprint = canonical({ tx: tx.request.out_trade_no, refund: parsed.amount.refund, total: parsed.amount.total });
+    const fingerprint = canonical({
+      tx: tx.request.out_trade_no,
+      refund: parsed.amount.refund,
+      total: parsed.amount.total,
+    });
     const existing = this.o.store.refunds.get(parsed.out_refund_no);
     if (existing) {
-      if (existing.fingerprint !== fingerprint) throw invalidRequest('商户退款单号已存在，且与原退款请求的订单或金额不一致');
+      if (existing.fingerprint !== fingerprint)
+        throw invalidRequest('商户退款单号已存在，且与原退款请求的订单或金额不一致');
       return refundBody(existing, tx);
     }
     if (tx.tradeState !== 'SUCCESS' && tx.tradeState !== 'REFUND') throw invalidRequest('订单未支付，不能退款');
     if (parsed.amount.total !== tx.request.amount.total) throw invalidRequest('订单金额 total 与原订单金额不一致');
-    const inFlight = this.o.store.refundsOf(tx.request.out_trade_no)
+    const inFlight = this.o.store
+      .refundsOf(tx.request.out_trade_no)
       .filter((r) => r.status === 'PROCESSING' || r.status === 'SUCCESS')
       .reduce((s, r) => s + r.refundFen, 0);
     if (parsed.amount.refund > tx.request.amount.total - inFlight) throw invalidRequest('申请退款金额超过订单可退金额');
-    if (this.o.faults.peek().refundBalanceInsufficient) throw new ApiError(403, 'NOT_ENOUGH', '基本账户余额不足，请充值后重新发起');
+    if (this.o.faults.peek().refundBalanceInsufficient)
+      throw new ApiError(403, 'NOT_ENOUGH', '基本账户余额不足，请充值后重新发起');
 
     const now = Date.now();
     const refund: RefundRecord = {
@@ -309,7 +338,12 @@ export class Core {
       refund_status: outcome,
       ...(refund.successTime ? { success_time: refund.successTime } : {}),
       user_received_account: '支付用户零钱',
-      amount: { total: refund.totalFen, refund: refund.refundFen, payer_total: refund.totalFen, payer_refund: refund.refundFen },
+      amount: {
+        total: refund.totalFen,
+        refund: refund.refundFen,
+        payer_total: refund.totalFen,
+        payer_refund: refund.refundFen,
+      },
     };
     this.o.notifier.enqueue({
       eventType: `REFUND.${outcome}`,
@@ -406,7 +440,12 @@ function canonical(value: unknown): string {
   const norm = (v: unknown): unknown => {
     if (Array.isArray(v)) return v.map(norm);
     if (v && typeof v === 'object') {
-      return Object.fromEntries(Object.keys(v).sort().filter((k) => (v as Record<string, unknown>)[k] !== undefined).map((k) => [k, norm((v as Record<string, unknown>)[k])]));
+      return Object.fromEntries(
+        Object.keys(v)
+          .sort()
+          .filter((k) => (v as Record<string, unknown>)[k] !== undefined)
+          .map((k) => [k, norm((v as Record<string, unknown>)[k])]),
+      );
     }
     return v;
   };
@@ -436,7 +475,9 @@ export function transactionBody(tx: TransactionRecord): Record<string, unknown> 
     success_time: tx.successTime,
     payer: { openid: r.payer.openid },
     amount: { total: r.amount.total, payer_total: r.amount.total, currency: r.amount.currency, payer_currency: 'CNY' },
-    ...(r.scene_info && typeof r.scene_info === 'object' && 'device_id' in r.scene_info ? { scene_info: { device_id: (r.scene_info as { device_id: string }).device_id } } : {}),
+    ...(r.scene_info && typeof r.scene_info === 'object' && 'device_id' in r.scene_info
+      ? { scene_info: { device_id: (r.scene_info as { device_id: string }).device_id } }
+      : {}),
   };
 }
 

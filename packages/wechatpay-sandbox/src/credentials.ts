@@ -70,11 +70,19 @@ export function generateIdentity(baseUrl = ''): SandboxIdentity {
     wechatpayPublicKeyId: `PUB_KEY_ID_01${mchid}${randomDigits(12)}`,
     wechatpayPublicKeyPem: wechatpay.publicKey,
   };
-  return withKeys({ credentials, merchantPublicKeyPem: merchant.publicKey, wechatpayPrivateKeyPem: wechatpay.privateKey });
+  return withKeys({
+    credentials,
+    merchantPublicKeyPem: merchant.publicKey,
+    wechatpayPrivateKeyPem: wechatpay.privateKey,
+  });
 }
 
 function withKeys(i: Omit<SandboxIdentity, 'merchantPublicKey' | 'wechatpayPrivateKey'>): SandboxIdentity {
-  return { ...i, merchantPublicKey: createPublicKey(i.merchantPublicKeyPem), wechatpayPrivateKey: createPrivateKey(i.wechatpayPrivateKeyPem) };
+  return {
+    ...i,
+    merchantPublicKey: createPublicKey(i.merchantPublicKeyPem),
+    wechatpayPrivateKey: createPrivateKey(i.wechatpayPrivateKeyPem),
+  };
 }
 
 export class SandboxStateError extends Error {
@@ -95,18 +103,28 @@ export function loadOrCreateIdentity(stateDir: string): SandboxIdentity {
     try {
       parsed = credentialsSchema.parse(JSON.parse(readFileSync(credPath, 'utf8')));
     } catch (err) {
-      throw new SandboxStateError(`${credPath} is not a valid sandbox credentials file (${(err as Error).message.split('\n')[0]}); delete ${stateDir} to generate new keys`);
+      throw new SandboxStateError(
+        `${credPath} is not a valid sandbox credentials file (${(err as Error).message.split('\n')[0]}); delete ${stateDir} to generate new keys`,
+      );
     }
     const wechatpayPrivateKeyPem = readFileSync(keyPath, 'utf8');
-    const merchantPublicKeyPem = createPublicKey(createPrivateKey(parsed.merchantPrivateKeyPem)).export({ type: 'spki', format: 'pem' }).toString();
-    const derived = createPublicKey(createPrivateKey(wechatpayPrivateKeyPem)).export({ type: 'spki', format: 'pem' }).toString();
+    const merchantPublicKeyPem = createPublicKey(createPrivateKey(parsed.merchantPrivateKeyPem))
+      .export({ type: 'spki', format: 'pem' })
+      .toString();
+    const derived = createPublicKey(createPrivateKey(wechatpayPrivateKeyPem))
+      .export({ type: 'spki', format: 'pem' })
+      .toString();
     if (derived.trim() !== parsed.wechatpayPublicKeyPem.trim()) {
-      throw new SandboxStateError(`${keyPath} does not match wechatpayPublicKeyPem in ${credPath}; delete ${stateDir} to generate new keys`);
+      throw new SandboxStateError(
+        `${keyPath} does not match wechatpayPublicKeyPem in ${credPath}; delete ${stateDir} to generate new keys`,
+      );
     }
     return withKeys({ credentials: parsed, merchantPublicKeyPem, wechatpayPrivateKeyPem });
   }
   if (hasCred !== hasKey) {
-    throw new SandboxStateError(`${stateDir} holds only one of ${CREDENTIALS_FILE} and ${WECHATPAY_KEY_FILE}; delete ${stateDir} to generate new keys`);
+    throw new SandboxStateError(
+      `${stateDir} holds only one of ${CREDENTIALS_FILE} and ${WECHATPAY_KEY_FILE}; delete ${stateDir} to generate new keys`,
+    );
   }
   mkdirSync(stateDir, { recursive: true });
   const identity = generateIdentity();

@@ -19,7 +19,13 @@ export function verifySha256Rsa(message: string, signatureBase64: string, public
 }
 
 /** 签名串 of a merchant request: `METHOD\nURL\nTIMESTAMP\nNONCE\nBODY\n` (URL = path + query). */
-export function buildRequestSignString(method: string, pathAndQuery: string, timestamp: string | number, nonce: string, body = ''): string {
+export function buildRequestSignString(
+  method: string,
+  pathAndQuery: string,
+  timestamp: string | number,
+  nonce: string,
+  body = '',
+): string {
   return `${method.toUpperCase()}\n${pathAndQuery}\n${timestamp}\n${nonce}\n${body}\n`;
 }
 
@@ -50,7 +56,10 @@ export function signRequestPayment(
   const timeStamp = input.timeStamp ?? String(Math.floor(Date.now() / 1000));
   const nonceStr = input.nonceStr ?? randomNonce();
   const pkg = `prepay_id=${input.prepayId}`;
-  const paySign = signSha256Rsa(buildRequestPaymentSignString(input.appId, timeStamp, nonceStr, pkg), merchantPrivateKey);
+  const paySign = signSha256Rsa(
+    buildRequestPaymentSignString(input.appId, timeStamp, nonceStr, pkg),
+    merchantPrivateKey,
+  );
   return { appId: input.appId, timeStamp, nonceStr, package: pkg, signType: 'RSA', paySign };
 }
 
@@ -77,7 +86,10 @@ export function buildAuthorization(opts: {
 }): string {
   const timestamp = String(opts.timestamp ?? Math.floor(Date.now() / 1000));
   const nonce = opts.nonce ?? randomNonce();
-  const signature = signSha256Rsa(buildRequestSignString(opts.method, opts.pathAndQuery, timestamp, nonce, opts.body ?? ''), opts.privateKey);
+  const signature = signSha256Rsa(
+    buildRequestSignString(opts.method, opts.pathAndQuery, timestamp, nonce, opts.body ?? ''),
+    opts.privateKey,
+  );
   return `${AUTH_SCHEMA} mchid="${opts.mchid}",nonce_str="${nonce}",signature="${signature}",timestamp="${timestamp}",serial_no="${opts.serialNo}"`;
 }
 
@@ -125,7 +137,12 @@ export function aesGcmEncrypt(plaintext: string, apiV3Key: string, nonce: string
   return enc.toString('base64');
 }
 
-export function aesGcmDecrypt(ciphertextBase64: string, apiV3Key: string, nonce: string, associatedData: string): string {
+export function aesGcmDecrypt(
+  ciphertextBase64: string,
+  apiV3Key: string,
+  nonce: string,
+  associatedData: string,
+): string {
   const buf = Buffer.from(ciphertextBase64, 'base64');
   if (buf.length < 16) throw new Error('ciphertext shorter than the GCM tag');
   const decipher = createDecipheriv('aes-256-gcm', keyBytes(apiV3Key), Buffer.from(nonce, 'utf8'));

@@ -16,7 +16,8 @@ export class ApiError extends Error {
   }
 }
 
-export const paramError = (message: string, detail?: ApiError['detail']) => new ApiError(400, 'PARAM_ERROR', message, detail);
+export const paramError = (message: string, detail?: ApiError['detail']) =>
+  new ApiError(400, 'PARAM_ERROR', message, detail);
 export const invalidRequest = (message: string) => new ApiError(400, 'INVALID_REQUEST', message);
 export const signError = (message: string) => new ApiError(401, 'SIGN_ERROR', message);
 
@@ -26,7 +27,8 @@ export function fromZod(err: ZodError, location: 'body' | 'query' | 'path', inpu
   const path = issue?.path ?? [];
   const field = `/${path.map(String).join('/')}`;
   let value: unknown = input;
-  for (const p of path) value = value && typeof value === 'object' ? (value as Record<PropertyKey, unknown>)[p as PropertyKey] : undefined;
+  for (const p of path)
+    value = value && typeof value === 'object' ? (value as Record<PropertyKey, unknown>)[p as PropertyKey] : undefined;
   const text = issue?.message ?? 'invalid';
   return paramError(`输入源“/${location}${field === '/' ? '' : field}”校验失败：${text}`, {
     location,

@@ -9,8 +9,8 @@ import { newRequestId, rfc3339Beijing, sleep } from './util.js';
  * 15s/15s/30s/3m/10m/20m/30m/30m/30m/60m/3h/3h/3h/6h/6h (16 attempts in all, about 24h4m).
  */
 export const NOTIFY_RETRY_SCHEDULE_MS: readonly number[] = [
-  15_000, 15_000, 30_000, 180_000, 600_000, 1_200_000, 1_800_000, 1_800_000, 1_800_000, 3_600_000,
-  10_800_000, 10_800_000, 10_800_000, 21_600_000, 21_600_000,
+  15_000, 15_000, 30_000, 180_000, 600_000, 1_200_000, 1_800_000, 1_800_000, 1_800_000, 3_600_000, 10_800_000,
+  10_800_000, 10_800_000, 21_600_000, 21_600_000,
 ];
 
 export interface NotifierOptions {
@@ -121,9 +121,7 @@ export class Notifier {
     if (this.stop.signal.aborted) return;
 
     const copies = Array.from({ length: duplicateNotifications }, (_, i) => `duplicate #${i + 1}`);
-    const duplicates = duplicateConcurrently
-      ? Promise.all(copies.map((c) => this.attempt(record, c)))
-      : null;
+    const duplicates = duplicateConcurrently ? Promise.all(copies.map((c) => this.attempt(record, c))) : null;
 
     for (let attempt = 1; ; attempt++) {
       record.state = 'delivering';
@@ -160,7 +158,8 @@ export class Notifier {
     const nonce = randomNonce(32);
     let signature = signSha256Rsa(buildResponseSignString(timestamp, nonce, record.body), wechatpayPrivateKey);
     const corrupted = faults.takeCorruptNotification();
-    if (corrupted) signature = signSha256Rsa(buildResponseSignString(timestamp, nonce, `${record.body} `), wechatpayPrivateKey);
+    if (corrupted)
+      signature = signSha256Rsa(buildResponseSignString(timestamp, nonce, `${record.body} `), wechatpayPrivateKey);
     const started = Date.now();
     const entry: NotificationAttempt = {
       attempt: attemptNo,
@@ -197,7 +196,8 @@ export class Notifier {
       ok = res.status >= 200 && res.status < 300;
     } catch (err) {
       const e = err as Error & { cause?: { code?: string } };
-      entry.error = e.name === 'TimeoutError' ? `no answer within ${attemptTimeoutMs} ms` : (e.cause?.code ?? e.message);
+      entry.error =
+        e.name === 'TimeoutError' ? `no answer within ${attemptTimeoutMs} ms` : (e.cause?.code ?? e.message);
     }
     entry.durationMs = Date.now() - started;
     record.attempts.push(entry);

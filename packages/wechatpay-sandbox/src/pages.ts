@@ -7,9 +7,16 @@ import type { NotificationRecord } from './store.js';
 export const SANDBOX_MERCHANT_NAME = 'uni-checkout 沙箱商户';
 
 const esc = (v: unknown) =>
-  String(v ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+  String(v ?? '').replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
+  );
 /** JSON safe to place inside a <script> element. */
-const scriptJson = (v: unknown) => JSON.stringify(v).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+const scriptJson = (v: unknown) =>
+  JSON.stringify(v)
+    .replace(/</g, '\\u003c')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
 const yuan = (fen: number) => `¥${(fen / 100).toFixed(2)}`;
 
 function notificationView(n: NotificationRecord) {
@@ -29,8 +36,21 @@ function notificationView(n: NotificationRecord) {
 
 export function mountPages(r: Router, ctx: AppContext): void {
   const { store } = ctx;
-  const transactions = (): Array<Record<string, unknown>> => [...store.transactions.values()].map((t) => ({ ...transactionBody(t), ...(t.billOnly ? { bill_only: true } : {}), prepay_id: t.prepayId, description: t.request.description, notify_url: t.request.notify_url }));
-  const refunds = () => [...store.refunds.values()].map((rf) => refundBody(rf, [...store.transactions.values()].find((t) => t.request.out_trade_no === rf.outTradeNo)!));
+  const transactions = (): Array<Record<string, unknown>> =>
+    [...store.transactions.values()].map((t) => ({
+      ...transactionBody(t),
+      ...(t.billOnly ? { bill_only: true } : {}),
+      prepay_id: t.prepayId,
+      description: t.request.description,
+      notify_url: t.request.notify_url,
+    }));
+  const refunds = () =>
+    [...store.refunds.values()].map((rf) =>
+      refundBody(
+        rf,
+        [...store.transactions.values()].find((t) => t.request.out_trade_no === rf.outTradeNo)!,
+      ),
+    );
 
   r.get('/api/transactions', (_req, res) => void res.json({ items: transactions() }));
   r.get('/api/refunds', (_req, res) => void res.json({ items: refunds() }));
@@ -38,18 +58,32 @@ export function mountPages(r: Router, ctx: AppContext): void {
 
   r.get('/', (_req, res) => {
     const c = ctx.identity.credentials;
-    const txRows = transactions().reverse().map((t) => {
-      const amount = t.amount as { total: number };
-      return `<tr><td>${esc(t.out_trade_no)}</td><td>${esc(t.description)}</td><td class="num">${esc(yuan(amount.total))}</td><td><span class="st st-${esc(t.trade_state)}">${esc(t.trade_state)}</span>${t.bill_only ? ' <em>bill only</em>' : ''}</td><td>${esc(t.transaction_id)}</td><td>${esc(t.success_time)}</td></tr>`;
-    }).join('');
-    const rfRows = refunds().reverse().map((rf) => {
-      const amount = rf.amount as { refund: number; total: number };
-      return `<tr><td>${esc(rf.out_refund_no)}</td><td>${esc(rf.out_trade_no)}</td><td class="num">${esc(yuan(amount.refund))} / ${esc(yuan(amount.total))}</td><td><span class="st st-${esc(rf.status)}">${esc(rf.status)}</span></td><td>${esc(rf.refund_id)}</td><td>${esc(rf.success_time ?? '')}</td></tr>`;
-    }).join('');
-    const nRows = [...store.notifications].reverse().map((n) => {
-      const attempts = n.attempts.map((a) => `<li>#${a.attempt} ${esc(a.copy)} +${a.offsetMs} ms → ${a.status !== null ? `<b>${a.status}</b> ${esc(a.answer)}` : `<b>error</b> ${esc(a.error)}`}${a.signatureCorrupted ? ' <em>(corrupted signature)</em>' : ''}</li>`).join('');
-      return `<tr><td>${esc(n.eventType)}</td><td>${esc(n.outRefundNo ?? n.outTradeNo)}</td><td>${esc(n.notifyUrl)}</td><td><span class="st st-${esc(n.state)}">${esc(n.state)}</span></td><td><ul>${attempts || '<li>—</li>'}</ul></td></tr>`;
-    }).join('');
+    const txRows = transactions()
+      .reverse()
+      .map((t) => {
+        const amount = t.amount as { total: number };
+        return `<tr><td>${esc(t.out_trade_no)}</td><td>${esc(t.description)}</td><td class="num">${esc(yuan(amount.total))}</td><td><span class="st st-${esc(t.trade_state)}">${esc(t.trade_state)}</span>${t.bill_only ? ' <em>bill only</em>' : ''}</td><td>${esc(t.transaction_id)}</td><td>${esc(t.success_time)}</td></tr>`;
+      })
+      .join('');
+    const rfRows = refunds()
+      .reverse()
+      .map((rf) => {
+        const amount = rf.amount as { refund: number; total: number };
+        return `<tr><td>${esc(rf.out_refund_no)}</td><td>${esc(rf.out_trade_no)}</td><td class="num">${esc(yuan(amount.refund))} / ${esc(yuan(amount.total))}</td><td><span class="st st-${esc(rf.status)}">${esc(rf.status)}</span></td><td>${esc(rf.refund_id)}</td><td>${esc(rf.success_time ?? '')}</td></tr>`;
+      })
+      .join('');
+    const nRows = [...store.notifications]
+      .reverse()
+      .map((n) => {
+        const attempts = n.attempts
+          .map(
+            (a) =>
+              `<li>#${a.attempt} ${esc(a.copy)} +${a.offsetMs} ms → ${a.status !== null ? `<b>${a.status}</b> ${esc(a.answer)}` : `<b>error</b> ${esc(a.error)}`}${a.signatureCorrupted ? ' <em>(corrupted signature)</em>' : ''}</li>`,
+          )
+          .join('');
+        return `<tr><td>${esc(n.eventType)}</td><td>${esc(n.outRefundNo ?? n.outTradeNo)}</td><td>${esc(n.notifyUrl)}</td><td><span class="st st-${esc(n.state)}">${esc(n.state)}</span></td><td><ul>${attempts || '<li>—</li>'}</ul></td></tr>`;
+      })
+      .join('');
     res.type('html').send(`<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <meta http-equiv="refresh" content="5"><title>WeChat Pay sandbox</title>
@@ -79,8 +113,13 @@ JSON: <a href="api/transactions">transactions</a>, <a href="api/refunds">refunds
     const q = req.query as Record<string, unknown>;
     const str = (k: string) => (typeof q[k] === 'string' ? (q[k] as string) : '');
     const params = {
-      appId: str('appId'), timeStamp: str('timeStamp'), nonceStr: str('nonceStr'), package: str('package'),
-      signType: str('signType'), paySign: str('paySign'), openid: str('openid'),
+      appId: str('appId'),
+      timeStamp: str('timeStamp'),
+      nonceStr: str('nonceStr'),
+      package: str('package'),
+      signType: str('signType'),
+      paySign: str('paySign'),
+      openid: str('openid'),
     };
     const returnUrl = str('return');
     let returnOk = returnUrl === '';

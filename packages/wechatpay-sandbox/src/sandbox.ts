@@ -3,7 +3,13 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { buildApp } from './app.js';
 import { Core, DEFAULT_REFUND_DELAY_MS, refundBody, transactionBody } from './core.js';
-import { generateIdentity, loadOrCreateIdentity, writeCredentials, type SandboxCredentials, type SandboxIdentity } from './credentials.js';
+import {
+  generateIdentity,
+  loadOrCreateIdentity,
+  writeCredentials,
+  type SandboxCredentials,
+  type SandboxIdentity,
+} from './credentials.js';
 import { Faults } from './faults.js';
 import { Notifier } from './notifier.js';
 import { Store, type NotificationRecord } from './store.js';
@@ -55,7 +61,12 @@ export interface Sandbox {
   /** Issues a single-use wx.login code for this openid (and unionid, when given). */
   issueLoginCode(openid: string, unionid?: string): string;
   /** Adds a paid transaction the merchant never created; it shows in the trade bill only. */
-  injectBillOnlyTransaction(input: { outTradeNo: string; totalFen: number; openid?: string; at?: number }): Record<string, unknown>;
+  injectBillOnlyTransaction(input: {
+    outTradeNo: string;
+    totalFen: number;
+    openid?: string;
+    at?: number;
+  }): Record<string, unknown>;
   /** Makes the trade bill show another amount for this order (reconciliation tests). */
   overrideBillAmount(outTradeNo: string, totalFen: number | null): void;
   /** Delivers any notifications held by the out-of-order fault. */
@@ -84,7 +95,15 @@ export async function createSandbox(opts: SandboxOptions = {}): Promise<Sandbox>
     attemptTimeoutMs: opts.notifyTimeoutMs ?? 5_000,
     onChange: (n) => events.emit('notification', n),
   });
-  const core = new Core({ identity, store, faults, notifier, timeScale, refundDelayMs: opts.refundDelayMs ?? DEFAULT_REFUND_DELAY_MS, timers });
+  const core = new Core({
+    identity,
+    store,
+    faults,
+    notifier,
+    timeScale,
+    refundDelayMs: opts.refundDelayMs ?? DEFAULT_REFUND_DELAY_MS,
+    timers,
+  });
 
   let url = '';
   const app = buildApp({ identity, store, faults, core, timers, baseUrl: () => url });
@@ -108,8 +127,18 @@ export async function createSandbox(opts: SandboxOptions = {}): Promise<Sandbox>
     faults,
     events,
     state: {
-      transactions: () => [...store.transactions.values()].map((t) => ({ ...transactionBody(t), ...(t.billOnly ? { bill_only: true } : {}) })),
-      refunds: () => [...store.refunds.values()].map((r) => refundBody(r, [...store.transactions.values()].find((t) => t.request.out_trade_no === r.outTradeNo)!)),
+      transactions: () =>
+        [...store.transactions.values()].map((t) => ({
+          ...transactionBody(t),
+          ...(t.billOnly ? { bill_only: true } : {}),
+        })),
+      refunds: () =>
+        [...store.refunds.values()].map((r) =>
+          refundBody(
+            r,
+            [...store.transactions.values()].find((t) => t.request.out_trade_no === r.outTradeNo)!,
+          ),
+        ),
       notifications: () => store.notifications,
     },
     waitForNotification(predicate, timeoutMs = 10_000) {

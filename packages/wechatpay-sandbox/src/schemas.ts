@@ -61,7 +61,12 @@ export const jsapiOrderSchema = z.object({
       payer_client_ip: text(1, 45),
       device_id: text(1, 32).optional(),
       store_info: z
-        .object({ id: text(1, 32), name: text(1, 256).optional(), area_code: text(1, 32).optional(), address: text(1, 512).optional() })
+        .object({
+          id: text(1, 32),
+          name: text(1, 256).optional(),
+          area_code: text(1, 32).optional(),
+          address: text(1, 512).optional(),
+        })
         .optional(),
     })
     .optional(),
@@ -106,5 +111,8 @@ export const payRequestSchema = z.object({
   openid: z.string().min(1).max(128),
   /** Simulate the shopper's bank refusing the payment. */
   outcome: z.enum(['SUCCESS', 'PAYERROR']).optional(),
-  bankType: z.string().regex(/^[A-Z_]{2,32}$/).optional(),
+  bankType: z
+    .string()
+    .regex(/^[A-Z_]{2,32}$/)
+    .optional(),
 });

@@ -27,7 +27,16 @@ export function parseRfc3339(value: string): number | null {
   const ms = Date.parse(value);
   if (Number.isNaN(ms)) return null;
   const [, y, mo, d, h, mi, s] = m;
-  if (Number(mo) < 1 || Number(mo) > 12 || Number(d) < 1 || Number(d) > 31 || Number(h) > 23 || Number(mi) > 59 || Number(s) > 59) return null;
+  if (
+    Number(mo) < 1 ||
+    Number(mo) > 12 ||
+    Number(d) < 1 ||
+    Number(d) > 31 ||
+    Number(h) > 23 ||
+    Number(mi) > 59 ||
+    Number(s) > 59
+  )
+    return null;
   // Reject dates such as 02-30 that Date.parse silently rolls over.
   const probe = new Date(Date.UTC(Number(y), Number(mo) - 1, Number(d)));
   if (probe.getUTCDate() !== Number(d)) return null;

@@ -19,7 +19,17 @@ describe('credentials', () => {
   it('has the pinned shape with usable keys and WeChat-like identifiers', () => {
     const c = sandbox.credentials;
     expect(Object.keys(c).sort()).toEqual(
-      ['apiV3Key', 'appid', 'appsecret', 'baseUrl', 'mchid', 'merchantPrivateKeyPem', 'merchantSerialNo', 'wechatpayPublicKeyId', 'wechatpayPublicKeyPem'].sort(),
+      [
+        'apiV3Key',
+        'appid',
+        'appsecret',
+        'baseUrl',
+        'mchid',
+        'merchantPrivateKeyPem',
+        'merchantSerialNo',
+        'wechatpayPublicKeyId',
+        'wechatpayPublicKeyPem',
+      ].sort(),
     );
     expect(c.baseUrl).toBe(sandbox.url);
     expect(c.appid).toMatch(/^wx[0-9a-f]{16}$/);
@@ -54,7 +64,9 @@ describe('credentials', () => {
   it('refuses a damaged state directory with a sentence naming the fix', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sandbox-bad-'));
     writeFileSync(join(dir, 'credentials.json'), '{"appid":1}');
-    await expect(createSandbox({ stateDir: dir })).rejects.toThrow(/only one of credentials.json and wechatpay-private-key.pem; delete .* to generate new keys/);
+    await expect(createSandbox({ stateDir: dir })).rejects.toThrow(
+      /only one of credentials.json and wechatpay-private-key.pem; delete .* to generate new keys/,
+    );
     writeFileSync(join(dir, 'wechatpay-private-key.pem'), 'x');
     await expect(createSandbox({ stateDir: dir })).rejects.toThrow(/is not a valid sandbox credentials file .*delete/);
   });
@@ -68,7 +80,9 @@ describe('credentials', () => {
     const other = await createSandbox();
     try {
       expect(other.credentials.merchantPrivateKeyPem).not.toBe(sandbox.credentials.merchantPrivateKeyPem);
-      expect(other.credentials.mchid === sandbox.credentials.mchid && other.credentials.appid === sandbox.credentials.appid).toBe(false);
+      expect(
+        other.credentials.mchid === sandbox.credentials.mchid && other.credentials.appid === sandbox.credentials.appid,
+      ).toBe(false);
     } finally {
       await other.close();
     }
@@ -90,7 +104,11 @@ describe('merchant request signature (401 SIGN_ERROR)', () => {
   it.each([
     ['no Authorization header', { authorization: null }, '缺少 Authorization'],
     ['another schema', { authorization: 'Bearer abc' }, 'Authorization 格式错误'],
-    ['a field missing', { authorization: 'WECHATPAY2-SHA256-RSA2048 mchid="1",nonce_str="n",timestamp="1",serial_no="s"' }, 'Authorization 格式错误'],
+    [
+      'a field missing',
+      { authorization: 'WECHATPAY2-SHA256-RSA2048 mchid="1",nonce_str="n",timestamp="1",serial_no="s"' },
+      'Authorization 格式错误',
+    ],
     ['another mchid', { mchid: '1900000001' }, '商户号'],
     ['another certificate serial', { serialNo: 'ABCDEF0123456789ABCDEF0123456789ABCDEF01' }, 'serial_no'],
     ['a timestamp 6 minutes old', { timestamp: Math.floor(Date.now() / 1000) - 360 }, '5 分钟'],
@@ -105,7 +123,9 @@ describe('merchant request signature (401 SIGN_ERROR)', () => {
 
   it('rejects a body that differs from the signed one', async () => {
     const body = jsapiBody(sandbox);
-    const res = await call('POST', '/v3/pay/transactions/jsapi', body, { signBody: JSON.stringify({ ...body, amount: { total: 1, currency: 'CNY' } }) });
+    const res = await call('POST', '/v3/pay/transactions/jsapi', body, {
+      signBody: JSON.stringify({ ...body, amount: { total: 1, currency: 'CNY' } }),
+    });
     expect(res.status).toBe(401);
     expect(res.body.code).toBe('SIGN_ERROR');
     expect(sandbox.state.transactions().some((t) => t.out_trade_no === body.out_trade_no)).toBe(false);
@@ -114,8 +134,11 @@ describe('merchant request signature (401 SIGN_ERROR)', () => {
   it('rejects a signature over another query string', async () => {
     const p = path();
     const auth = buildAuthorization({
-      mchid: sandbox.credentials.mchid, serialNo: sandbox.credentials.merchantSerialNo, privateKey: sandbox.credentials.merchantPrivateKeyPem,
-      method: 'GET', pathAndQuery: p.replace(/\?.*/, ''),
+      mchid: sandbox.credentials.mchid,
+      serialNo: sandbox.credentials.merchantSerialNo,
+      privateKey: sandbox.credentials.merchantPrivateKeyPem,
+      method: 'GET',
+      pathAndQuery: p.replace(/\?.*/, ''),
     });
     const res = await call('GET', p, undefined, { authorization: auth });
     expect(res.status).toBe(401);
@@ -124,7 +147,13 @@ describe('merchant request signature (401 SIGN_ERROR)', () => {
   it('rejects a request signed with another key', async () => {
     const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
     const p = path();
-    const auth = buildAuthorization({ mchid: sandbox.credentials.mchid, serialNo: sandbox.credentials.merchantSerialNo, privateKey, method: 'GET', pathAndQuery: p });
+    const auth = buildAuthorization({
+      mchid: sandbox.credentials.mchid,
+      serialNo: sandbox.credentials.merchantSerialNo,
+      privateKey,
+      method: 'GET',
+      pathAndQuery: p,
+    });
     const res = await call('GET', p, undefined, { authorization: auth });
     expect(res.status).toBe(401);
     expect(res.body.code).toBe('SIGN_ERROR');
@@ -172,7 +201,11 @@ describe('POST /v3/pay/transactions/jsapi', () => {
   });
 
   it('accepts plain-http notify_url on loopback only', async () => {
-    for (const url of ['http://127.0.0.1:3000/api/pay/notify/transaction', 'http://localhost:3000/n', 'http://[::1]:3000/n']) {
+    for (const url of [
+      'http://127.0.0.1:3000/api/pay/notify/transaction',
+      'http://localhost:3000/n',
+      'http://[::1]:3000/n',
+    ]) {
       const res = await call('POST', '/v3/pay/transactions/jsapi', jsapiBody(sandbox, { notify_url: url }));
       expect(res.status, url).toBe(200);
     }
@@ -195,7 +228,11 @@ describe('POST /v3/pay/transactions/jsapi', () => {
     ['no payer', { payer: undefined }, '/payer'],
     ['an empty openid', { payer: { openid: '' } }, '/payer/openid'],
     ['no notify_url', { notify_url: undefined }, '/notify_url'],
-    ['notify_url over plain http to a public host', { notify_url: 'http://merchant.example.com/notify' }, '/notify_url'],
+    [
+      'notify_url over plain http to a public host',
+      { notify_url: 'http://merchant.example.com/notify' },
+      '/notify_url',
+    ],
     ['notify_url with query parameters', { notify_url: 'https://merchant.example.com/notify?order=1' }, '/notify_url'],
     ['notify_url that is not a URL', { notify_url: 'notify' }, '/notify_url'],
     ['attach over 128 characters', { attach: 'a'.repeat(129) }, '/attach'],
@@ -233,7 +270,14 @@ describe('POST /v3/pay/transactions/jsapi', () => {
       method: 'POST',
       headers: {
         'Content-Type': 'text/plain',
-        Authorization: buildAuthorization({ mchid: c.mchid, serialNo: c.merchantSerialNo, privateKey: c.merchantPrivateKeyPem, method: 'POST', pathAndQuery: '/v3/pay/transactions/jsapi', body: text }),
+        Authorization: buildAuthorization({
+          mchid: c.mchid,
+          serialNo: c.merchantSerialNo,
+          privateKey: c.merchantPrivateKeyPem,
+          method: 'POST',
+          pathAndQuery: '/v3/pay/transactions/jsapi',
+          body: text,
+        }),
       },
       body: text,
     });
@@ -250,7 +294,10 @@ describe('query and close', () => {
   });
 
   it('GET by transaction_id of an unknown or unpaid order: 404 ORDER_NOT_EXIST', async () => {
-    const res = await call('GET', `/v3/pay/transactions/id/4200000000202611270000000000?mchid=${sandbox.credentials.mchid}`);
+    const res = await call(
+      'GET',
+      `/v3/pay/transactions/id/4200000000202611270000000000?mchid=${sandbox.credentials.mchid}`,
+    );
     expect(res.status).toBe(404);
     expect(res.body.code).toBe('ORDER_NOT_EXIST');
     expect(res.signatureValid).toBe(true);
@@ -259,11 +306,16 @@ describe('query and close', () => {
   it('closes an unpaid order with 204, is idempotent, and the order reads CLOSED', async () => {
     const body = jsapiBody(sandbox);
     await call('POST', '/v3/pay/transactions/jsapi', body);
-    const close = await call('POST', `/v3/pay/transactions/out-trade-no/${body.out_trade_no}/close`, { mchid: body.mchid });
+    const close = await call('POST', `/v3/pay/transactions/out-trade-no/${body.out_trade_no}/close`, {
+      mchid: body.mchid,
+    });
     expect(close.status).toBe(204);
     expect(close.text).toBe('');
     expect(close.signatureValid).toBe(true);
-    expect((await call('POST', `/v3/pay/transactions/out-trade-no/${body.out_trade_no}/close`, { mchid: body.mchid })).status).toBe(204);
+    expect(
+      (await call('POST', `/v3/pay/transactions/out-trade-no/${body.out_trade_no}/close`, { mchid: body.mchid }))
+        .status,
+    ).toBe(204);
     const q = await call('GET', `/v3/pay/transactions/out-trade-no/${body.out_trade_no}?mchid=${body.mchid}`);
     expect(q.body.trade_state).toBe('CLOSED');
     expect(q.body.trade_state_desc).toBe('订单已关闭');
@@ -273,7 +325,9 @@ describe('query and close', () => {
   });
 
   it('close of an unknown order: 404 ORDER_NOT_EXIST; without mchid: 400 PARAM_ERROR', async () => {
-    const unknown = await call('POST', `/v3/pay/transactions/out-trade-no/${orderNo()}/close`, { mchid: sandbox.credentials.mchid });
+    const unknown = await call('POST', `/v3/pay/transactions/out-trade-no/${orderNo()}/close`, {
+      mchid: sandbox.credentials.mchid,
+    });
     expect(unknown.status).toBe(404);
     expect(unknown.body.code).toBe('ORDER_NOT_EXIST');
     const noMchid = await call('POST', `/v3/pay/transactions/out-trade-no/${orderNo()}/close`, {});
@@ -295,7 +349,11 @@ describe('GET /sns/jscode2session', () => {
     expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
     return (await res.json()) as Record<string, unknown>;
   };
-  const base = () => ({ appid: sandbox.credentials.appid, secret: sandbox.credentials.appsecret, grant_type: 'authorization_code' });
+  const base = () => ({
+    appid: sandbox.credentials.appid,
+    secret: sandbox.credentials.appsecret,
+    grant_type: 'authorization_code',
+  });
 
   it('logs in as the openid of a sandbox:<openid> code', async () => {
     const body = await session({ ...base(), js_code: 'sandbox:oAlice_01' });
@@ -305,7 +363,11 @@ describe('GET /sns/jscode2session', () => {
   });
 
   it('accepts an issued code once, then answers 40163 code been used', async () => {
-    const res = await fetch(`${sandbox.url}/sandbox/login-code`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ openid: 'oBob' }) });
+    const res = await fetch(`${sandbox.url}/sandbox/login-code`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ openid: 'oBob' }),
+    });
     const { code } = (await res.json()) as { code: string };
     expect((await session({ ...base(), js_code: code })).openid).toBe('oBob');
     const again = await session({ ...base(), js_code: code });
@@ -314,7 +376,11 @@ describe('GET /sns/jscode2session', () => {
   });
 
   it('answers unionid only for codes issued with one', async () => {
-    const res = await fetch(`${sandbox.url}/sandbox/login-code`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ openid: 'oCarol', unionid: 'uCarol' }) });
+    const res = await fetch(`${sandbox.url}/sandbox/login-code`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ openid: 'oCarol', unionid: 'uCarol' }),
+    });
     const { code } = (await res.json()) as { code: string };
     expect(await session({ ...base(), js_code: code })).toMatchObject({ openid: 'oCarol', unionid: 'uCarol' });
     expect((await session({ ...base(), js_code: 'sandbox:oCarol' })).unionid).toBeUndefined();
@@ -345,7 +411,11 @@ describe('GET /sns/jscode2session', () => {
   });
 
   it('POST /sandbox/login-code refuses a malformed openid', async () => {
-    const res = await fetch(`${sandbox.url}/sandbox/login-code`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ openid: 'a b' }) });
+    const res = await fetch(`${sandbox.url}/sandbox/login-code`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ openid: 'a b' }),
+    });
     expect(res.status).toBe(400);
     expect(((await res.json()) as { code: string }).code).toBe('PARAM_ERROR');
   });

@@ -20,8 +20,11 @@ async function download(url: string, signed = true) {
   const headers: Record<string, string> = {};
   if (signed) {
     headers.Authorization = buildAuthorization({
-      mchid: sandbox.credentials.mchid, serialNo: sandbox.credentials.merchantSerialNo, privateKey: sandbox.credentials.merchantPrivateKeyPem,
-      method: 'GET', pathAndQuery: `${u.pathname}${u.search}`,
+      mchid: sandbox.credentials.mchid,
+      serialNo: sandbox.credentials.merchantSerialNo,
+      privateKey: sandbox.credentials.merchantPrivateKeyPem,
+      method: 'GET',
+      pathAndQuery: `${u.pathname}${u.search}`,
     });
   }
   const res = await fetch(url, { headers });
@@ -33,15 +36,30 @@ beforeAll(async () => {
   call = merchantClient(sandbox);
   receiver = await notifyReceiver(() => 204);
   for (const total of [1230, 99, 100000]) {
-    const body = jsapiBody(sandbox, { amount: { total, currency: 'CNY' }, notify_url: receiver.url, attach: total === 99 ? 'a,b' : undefined });
+    const body = jsapiBody(sandbox, {
+      amount: { total, currency: 'CNY' },
+      notify_url: receiver.url,
+      attach: total === 99 ? 'a,b' : undefined,
+    });
     const { body: pre } = await call<{ prepay_id: string }>('POST', '/v3/pay/transactions/jsapi', body);
-    const { transaction } = sandbox.pay({ ...signRequestPayment({ appId: sandbox.credentials.appid, prepayId: pre.prepay_id }, sandbox.credentials.merchantPrivateKeyPem), openid: body.payer.openid });
+    const { transaction } = sandbox.pay({
+      ...signRequestPayment(
+        { appId: sandbox.credentials.appid, prepayId: pre.prepay_id },
+        sandbox.credentials.merchantPrivateKeyPem,
+      ),
+      openid: body.payer.openid,
+    });
     paid.push({ outTradeNo: body.out_trade_no, transactionId: String(transaction.transaction_id), total });
   }
   // An unpaid order never shows in the bill.
   await call('POST', '/v3/pay/transactions/jsapi', jsapiBody(sandbox));
   refundNo = `R${paid[0]!.outTradeNo}`;
-  await call('POST', '/v3/refund/domestic/refunds', { out_trade_no: paid[0]!.outTradeNo, out_refund_no: refundNo, notify_url: receiver.url, amount: { refund: 230, total: 1230, currency: 'CNY' } });
+  await call('POST', '/v3/refund/domestic/refunds', {
+    out_trade_no: paid[0]!.outTradeNo,
+    out_refund_no: refundNo,
+    notify_url: receiver.url,
+    amount: { refund: 230, total: 1230, currency: 'CNY' },
+  });
   await sandbox.waitForNotification((n) => n.outRefundNo === refundNo && n.state === 'delivered');
 });
 afterAll(async () => {
@@ -54,7 +72,9 @@ const parseBill = (raw: string) => {
   const lines = raw.slice(1).split('\r\n');
   expect(lines.at(-1)).toBe('');
   lines.pop();
-  const summaryAt = lines.indexOf('总交易单数,应结订单总金额,退款总金额,充值券退款总金额,手续费总金额,订单总金额,申请退款总金额');
+  const summaryAt = lines.indexOf(
+    '总交易单数,应结订单总金额,退款总金额,充值券退款总金额,手续费总金额,订单总金额,申请退款总金额',
+  );
   expect(summaryAt).toBeGreaterThan(0);
   // Every field starts with a backtick, so ",`" separates fields even when a value holds a comma.
   const cells = (l: string) => {
@@ -70,8 +90,11 @@ const parseBill = (raw: string) => {
 };
 
 describe('GET /v3/bill/tradebill', () => {
-  it('answers a SHA1 hash and a download URL; the file is WeChat\'s CSV layout and its SHA1 matches', async () => {
-    const res = await call<{ hash_type: string; hash_value: string; download_url: string }>('GET', `/v3/bill/tradebill?bill_date=${beijingToday()}&bill_type=ALL`);
+  it("answers a SHA1 hash and a download URL; the file is WeChat's CSV layout and its SHA1 matches", async () => {
+    const res = await call<{ hash_type: string; hash_value: string; download_url: string }>(
+      'GET',
+      `/v3/bill/tradebill?bill_date=${beijingToday()}&bill_type=ALL`,
+    );
     expect(res.status).toBe(200);
     expect(res.signatureValid).toBe(true);
     expect(res.body.hash_type).toBe('SHA1');
@@ -82,7 +105,16 @@ describe('GET /v3/bill/tradebill', () => {
     expect(file.status).toBe(200);
     expect(createHash('sha1').update(file.bytes).digest('hex')).toBe(res.body.hash_value);
     const bill = parseBill(file.bytes.toString('utf8'));
-    expect(bill.header.slice(0, 8)).toEqual(['交易时间', '公众账号ID', '商户号', '特约商户号', '设备号', '微信订单号', '商户订单号', '用户标识']);
+    expect(bill.header.slice(0, 8)).toEqual([
+      '交易时间',
+      '公众账号ID',
+      '商户号',
+      '特约商户号',
+      '设备号',
+      '微信订单号',
+      '商户订单号',
+      '用户标识',
+    ]);
     expect(bill.header).toContain('费率备注');
     expect(bill.trailing).toEqual([]);
     const col = (name: string) => bill.header.indexOf(name);
@@ -105,7 +137,10 @@ describe('GET /v3/bill/tradebill', () => {
   });
 
   it('SUCCESS and REFUND bills hold only their rows; GZIP compresses, the hash is of the plain file', async () => {
-    const s = await call<{ hash_value: string; download_url: string }>('GET', `/v3/bill/tradebill?bill_date=${beijingToday()}&bill_type=SUCCESS&tar_type=GZIP`);
+    const s = await call<{ hash_value: string; download_url: string }>(
+      'GET',
+      `/v3/bill/tradebill?bill_date=${beijingToday()}&bill_type=SUCCESS&tar_type=GZIP`,
+    );
     const gz = await download(s.body.download_url);
     const plain = gunzipSync(gz.bytes);
     expect(createHash('sha1').update(plain).digest('hex')).toBe(s.body.hash_value);
@@ -113,26 +148,42 @@ describe('GET /v3/bill/tradebill', () => {
     expect(success.rows).toHaveLength(3);
     expect(success.header).not.toContain('微信退款单号');
 
-    const r = await call<{ download_url: string }>('GET', `/v3/bill/tradebill?bill_date=${beijingToday()}&bill_type=REFUND`);
+    const r = await call<{ download_url: string }>(
+      'GET',
+      `/v3/bill/tradebill?bill_date=${beijingToday()}&bill_type=REFUND`,
+    );
     const refunds = parseBill((await download(r.body.download_url)).bytes.toString('utf8'));
     expect(refunds.rows).toHaveLength(1);
     expect(refunds.header).toContain('退款申请时间');
   });
 
   it('shows an injected bill-only transaction and an altered amount (reconciliation hooks)', async () => {
-    const inject = await fetch(`${sandbox.url}/sandbox/bill/transactions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ outTradeNo: 'GHOST000001', totalFen: 777 }) });
+    const inject = await fetch(`${sandbox.url}/sandbox/bill/transactions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ outTradeNo: 'GHOST000001', totalFen: 777 }),
+    });
     expect(inject.status).toBe(201);
     sandbox.overrideBillAmount(paid[1]!.outTradeNo, 199);
     try {
-      const res = await call<{ download_url: string }>('GET', `/v3/bill/tradebill?bill_date=${beijingToday()}&bill_type=SUCCESS`);
+      const res = await call<{ download_url: string }>(
+        'GET',
+        `/v3/bill/tradebill?bill_date=${beijingToday()}&bill_type=SUCCESS`,
+      );
       const bill = parseBill((await download(res.body.download_url)).bytes.toString('utf8'));
       const col = (name: string) => bill.header.indexOf(name);
       expect(bill.rows.find((r) => r[col('商户订单号')] === 'GHOST000001')?.[col('订单金额')]).toBe('7.77');
       expect(bill.rows.find((r) => r[col('商户订单号')] === paid[1]!.outTradeNo)?.[col('订单金额')]).toBe('1.99');
       // The merchant never created it: querying it finds nothing.
-      expect((await call('GET', `/v3/pay/transactions/out-trade-no/GHOST000001?mchid=${sandbox.credentials.mchid}`)).status).toBe(404);
+      expect(
+        (await call('GET', `/v3/pay/transactions/out-trade-no/GHOST000001?mchid=${sandbox.credentials.mchid}`)).status,
+      ).toBe(404);
     } finally {
-      const reset = await fetch(`${sandbox.url}/sandbox/bill/amounts/${paid[1]!.outTradeNo}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ totalFen: null }) });
+      const reset = await fetch(`${sandbox.url}/sandbox/bill/amounts/${paid[1]!.outTradeNo}`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ totalFen: null }),
+      });
       expect(reset.status).toBe(200);
     }
   });
@@ -181,22 +232,56 @@ const beijing = (at: string) => Date.parse(`${at.replace(' ', 'T')}+08:00`);
 function paidTx(store: Store, outTradeNo: string, paidAt: number, totalFen = 1000): TransactionRecord {
   const tx: TransactionRecord = {
     request: {
-      appid: 'wx0000000000000001', mchid: '1900000001', description: '测试商品', out_trade_no: outTradeNo,
-      notify_url: 'https://merchant.example.com/notify', amount: { total: totalFen, currency: 'CNY' }, payer: { openid: 'oBillTest' },
+      appid: 'wx0000000000000001',
+      mchid: '1900000001',
+      description: '测试商品',
+      out_trade_no: outTradeNo,
+      notify_url: 'https://merchant.example.com/notify',
+      amount: { total: totalFen, currency: 'CNY' },
+      payer: { openid: 'oBillTest' },
     },
-    fingerprint: '', prepayId: `wx${outTradeNo}`, prepayExpiresAt: paidAt, payDeadline: null, createdAt: paidAt,
-    tradeState: 'REFUND', tradeStateDesc: '', transactionId: `4200${outTradeNo}`, successTime: null, successAt: paidAt,
-    bankType: 'OTHERS', closedAt: null, refundedFen: 0,
+    fingerprint: '',
+    prepayId: `wx${outTradeNo}`,
+    prepayExpiresAt: paidAt,
+    payDeadline: null,
+    createdAt: paidAt,
+    tradeState: 'REFUND',
+    tradeStateDesc: '',
+    transactionId: `4200${outTradeNo}`,
+    successTime: null,
+    successAt: paidAt,
+    bankType: 'OTHERS',
+    closedAt: null,
+    refundedFen: 0,
   };
   store.transactions.set(outTradeNo, tx);
   return tx;
 }
 
-function refund(store: Store, tx: TransactionRecord, outRefundNo: string, acceptedAt: number, outcome: { status: RefundRecord['status']; at?: number }, refundFen = 300): RefundRecord {
+function refund(
+  store: Store,
+  tx: TransactionRecord,
+  outRefundNo: string,
+  acceptedAt: number,
+  outcome: { status: RefundRecord['status']; at?: number },
+  refundFen = 300,
+): RefundRecord {
   const r: RefundRecord = {
-    refundId: `5030${outRefundNo}`, outRefundNo, outTradeNo: tx.request.out_trade_no, transactionId: tx.transactionId!, reason: null,
-    notifyUrl: null, fundsAccount: null, refundFen, totalFen: tx.request.amount.total, fingerprint: '', status: outcome.status,
-    createdAt: acceptedAt, createTime: '', successTime: null, successAt: outcome.status === 'SUCCESS' ? outcome.at! : null,
+    refundId: `5030${outRefundNo}`,
+    outRefundNo,
+    outTradeNo: tx.request.out_trade_no,
+    transactionId: tx.transactionId!,
+    reason: null,
+    notifyUrl: null,
+    fundsAccount: null,
+    refundFen,
+    totalFen: tx.request.amount.total,
+    fingerprint: '',
+    status: outcome.status,
+    createdAt: acceptedAt,
+    createTime: '',
+    successTime: null,
+    successAt: outcome.status === 'SUCCESS' ? outcome.at! : null,
   };
   store.refunds.set(outRefundNo, r);
   return r;
@@ -219,10 +304,13 @@ describe('trade bill refund rows (交易账单详细说明: refunds are billed t
     expect(billMadeAt('2026-12-31', later + 90 * 86_400_000)).toBe(beijing('2027-01-01 09:00:00'));
   });
 
-  it('a refund accepted just before midnight and settled the next day is in the first day\'s bill, SUCCESS, and not in the next', () => {
+  it("a refund accepted just before midnight and settled the next day is in the first day's bill, SUCCESS, and not in the next", () => {
     const store = new Store();
     const tx = paidTx(store, 'ORDERNEXTDAY', beijing('2026-11-20 20:00:00'));
-    refund(store, tx, 'RNEXTDAY', beijing('2026-11-20 23:59:50'), { status: 'SUCCESS', at: beijing('2026-11-21 00:00:10') });
+    refund(store, tx, 'RNEXTDAY', beijing('2026-11-20 23:59:50'), {
+      status: 'SUCCESS',
+      at: beijing('2026-11-21 00:00:10'),
+    });
 
     for (const type of ['ALL', 'REFUND'] as const) {
       const bill = rowsOf(buildTradeBill(store, D1, type, later).text);
@@ -247,7 +335,10 @@ describe('trade bill refund rows (交易账单详细说明: refunds are billed t
   it('a refund still PROCESSING when the bill is made stays PROCESSING in that bill, even after it settles', () => {
     const store = new Store();
     const tx = paidTx(store, 'ORDERSLOW', beijing('2026-11-20 10:00:00'));
-    const slow = refund(store, tx, 'RSLOW', beijing('2026-11-20 12:00:00'), { status: 'SUCCESS', at: beijing('2026-11-21 10:30:00') });
+    const slow = refund(store, tx, 'RSLOW', beijing('2026-11-20 12:00:00'), {
+      status: 'SUCCESS',
+      at: beijing('2026-11-21 10:30:00'),
+    });
     const open = refund(store, tx, 'ROPEN', beijing('2026-11-20 13:00:00'), { status: 'PROCESSING' }, 200);
 
     const bill = rowsOf(buildTradeBill(store, D1, 'REFUND', later).text);
@@ -262,7 +353,10 @@ describe('trade bill refund rows (交易账单详细说明: refunds are billed t
 
     // asked for the same day, before the bill would be made, the status is the one of that moment
     const sameDay = rowsOf(buildTradeBill(store, D1, 'ALL', beijing('2026-11-20 13:30:00')).text);
-    expect(sameDay.objects.filter((o) => o['交易状态'] === 'REFUND').map((o) => o['退款状态'])).toEqual(['PROCESSING', 'PROCESSING']);
+    expect(sameDay.objects.filter((o) => o['交易状态'] === 'REFUND').map((o) => o['退款状态'])).toEqual([
+      'PROCESSING',
+      'PROCESSING',
+    ]);
     // the next day's bill does not list them again
     expect(buildTradeBill(store, D2, 'ALL', later).rows).toBe(0);
     expect(slow.status).toBe('SUCCESS');
@@ -294,17 +388,38 @@ describe('GET /v3/bill/tradebill with a refund WeChat has not settled yet', () =
   it('lists the accepted refund today, PROCESSING, with no 退款成功时间', async () => {
     const body = jsapiBody(slow, { amount: { total: 500, currency: 'CNY' } });
     const { body: pre } = await slowCall<{ prepay_id: string }>('POST', '/v3/pay/transactions/jsapi', body);
-    slow.pay({ ...signRequestPayment({ appId: slow.credentials.appid, prepayId: pre.prepay_id }, slow.credentials.merchantPrivateKeyPem), openid: body.payer.openid });
+    slow.pay({
+      ...signRequestPayment(
+        { appId: slow.credentials.appid, prepayId: pre.prepay_id },
+        slow.credentials.merchantPrivateKeyPem,
+      ),
+      openid: body.payer.openid,
+    });
     const outRefundNo = `R${body.out_trade_no}`;
-    const accepted = await slowCall<{ status: string }>('POST', '/v3/refund/domestic/refunds', { out_trade_no: body.out_trade_no, out_refund_no: outRefundNo, amount: { refund: 120, total: 500, currency: 'CNY' } });
+    const accepted = await slowCall<{ status: string }>('POST', '/v3/refund/domestic/refunds', {
+      out_trade_no: body.out_trade_no,
+      out_refund_no: outRefundNo,
+      amount: { refund: 120, total: 500, currency: 'CNY' },
+    });
     expect(accepted.status).toBe(200);
     expect(accepted.body.status).toBe('PROCESSING');
 
-    const res = await slowCall<{ download_url: string; hash_value: string }>('GET', `/v3/bill/tradebill?bill_date=${beijingToday()}&bill_type=REFUND`);
+    const res = await slowCall<{ download_url: string; hash_value: string }>(
+      'GET',
+      `/v3/bill/tradebill?bill_date=${beijingToday()}&bill_type=REFUND`,
+    );
     expect(res.status).toBe(200);
     const file = await (async () => {
       const u = new URL(res.body.download_url);
-      const headers = { Authorization: buildAuthorization({ mchid: slow.credentials.mchid, serialNo: slow.credentials.merchantSerialNo, privateKey: slow.credentials.merchantPrivateKeyPem, method: 'GET', pathAndQuery: `${u.pathname}${u.search}` }) };
+      const headers = {
+        Authorization: buildAuthorization({
+          mchid: slow.credentials.mchid,
+          serialNo: slow.credentials.merchantSerialNo,
+          privateKey: slow.credentials.merchantPrivateKeyPem,
+          method: 'GET',
+          pathAndQuery: `${u.pathname}${u.search}`,
+        }),
+      };
       return Buffer.from(await (await fetch(res.body.download_url, { headers })).arrayBuffer());
     })();
     expect(createHash('sha1').update(file).digest('hex')).toBe(res.body.hash_value);

@@ -11,7 +11,11 @@ const cli = join(pkgDir, 'src', 'cli.ts');
 const tsxLoader = import.meta.resolve('tsx');
 
 function start(env: Record<string, string>, cwd = pkgDir) {
-  const child = spawn(process.execPath, ['--import', tsxLoader, cli], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', tsxLoader, cli], {
+    cwd,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   let err = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -36,7 +40,9 @@ describe('pnpm sandbox (src/cli.ts)', () => {
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     const creds = JSON.parse(readFileSync(join(stateDir, 'credentials.json'), 'utf8'));
     expect(creds.baseUrl).toBe(url);
-    const session = await fetch(`${url}/sns/jscode2session?appid=${creds.appid}&secret=${creds.appsecret}&js_code=sandbox:oCli&grant_type=authorization_code`);
+    const session = await fetch(
+      `${url}/sns/jscode2session?appid=${creds.appid}&secret=${creds.appsecret}&js_code=sandbox:oCli&grant_type=authorization_code`,
+    );
     expect(((await session.json()) as { openid: string }).openid).toBe('oCli');
     run.child.kill('SIGTERM');
     expect(await run.exited).toBe(0);

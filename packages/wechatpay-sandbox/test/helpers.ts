@@ -18,31 +18,49 @@ export function merchantClient(sandbox: Sandbox) {
     method: string,
     pathAndQuery: string,
     body?: unknown,
-    opts: { authorization?: string | null; timestamp?: number; signBody?: string; serialNo?: string; mchid?: string } = {},
+    opts: {
+      authorization?: string | null;
+      timestamp?: number;
+      signBody?: string;
+      serialNo?: string;
+      mchid?: string;
+    } = {},
   ): Promise<ApiResult<T>> {
     const text = body === undefined ? '' : typeof body === 'string' ? body : JSON.stringify(body);
     const headers: Record<string, string> = { Accept: 'application/json', 'User-Agent': 'uni-checkout-test' };
     if (text !== '') headers['Content-Type'] = 'application/json';
-    const auth = opts.authorization !== undefined
-      ? opts.authorization
-      : buildAuthorization({
-          mchid: opts.mchid ?? c.mchid,
-          serialNo: opts.serialNo ?? c.merchantSerialNo,
-          privateKey: c.merchantPrivateKeyPem,
-          method,
-          pathAndQuery,
-          body: opts.signBody ?? text,
-          ...(opts.timestamp !== undefined ? { timestamp: opts.timestamp } : {}),
-        });
+    const auth =
+      opts.authorization !== undefined
+        ? opts.authorization
+        : buildAuthorization({
+            mchid: opts.mchid ?? c.mchid,
+            serialNo: opts.serialNo ?? c.merchantSerialNo,
+            privateKey: c.merchantPrivateKeyPem,
+            method,
+            pathAndQuery,
+            body: opts.signBody ?? text,
+            ...(opts.timestamp !== undefined ? { timestamp: opts.timestamp } : {}),
+          });
     if (auth !== null) headers.Authorization = auth;
-    const res = await fetch(`${sandbox.url}${pathAndQuery}`, { method, headers, ...(text !== '' ? { body: text } : {}) });
+    const res = await fetch(`${sandbox.url}${pathAndQuery}`, {
+      method,
+      headers,
+      ...(text !== '' ? { body: text } : {}),
+    });
     const resText = await res.text();
     const ts = res.headers.get('wechatpay-timestamp') ?? '';
     const nonce = res.headers.get('wechatpay-nonce') ?? '';
     const sig = res.headers.get('wechatpay-signature') ?? '';
-    const signatureValid = res.headers.get('wechatpay-serial') === c.wechatpayPublicKeyId
-      && verifySha256Rsa(buildResponseSignString(ts, nonce, resText), sig, c.wechatpayPublicKeyPem);
-    return { status: res.status, headers: res.headers, text: resText, body: (resText ? JSON.parse(resText) : {}) as T, signatureValid };
+    const signatureValid =
+      res.headers.get('wechatpay-serial') === c.wechatpayPublicKeyId &&
+      verifySha256Rsa(buildResponseSignString(ts, nonce, resText), sig, c.wechatpayPublicKeyPem);
+    return {
+      status: res.status,
+      headers: res.headers,
+      text: resText,
+      body: (resText ? JSON.parse(resText) : {}) as T,
+      signatureValid,
+    };
   };
 }
 
@@ -83,7 +101,11 @@ export async function notifyReceiver(answer: (r: Received, index: number) => num
       if (received.length >= n) return Promise.resolve();
       return new Promise((resolve) => waiters.push({ n, resolve }));
     },
-    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 

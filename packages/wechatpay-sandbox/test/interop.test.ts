@@ -44,10 +44,23 @@ afterAll(async () => {
 function openNotification(r: Received) {
   const c = sandbox.credentials;
   const h = r.headers;
-  const verified = h['wechatpay-serial'] === c.wechatpayPublicKeyId
-    && Rsa.verify(Formatter.response(String(h['wechatpay-timestamp']), String(h['wechatpay-nonce']), r.body), String(h['wechatpay-signature']), c.wechatpayPublicKeyPem);
-  const envelope = JSON.parse(r.body) as { event_type: string; resource: { ciphertext: string; nonce: string; associated_data: string } };
-  const plaintext = Aes.AesGcm.decrypt(envelope.resource.ciphertext, c.apiV3Key, envelope.resource.nonce, envelope.resource.associated_data);
+  const verified =
+    h['wechatpay-serial'] === c.wechatpayPublicKeyId &&
+    Rsa.verify(
+      Formatter.response(String(h['wechatpay-timestamp']), String(h['wechatpay-nonce']), r.body),
+      String(h['wechatpay-signature']),
+      c.wechatpayPublicKeyPem,
+    );
+  const envelope = JSON.parse(r.body) as {
+    event_type: string;
+    resource: { ciphertext: string; nonce: string; associated_data: string };
+  };
+  const plaintext = Aes.AesGcm.decrypt(
+    envelope.resource.ciphertext,
+    c.apiV3Key,
+    envelope.resource.nonce,
+    envelope.resource.associated_data,
+  );
   return { verified, eventType: envelope.event_type, resource: JSON.parse(plaintext) as Record<string, unknown> };
 }
 
@@ -84,7 +97,15 @@ describe('wechatpay-axios-plugin as the merchant client', () => {
     const paid = await fetch(`${sandbox.url}/sandbox/pay`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ appId: c.appid, timeStamp, nonceStr, package: pkg, signType: 'RSA', paySign, openid: 'oInterop01' }),
+      body: JSON.stringify({
+        appId: c.appid,
+        timeStamp,
+        nonceStr,
+        package: pkg,
+        signType: 'RSA',
+        paySign,
+        openid: 'oInterop01',
+      }),
     });
     expect(paid.status).toBe(200);
 
@@ -95,9 +116,15 @@ describe('wechatpay-axios-plugin as the merchant client', () => {
     expect(opened.eventType).toBe('TRANSACTION.SUCCESS');
     expect(opened.resource).toMatchObject({ trade_state: 'SUCCESS', amount: { total: 2599, payer_total: 2599 } });
 
-    const { data: byNo } = await wxpay.v3.pay.transactions.outTradeNo.$out_trade_no$.get({ params: { mchid: c.mchid }, out_trade_no: outTradeNo });
+    const { data: byNo } = await wxpay.v3.pay.transactions.outTradeNo.$out_trade_no$.get({
+      params: { mchid: c.mchid },
+      out_trade_no: outTradeNo,
+    });
     expect(byNo).toEqual(opened.resource);
-    const { data: byId } = await wxpay.v3.pay.transactions.id._transaction_id_.get({ params: { mchid: c.mchid }, transaction_id: byNo.transaction_id });
+    const { data: byId } = await wxpay.v3.pay.transactions.id._transaction_id_.get({
+      params: { mchid: c.mchid },
+      transaction_id: byNo.transaction_id,
+    });
     expect(byId).toEqual(byNo);
 
     const outRefundNo = orderNo('RAX');
@@ -113,7 +140,9 @@ describe('wechatpay-axios-plugin as the merchant client', () => {
     const refundNote = receiver.received.map(openNotification).find((n) => n.resource.out_refund_no === outRefundNo)!;
     expect(refundNote.verified).toBe(true);
     expect(refundNote.eventType).toBe('REFUND.SUCCESS');
-    const { data: refundQuery } = await wxpay.v3.refund.domestic.refunds._out_refund_no_.get({ out_refund_no: outRefundNo });
+    const { data: refundQuery } = await wxpay.v3.refund.domestic.refunds._out_refund_no_.get({
+      out_refund_no: outRefundNo,
+    });
     expect(refundQuery).toMatchObject({ status: 'SUCCESS', refund_id: refundNote.resource.refund_id });
   });
 
@@ -121,10 +150,18 @@ describe('wechatpay-axios-plugin as the merchant client', () => {
     const c = sandbox.credentials;
     const outTradeNo = orderNo('AXC');
     await wxpay.v3.pay.transactions.jsapi.post({
-      appid: c.appid, mchid: c.mchid, description: 'close me', out_trade_no: outTradeNo, notify_url: receiver.url,
-      amount: { total: 1 }, payer: { openid: 'oInterop02' },
+      appid: c.appid,
+      mchid: c.mchid,
+      description: 'close me',
+      out_trade_no: outTradeNo,
+      notify_url: receiver.url,
+      amount: { total: 1 },
+      payer: { openid: 'oInterop02' },
     });
-    const res = await wxpay.v3.pay.transactions.outTradeNo.$out_trade_no$.close.post({ mchid: c.mchid }, { out_trade_no: outTradeNo });
+    const res = await wxpay.v3.pay.transactions.outTradeNo.$out_trade_no$.close.post(
+      { mchid: c.mchid },
+      { out_trade_no: outTradeNo },
+    );
     expect(res.status).toBe(204);
   });
 
@@ -133,32 +170,58 @@ describe('wechatpay-axios-plugin as the merchant client', () => {
     const { data: bill } = await wxpay.v3.bill.tradebill.get({ params: { bill_date: today, bill_type: 'ALL' } });
     expect(bill.hash_type).toBe('SHA1');
     const url = new URL(bill.download_url);
-    const { data: file } = await wxpay.v3.billdownload.file.get({ params: { token: url.searchParams.get('token') }, responseType: 'arraybuffer' });
+    const { data: file } = await wxpay.v3.billdownload.file.get({
+      params: { token: url.searchParams.get('token') },
+      responseType: 'arraybuffer',
+    });
     const bytes = Buffer.from(file);
     expect(createHash('sha1').update(bytes).digest('hex')).toBe(bill.hash_value);
-    const parsed = Formatter.castCsvBill(bytes) as { rows: Array<Record<string, string>>; summary: Record<string, string> };
+    const parsed = Formatter.castCsvBill(bytes) as {
+      rows: Array<Record<string, string>>;
+      summary: Record<string, string>;
+    };
     expect(parsed.rows.length).toBeGreaterThanOrEqual(2);
     expect(parsed.rows.some((r) => r['交易状态'] === 'SUCCESS' && r['订单金额'] === '25.99')).toBe(true);
     expect(parsed.rows.some((r) => r['交易状态'] === 'REFUND' && r['退款金额'] === '5.99')).toBe(true);
     expect(parsed.summary['总交易单数']).toBe(String(parsed.rows.length));
   });
 
-  it('gets WeChat\'s error shapes for bad requests', async () => {
+  it("gets WeChat's error shapes for bad requests", async () => {
     const c = sandbox.credentials;
-    const notFound = await failure(wxpay.v3.pay.transactions.outTradeNo.$out_trade_no$.get({ params: { mchid: c.mchid }, out_trade_no: orderNo() }));
+    const notFound = await failure(
+      wxpay.v3.pay.transactions.outTradeNo.$out_trade_no$.get({ params: { mchid: c.mchid }, out_trade_no: orderNo() }),
+    );
     expect(notFound.response?.status).toBe(404);
     expect(notFound.response?.data.code).toBe('ORDER_NOT_EXIST');
-    const bad = await failure(wxpay.v3.pay.transactions.jsapi.post({ appid: c.appid, mchid: c.mchid, description: 'x', out_trade_no: 'abc', notify_url: receiver.url, amount: { total: 1 }, payer: { openid: 'o' } }));
+    const bad = await failure(
+      wxpay.v3.pay.transactions.jsapi.post({
+        appid: c.appid,
+        mchid: c.mchid,
+        description: 'x',
+        out_trade_no: 'abc',
+        notify_url: receiver.url,
+        amount: { total: 1 },
+        payer: { openid: 'o' },
+      }),
+    );
     expect(bad.response?.status).toBe(400);
     expect(bad.response?.data.code).toBe('PARAM_ERROR');
   });
 
-  it('refuses a response whose signature was corrupted (the plugin\'s own verifier)', async () => {
+  it("refuses a response whose signature was corrupted (the plugin's own verifier)", async () => {
     const c = sandbox.credentials;
     sandbox.faults.set({ corruptResponseSignatures: 1 });
-    const err = await failure(wxpay.v3.pay.transactions.jsapi.post({
-      appid: c.appid, mchid: c.mchid, description: 'x', out_trade_no: orderNo(), notify_url: receiver.url, amount: { total: 1 }, payer: { openid: 'o1' },
-    }));
+    const err = await failure(
+      wxpay.v3.pay.transactions.jsapi.post({
+        appid: c.appid,
+        mchid: c.mchid,
+        description: 'x',
+        out_trade_no: orderNo(),
+        notify_url: receiver.url,
+        amount: { total: 1 },
+        payer: { openid: 'o1' },
+      }),
+    );
     expect(err.code).toBe('EV3_RES_HEADER_SIGNATURE_DIGEST');
   });
 
@@ -173,7 +236,12 @@ describe('wechatpay-axios-plugin as the merchant client', () => {
         certs: { [c.wechatpayPublicKeyId]: c.wechatpayPublicKeyPem },
         baseURL: `${sandbox.url}/`,
       } as never) as unknown as typeof wxpay;
-      const err = await failure(stranger.v3.pay.transactions.outTradeNo.$out_trade_no$.get({ params: { mchid: c.mchid }, out_trade_no: orderNo() }));
+      const err = await failure(
+        stranger.v3.pay.transactions.outTradeNo.$out_trade_no$.get({
+          params: { mchid: c.mchid },
+          out_trade_no: orderNo(),
+        }),
+      );
       expect(err.response?.status).toBe(401);
       expect(err.response?.data.code).toBe('SIGN_ERROR');
     } finally {

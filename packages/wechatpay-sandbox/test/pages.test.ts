@@ -23,7 +23,9 @@ beforeAll(async () => {
     const u = new URL(req.url ?? '/', 'http://x');
     res.setHeader('content-type', 'text/html; charset=utf-8');
     if (u.pathname === '/frame') {
-      res.end(`<!doctype html><body><script>window.messages=[];addEventListener('message',function(e){window.messages.push(e.data)});</script><iframe src="${u.searchParams.get('src')}" style="width:480px;height:640px"></iframe></body>`);
+      res.end(
+        `<!doctype html><body><script>window.messages=[];addEventListener('message',function(e){window.messages.push(e.data)});</script><iframe src="${u.searchParams.get('src')}" style="width:480px;height:640px"></iframe></body>`,
+      );
       return;
     }
     res.end('<!doctype html><title>shop</title><body>shop</body>');
@@ -32,7 +34,16 @@ beforeAll(async () => {
   shopUrl = `http://127.0.0.1:${(shop.address() as AddressInfo).port}`;
   browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 }, 60_000);
 afterAll(async () => {
@@ -45,17 +56,25 @@ afterAll(async () => {
 async function newOrder(description = '测试商品-T恤 x1') {
   const body = jsapiBody(sandbox, { description, notify_url: receiver.url, payer: { openid: OPENID } });
   const { body: pre } = await call<{ prepay_id: string }>('POST', '/v3/pay/transactions/jsapi', body);
-  const params = signRequestPayment({ appId: sandbox.credentials.appid, prepayId: pre.prepay_id }, sandbox.credentials.merchantPrivateKeyPem);
+  const params = signRequestPayment(
+    { appId: sandbox.credentials.appid, prepayId: pre.prepay_id },
+    sandbox.credentials.merchantPrivateKeyPem,
+  );
   return { outTradeNo: body.out_trade_no, params };
 }
 
 function cashierUrl(params: RequestPaymentParams, returnUrl?: string) {
-  const q = new URLSearchParams({ ...params, openid: OPENID, ...(returnUrl !== undefined ? { return: returnUrl } : {}) });
+  const q = new URLSearchParams({
+    ...params,
+    openid: OPENID,
+    ...(returnUrl !== undefined ? { return: returnUrl } : {}),
+  });
   return `${sandbox.url}/sandbox/cashier?${q}`;
 }
 
 const tradeState = async (outTradeNo: string) =>
-  (await call('GET', `/v3/pay/transactions/out-trade-no/${outTradeNo}?mchid=${sandbox.credentials.mchid}`)).body.trade_state;
+  (await call('GET', `/v3/pay/transactions/out-trade-no/${outTradeNo}?mchid=${sandbox.credentials.mchid}`)).body
+    .trade_state;
 
 describe('/sandbox/cashier', () => {
   it('shows the merchant and the amount; 确认支付 pays and returns with sandboxPay=ok inside the hash route', async () => {
@@ -111,7 +130,10 @@ describe('/sandbox/cashier', () => {
       const frame = page.frameLocator('iframe');
       await frame.getByTestId('cashier-confirm').click();
       await page.waitForFunction(() => (globalThis as unknown as { messages: unknown[] }).messages.length > 0);
-      const messages = await page.evaluate(() => (globalThis as unknown as { messages: Array<{ type: string; result: string; outTradeNo: string }> }).messages);
+      const messages = await page.evaluate(
+        () =>
+          (globalThis as unknown as { messages: Array<{ type: string; result: string; outTradeNo: string }> }).messages,
+      );
       expect(messages[0]).toMatchObject({ type: 'wechatpay-sandbox:pay', result: 'ok', outTradeNo });
 
       await page.goto(cashierUrl(params, `${shopUrl}/result`));
@@ -138,7 +160,11 @@ describe('GET /sandbox/ and /sandbox/api/*', () => {
     sandbox.pay({ ...params, openid: OPENID });
     await sandbox.waitForNotification((n) => n.outTradeNo === outTradeNo && n.state === 'delivered');
     const refundNo = `R${outTradeNo}`;
-    await call('POST', '/v3/refund/domestic/refunds', { out_trade_no: outTradeNo, out_refund_no: refundNo, amount: { refund: 30, total: 1230, currency: 'CNY' } });
+    await call('POST', '/v3/refund/domestic/refunds', {
+      out_trade_no: outTradeNo,
+      out_refund_no: refundNo,
+      amount: { refund: 30, total: 1230, currency: 'CNY' },
+    });
 
     const bare = await fetch(`${sandbox.url}/sandbox`, { redirect: 'manual' });
     expect(bare.status).toBe(301);
@@ -151,11 +177,20 @@ describe('GET /sandbox/ and /sandbox/api/*', () => {
     expect(html).not.toContain('<script>alert("x")</script>');
     expect(html).toContain('&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;');
 
-    const txs = (await (await fetch(`${sandbox.url}/sandbox/api/transactions`)).json()) as { items: Array<Record<string, unknown>> };
-    expect(txs.items.find((t) => t.out_trade_no === outTradeNo)).toMatchObject({ trade_state: 'REFUND', description: '<script>alert("x")</script>' });
-    const refunds = (await (await fetch(`${sandbox.url}/sandbox/api/refunds`)).json()) as { items: Array<Record<string, unknown>> };
+    const txs = (await (await fetch(`${sandbox.url}/sandbox/api/transactions`)).json()) as {
+      items: Array<Record<string, unknown>>;
+    };
+    expect(txs.items.find((t) => t.out_trade_no === outTradeNo)).toMatchObject({
+      trade_state: 'REFUND',
+      description: '<script>alert("x")</script>',
+    });
+    const refunds = (await (await fetch(`${sandbox.url}/sandbox/api/refunds`)).json()) as {
+      items: Array<Record<string, unknown>>;
+    };
     expect(refunds.items.find((r) => r.out_refund_no === refundNo)).toMatchObject({ out_trade_no: outTradeNo });
-    const res = await fetch(`${sandbox.url}/sandbox/api/notifications`, { headers: { Origin: 'http://127.0.0.1:5173' } });
+    const res = await fetch(`${sandbox.url}/sandbox/api/notifications`, {
+      headers: { Origin: 'http://127.0.0.1:5173' },
+    });
     expect(res.headers.get('access-control-allow-origin')).toBe('http://127.0.0.1:5173');
     const notes = (await res.json()) as { items: Array<{ out_trade_no: string; attempts: Array<{ status: number }> }> };
     expect(notes.items.find((n) => n.out_trade_no === outTradeNo)?.attempts[0]?.status).toBe(204);

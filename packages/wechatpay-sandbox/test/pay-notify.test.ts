@@ -40,21 +40,35 @@ async function prepay(overrides: Record<string, unknown> = {}) {
 }
 
 function payParams(prepayId: string, openid = OPENID) {
-  return { ...signRequestPayment({ appId: sandbox.credentials.appid, prepayId }, sandbox.credentials.merchantPrivateKeyPem), openid };
+  return {
+    ...signRequestPayment({ appId: sandbox.credentials.appid, prepayId }, sandbox.credentials.merchantPrivateKeyPem),
+    openid,
+  };
 }
 
 async function postPay(params: Record<string, unknown>) {
-  const res = await fetch(`${sandbox.url}/sandbox/pay`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(params) });
+  const res = await fetch(`${sandbox.url}/sandbox/pay`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(params),
+  });
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 
 function verifyNotification(r: Received): boolean {
   const h = r.headers;
-  return h['wechatpay-serial'] === sandbox.credentials.wechatpayPublicKeyId
-    && verifySha256Rsa(buildResponseSignString(String(h['wechatpay-timestamp']), String(h['wechatpay-nonce']), r.body), String(h['wechatpay-signature']), sandbox.credentials.wechatpayPublicKeyPem);
+  return (
+    h['wechatpay-serial'] === sandbox.credentials.wechatpayPublicKeyId &&
+    verifySha256Rsa(
+      buildResponseSignString(String(h['wechatpay-timestamp']), String(h['wechatpay-nonce']), r.body),
+      String(h['wechatpay-signature']),
+      sandbox.credentials.wechatpayPublicKeyPem,
+    )
+  );
 }
 
-const byOrder = (outTradeNo: string) => receiver.received.filter((r) => r.body.includes('"id"') && decrypt(r).out_trade_no === outTradeNo);
+const byOrder = (outTradeNo: string) =>
+  receiver.received.filter((r) => r.body.includes('"id"') && decrypt(r).out_trade_no === outTradeNo);
 function decrypt(r: Received) {
   const n = JSON.parse(r.body) as { resource: { ciphertext: string; nonce: string; associated_data: string } };
   return decryptNotificationResource<Record<string, unknown>>(n.resource, sandbox.credentials.apiV3Key);
@@ -96,10 +110,25 @@ describe('POST /sandbox/pay and TRANSACTION.SUCCESS', () => {
     expect(received!.headers['content-type']).toBe('application/json');
     expect(received!.headers['wechatpay-signature-type']).toBe('WECHATPAY2-SHA256-RSA2048');
     const envelope = JSON.parse(received!.body);
-    expect(Object.keys(envelope).sort()).toEqual(['create_time', 'event_type', 'id', 'resource', 'resource_type', 'summary']);
-    expect(envelope).toMatchObject({ event_type: 'TRANSACTION.SUCCESS', resource_type: 'encrypt-resource', summary: '支付成功' });
+    expect(Object.keys(envelope).sort()).toEqual([
+      'create_time',
+      'event_type',
+      'id',
+      'resource',
+      'resource_type',
+      'summary',
+    ]);
+    expect(envelope).toMatchObject({
+      event_type: 'TRANSACTION.SUCCESS',
+      resource_type: 'encrypt-resource',
+      summary: '支付成功',
+    });
     expect(envelope.id).toMatch(/^[0-9a-f-]{36}$/);
-    expect(envelope.resource).toMatchObject({ algorithm: 'AEAD_AES_256_GCM', original_type: 'transaction', associated_data: 'transaction' });
+    expect(envelope.resource).toMatchObject({
+      algorithm: 'AEAD_AES_256_GCM',
+      original_type: 'transaction',
+      associated_data: 'transaction',
+    });
     expect(envelope.resource.nonce).toMatch(/^[A-Za-z0-9]{12}$/);
     expect(decrypt(received!)).toEqual(tx);
   });
@@ -123,7 +152,9 @@ describe('POST /sandbox/pay and TRANSACTION.SUCCESS', () => {
     expect(twice.status).toBe(400);
     expect(twice.body.code).toBe('ORDERPAID');
 
-    const close = await call('POST', `/v3/pay/transactions/out-trade-no/${body.out_trade_no}/close`, { mchid: body.mchid });
+    const close = await call('POST', `/v3/pay/transactions/out-trade-no/${body.out_trade_no}/close`, {
+      mchid: body.mchid,
+    });
     expect(close.status).toBe(400);
     expect(close.body.code).toBe('ORDERPAID');
     expect(close.signatureValid).toBe(true);
@@ -131,7 +162,9 @@ describe('POST /sandbox/pay and TRANSACTION.SUCCESS', () => {
     expect(again.body.code).toBe('ORDERPAID');
 
     const other = await prepay();
-    await call('POST', `/v3/pay/transactions/out-trade-no/${other.body.out_trade_no}/close`, { mchid: other.body.mchid });
+    await call('POST', `/v3/pay/transactions/out-trade-no/${other.body.out_trade_no}/close`, {
+      mchid: other.body.mchid,
+    });
     expect((await postPay(payParams(other.prepayId))).body.code).toBe('ORDER_CLOSED');
   });
 
@@ -172,7 +205,14 @@ describe('POST /sandbox/pay and TRANSACTION.SUCCESS', () => {
   });
 
   it('answers CORS preflights for /sandbox/*', async () => {
-    const res = await fetch(`${sandbox.url}/sandbox/pay`, { method: 'OPTIONS', headers: { Origin: 'http://127.0.0.1:5173', 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'content-type' } });
+    const res = await fetch(`${sandbox.url}/sandbox/pay`, {
+      method: 'OPTIONS',
+      headers: {
+        Origin: 'http://127.0.0.1:5173',
+        'Access-Control-Request-Method': 'POST',
+        'Access-Control-Request-Headers': 'content-type',
+      },
+    });
     expect(res.status).toBe(204);
     expect(res.headers.get('access-control-allow-origin')).toBe('http://127.0.0.1:5173');
     expect(res.headers.get('access-control-allow-methods')).toContain('POST');
@@ -204,7 +244,7 @@ describe('notification retries', () => {
     expect(n.attempts[1]!.status).toBe(200);
   });
 
-  it('follows WeChat Pay\'s schedule (15s/15s/30s/3m/…/6h), scaled, and gives up after 16 attempts', async () => {
+  it("follows WeChat Pay's schedule (15s/15s/30s/3m/…/6h), scaled, and gives up after 16 attempts", async () => {
     const scale = 0.00005;
     const fast = await createSandbox({ timeScale: scale });
     const failingReceiver = await notifyReceiver(() => 503);
@@ -212,13 +252,21 @@ describe('notification retries', () => {
       const c = merchantClient(fast);
       const body = jsapiBody(fast, { notify_url: failingReceiver.url });
       const { body: pre } = await c<{ prepay_id: string }>('POST', '/v3/pay/transactions/jsapi', body);
-      fast.pay({ ...signRequestPayment({ appId: fast.credentials.appid, prepayId: pre.prepay_id }, fast.credentials.merchantPrivateKeyPem), openid: body.payer.openid });
+      fast.pay({
+        ...signRequestPayment(
+          { appId: fast.credentials.appid, prepayId: pre.prepay_id },
+          fast.credentials.merchantPrivateKeyPem,
+        ),
+        openid: body.payer.openid,
+      });
       const n = await fast.waitForNotification((x) => x.state === 'failed', 30_000);
       expect(n.attempts).toHaveLength(16);
       expect(failingReceiver.received).toHaveLength(16);
       const starts = n.attempts.map((a) => Date.parse(a.at));
       const gaps = starts.slice(1).map((t, i) => t - starts[i]!);
-      expect(NOTIFY_RETRY_SCHEDULE_MS.map((ms) => ms / 60_000)).toEqual([0.25, 0.25, 0.5, 3, 10, 20, 30, 30, 30, 60, 180, 180, 180, 360, 360]);
+      expect(NOTIFY_RETRY_SCHEDULE_MS.map((ms) => ms / 60_000)).toEqual([
+        0.25, 0.25, 0.5, 3, 10, 20, 30, 30, 30, 60, 180, 180, 180, 360, 360,
+      ]);
       gaps.forEach((gap, i) => {
         const expected = NOTIFY_RETRY_SCHEDULE_MS[i]! * scale;
         expect(gap, `gap ${i + 1}`).toBeGreaterThanOrEqual(Math.floor(expected));
@@ -256,7 +304,9 @@ describe('faults', () => {
     sandbox.faults.set({ duplicateNotifications: 2 });
     const { body, prepayId } = await prepay();
     await postPay(payParams(prepayId));
-    const n = await sandbox.waitForNotification((x) => x.outTradeNo === body.out_trade_no && x.state === 'delivered' && x.attempts.length === 3);
+    const n = await sandbox.waitForNotification(
+      (x) => x.outTradeNo === body.out_trade_no && x.state === 'delivered' && x.attempts.length === 3,
+    );
     expect(n.attempts.map((a) => a.copy)).toEqual(['original', 'duplicate #1', 'duplicate #2']);
     const got = byOrder(body.out_trade_no);
     expect(got).toHaveLength(3);
@@ -274,7 +324,9 @@ describe('faults', () => {
       return 204;
     };
     await postPay(payParams(prepayId));
-    const n = await sandbox.waitForNotification((x) => x.outTradeNo === body.out_trade_no && x.state === 'delivered' && x.attempts.length === 5);
+    const n = await sandbox.waitForNotification(
+      (x) => x.outTradeNo === body.out_trade_no && x.state === 'delivered' && x.attempts.length === 5,
+    );
     expect(n.attempts.every((a) => a.status === 204)).toBe(true);
     expect(byOrder(body.out_trade_no)).toHaveLength(5);
   });
@@ -296,7 +348,9 @@ describe('faults', () => {
     await postPay(payParams(b.prepayId));
     await sandbox.waitForNotification((x) => x.outTradeNo === a.body.out_trade_no && x.state === 'delivered');
     await sandbox.waitForNotification((x) => x.outTradeNo === b.body.out_trade_no && x.state === 'delivered');
-    const order = receiver.received.map((r) => decrypt(r).out_trade_no).filter((o) => o === a.body.out_trade_no || o === b.body.out_trade_no);
+    const order = receiver.received
+      .map((r) => decrypt(r).out_trade_no)
+      .filter((o) => o === a.body.out_trade_no || o === b.body.out_trade_no);
     expect(order).toEqual([b.body.out_trade_no, a.body.out_trade_no]);
   });
 
@@ -323,7 +377,10 @@ describe('faults', () => {
     const { body, prepayId } = await prepay();
     await postPay(payParams(prepayId));
     const n = await sandbox.waitForNotification((x) => x.outTradeNo === body.out_trade_no && x.state === 'delivered');
-    expect(n.attempts.map((a) => [a.status, a.signatureCorrupted])).toEqual([[401, true], [204, false]]);
+    expect(n.attempts.map((a) => [a.status, a.signatureCorrupted])).toEqual([
+      [401, true],
+      [204, false],
+    ]);
   });
 
   it('answers the next N API calls with 500 SYSTEM_ERROR, signed', async () => {
@@ -358,7 +415,12 @@ describe('faults', () => {
 
   it('fails jscode2session the way api.weixin.qq.com does', async () => {
     sandbox.faults.set({ failApi: { count: 1, mode: '500', pathPrefix: '/sns' } });
-    const q = new URLSearchParams({ appid: sandbox.credentials.appid, secret: sandbox.credentials.appsecret, js_code: 'sandbox:o1', grant_type: 'authorization_code' });
+    const q = new URLSearchParams({
+      appid: sandbox.credentials.appid,
+      secret: sandbox.credentials.appsecret,
+      js_code: 'sandbox:o1',
+      grant_type: 'authorization_code',
+    });
     const res = await fetch(`${sandbox.url}/sns/jscode2session?${q}`);
     expect(await res.json()).toEqual({ errcode: -1, errmsg: 'system error' });
   });
@@ -372,17 +434,37 @@ describe('faults', () => {
   });
 
   it('is switchable over HTTP: POST merges, GET shows, DELETE resets, bad input is a 400', async () => {
-    const post = await fetch(`${sandbox.url}/sandbox/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ dropNotifications: 3, failApi: { count: 1, mode: '429' } }) });
+    const post = await fetch(`${sandbox.url}/sandbox/faults`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ dropNotifications: 3, failApi: { count: 1, mode: '429' } }),
+    });
     expect(post.status).toBe(200);
     const shown = (await (await fetch(`${sandbox.url}/sandbox/faults`)).json()) as Record<string, unknown>;
-    expect(shown).toMatchObject({ dropNotifications: 3, failApi: { count: 1, mode: '429' }, duplicateNotifications: 0 });
+    expect(shown).toMatchObject({
+      dropNotifications: 3,
+      failApi: { count: 1, mode: '429' },
+      duplicateNotifications: 0,
+    });
     expect(sandbox.faults.get().dropNotifications).toBe(3);
-    const bad = await fetch(`${sandbox.url}/sandbox/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ dropNotifications: -1 }) });
+    const bad = await fetch(`${sandbox.url}/sandbox/faults`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ dropNotifications: -1 }),
+    });
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { code: string }).code).toBe('PARAM_ERROR');
-    const unknown = await fetch(`${sandbox.url}/sandbox/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ explode: true }) });
+    const unknown = await fetch(`${sandbox.url}/sandbox/faults`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ explode: true }),
+    });
     expect(unknown.status).toBe(400);
-    const put = await fetch(`${sandbox.url}/sandbox/faults`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ duplicateNotifications: 1 }) });
+    const put = await fetch(`${sandbox.url}/sandbox/faults`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ duplicateNotifications: 1 }),
+    });
     expect(await put.json()).toMatchObject({ duplicateNotifications: 1, dropNotifications: 0, failApi: null });
     const del = await fetch(`${sandbox.url}/sandbox/faults`, { method: 'DELETE' });
     expect(((await del.json()) as { duplicateNotifications: number }).duplicateNotifications).toBe(0);

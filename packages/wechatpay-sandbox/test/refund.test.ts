@@ -22,12 +22,20 @@ afterEach(() => {
 async function paidOrder(total = 1230, s: Sandbox = sandbox, c = call) {
   const body = jsapiBody(s, { amount: { total, currency: 'CNY' }, notify_url: receiver.url });
   const { body: pre } = await c<{ prepay_id: string }>('POST', '/v3/pay/transactions/jsapi', body);
-  const { transaction } = s.pay({ ...signRequestPayment({ appId: s.credentials.appid, prepayId: pre.prepay_id }, s.credentials.merchantPrivateKeyPem), openid: body.payer.openid });
+  const { transaction } = s.pay({
+    ...signRequestPayment({ appId: s.credentials.appid, prepayId: pre.prepay_id }, s.credentials.merchantPrivateKeyPem),
+    openid: body.payer.openid,
+  });
   return { outTradeNo: body.out_trade_no, transactionId: String(transaction.transaction_id), total };
 }
 
 const refundNotifyUrl = () => receiver.url.replace('/transaction', '/refund');
-const refundReq = (o: { outTradeNo?: string; transactionId?: string }, refund: number, total: number, extra: Record<string, unknown> = {}) => ({
+const refundReq = (
+  o: { outTradeNo?: string; transactionId?: string },
+  refund: number,
+  total: number,
+  extra: Record<string, unknown> = {},
+) => ({
   ...(o.outTradeNo ? { out_trade_no: o.outTradeNo } : {}),
   ...(o.transactionId ? { transaction_id: o.transactionId } : {}),
   out_refund_no: orderNo('R'),
@@ -52,7 +60,18 @@ describe('POST /v3/refund/domestic/refunds', () => {
       user_received_account: '支付用户零钱',
       status: 'PROCESSING',
       funds_account: 'AVAILABLE',
-      amount: { total: 1230, refund: 300, payer_total: 1230, payer_refund: 300, settlement_refund: 300, settlement_total: 1230, discount_refund: 0, currency: 'CNY', refund_fee: 0, from: [] },
+      amount: {
+        total: 1230,
+        refund: 300,
+        payer_total: 1230,
+        payer_refund: 300,
+        settlement_refund: 300,
+        settlement_total: 1230,
+        discount_refund: 0,
+        currency: 'CNY',
+        refund_fee: 0,
+        from: [],
+      },
       promotion_detail: [],
     });
     expect(res.body.refund_id).toMatch(/^50\d{27}$/);
@@ -64,7 +83,11 @@ describe('POST /v3/refund/domestic/refunds', () => {
     expect(n.summary).toBe('退款成功');
     expect(n.notifyUrl).toBe(refundNotifyUrl());
     const envelope = JSON.parse(n.body);
-    expect(envelope.resource).toMatchObject({ original_type: 'refund', associated_data: 'refund', algorithm: 'AEAD_AES_256_GCM' });
+    expect(envelope.resource).toMatchObject({
+      original_type: 'refund',
+      associated_data: 'refund',
+      algorithm: 'AEAD_AES_256_GCM',
+    });
     const resource = decryptNotificationResource(envelope.resource, sandbox.credentials.apiV3Key);
     expect(resource).toMatchObject({
       mchid: sandbox.credentials.mchid,
@@ -83,25 +106,45 @@ describe('POST /v3/refund/domestic/refunds', () => {
     expect(q.signatureValid).toBe(true);
     expect(q.body.status).toBe('SUCCESS');
     expect(q.body.success_time).toBe(resource.success_time);
-    const t = await call('GET', `/v3/pay/transactions/out-trade-no/${order.outTradeNo}?mchid=${sandbox.credentials.mchid}`);
+    const t = await call(
+      'GET',
+      `/v3/pay/transactions/out-trade-no/${order.outTradeNo}?mchid=${sandbox.credentials.mchid}`,
+    );
     expect(t.body.trade_state).toBe('REFUND');
     expect(t.body.trade_state_desc).toBe('转入退款');
   });
 
   it('refunds by transaction_id, up to what remains, and refuses more: 400 INVALID_REQUEST', async () => {
     const order = await paidOrder(1000);
-    expect((await call('POST', '/v3/refund/domestic/refunds', refundReq({ transactionId: order.transactionId }, 600, 1000))).status).toBe(200);
-    const over = await call('POST', '/v3/refund/domestic/refunds', refundReq({ transactionId: order.transactionId }, 401, 1000));
+    expect(
+      (await call('POST', '/v3/refund/domestic/refunds', refundReq({ transactionId: order.transactionId }, 600, 1000)))
+        .status,
+    ).toBe(200);
+    const over = await call(
+      'POST',
+      '/v3/refund/domestic/refunds',
+      refundReq({ transactionId: order.transactionId }, 401, 1000),
+    );
     expect(over.status).toBe(400);
     expect(over.body.code).toBe('INVALID_REQUEST');
     expect(String(over.body.message)).toContain('可退金额');
-    expect((await call('POST', '/v3/refund/domestic/refunds', refundReq({ transactionId: order.transactionId }, 400, 1000))).status).toBe(200);
-    expect((await call('POST', '/v3/refund/domestic/refunds', refundReq({ transactionId: order.transactionId }, 1, 1000))).status).toBe(400);
+    expect(
+      (await call('POST', '/v3/refund/domestic/refunds', refundReq({ transactionId: order.transactionId }, 400, 1000)))
+        .status,
+    ).toBe(200);
+    expect(
+      (await call('POST', '/v3/refund/domestic/refunds', refundReq({ transactionId: order.transactionId }, 1, 1000)))
+        .status,
+    ).toBe(400);
   });
 
   it('never refunds more than was paid under concurrent requests', async () => {
     const order = await paidOrder(1000);
-    const results = await Promise.all(Array.from({ length: 5 }, () => call('POST', '/v3/refund/domestic/refunds', refundReq({ outTradeNo: order.outTradeNo }, 400, 1000))));
+    const results = await Promise.all(
+      Array.from({ length: 5 }, () =>
+        call('POST', '/v3/refund/domestic/refunds', refundReq({ outTradeNo: order.outTradeNo }, 400, 1000)),
+      ),
+    );
     expect(results.filter((r) => r.status === 200)).toHaveLength(2);
     expect(results.filter((r) => r.status === 400 && r.body.code === 'INVALID_REQUEST')).toHaveLength(3);
   });
@@ -113,19 +156,30 @@ describe('POST /v3/refund/domestic/refunds', () => {
     const b = await call('POST', '/v3/refund/domestic/refunds', req);
     expect(b.status).toBe(200);
     expect(b.body.refund_id).toBe(a.body.refund_id);
-    const c = await call('POST', '/v3/refund/domestic/refunds', { ...req, amount: { refund: 200, total: 1230, currency: 'CNY' } });
+    const c = await call('POST', '/v3/refund/domestic/refunds', {
+      ...req,
+      amount: { refund: 200, total: 1230, currency: 'CNY' },
+    });
     expect(c.status).toBe(400);
     expect(c.body.code).toBe('INVALID_REQUEST');
   });
 
   it('refuses a total that is not the order amount, and an unpaid order', async () => {
     const order = await paidOrder();
-    const wrongTotal = await call('POST', '/v3/refund/domestic/refunds', refundReq({ outTradeNo: order.outTradeNo }, 100, 1231));
+    const wrongTotal = await call(
+      'POST',
+      '/v3/refund/domestic/refunds',
+      refundReq({ outTradeNo: order.outTradeNo }, 100, 1231),
+    );
     expect(wrongTotal.status).toBe(400);
     expect(wrongTotal.body.code).toBe('INVALID_REQUEST');
     const unpaid = jsapiBody(sandbox);
     await call('POST', '/v3/pay/transactions/jsapi', unpaid);
-    const res = await call('POST', '/v3/refund/domestic/refunds', refundReq({ outTradeNo: unpaid.out_trade_no }, 100, 1230));
+    const res = await call(
+      'POST',
+      '/v3/refund/domestic/refunds',
+      refundReq({ outTradeNo: unpaid.out_trade_no }, 100, 1230),
+    );
     expect(res.status).toBe(400);
     expect(res.body.code).toBe('INVALID_REQUEST');
   });
@@ -141,14 +195,42 @@ describe('POST /v3/refund/domestic/refunds', () => {
   });
 
   it.each([
-    ['neither transaction_id nor out_trade_no', (_o: { outTradeNo: string }) => refundReq({}, 100, 1230), '/out_trade_no'],
-    ['an out_refund_no with a forbidden character', (o: { outTradeNo: string }) => refundReq(o, 100, 1230, { out_refund_no: 'R#1' }), '/out_refund_no'],
-    ['an out_refund_no over 64 characters', (o: { outTradeNo: string }) => refundReq(o, 100, 1230, { out_refund_no: 'R'.repeat(65) }), '/out_refund_no'],
+    [
+      'neither transaction_id nor out_trade_no',
+      (_o: { outTradeNo: string }) => refundReq({}, 100, 1230),
+      '/out_trade_no',
+    ],
+    [
+      'an out_refund_no with a forbidden character',
+      (o: { outTradeNo: string }) => refundReq(o, 100, 1230, { out_refund_no: 'R#1' }),
+      '/out_refund_no',
+    ],
+    [
+      'an out_refund_no over 64 characters',
+      (o: { outTradeNo: string }) => refundReq(o, 100, 1230, { out_refund_no: 'R'.repeat(65) }),
+      '/out_refund_no',
+    ],
     ['a refund of 0 fen', (o: { outTradeNo: string }) => refundReq(o, 0, 1230), '/amount/refund'],
-    ['no currency', (o: { outTradeNo: string }) => refundReq(o, 100, 1230, { amount: { refund: 100, total: 1230 } }), '/amount/currency'],
-    ['a reason over 80 characters', (o: { outTradeNo: string }) => refundReq(o, 100, 1230, { reason: '退'.repeat(81) }), '/reason'],
-    ['a plain-http public notify_url', (o: { outTradeNo: string }) => refundReq(o, 100, 1230, { notify_url: 'http://merchant.example.com/r' }), '/notify_url'],
-    ['an unknown funds_account', (o: { outTradeNo: string }) => refundReq(o, 100, 1230, { funds_account: 'BASIC' }), '/funds_account'],
+    [
+      'no currency',
+      (o: { outTradeNo: string }) => refundReq(o, 100, 1230, { amount: { refund: 100, total: 1230 } }),
+      '/amount/currency',
+    ],
+    [
+      'a reason over 80 characters',
+      (o: { outTradeNo: string }) => refundReq(o, 100, 1230, { reason: '退'.repeat(81) }),
+      '/reason',
+    ],
+    [
+      'a plain-http public notify_url',
+      (o: { outTradeNo: string }) => refundReq(o, 100, 1230, { notify_url: 'http://merchant.example.com/r' }),
+      '/notify_url',
+    ],
+    [
+      'an unknown funds_account',
+      (o: { outTradeNo: string }) => refundReq(o, 100, 1230, { funds_account: 'BASIC' }),
+      '/funds_account',
+    ],
   ])('400 PARAM_ERROR for %s', async (_n, build, field) => {
     const order = await paidOrder();
     const res = await call('POST', '/v3/refund/domestic/refunds', build(order));
@@ -160,7 +242,11 @@ describe('POST /v3/refund/domestic/refunds', () => {
   it('403 NOT_ENOUGH while the merchant balance cannot cover refunds', async () => {
     const order = await paidOrder();
     sandbox.faults.set({ refundBalanceInsufficient: true });
-    const res = await call('POST', '/v3/refund/domestic/refunds', refundReq({ outTradeNo: order.outTradeNo }, 100, 1230));
+    const res = await call(
+      'POST',
+      '/v3/refund/domestic/refunds',
+      refundReq({ outTradeNo: order.outTradeNo }, 100, 1230),
+    );
     expect(res.status).toBe(403);
     expect(res.body).toEqual({ code: 'NOT_ENOUGH', message: '基本账户余额不足，请充值后重新发起' });
   });
@@ -170,7 +256,9 @@ describe('POST /v3/refund/domestic/refunds', () => {
     sandbox.faults.set({ refundOutcomes: ['CLOSED', 'ABNORMAL'] });
     const closed = refundReq({ outTradeNo: order.outTradeNo }, 500, 500);
     await call('POST', '/v3/refund/domestic/refunds', closed);
-    const n1 = await sandbox.waitForNotification((x) => x.outRefundNo === closed.out_refund_no && x.state === 'delivered');
+    const n1 = await sandbox.waitForNotification(
+      (x) => x.outRefundNo === closed.out_refund_no && x.state === 'delivered',
+    );
     expect(n1.eventType).toBe('REFUND.CLOSED');
     expect(n1.summary).toBe('退款关闭');
     expect(n1.resource.refund_status).toBe('CLOSED');
@@ -178,7 +266,9 @@ describe('POST /v3/refund/domestic/refunds', () => {
 
     const abnormal = refundReq({ outTradeNo: order.outTradeNo }, 500, 500);
     expect((await call('POST', '/v3/refund/domestic/refunds', abnormal)).status).toBe(200);
-    const n2 = await sandbox.waitForNotification((x) => x.outRefundNo === abnormal.out_refund_no && x.state === 'delivered');
+    const n2 = await sandbox.waitForNotification(
+      (x) => x.outRefundNo === abnormal.out_refund_no && x.state === 'delivered',
+    );
     expect(n2.eventType).toBe('REFUND.ABNORMAL');
     expect(n2.summary).toBe('退款异常');
     expect((await call('GET', `/v3/refund/domestic/refunds/${abnormal.out_refund_no}`)).body.status).toBe('ABNORMAL');
@@ -195,7 +285,12 @@ describe('POST /v3/refund/domestic/refunds', () => {
       expect((await c('GET', `/v3/refund/domestic/refunds/${req.out_refund_no}`)).body.status).toBe('PROCESSING');
       const n = await slow.waitForNotification((x) => x.outRefundNo === req.out_refund_no && x.attempts.length > 0);
       expect(n.attempts[0]!.offsetMs).toBeGreaterThanOrEqual(0);
-      expect(n.createdAt - slow.state.notifications().find((x) => x.outTradeNo === order.outTradeNo && x.eventType === 'TRANSACTION.SUCCESS')!.createdAt).toBeGreaterThanOrEqual(195);
+      expect(
+        n.createdAt -
+          slow.state
+            .notifications()
+            .find((x) => x.outTradeNo === order.outTradeNo && x.eventType === 'TRANSACTION.SUCCESS')!.createdAt,
+      ).toBeGreaterThanOrEqual(195);
       expect((await c('GET', `/v3/refund/domestic/refunds/${req.out_refund_no}`)).body.status).toBe('SUCCESS');
     } finally {
       await slow.close();

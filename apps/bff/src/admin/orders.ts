@@ -14,7 +14,10 @@ export function adminOrdersWhere(q: AdminOrdersQuery): Prisma.OrderWhereInput {
   if (q.from || q.to) {
     const from = q.from ? new Date(q.from) : undefined;
     const to = q.to ? new Date(q.to) : undefined;
-    for (const [name, at] of [['from', from], ['to', to]] as const) {
+    for (const [name, at] of [
+      ['from', from],
+      ['to', to],
+    ] as const) {
       if (at && !isQueryableInstant(at))
         throw new AppError('VALIDATION_FAILED', 400, `${name}: must be between 1970-01-01 and 9999-12-31`);
     }

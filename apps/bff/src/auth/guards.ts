@@ -19,7 +19,8 @@ export function requireShopper(tokens: TokenService): RequestHandler {
   return async (req, _res, next) => {
     const token = bearer(req);
     const claims = token ? await tokens.verify(token) : undefined;
-    if (claims?.role !== 'shopper') return next(new AppError('UNAUTHORIZED', 401, 'log in first: POST /api/auth/login'));
+    if (claims?.role !== 'shopper')
+      return next(new AppError('UNAUTHORIZED', 401, 'log in first: POST /api/auth/login'));
     req.shopper = claims;
     next();
   };

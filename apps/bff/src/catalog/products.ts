@@ -51,9 +51,7 @@ function productCursor(cursor: string | undefined): [number, string] | undefined
 
 export async function listProducts(prisma: PrismaClient, opts: { cursor?: string; limit: number }) {
   const after = productCursor(opts.cursor);
-  const where = after
-    ? { OR: [{ sortOrder: { gt: after[0] } }, { sortOrder: after[0], id: { gt: after[1] } }] }
-    : {};
+  const where = after ? { OR: [{ sortOrder: { gt: after[0] } }, { sortOrder: after[0], id: { gt: after[1] } }] } : {};
   const rows = await loadProducts(prisma, where, opts.limit + 1);
   const page = rows.slice(0, opts.limit).filter((r) => r.skus.length > 0);
   const last = rows.length > opts.limit ? rows[opts.limit - 1] : undefined;

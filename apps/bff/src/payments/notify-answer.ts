@@ -17,7 +17,12 @@ export function refuseNotification(res: Response, status: number, code: ErrorCod
  */
 export const notifyErrorHandler: ErrorRequestHandler = (err, req, res, _next) => {
   const parser = err as { type?: unknown; status?: unknown };
-  if (typeof parser?.type === 'string' && typeof parser.status === 'number' && parser.status >= 400 && parser.status < 500) {
+  if (
+    typeof parser?.type === 'string' &&
+    typeof parser.status === 'number' &&
+    parser.status >= 400 &&
+    parser.status < 500
+  ) {
     req.log.warn({ type: parser.type, status: parser.status }, 'notification body refused before verification');
     if (res.headersSent) return;
     if (parser.type === 'entity.too.large')

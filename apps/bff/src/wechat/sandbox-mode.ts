@@ -9,7 +9,6 @@ import type { MerchantCredentials } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { SandboxCredentials as SandboxCredentialsFile } from '@uni-checkout/wechatpay-sandbox';
 
-
 export interface SandboxConnection {
   url: string;
   credentials: MerchantCredentials;

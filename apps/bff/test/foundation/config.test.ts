@@ -76,12 +76,24 @@ describe('configuration', () => {
     [{ ADMIN_USERNAME: 'root', ADMIN_PASSWORD: 'short' }, /ADMIN_PASSWORD must be at least 10 characters/],
     [{ JWT_SECRET: 'abc' }, /JWT_SECRET must be at least 32 characters/],
     [{ ...merchant, WECHATPAY_APIV3_KEY: 'too-short' }, /WECHATPAY_APIV3_KEY must be exactly 32 bytes/],
-    [{ ...merchant, WECHATPAY_PUBLIC_KEY_FILE: undefined }, /WECHATPAY_PUBLIC_KEY_FILE is required when WECHATPAY_MCHID is set/],
-    [{ ...merchant, WECHATPAY_MCH_PRIVATE_KEY_FILE: '/nope/key.pem' }, /WECHATPAY_MCH_PRIVATE_KEY_FILE points at \/nope\/key.pem, which cannot be read/],
-    [{ ...merchant, WECHATPAY_MCH_PRIVATE_KEY_FILE: pubFile }, /WECHATPAY_MCH_PRIVATE_KEY_FILE .* is not a PEM private key/],
+    [
+      { ...merchant, WECHATPAY_PUBLIC_KEY_FILE: undefined },
+      /WECHATPAY_PUBLIC_KEY_FILE is required when WECHATPAY_MCHID is set/,
+    ],
+    [
+      { ...merchant, WECHATPAY_MCH_PRIVATE_KEY_FILE: '/nope/key.pem' },
+      /WECHATPAY_MCH_PRIVATE_KEY_FILE points at \/nope\/key.pem, which cannot be read/,
+    ],
+    [
+      { ...merchant, WECHATPAY_MCH_PRIVATE_KEY_FILE: pubFile },
+      /WECHATPAY_MCH_PRIVATE_KEY_FILE .* is not a PEM private key/,
+    ],
     [{ ...merchant, WECHATPAY_PUBLIC_KEY_ID: 'abc' }, /WECHATPAY_PUBLIC_KEY_ID must look like PUB_KEY_ID_/],
     [{ ...production, JWT_SECRET: undefined }, /JWT_SECRET is required in production/],
-    [{ ...production, PUBLIC_BASE_URL: 'http://shop.example.com' }, /PUBLIC_BASE_URL must be an https:\/\/ origin in production/],
+    [
+      { ...production, PUBLIC_BASE_URL: 'http://shop.example.com' },
+      /PUBLIC_BASE_URL must be an https:\/\/ origin in production/,
+    ],
     [{ ...production, DATABASE_URL: undefined }, /DATABASE_URL is required in production/],
   ];
   it.each(cases.map(([env, message]) => [message.source, env, message] as const))(

@@ -21,7 +21,9 @@ describe('hostile input over HTTP (PostgreSQL)', () => {
     const sku = await anySku(h);
     const stockBefore = await skuStock(h, sku.id);
     const key = randomUUID();
-    refused(await shopper.post('/api/orders', { items: [{ skuId: 'a\u0000b', quantity: 1 }] }, { 'idempotency-key': key }));
+    refused(
+      await shopper.post('/api/orders', { items: [{ skuId: 'a\u0000b', quantity: 1 }] }, { 'idempotency-key': key }),
+    );
     refused(
       await shopper.post(
         '/api/orders',
@@ -40,7 +42,11 @@ describe('hostile input over HTTP (PostgreSQL)', () => {
     expect(await h.bff.ctx.prisma.order.count({ where: { userId: user.id } })).toBe(0);
     expect(await h.bff.ctx.prisma.idempotencyKey.count({ where: { userId: user.id } })).toBe(0);
     expect(await skuStock(h, sku.id)).toBe(stockBefore);
-    const placed = await shopper.post('/api/orders', { items: [{ skuId: sku.id, quantity: 1 }] }, { 'idempotency-key': key });
+    const placed = await shopper.post(
+      '/api/orders',
+      { items: [{ skuId: sku.id, quantity: 1 }] },
+      { 'idempotency-key': key },
+    );
     expect(placed.status).toBe(201);
   });
 
@@ -92,7 +98,11 @@ describe('forged catalog cursors', () => {
       [0, 'x'.repeat(65)],
     ]) {
       const res = await h.anonymous.get(`/api/products?cursor=${cursorOf(key)}`);
-      expect([JSON.stringify(key), res.status, res.body.error?.code]).toEqual([JSON.stringify(key), 400, 'VALIDATION_FAILED']);
+      expect([JSON.stringify(key), res.status, res.body.error?.code]).toEqual([
+        JSON.stringify(key),
+        400,
+        'VALIDATION_FAILED',
+      ]);
     }
   });
 

@@ -34,9 +34,8 @@ describe('BFF foundation over HTTP (PostgreSQL, merchant mode against the sandbo
       let cursor: string | null = null;
       let pages = 0;
       do {
-        const res: { status: number; body: { items: { id: string }[]; nextCursor: string | null } } = await h.anonymous.get(
-          `/api/products?limit=5${cursor ? `&cursor=${cursor}` : ''}`,
-        );
+        const res: { status: number; body: { items: { id: string }[]; nextCursor: string | null } } =
+          await h.anonymous.get(`/api/products?limit=5${cursor ? `&cursor=${cursor}` : ''}`);
         expect(res.status).toBe(200);
         seen.push(...res.body.items.map((p) => p.id));
         cursor = res.body.nextCursor;
@@ -148,7 +147,9 @@ describe('BFF foundation over HTTP (PostgreSQL, merchant mode against the sandbo
       const order = await placeOrder(h, shopper);
       await requestPayment(shopper, order.orderNo);
       // WeChat answers the read's order query slowly: the read is in flight when stop() is called
-      h.sandbox.faults.set({ failApi: { count: 1, mode: 'timeout', timeoutMs: 1500, pathPrefix: '/v3/pay/transactions/out-trade-no/' } });
+      h.sandbox.faults.set({
+        failApi: { count: 1, mode: 'timeout', timeoutMs: 1500, pathPrefix: '/v3/pay/transactions/out-trade-no/' },
+      });
       const onOther = apiClient(other.url, shopper.token);
       await onOther.get('/healthz'); // leaves a keep-alive socket open to the stopping server
       const inFlight = onOther.get(`/api/orders/${order.orderNo}`);

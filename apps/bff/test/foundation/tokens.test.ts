@@ -41,7 +41,10 @@ describe('session tokens over HTTP (PostgreSQL)', () => {
     const now = Math.floor(Date.now() / 1000);
     const tokens = [
       await sign({ role: 'shopper', userId: victim.id, openid: victim.openid }, (j) =>
-        j.setSubject(victim.id).setIssuedAt(now - 7200).setExpirationTime(now - 60),
+        j
+          .setSubject(victim.id)
+          .setIssuedAt(now - 7200)
+          .setExpirationTime(now - 60),
       ),
       await sign(
         { role: 'shopper', userId: victim.id, openid: victim.openid },
