@@ -1,4 +1,5 @@
 import express, { type Router } from 'express';
+import { z } from 'zod';
 import type { AppContext } from '../context.js';
 import { recordEvent } from '../orders/events.js';
 import { TRANSACTION_NOTIFY_PATH } from './prepay.js';
@@ -16,6 +17,16 @@ import { WechatPayError, type NotificationHeaders, type Transaction } from './we
  *   report never changes on redelivery, so a mismatch is recorded and logged for people instead
  * - could not be stored (database down): 500, so WeChat delivers it again
  */
+/** The fields of 支付成功通知's resource that settlement reads; amount is checked against the order there. */
+const transactionResourceSchema = z.object({
+  appid: z.string(),
+  mchid: z.string(),
+  out_trade_no: z.string(),
+  trade_state: z.string(),
+  transaction_id: z.string().optional(),
+  amount: z.object({ total: z.number().int() }).partial().optional(),
+});
+
 export function transactionNotifyRoutes(ctx: AppContext): Router {
   const router = express.Router();
   router.post(TRANSACTION_NOTIFY_PATH, express.raw({ type: () => true, limit: '64kb' }), async (req, res) => {
@@ -34,6 +45,12 @@ export function transactionNotifyRoutes(ctx: AppContext): Router {
       const message = err instanceof Error ? err.message : 'notification rejected';
       if (code === 'BAD_RESOURCE') refuseNotification(res, 400, 'NOTIFICATION_REJECTED', message);
       else refuseNotification(res, 401, 'NOTIFICATION_SIGNATURE_INVALID', message);
+      return;
+    }
+    if (!transactionResourceSchema.safeParse(notification.resource).success) {
+      ctx.metrics.notifications.inc({ kind: 'transaction', outcome: 'rejected' });
+      req.log.warn({ notificationId: notification.id }, 'payment notification resource is not a transaction: rejected');
+      refuseNotification(res, 400, 'NOTIFICATION_REJECTED', 'notification resource is not a transaction');
       return;
     }
     const t = notification.resource;

@@ -332,6 +332,9 @@ export function createWechatPayClient(merchant: MerchantCredentials, deps: Wecha
       } catch {
         throw new WechatPayError('BAD_RESOURCE', 400, 'decrypted notification resource is not JSON', false);
       }
+      if (typeof resource !== 'object' || resource === null || Array.isArray(resource)) {
+        throw new WechatPayError('BAD_RESOURCE', 400, 'decrypted notification resource is not a JSON object', false);
+      }
       return {
         id: envelope.id,
         createTime: typeof envelope.create_time === 'string' ? envelope.create_time : '',

@@ -1,4 +1,5 @@
 import express, { type Router } from 'express';
+import { z } from 'zod';
 import type { AppContext } from '../context.js';
 import { recordEvent } from '../orders/events.js';
 import {
@@ -11,6 +12,16 @@ import { applyRefundReport } from './settle.js';
 import { notifyErrorHandler, refuseNotification } from '../payments/notify-answer.js';
 
 const REFUND_EVENTS = new Set(['REFUND.SUCCESS', 'REFUND.ABNORMAL', 'REFUND.CLOSED']);
+
+/** The fields of 退款结果通知's resource this route reads; anything else is not a refund result. */
+const refundResourceSchema = z.object({
+  mchid: z.string(),
+  out_trade_no: z.string(),
+  out_refund_no: z.string(),
+  refund_id: z.string(),
+  refund_status: z.string(),
+  amount: z.object({ total: z.number().int(), refund: z.number().int() }),
+});
 
 /**
  * 退款结果通知: verify the signature over the raw body → decrypt → check it is ours → apply once.
@@ -31,7 +42,16 @@ export function refundNotifyRoutes(ctx: AppContext): Router {
       const code = err instanceof WechatPayError ? err.code : 'BAD_RESOURCE';
       req.log.warn({ code }, 'refund notification rejected: it does not verify');
       ctx.metrics.notifications.inc({ kind: 'refund', outcome: 'rejected' });
-      refuseNotification(res, 401, 'NOTIFICATION_SIGNATURE_INVALID', `notification rejected: ${code}`);
+      if (code === 'BAD_RESOURCE')
+        refuseNotification(res, 400, 'NOTIFICATION_REJECTED', `notification rejected: ${code}`);
+      else refuseNotification(res, 401, 'NOTIFICATION_SIGNATURE_INVALID', `notification rejected: ${code}`);
+      return;
+    }
+    const shape = refundResourceSchema.safeParse(notification.resource);
+    if (!shape.success) {
+      req.log.warn({ notificationId: notification.id }, 'refund notification resource is not a refund: rejected');
+      ctx.metrics.notifications.inc({ kind: 'refund', outcome: 'rejected' });
+      refuseNotification(res, 400, 'NOTIFICATION_REJECTED', 'notification resource is not a refund result');
       return;
     }
     const r = notification.resource;
