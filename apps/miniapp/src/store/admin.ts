@@ -11,7 +11,7 @@ import {
   type AdminOrderFilters,
 } from '../api/admin';
 import { ApiError, asApiError } from '../api/http';
-import type { LoadStatus } from './orders';
+import { createPagedList, type LoadStatus } from './paged-list';
 import { useUserStore } from './user';
 
 export const ADMIN_LOGIN_PAGE = '/pages-admin/login/index';
@@ -26,49 +26,15 @@ export function requireAdminSession(here: string): boolean {
 /** The admin order list: status filter, search (orderNo / transaction_id / openid), cursor pages. */
 export const useAdminOrdersStore = defineStore('admin-orders', () => {
   const filters = ref<AdminOrderFilters>({});
-  const items = ref<AdminOrder[]>([]);
-  const nextCursor = ref<string | null>(null);
-  const status = ref<LoadStatus>('idle');
-  const loadingMore = ref(false);
-  const error = ref<ApiError | null>(null);
-  let generation = 0;
+  const list = createPagedList<AdminOrder>({
+    fetchPage: (cursor) => listAdminOrders(filters.value, cursor),
+    keyOf: (order) => order.orderNo,
+  });
+  const { items, nextCursor, status, loadingMore, error, isEmpty, hasMore, loadMore } = list;
 
-  const isEmpty = computed(() => status.value === 'ready' && items.value.length === 0);
-  const hasMore = computed(() => nextCursor.value !== null);
-
-  async function load(next: AdminOrderFilters = filters.value): Promise<void> {
-    const mine = ++generation;
+  function load(next: AdminOrderFilters = filters.value): Promise<void> {
     filters.value = { status: next.status, q: next.q?.trim() || undefined };
-    status.value = 'loading';
-    error.value = null;
-    try {
-      const page = await listAdminOrders(filters.value, null);
-      if (mine !== generation) return;
-      items.value = page.items;
-      nextCursor.value = page.nextCursor;
-      status.value = 'ready';
-    } catch (cause) {
-      if (mine !== generation) return;
-      error.value = asApiError(cause);
-      status.value = 'error';
-    }
-  }
-
-  async function loadMore(): Promise<void> {
-    if (!nextCursor.value || loadingMore.value || status.value !== 'ready') return;
-    const mine = generation;
-    loadingMore.value = true;
-    try {
-      const page = await listAdminOrders(filters.value, nextCursor.value);
-      if (mine !== generation) return;
-      const known = new Set(items.value.map((o) => o.orderNo));
-      items.value = [...items.value, ...page.items.filter((o) => !known.has(o.orderNo))];
-      nextCursor.value = page.nextCursor;
-    } catch {
-      // toasted
-    } finally {
-      loadingMore.value = false;
-    }
+    return list.load();
   }
 
   /** h5: the CSV of every order matching the filters, downloaded with the admin's token. */

@@ -3,6 +3,7 @@ import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
 import { asApiError, type ApiError } from '../api/http';
 import { cancelOrder, getOrder, listOrders, requestRefund } from '../api/orders';
+import { createPagedList, type LoadStatus } from './paged-list';
 
 export type OrdersTab = 'all' | OrderStatus;
 export const ORDERS_TABS: readonly { key: OrdersTab; label: string }[] = [
@@ -14,7 +15,7 @@ export const ORDERS_TABS: readonly { key: OrdersTab; label: string }[] = [
   { key: 'CLOSED', label: '已关闭' },
 ];
 
-export type LoadStatus = 'idle' | 'loading' | 'ready' | 'error';
+export type { LoadStatus } from './paged-list';
 
 /** What the shopper may do with the order now (the state machine in @uni-checkout/shared). */
 export function actionsOf(order: Order, now = new Date()): ShopperActions {
@@ -48,49 +49,15 @@ export function shopperTimeline(order: Order): TimelineEntry[] {
 /** The shopper's orders, one tab (status filter) at a time, in cursor pages. */
 export const useOrdersStore = defineStore('orders', () => {
   const tab = ref<OrdersTab>('all');
-  const items = ref<Order[]>([]);
-  const nextCursor = ref<string | null>(null);
-  const status = ref<LoadStatus>('idle');
-  const loadingMore = ref(false);
-  const error = ref<ApiError | null>(null);
-  let generation = 0;
+  const list = createPagedList<Order>({
+    fetchPage: (cursor) => listOrders({ status: tab.value === 'all' ? undefined : tab.value, cursor }),
+    keyOf: (order) => order.orderNo,
+  });
+  const { items, nextCursor, status, loadingMore, error, isEmpty, hasMore, loadMore } = list;
 
-  const isEmpty = computed(() => status.value === 'ready' && items.value.length === 0);
-  const hasMore = computed(() => nextCursor.value !== null);
-
-  async function load(newTab: OrdersTab = tab.value): Promise<void> {
-    const mine = ++generation;
+  function load(newTab: OrdersTab = tab.value): Promise<void> {
     tab.value = newTab;
-    status.value = 'loading';
-    error.value = null;
-    try {
-      const page = await listOrders({ status: newTab === 'all' ? undefined : newTab });
-      if (mine !== generation) return;
-      items.value = page.items;
-      nextCursor.value = page.nextCursor;
-      status.value = 'ready';
-    } catch (cause) {
-      if (mine !== generation) return;
-      error.value = asApiError(cause);
-      status.value = 'error';
-    }
-  }
-
-  async function loadMore(): Promise<void> {
-    if (!nextCursor.value || loadingMore.value || status.value !== 'ready') return;
-    const mine = generation;
-    loadingMore.value = true;
-    try {
-      const page = await listOrders({ status: tab.value === 'all' ? undefined : tab.value, cursor: nextCursor.value });
-      if (mine !== generation) return;
-      const known = new Set(items.value.map((o) => o.orderNo));
-      items.value = [...items.value, ...page.items.filter((o) => !known.has(o.orderNo))];
-      nextCursor.value = page.nextCursor;
-    } catch {
-      // toasted; scrolling again retries
-    } finally {
-      loadingMore.value = false;
-    }
+    return list.load();
   }
 
   /** Keeps a list entry in step with a detail the shopper just saw or changed. */
