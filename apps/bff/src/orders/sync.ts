@@ -1,10 +1,10 @@
 import type { AppContext } from '../context.js';
 import type { Order } from '../db/index.js';
 import { AppError } from '../errors.js';
-import { recordEvent } from '../orders/events.js';
-import { releaseStock } from '../orders/stock.js';
+import { recordEvent } from './events.js';
+import { releaseStock } from './stock.js';
 import { settlePayment, type SettleOutcome, type SettleSource } from './settle.js';
-import { WechatPayError } from './wechatpay-types.js';
+import { WechatPayError } from '../payments/wechatpay-types.js';
 
 /**
  * 查询订单 (the seed's step 20): asks WeChat how the order stands and settles it when the money
