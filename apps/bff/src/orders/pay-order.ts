@@ -1,10 +1,9 @@
-import type { RequestPaymentParams } from '@uni-checkout/shared';
+import { toRfc3339Beijing, type RequestPaymentParams } from '@uni-checkout/shared';
 import type { AppContext } from '../context.js';
 import { AppError } from '../errors.js';
 import { recordEvent } from './events.js';
 import { orderInclude, toOrderDto, type OrderWithLines } from './dto.js';
 import { queryAndSettle, wechatPayAppError } from './sync.js';
-import { toRfc3339Beijing } from '../payments/wechatpay.js';
 import { WechatPayError } from '../payments/wechatpay-types.js';
 
 /** A prepay_id is valid for 2 hours (预支付交易会话标识有效期为2小时). */

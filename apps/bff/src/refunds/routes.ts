@@ -5,7 +5,7 @@ import type { AppContext } from '../context.js';
 import { adminOf, requireAdmin, requireShopper, shopperOf } from '../auth/guards.js';
 import { NEWEST_FIRST, newestFirstAfter, newestFirstPage } from '../http/cursor.js';
 import { AppError } from '../errors.js';
-import { serializeRefund, serializeRefundRequest } from '../admin/serialize.js';
+import { serializeRefund, serializeRefundRequest } from './serialize.js';
 import { createAdminRefund, rejectRefundRequest, requestRefundByShopper } from './refunds.js';
 import { listQuery } from '../http/input.js';
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { shanghaiDate } from '../../src/admin/stats.js';
+import { shanghaiDate } from '@uni-checkout/shared';
 import { runDailyReconciliation, yesterdayInShanghai } from '../../src/reconciliation/daily.js';
 import { parseTradeBill } from '../../src/reconciliation/bill.js';
 import { startHarness, type ApiClient, type Harness } from '../support/harness.js';
