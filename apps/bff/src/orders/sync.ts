@@ -1,3 +1,4 @@
+import { statusesInto } from '@uni-checkout/shared';
 import type { AppContext } from '../context.js';
 import type { Order } from '../db/index.js';
 import { AppError } from '../errors.js';
@@ -94,7 +95,7 @@ export async function closeOrder(ctx: AppContext, order: Order, source: 'close' 
   const now = ctx.now();
   return ctx.prisma.$transaction(async (tx) => {
     const closed = await tx.order.updateMany({
-      where: { id: order.id, status: 'PENDING_PAYMENT' },
+      where: { id: order.id, status: { in: statusesInto('CLOSED') } },
       data: { status: 'CLOSED', closedAt: now, version: { increment: 1 } },
     });
     if (closed.count === 0)

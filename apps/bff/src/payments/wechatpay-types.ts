@@ -108,7 +108,6 @@ export interface WechatPayClient {
   /** signs `appId\ntimeStamp\nnonceStr\npackage\n` with the merchant private key */
   requestPaymentParams(prepayId: string): RequestPaymentParams;
   queryByOutTradeNo(outTradeNo: string): Promise<Transaction>;
-  queryByTransactionId(transactionId: string): Promise<Transaction>;
   /** 204 → resolves; ORDERPAID etc. → WechatPayError */
   close(outTradeNo: string): Promise<void>;
   createRefund(req: RefundRequest): Promise<RefundResult>;

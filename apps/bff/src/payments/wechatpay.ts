@@ -165,17 +165,6 @@ export function createWechatPayClient(merchant: MerchantCredentials, deps: Wecha
       return data;
     },
 
-    async queryByTransactionId(transactionId: string) {
-      const { data } = await call<Transaction>(
-        'query',
-        'get',
-        `v3/pay/transactions/id/${encodeURIComponent(transactionId)}`,
-        undefined,
-        mchidParam,
-      );
-      return data;
-    },
-
     async close(outTradeNo: string) {
       await call('close', 'post', `v3/pay/transactions/out-trade-no/${encodeURIComponent(outTradeNo)}/close`, {
         mchid: merchant.mchid,
