@@ -65,12 +65,25 @@ export async function payOrder(
     amountFen: order.totalFen,
     payerOpenid,
   };
-  await recordEvent(ctx.prisma, order.id, 'PREPAY_REQUESTED', {
-    description: request.description,
-    timeExpire: request.timeExpire,
-    notifyUrl: request.notifyUrl,
-    amountFen: request.amountFen,
+  // Marked before WeChat is asked, with a conditional update: a close that finds the mark unset
+  // knows no prepay can exist and closes here alone; one that finds it set closes at WeChat first.
+  const marked = await ctx.prisma.$transaction(async (tx) => {
+    const m = await tx.order.updateMany({
+      where: { id: order.id, status: 'PENDING_PAYMENT' },
+      data: { prepayRequestedAt: now },
+    });
+    if (m.count === 1)
+      await recordEvent(tx, order.id, 'PREPAY_REQUESTED', {
+        description: request.description,
+        timeExpire: request.timeExpire,
+        notifyUrl: request.notifyUrl,
+        amountFen: request.amountFen,
+      });
+    return m.count === 1;
   });
+  if (!marked) {
+    throw new AppError('ORDER_NOT_PAYABLE', 409, `order ${order.orderNo} was closed or paid meanwhile`);
+  }
   let prepayId: string;
   try {
     ({ prepayId } = await ctx.wechatpay.jsapiPrepay(request));
@@ -104,6 +117,15 @@ export async function payOrder(
     stored: stored.count === 1,
   });
   if (stored.count === 0) {
+    // closed here while this prepay was on its way: close it at WeChat too, so nobody can pay it
+    try {
+      await ctx.wechatpay.close(order.orderNo);
+      await recordEvent(ctx.prisma, order.id, 'CLOSE_RESULT', { source: 'cancel', result: 'CLOSED' });
+    } catch (err) {
+      // the expiry job's close and WeChat's own time_expire still end it; a payment wins (paidAfterClose)
+      const e = err instanceof WechatPayError ? err : new WechatPayError('UNKNOWN', 0, String(err), true);
+      await recordEvent(ctx.prisma, order.id, 'CLOSE_RESULT', { source: 'cancel', result: 'FAILED', code: e.code });
+    }
     throw new AppError(
       'ORDER_NOT_PAYABLE',
       409,
