@@ -158,6 +158,8 @@ export type OrderEvent = z.infer<typeof orderEventSchema>;
 export const adminOrderSchema = orderSchema.extend({
   openid: z.string(),
   paidAfterClose: z.boolean(),
+  /** what an admin can still refund: paid − refunded − refunds in flight (refundableFen) */
+  refundableFen: z.number().int().nonnegative(),
   events: z.array(orderEventSchema).optional(),
 });
 export type AdminOrder = z.infer<typeof adminOrderSchema>;
