@@ -38,6 +38,8 @@ export interface SandboxOptions {
   autoConfirmDays?: number;
   /** How long a confirmed order stays 确认收货 before 交易完成, before scaling. Default 60000 ms. */
   settleDelayMs?: number;
+  /** access_token lifetime before scaling. Default 7200 (s), as WeChat's. */
+  accessTokenTtlSeconds?: number;
 }
 
 export interface PayInput {
@@ -133,6 +135,7 @@ export async function createSandbox(opts: SandboxOptions = {}): Promise<Sandbox>
     timeScale,
     autoConfirmDays,
     settleDelayMs: opts.settleDelayMs ?? DEFAULT_SETTLE_DELAY_MS,
+    ...(opts.accessTokenTtlSeconds !== undefined ? { accessTokenTtlMs: opts.accessTokenTtlSeconds * 1000 } : {}),
   });
 
   let url = '';

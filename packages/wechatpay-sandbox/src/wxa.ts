@@ -119,6 +119,8 @@ export interface WxaOptions {
   timeScale: number;
   autoConfirmDays: number;
   settleDelayMs: number;
+  /** access_token lifetime before scaling; default 7200 s */
+  accessTokenTtlMs?: number;
 }
 
 export class Wxa {
@@ -191,7 +193,7 @@ export class Wxa {
     const rec: TokenRecord = {
       token,
       issuedAt: now,
-      expiresAt: now + this.scaled(ACCESS_TOKEN_TTL_MS),
+      expiresAt: now + this.scaled(this.o.accessTokenTtlMs ?? ACCESS_TOKEN_TTL_MS),
       revoked: false,
     };
     this.tokens.set(token, rec);
