@@ -70,7 +70,7 @@ export interface Sandbox {
     shipping(): ShippingView[];
   };
   /** The shopper's 确认收货 in WeChat (same as POST /sandbox/confirm-receipt). */
-  confirmReceipt(outTradeNo: string): Record<string, unknown>;
+  confirmReceipt(outTradeNo: string, openid?: string): Record<string, unknown>;
   /** Revokes every access_token (as a reset AppSecret would): the next API call answers 40001. */
   revokeAccessTokens(): void;
   /** Emits 'notification' with a NotificationRecord on every change of one. */
@@ -177,7 +177,7 @@ export async function createSandbox(opts: SandboxOptions = {}): Promise<Sandbox>
       shipping: () =>
         [...store.transactions.values()].filter((t) => !t.billOnly && t.transactionId !== null).map((t) => wxa.view(t)),
     },
-    confirmReceipt: (outTradeNo) => wxa.confirmReceipt(outTradeNo),
+    confirmReceipt: (outTradeNo, openid) => wxa.confirmReceipt(outTradeNo, openid),
     revokeAccessTokens: () => wxa.revokeTokens(),
     waitForNotification(predicate, timeoutMs = 10_000) {
       const hit = store.notifications.find(predicate);

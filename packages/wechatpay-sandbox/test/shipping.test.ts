@@ -418,7 +418,16 @@ describe('确认收货 and the funds', () => {
     expect((await post(sandbox, '/sandbox/confirm-receipt', {})).status).toBe(400);
 
     await post(sandbox, UPLOAD, upload(sandbox, order), q);
-    const confirmed = await post(sandbox, '/sandbox/confirm-receipt', { out_trade_no: order.outTradeNo });
+    const stranger = await post(sandbox, '/sandbox/confirm-receipt', {
+      out_trade_no: order.outTradeNo,
+      openid: 'oNotThePayer00000000000001',
+    });
+    expect(stranger.status).toBe(403);
+    expect(stranger.body.code).toBe('OPENID_MISMATCH');
+    const confirmed = await post(sandbox, '/sandbox/confirm-receipt', {
+      out_trade_no: order.outTradeNo,
+      openid: order.openid,
+    });
     expect(confirmed.status).toBe(200);
     expect(confirmed.body).toMatchObject({
       order_state: 3,
