@@ -161,6 +161,27 @@ describe('on PostgreSQL, two BFF instances with separate pools', () => {
     expect(await b.accessToken.get()).toBe(now);
   });
 
+  it('refresh at once on 42001 when WeChat holds the stored token expired, and retry the call', async () => {
+    // a 1 s token, unscaled; the stored expiry then claims another hour (clocks that disagree)
+    const s = await createSandbox({ timeScale: 1, accessTokenTtlSeconds: 1 });
+    try {
+      const first = await client(db, s).accessToken.get();
+      await sleep(1100);
+      await db.prisma.wechatAccessToken.update({
+        where: { appid: s.credentials.appid },
+        data: { obtainedAt: new Date(), expiresAt: new Date(Date.now() + 3600_000) },
+      });
+      const calls: string[] = [];
+      const b = client(db2, s, calls);
+      const list = await b.getDeliveryList();
+      expect(list.length).toBeGreaterThan(0);
+      expect(calls).toEqual(['get_delivery_list:errcode_42001', 'stable_token:issued', 'get_delivery_list:ok']);
+      expect(await b.accessToken.get()).not.toBe(first);
+    } finally {
+      await s.close();
+    }
+  });
+
   it('upload lands in WeChat with every field right, and get_order reads it back', async () => {
     const a = client(db, sandbox);
     const order = await paidOrder(sandbox, 'oShopperUpload0000000000001', 5960);
