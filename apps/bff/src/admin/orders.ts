@@ -25,7 +25,9 @@ export function adminOrdersWhere(q: AdminOrdersQuery): Prisma.OrderWhereInput {
     where.createdAt = { ...(from ? { gte: from } : {}), ...(to ? { lt: to } : {}) };
   }
   const search = q.q?.trim();
-  if (search) where.OR = [{ orderNo: { startsWith: search } }, { transactionId: search }, { user: { openid: search } }];
+  // Prisma hands startsWith to LIKE as is: its wildcards (and PostgreSQL's escape, \) must match themselves
+  const prefix = search?.replace(/[\\%_]/g, '\\$&');
+  if (search) where.OR = [{ orderNo: { startsWith: prefix } }, { transactionId: search }, { user: { openid: search } }];
   return where;
 }
 
