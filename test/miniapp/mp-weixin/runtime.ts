@@ -113,7 +113,7 @@ export class MiniProgram {
   private exparser: any;
   private app: Record<string, any> | undefined;
   private pendingModals: Modal[] = [];
-  private nextPayment: 'confirm' | 'cancel' = 'confirm';
+  private nextPayment: 'confirm' | 'cancel' | 'tamper' = 'confirm';
   private readonly appShowListeners: ((o: unknown) => void)[] = [];
   private readonly appHideListeners: ((o: unknown) => void)[] = [];
   private readonly wxApi: Record<string, (...args: any[]) => unknown>;
@@ -215,6 +215,14 @@ export class MiniProgram {
   /** The shopper answers the next `wx.requestPayment` by cancelling the pay sheet instead of paying. */
   cancelNextPayment(): void {
     this.nextPayment = 'cancel';
+  }
+
+  /**
+   * Fault: the next `wx.requestPayment` reaches WeChat Pay with one character of its paySign changed,
+   * as a merchant server signing with the wrong key would produce. WeChat Pay must refuse it.
+   */
+  tamperNextPaySign(): void {
+    this.nextPayment = 'tamper';
   }
 
   close(): void {
@@ -699,6 +707,11 @@ export class MiniProgram {
       this.payments.push({ params, status: 0, body: null, outcome: 'cancelled' });
       fail('requestPayment', o, 'cancel');
       return;
+    }
+    if (this.nextPayment === 'tamper') {
+      this.nextPayment = 'confirm';
+      const sign = params.paySign as string;
+      params.paySign = `${sign[0] === 'A' ? 'B' : 'A'}${sign.slice(1)}`;
     }
     let status = 0;
     let body: unknown;
