@@ -41,7 +41,7 @@ beforeAll(async () => {
       JWT_SECRET: randomBytes(32).toString('hex'),
       ADMIN_USERNAME: ADMIN.username,
       ADMIN_PASSWORD: ADMIN.password,
-    } as Record<string, string>,
+    },
   });
   await bff.ctx.prisma.product.create({
     data: {

@@ -75,11 +75,55 @@ interface PageEntry {
   host: HTMLElement;
 }
 
+/** A node of exparser's tree (`miniprogram-exparser` ships no types): what this runtime reads. */
+interface ExNode {
+  /** the DOM element that shows it (none for a virtual host) */
+  $$?: unknown;
+  dataset?: Record<string, unknown>;
+  shadowRoot?: unknown;
+  childNodes?: unknown[];
+  value?: unknown;
+  triggerLifeTime(name: string): void;
+}
+
+interface Exparser {
+  Component: abstract new () => ExNode;
+  Element: (abstract new () => ExNode) & {
+    pretendAttached(node: ExNode): void;
+    pretendDetached(node: ExNode): void;
+  };
+  Event: {
+    create(type: string, detail: Record<string, unknown>, options: Record<string, unknown>): unknown;
+    dispatchEvent(node: ExNode, event: unknown): void;
+  };
+}
+
+/** The page instance WeChat's framework hands to page code (`this` of a page's methods). */
+type PageInstance = Record<string, unknown> &
+  Partial<Record<'onLoad' | 'onShow' | 'onHide' | 'onUnload' | 'onPullDownRefresh', (arg?: unknown) => unknown>>;
+
 /** j-component's rendered component (only what is used here). */
 interface JComponent {
   dom: HTMLElement;
-  instance: Record<string, any>;
-  _exparserNode: any;
+  instance: PageInstance;
+  _exparserNode: ExNode;
+}
+
+interface Simulate {
+  load(componentPath: string, options: Record<string, unknown>): string;
+  render(id: string): JComponent;
+}
+
+interface AppInstance {
+  onLaunch?: (options: unknown) => void;
+  onShow?: (options: unknown) => void;
+}
+
+type WxFunction = (...args: never[]) => unknown;
+
+/** exparser's node behind a rendered DOM element. */
+function wxElementOf(el: Element): ExNode | undefined {
+  return (el as Element & { __wxElement?: ExNode }).__wxElement;
 }
 
 interface AppJson {
@@ -109,14 +153,14 @@ export class MiniProgram {
   private readonly stack: PageEntry[] = [];
   private readonly appJson: AppJson;
   private readonly dom: JSDOM;
-  private simulate: any;
-  private exparser: any;
-  private app: Record<string, any> | undefined;
+  private simulate!: Simulate;
+  private exparser!: Exparser;
+  private app: AppInstance | undefined;
   private pendingModals: Modal[] = [];
   private nextPayment: 'confirm' | 'cancel' | 'tamper' = 'confirm';
   private readonly appShowListeners: ((o: unknown) => void)[] = [];
   private readonly appHideListeners: ((o: unknown) => void)[] = [];
-  private readonly wxApi: Record<string, (...args: any[]) => unknown>;
+  private readonly wxApi: Record<string, WxFunction>;
   private webviewId = 0;
 
   constructor(private readonly options: MiniProgramOptions) {
@@ -132,8 +176,8 @@ export class MiniProgram {
 
   /** Installs the globals, loads `app.js` (the bundle's `App(...)`), launches and opens the home page. */
   async launch(): Promise<void> {
-    const g = globalThis as Record<string, any>;
-    const win = this.dom.window as unknown as Record<string, any>;
+    const g = globalThis as Record<string, unknown>;
+    const win = this.dom.window as unknown as Record<string, unknown>;
     g.window = win;
     g.document = win.document;
     for (const name of ['Node', 'Element', 'HTMLElement', 'TouchEvent', 'getComputedStyle']) g[name] = win[name];
@@ -152,11 +196,11 @@ export class MiniProgram {
           this.missing.add(name);
           throw new Error(`wx.${name} is not implemented by the mp-weixin test runtime`);
         }
-        return impl(...args);
+        return (impl as (...a: unknown[]) => unknown)(...args);
       };
     }
     g.wx = wx;
-    g.App = (appOptions: Record<string, any>) => {
+    g.App = (appOptions: AppInstance) => {
       if (this.app) throw new Error('App() called twice');
       this.app = appOptions;
     };
@@ -241,7 +285,7 @@ export class MiniProgram {
   all(testId: string): HTMLElement[] {
     const found: HTMLElement[] = [];
     const { Component, Element } = this.exparser;
-    const visit = (node: any): void => {
+    const visit = (node: ExNode): void => {
       if (node instanceof Element && node.dataset?.testid === testId) {
         const el = this.rendered(node);
         if (el && !found.includes(el)) found.push(el);
@@ -254,7 +298,7 @@ export class MiniProgram {
   }
 
   /** The DOM element that shows an exparser node: its own, or for a virtual host the first it renders. */
-  private rendered(node: any): HTMLElement | undefined {
+  private rendered(node: ExNode): HTMLElement | undefined {
     if (node.$$ instanceof (window as unknown as { HTMLElement: typeof HTMLElement }).HTMLElement) {
       return node.$$ as HTMLElement;
     }
@@ -328,8 +372,8 @@ export class MiniProgram {
       ? el
       : (el.querySelector<HTMLElement>('wx-input, wx-textarea') ?? undefined);
     if (!field) throw new Error(`no <input> or <textarea> in ${el.tagName}`);
-    const node = (field as any).__wxElement;
-    node.value = value;
+    const node = wxElementOf(field);
+    if (node) node.value = value;
     this.dispatch(field, 'input', { value, cursor: value.length, keyCode: 0 });
     this.dispatch(field, 'blur', { value });
     await settle();
@@ -392,11 +436,11 @@ export class MiniProgram {
     this.readyTree(comp._exparserNode);
   }
 
-  private readyTree(node: any): void {
+  private readyTree(node: ExNode): void {
     const { Component, Element } = this.exparser;
     if (node instanceof Component && node.shadowRoot instanceof Element) this.readyTree(node.shadowRoot);
     if (node instanceof Component) node.triggerLifeTime('ready');
-    for (const child of node.childNodes) if (child instanceof Element) this.readyTree(child);
+    for (const child of node.childNodes ?? []) if (child instanceof Element) this.readyTree(child);
   }
 
   private hideTop(): void {
@@ -445,7 +489,7 @@ export class MiniProgram {
     return { path: this.appJson.pages[0], query: {}, scene: 1001, referrerInfo: {}, apiCategory: 'default' };
   }
 
-  private api(): Record<string, (...args: any[]) => unknown> {
+  private api(): Record<string, WxFunction> {
     const systemInfo = {
       brand: 'devtools',
       model: 'iPhone 14',
@@ -737,7 +781,7 @@ export class MiniProgram {
 
   /** A WeChat event on an element, dispatched through exparser as WeChat's client does. */
   private dispatch(el: Element, type: string, detail: Record<string, unknown>): void {
-    const node = (el as any).__wxElement;
+    const node = wxElementOf(el);
     if (!node) throw new Error(`<${el.tagName.toLowerCase()}> is not an element of the rendered page`);
     const event = this.exparser.Event.create(type, detail, {
       bubbles: true,
@@ -752,7 +796,7 @@ export class MiniProgram {
   private innermost(el: HTMLElement): HTMLElement {
     let current = el;
     for (;;) {
-      const node = (current as any).__wxElement;
+      const node = wxElementOf(current);
       const isCustom =
         node instanceof this.exparser.Component && !String(current.tagName).toLowerCase().startsWith('wx-');
       if (!isCustom) return current;
