@@ -297,6 +297,42 @@ describe("the production mp-weixin bundle in WeChat's component framework", () =
     expect(called.filter((name) => !documented.includes(name))).toEqual([]);
     expect(mp.implemented.filter((name) => !documented.includes(name))).toEqual([]);
   }, 120_000);
+
+  it('the runtime itself: a wx API it lacks throws by name and is recorded; a malformed requestPayment never reaches WeChat Pay', async () => {
+    const wx = (globalThis as unknown as { wx: Record<string, (o?: Record<string, unknown>) => unknown> }).wx;
+    expect(() => wx.getLocation!({ type: 'gcj02' })).toThrow(
+      'wx.getLocation is not implemented by the mp-weixin test runtime',
+    );
+    expect([...mp.missing]).toEqual(['getLocation']);
+    expect(wx.noSuchApi).toBeUndefined();
+
+    const paymentsBefore = mp.payments.length;
+    const result = await new Promise<{ errMsg: string }>((resolve) =>
+      wx.requestPayment!({
+        timeStamp: 1700000000,
+        nonceStr: 'n',
+        package: 'prepay=wx123',
+        signType: 'MD5',
+        paySign: '',
+        fail: resolve,
+        success: () => resolve({ errMsg: 'requestPayment:ok' }),
+      }),
+    );
+    expect(result.errMsg).toMatch(
+      /^requestPayment:fail parameter error: timeStamp .*; package .*; signType .*; paySign is missing$/,
+    );
+    expect(mp.payments).toHaveLength(paymentsBefore + 1);
+    expect(mp.payments.at(-1)).toMatchObject({ outcome: 'rejected', status: 0 });
+
+    const offDomain = await new Promise<{ errMsg: string }>((resolve) =>
+      wx.request!({
+        url: 'https://elsewhere.example/api/products',
+        fail: resolve,
+        success: () => resolve({ errMsg: 'request:ok' }),
+      }),
+    );
+    expect(offDomain.errMsg).toBe('request:fail url not in domain list: https://elsewhere.example');
+  }, 120_000);
 });
 
 async function waitForOrderCard(orderNo: string): Promise<HTMLElement> {
