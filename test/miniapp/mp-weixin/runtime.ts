@@ -151,6 +151,8 @@ export class MiniProgram {
   readonly dir: string;
 
   private readonly stack: PageEntry[] = [];
+  /** tab pages switched away from: hidden, alive, off the stack */
+  private readonly tabPages = new Map<string, PageEntry>();
   private readonly appJson: AppJson;
   private readonly dom: JSDOM;
   private simulate!: Simulate;
@@ -251,8 +253,15 @@ export class MiniProgram {
    */
   async open(url: string): Promise<void> {
     const { route, query } = this.resolveUrl(url.startsWith('/') ? url : `/${url}`);
-    while (this.stack.length) this.unloadTop();
+    this.unloadAll();
     this.openPage(route, query);
+    await settle();
+  }
+
+  /** A tap on WeChat's own tab bar (drawn by the client, not by WXML): `switchTab` to that page. */
+  async tapTab(route: string): Promise<void> {
+    if (!this.isTabPage(route)) throw new Error(`"${route}" is not in app.json's tabBar`);
+    this.switchTabTo(route);
     await settle();
   }
 
@@ -270,7 +279,7 @@ export class MiniProgram {
   }
 
   close(): void {
-    while (this.stack.length) this.unloadTop();
+    this.unloadAll();
     rmSync(this.dir, { recursive: true, force: true });
   }
 
@@ -458,10 +467,45 @@ export class MiniProgram {
 
   private unloadTop(): void {
     const page = this.stack.pop();
-    if (!page) return;
+    if (page) this.unload(page);
+  }
+
+  private unload(page: PageEntry): void {
     page.comp.instance.onUnload?.();
     this.exparser.Element.pretendDetached(page.comp._exparserNode);
     page.host.remove();
+  }
+
+  /** reLaunch: every page goes, the tab pages kept alive too. */
+  private unloadAll(): void {
+    while (this.stack.length) this.unloadTop();
+    for (const page of this.tabPages.values()) this.unload(page);
+    this.tabPages.clear();
+  }
+
+  /**
+   * WeChat's switchTab: every non-tab page is closed, the tab page on screen is hidden but kept
+   * alive, and a tab page opened before comes back as it was (onShow, no second onLoad).
+   */
+  private switchTabTo(route: string): void {
+    while (this.stack.length) {
+      const top = this.stack.at(-1)!;
+      if (this.isTabPage(top.route)) {
+        this.hideTop();
+        this.stack.pop();
+        this.tabPages.set(top.route, top);
+      } else {
+        this.unloadTop();
+      }
+    }
+    const kept = this.tabPages.get(route);
+    if (kept) {
+      this.tabPages.delete(route);
+      this.stack.push(kept);
+      this.showTop();
+    } else {
+      this.openPage(route, {});
+    }
   }
 
   private isTabPage(route: string): boolean {
@@ -619,14 +663,10 @@ export class MiniProgram {
         }),
       reLaunch: (o: AnyOptions) =>
         this.navigate('reLaunch', o, (route, query) => {
-          while (this.stack.length) this.unloadTop();
+          this.unloadAll();
           this.openPage(route, query);
         }),
-      switchTab: (o: AnyOptions) =>
-        this.navigate('switchTab', o, (route) => {
-          while (this.stack.length) this.unloadTop();
-          this.openPage(route, {});
-        }),
+      switchTab: (o: AnyOptions) => this.navigate('switchTab', o, (route) => this.switchTabTo(route)),
       navigateBack: (o: AnyOptions = {}) =>
         later(() => {
           if (this.stack.length <= 1) return fail('navigateBack', o, 'cannot navigate back at first page.');
