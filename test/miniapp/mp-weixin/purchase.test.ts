@@ -183,7 +183,13 @@ describe("the production mp-weixin bundle in WeChat's component framework", () =
     const card = await waitForOrderCard(paidOrderNo);
     expect(MiniProgram.text(card.querySelector('[data-testid="order-card-status"]')!)).toBe('已支付');
     expect(MiniProgram.text(card.querySelector('[data-testid="order-card-total"]')!)).toContain(TOTAL);
-    await mp.tap(card);
+    // pull-down refresh loads the list again and ends WeChat's refresh animation
+    const stops = mp.calls.get('stopPullDownRefresh') ?? 0;
+    await mp.pullDownRefresh();
+    await mp.waitFor(() => (mp.calls.get('stopPullDownRefresh') ?? 0) > stops, 'stopPullDownRefresh');
+    const refreshed = await waitForOrderCard(paidOrderNo);
+    expect(MiniProgram.text(refreshed.querySelector('[data-testid="order-card-status"]')!)).toBe('已支付');
+    await mp.tap(refreshed);
     await mp.waitForRoute('pages/order/index');
     await mp.waitFor(() => mp.all('order-status').some((el) => MiniProgram.text(el) === '已支付'), 'order 已支付');
     expect(await mp.text('order-no')).toBe(paidOrderNo);
