@@ -288,7 +288,11 @@ describe("the production mp-weixin bundle in WeChat's component framework", () =
     );
     console.log(`wx APIs the bundle called (${called.length}):\n  ${lines.join('\n  ')}`);
     console.log(`implemented by the runtime (${mp.implemented.length}): ${mp.implemented.join(', ')}`);
-    console.log(`network assets requested outside wx.request: ${JSON.stringify(mp.assetUrls)}`);
+    const assets = new Map<string, number>();
+    for (const { api, url } of mp.assetUrls) assets.set(`${api} ${url}`, (assets.get(`${api} ${url}`) ?? 0) + 1);
+    console.log(
+      `network assets requested outside wx.request (third-party hosts):\n  ${[...assets].map(([a, n]) => `${n} × ${a}`).join('\n  ')}`,
+    );
     const referenced = staticApiCalls(build.outDir, await listFiles(build.outDir), wechatApiNames());
     console.log(
       `wx APIs the app's own pages, components and stores reference (${referenced.length}): ${referenced.join(', ')}`,
