@@ -1,8 +1,8 @@
 /** The mini-program's pure helpers: where requests go, how asset paths and prices are shown. */
 import { describe, expect, it } from 'vitest';
-import { normalizeApiBase, resolveAssetUrl } from '../../apps/miniapp/src/api/config';
-import { ApiError, toApiError } from '../../apps/miniapp/src/api/http';
-import { formatLowestPrice, lowestSkuPriceFen } from '../../apps/miniapp/src/utils/price';
+import { normalizeApiBase, resolveAssetUrl } from '../src/api/config';
+import { ApiError, toApiError } from '../src/api/http';
+import { formatLowestPrice, lowestSkuPriceFen } from '../src/utils/price';
 
 const sku = (priceFen: number) => ({ id: `s${priceFen}`, title: 't', priceFen, stock: 1 });
 

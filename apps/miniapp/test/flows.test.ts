@@ -2,13 +2,13 @@
 import type { Order, Product } from '@uni-checkout/shared';
 import { createPinia, setActivePinia } from 'pinia';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { validateRefundAmount } from '../../apps/miniapp/src/store/admin';
-import { useCheckoutStore } from '../../apps/miniapp/src/store/checkout';
-import { clampQuantity, lineFromSku, linesTotalFen, useCartStore } from '../../apps/miniapp/src/store/cart';
-import { pollDelays, shopperTimeline } from '../../apps/miniapp/src/store/orders';
-import { resultPageUrl, sandboxCashierUrl } from '../../apps/miniapp/src/store/payment';
-import { beijingTime, eventLabel, eventSummary } from '../../apps/miniapp/src/utils/events';
-import { newIdempotencyKey, randomToken } from '../../apps/miniapp/src/utils/random';
+import { validateRefundAmount } from '../src/store/admin';
+import { useCheckoutStore } from '../src/store/checkout';
+import { clampQuantity, lineFromSku, linesTotalFen, useCartStore } from '../src/store/cart';
+import { pollDelays, shopperTimeline } from '../src/store/orders';
+import { resultPageUrl, sandboxCashierUrl } from '../src/store/payment';
+import { beijingTime, eventLabel, eventSummary } from '../src/utils/events';
+import { newIdempotencyKey, randomToken } from '../src/utils/random';
 
 /** uni's synchronous storage over a Map; values go through JSON as they do into localStorage on h5. */
 function installFakeUniStorage(): Map<string, unknown> {
@@ -287,7 +287,7 @@ describe('test ids', () => {
   it('every data-testid in the source is listed in the README, and every listed one exists', async () => {
     const { readFile, readdir } = await import('node:fs/promises');
     const path = await import('node:path');
-    const appDir = path.join(import.meta.dirname, '..', '..', 'apps', 'miniapp');
+    const appDir = path.join(import.meta.dirname, '..');
     const files = (await readdir(path.join(appDir, 'src'), { recursive: true })).filter((f) => f.endsWith('.vue'));
     const inSource = new Set<string>();
     const prefixes: string[] = [];
