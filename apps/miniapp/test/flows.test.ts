@@ -4,7 +4,7 @@ import { createPinia, setActivePinia } from 'pinia';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { validateRefundAmount } from '../src/store/admin';
 import { useCheckoutStore } from '../src/store/checkout';
-import { clampQuantity, lineFromSku, linesTotalFen, useCartStore } from '../src/store/cart';
+import { clampQuantity, lineFromSku, linesTotalFen, stockNote, useCartStore } from '../src/store/cart';
 import { pollDelays, shopperTimeline } from '../src/store/orders';
 import { resultPageUrl, sandboxCashierUrl } from '../src/store/payment';
 import { beijingTime, eventLabel, eventSummary } from '../src/utils/events';
@@ -30,7 +30,8 @@ const product: Product = {
   category: 'tea',
   images: ['/static/products/a.png'],
   skus: [
-    { id: 's-250', title: '250g', priceFen: 12800, stock: 10 },
+    { id: 's-250', title: '250g', priceFen: 12800, stock: 200 },
+    { id: 's-1kg', title: '1kg', priceFen: 45000, stock: 3 },
     { id: 's-500', title: '500g', priceFen: 23900, stock: 0 },
   ],
   minPriceFen: 12800,
@@ -65,13 +66,39 @@ describe('cart', () => {
       image: '/static/products/a.png',
       priceFen: 12800,
       quantity: 3,
+      stock: 200,
     });
+  });
+
+  it('never holds more of a SKU than its stock, and says when little is left', () => {
+    const cart = useCartStore();
+    const kg = product.skus[1]!;
+    expect(cart.add(lineFromSku(product, kg, 7))).toBe('added');
+    expect(cart.lines[0]!.quantity).toBe(3); // 7 asked, 3 in stock
+    expect(cart.add(lineFromSku(product, kg, 1))).toBe('capped');
+    expect(cart.lines[0]!.quantity).toBe(3);
+    cart.setQuantity(kg.id, 9);
+    expect(cart.lines[0]!.quantity).toBe(3);
+    expect(stockNote(cart.lines[0]!)).toEqual({ text: '仅剩 3 件', blocking: false });
+    expect(cart.blocked).toBe(false);
+
+    // someone else bought two meanwhile: the line keeps 3 but says so, and checkout waits
+    cart.updateStock(kg.id, 1);
+    expect(stockNote(cart.lines[0]!)).toEqual({ text: '库存仅剩 1 件', blocking: true });
+    expect(cart.blocked).toBe(true);
+    cart.setQuantity(kg.id, 3);
+    expect(cart.lines[0]!.quantity).toBe(1);
+    expect(cart.blocked).toBe(false);
+    cart.updateStock(kg.id, 0);
+    expect(stockNote(cart.lines[0]!)).toEqual({ text: '已售罄', blocking: true });
+    expect(stockNote({ stock: 50, quantity: 2 })).toBeNull();
+    expect(stockNote({ stock: null, quantity: 2 })).toBeNull();
   });
 
   it('merges the same SKU, persists every change at once and restores it in a new session', () => {
     const cart = useCartStore();
     expect(cart.add(lineFromSku(product, product.skus[0]!, 2))).toBe('added');
-    expect(cart.add(lineFromSku(product, product.skus[0]!, 98))).toBe('merged');
+    expect(cart.add(lineFromSku(product, product.skus[0]!, 98))).toBe('capped'); // merged, held at 99
     expect(cart.lines).toHaveLength(1);
     expect(cart.lines[0]!.quantity).toBe(99);
     cart.setQuantity('s-250', 3);

@@ -43,6 +43,7 @@ export const useCheckoutStore = defineStore('checkout', () => {
   const error = ref<ApiError | null>(null);
 
   const lines = computed(() => draft.value.lines);
+  const source = computed(() => draft.value.source);
   const totalFen = computed(() => linesTotalFen(draft.value.lines));
   const remark = computed({
     get: () => draft.value.remark,
@@ -95,5 +96,5 @@ export const useCheckoutStore = defineStore('checkout', () => {
     }
   }
 
-  return { draft, lines, totalFen, remark, submitting, error, start, submit };
+  return { draft, lines, source, totalFen, remark, submitting, error, start, submit };
 });
