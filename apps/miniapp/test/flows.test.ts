@@ -7,6 +7,7 @@ import { useCheckoutStore } from '../src/store/checkout';
 import { clampQuantity, lineFromSku, linesTotalFen, stockNote, useCartStore } from '../src/store/cart';
 import { pollDelays, shopperTimeline } from '../src/store/orders';
 import { resultPageUrl, sandboxCashierUrl } from '../src/store/payment';
+import { closeReason, formatCountdown } from '../src/utils/countdown';
 import { beijingTime, eventLabel, eventSummary } from '../src/utils/events';
 import { newIdempotencyKey, randomToken } from '../src/utils/random';
 
@@ -177,11 +178,15 @@ describe('checkout attempts', () => {
     expect(keys).toHaveLength(3);
     expect(new Set(keys).size).toBe(1);
     expect(sent[0]!.data).toEqual({ items: [{ skuId: 's-250', quantity: 2 }] });
-    // placed: the draft is gone
+    // placed: the draft is gone, and coming back to the checkout (even after a restart) leads to the order
     expect(restarted.lines).toEqual([]);
+    expect(restarted.placedOrderNo).toBe('UC20261127000000000001');
+    setActivePinia(createPinia());
+    expect(useCheckoutStore().placedOrderNo).toBe('UC20261127000000000001');
 
     // a new checkout is a new attempt; so is a changed remark (another body under the old key would be refused)
     restarted.start([lineFromSku(product, product.skus[0]!, 1)], 'buy-now');
+    expect(restarted.placedOrderNo).toBeNull();
     answers = ['drop', 'ok'];
     await expect(restarted.submit()).rejects.toMatchObject({ code: 'NETWORK_ERROR' });
     restarted.remark = '请尽快发货';
@@ -231,11 +236,11 @@ describe('admin refund amount', () => {
 
   it('refuses malformed, zero and too large amounts with a sentence', () => {
     for (const bad of ['', 'abc', '1.234', '-5', '1e3', '0x10']) {
-      expect(validateRefundAmount(bad, order), bad).toEqual({ error: '请输入正确的金额（元，最多两位小数）' });
+      expect(validateRefundAmount(bad, order), bad).toEqual({ error: '请输入正确的金额（如 100.50，最多两位小数）' });
     }
     expect(validateRefundAmount('0', order)).toEqual({ error: '退款金额必须大于 0' });
-    expect(validateRefundAmount('156.01', order)).toEqual({ error: '最多可退 156.00 元' });
-    expect(validateRefundAmount('1', { ...order, status: 'PENDING_PAYMENT' })).toEqual({ error: '最多可退 0.00 元' });
+    expect(validateRefundAmount('156.01', order)).toEqual({ error: '最多可退 ¥156.00' });
+    expect(validateRefundAmount('1', { ...order, status: 'PENDING_PAYMENT' })).toEqual({ error: '最多可退 ¥0.00' });
   });
 });
 
@@ -295,8 +300,42 @@ describe('order timelines', () => {
     expect(shopperTimeline(order).map((e) => [e.label, e.detail ?? ''])).toEqual([
       ['下单', ''],
       ['支付成功', ''],
-      ['退款处理中', '1.00 元 · 差价'],
-      ['退款成功', '100.50 元 · 缺货'],
+      ['退款处理中', '¥1.00 · 差价'],
+      ['退款成功', '¥100.50 · 缺货'],
+    ]);
+  });
+
+  it('puts 下单 before 支付成功 even when WeChat’s whole-second pay time reads earlier', () => {
+    const order = {
+      status: 'PAID',
+      createdAt: '2026-11-27T05:00:00.700Z',
+      paidAt: '2026-11-27T05:00:00.000Z', // success_time "2026-11-27T13:00:00+08:00"
+      expiresAt: '2026-11-27T05:30:00.700Z',
+      closedAt: null,
+      refunds: [],
+    } as unknown as Order;
+    expect(shopperTimeline(order).map((e) => e.label)).toEqual(['下单', '支付成功']);
+  });
+
+  it('says why a closed order closed, and counts down in mm:ss', () => {
+    const base = { status: 'CLOSED', createdAt: '2026-11-27T05:00:00.000Z', expiresAt: '2026-11-27T05:30:00.000Z' };
+    const cancelled = { ...base, closedAt: '2026-11-27T05:10:00.000Z', paidAt: null, refunds: [] } as unknown as Order;
+    const timedOut = { ...base, closedAt: '2026-11-27T05:30:01.000Z', paidAt: null, refunds: [] } as unknown as Order;
+    expect(closeReason(cancelled)).toBe('你已取消订单');
+    expect(closeReason(timedOut)).toBe('超时未支付，订单已自动关闭');
+    expect(closeReason({ ...timedOut, status: 'PAID' })).toBeNull();
+    expect(shopperTimeline(timedOut).map((e) => [e.label, e.detail ?? ''])).toEqual([
+      ['下单', ''],
+      ['订单关闭', '超时未支付，订单已自动关闭'],
+    ]);
+    expect([0, 999, 1000, 59_001, 30 * 60_000, 3_723_000, -5].map(formatCountdown)).toEqual([
+      '00:00',
+      '00:01',
+      '00:01',
+      '01:00',
+      '30:00',
+      '1:02:03',
+      '00:00',
     ]);
   });
 
@@ -321,6 +360,8 @@ describe('test ids', () => {
     for (const file of files) {
       const vue = await readFile(path.join(appDir, 'src', file), 'utf8');
       for (const m of vue.matchAll(/data-testid="([a-z0-9-]+)"/g)) inSource.add(m[1]!);
+      // the page-state component's parts, named by the page that uses it (`retry-testid="orders-retry"`)
+      for (const m of vue.matchAll(/\b(?:loading|error|retry|empty)-testid="([a-z0-9-]+)"/g)) inSource.add(m[1]!);
       // ids built from a value (`orders-tab-${key}`) or a stepper's prefix (`${testid}-minus`)
       for (const m of vue.matchAll(/:data-testid="`([a-z-]+)\$\{/g)) prefixes.push(m[1]!);
       for (const m of vue.matchAll(/(?<![-:\w])testid="([a-z-]+)"/g))

@@ -32,21 +32,9 @@ export interface AdminOrderFilters {
   q?: string;
 }
 
-/** A shopper's refund request on the order (REQUESTED until an admin refunds, then APPROVED). */
-export const adminRefundRequestSchema = z.object({
-  id: z.string(),
-  reason: z.string(),
-  status: z.string(),
-  createdAt: z.string(),
-  decidedAt: z.string().nullable(),
-});
-export type AdminRefundRequestView = z.infer<typeof adminRefundRequestSchema>;
-
-/** The admin's order view; `refundRequests` is sent by the BFF beside the shared schema's fields. */
-const adminOrderDetailSchema = adminOrderSchema.extend({
-  refundRequests: z.array(adminRefundRequestSchema).default([]),
-});
-export type AdminOrderDetail = z.infer<typeof adminOrderDetailSchema>;
+/** The admin's order view (with the shoppers' refund requests), as packages/shared defines it. */
+const adminOrderDetailSchema = adminOrderSchema;
+export type AdminOrderDetail = AdminOrder;
 
 const adminOrderPageSchema = listSchema(adminOrderSchema);
 const path = (orderNo: string) => `/api/admin/orders/${encodeURIComponent(orderNo)}`;

@@ -75,8 +75,8 @@ function loadLines(): CartLine[] {
   const stored = readStored(CART_KEY);
   if (!Array.isArray(stored)) return [];
   return stored.filter(isCartLine).map((line) => {
-    const stock = line.stock ?? null; // lines stored before stock was kept
-    return { ...line, stock, quantity: clampQuantity(line.quantity, stock) };
+    // the quantity is not lowered to a stock seen since: the line says 库存仅剩 N 件 and waits for the shopper
+    return { ...line, stock: line.stock ?? null, quantity: clampQuantity(line.quantity) };
   });
 }
 
