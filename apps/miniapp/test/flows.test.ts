@@ -342,7 +342,9 @@ describe('order timelines', () => {
   it('labels the BFF’s events for admins and summarises payloads on one line', () => {
     expect(eventLabel('PAYMENT_SETTLED')).toBe('支付成功');
     expect(eventLabel('SOMETHING_NEW')).toBe('SOMETHING_NEW');
-    expect(eventSummary({ amountFen: 100, note: null, items: [{ a: 1 }] })).toBe('amountFen: 100 · items: [{"a":1}]');
+    expect(eventSummary({ amountFen: 100, note: null, items: [{ a: 1 }] })).toBe('金额: ¥1.00 · items: [{"a":1}]');
+    expect(eventSummary({ reason: '已拆封', by: 'admin' })).toBe('原因: 已拆封 · 操作人: admin');
+    expect(eventLabel('REFUND_REQUEST_REJECTED')).toBe('拒绝退款申请');
     expect(eventSummary({ long: 'x'.repeat(500) }, 20)).toHaveLength(20);
     expect(eventSummary(null)).toBe('');
     expect(beijingTime('2026-11-27T17:30:00.000Z')).toBe('2026-11-28 01:30:00');

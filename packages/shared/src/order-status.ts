@@ -50,8 +50,11 @@ export function refundableFen(order: { status: OrderStatus; totalFen: number; re
   return isPaidStatus(order.status) ? Math.max(0, order.totalFen - order.refundedFen) : 0;
 }
 
-/** Refunds still with WeChat Pay: their amount stays reserved until they succeed or close. */
-export const REFUND_IN_FLIGHT_STATUSES: readonly string[] = ['PENDING', 'PROCESSING'];
+/**
+ * Refunds still with WeChat Pay: their amount stays reserved until they succeed or close (an
+ * ABNORMAL one, e.g. a closed bank card, waits for the merchant to resolve it at WeChat Pay).
+ */
+export const REFUND_IN_FLIGHT_STATUSES: readonly string[] = ['PENDING', 'PROCESSING', 'ABNORMAL'];
 
 export function isRefundInFlight(status: string): boolean {
   return REFUND_IN_FLIGHT_STATUSES.includes(status);

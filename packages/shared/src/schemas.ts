@@ -120,6 +120,18 @@ export const orderSchema = z.object({
   transactionId: z.string().nullable(),
   refunds: z.array(refundSchema),
   refundRequested: z.boolean(),
+  /** The shopper's refund requests and how each was answered (REJECTED carries the admin's reason). */
+  refundRequests: z
+    .array(
+      z.object({
+        reason: z.string(),
+        status: z.string(),
+        createdAt: isoDateTime,
+        decidedAt: isoDateTime.nullable(),
+        rejectReason: z.string().nullable(),
+      }),
+    )
+    .optional(),
 });
 export type Order = z.infer<typeof orderSchema>;
 

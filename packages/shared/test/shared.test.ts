@@ -113,6 +113,7 @@ describe('refund policy', () => {
       { status: 'CLOSED', amountFen: 999 },
     ];
     expect(refunds.map((r) => isRefundInFlight(r.status))).toEqual([false, true, true, false]);
+    expect(isRefundInFlight('ABNORMAL')).toBe(true);
     expect(refundableNowFen({ ...order, refunds })).toBe(25600 - 10050 - 5000 - 50);
     expect(refundableNowFen({ ...order, status: 'PENDING_PAYMENT', refunds: [] })).toBe(0);
     expect(refundableNowFen({ ...order, refunds: [{ status: 'PROCESSING', amountFen: 99_999 }] })).toBe(0);

@@ -79,6 +79,11 @@ export function createAdminRefund(orderNo: string, refund: AdminRefundRequest): 
   );
 }
 
+/** An admin turns a shopper's refund request down; the reason is shown to the shopper. */
+export function rejectRefundRequest(requestId: string, reason: string): Promise<unknown> {
+  return http.post(`/api/admin/refund-requests/${encodeURIComponent(requestId)}/reject`, { reason }, { auth: 'admin' });
+}
+
 export function getStats(): Promise<Stats> {
   return http.get('/api/admin/stats', { auth: 'admin', parse: (body) => statsSchema.parse(body) });
 }

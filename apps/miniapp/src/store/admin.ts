@@ -16,6 +16,7 @@ import {
   getAdminOrder,
   getStats,
   listAdminOrders,
+  rejectRefundRequest,
   type AdminOrderDetail,
   type AdminOrderFilters,
 } from '../api/admin';
@@ -174,12 +175,32 @@ export const useAdminOrderStore = defineStore('admin-order', () => {
     }
   }
 
+  /** Turns a shopper's request down with a reason they will read; answers an error sentence or ''. */
+  async function reject(requestId: string, why: string): Promise<string> {
+    const current = order.value;
+    if (!current || refunding.value) return '';
+    if (!why.trim()) return '请填写拒绝原因，顾客会看到它';
+    refunding.value = true;
+    try {
+      await rejectRefundRequest(requestId, why.trim());
+      await load(current.orderNo, { quiet: true });
+      return '';
+    } catch (cause) {
+      const e = asApiError(cause);
+      if (e.status === 401) useUserStore().clearSession('admin');
+      return e.message;
+    } finally {
+      refunding.value = false;
+    }
+  }
+
   return {
     order,
     status,
     error,
     refunding,
     refundError,
+    reject,
     refundInFlight,
     refundableNowFen: refundableNow,
     openRequests,

@@ -58,6 +58,24 @@ export function shopperTimeline(order: Order): TimelineEntry[] {
       ...(reason ? { detail: reason } : {}),
     });
   }
+  for (const request of order.refundRequests ?? []) {
+    entries.push({
+      key: `ask-${request.createdAt}`,
+      label: '申请退款',
+      at: request.createdAt,
+      detail: request.reason,
+      step: 2,
+    });
+    if (request.status === 'REJECTED' && request.decidedAt) {
+      entries.push({
+        key: `rejected-${request.createdAt}`,
+        label: '退款申请未通过',
+        at: request.decidedAt,
+        detail: request.rejectReason ? `原因：${request.rejectReason}` : undefined,
+        step: 2,
+      });
+    }
+  }
   for (const refund of order.refunds) {
     const label = refund.status === 'SUCCESS' ? '退款成功' : refund.status === 'CLOSED' ? '退款关闭' : '退款处理中';
     entries.push({
