@@ -13,7 +13,7 @@ import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { start, type RunningBff } from '@uni-checkout/bff';
-import { runJobsOnce } from '../../apps/bff/src/jobs/runner';
+import { runJobsOnce } from '../../apps/bff/src/orders/jobs';
 import { formatFen } from '@uni-checkout/shared';
 import { createTestDb, type TestDb } from '../../apps/bff/test/support/db';
 import { launchChromium } from '../miniapp/support/browser';
