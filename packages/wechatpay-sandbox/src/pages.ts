@@ -150,6 +150,11 @@ JSON: <a href="api/transactions">transactions</a>, <a href="api/refunds">refunds
     else if (!tx) problem = '订单不存在或 prepay_id 无效';
     else if (tx.tradeState === 'SUCCESS' || tx.tradeState === 'REFUND') problem = '该订单已支付';
     else if (tx.tradeState === 'CLOSED') problem = '订单已关闭';
+    // A settled order's sheet (reached again by the browser's back button) refuses and goes back to
+    // the merchant with what happened, as WeChat's sheet closes on an ORDERPAID / ORDER_CLOSED answer.
+    const settledAs =
+      !returnOk || !tx ? null : problem === '该订单已支付' ? 'ok' : problem === '订单已关闭' ? 'cancel' : null;
+    res.set('Cache-Control', 'no-store');
     res.status(problem && !returnOk ? 400 : 200).type('html').send(`<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1,maximum-scale=1">
 <title>微信支付</title>
@@ -213,6 +218,10 @@ JSON: <a href="api/transactions">transactions</a>, <a href="api/refunds">refunds
       })
       .catch(function (e) { finish('fail', { message: String(e) }); });
   }
+  // Back to this sheet from the merchant's page: read the order's state afresh, never the cached sheet.
+  window.addEventListener('pageshow', function (e) { if (e.persisted) window.location.reload(); });
+  var settledAs = ${scriptJson(settledAs)};
+  if (settledAs) setTimeout(function () { finish(settledAs); }, 1500);
   document.querySelector('[data-testid=cashier-confirm]').addEventListener('click', function () { pay(null); });
   document.querySelector('[data-testid=cashier-fail]').addEventListener('click', function () { pay('PAYERROR'); });
   document.querySelector('[data-testid=cashier-close]').addEventListener('click', function () { finish('cancel'); });

@@ -1,5 +1,5 @@
 import type { Response } from 'express';
-import { ORDER_STATUS_LABELS, formatFen, type OrderStatus } from '@uni-checkout/shared';
+import { ORDER_STATUS_LABELS, formatFen, shanghaiDate, toRfc3339Beijing, type OrderStatus } from '@uni-checkout/shared';
 import type { PrismaClient } from '../db/index.js';
 import { adminOrdersPage, type AdminOrdersQuery } from './orders.js';
 import type { OrderWithRelations } from './serialize.js';
@@ -31,9 +31,10 @@ const COLUMNS: [header: string, cell: (o: OrderWithRelations) => string | number
   ['refundedYuan 已退款(元)', (o) => yuan(o.refundedFen)],
   ['items 商品', (o) => o.items.map((i) => `${i.title} ${i.skuTitle} x${i.quantity}`).join('; ')],
   ['transactionId 微信支付订单号', (o) => o.transactionId],
-  ['createdAt 下单时间', (o) => o.createdAt.toISOString()],
-  ['paidAt 支付时间', (o) => o.paidAt?.toISOString() ?? null],
-  ['closedAt 关闭时间', (o) => o.closedAt?.toISOString() ?? null],
+  // Beijing time with its offset, as WeChat Pay's own bills and the shop's day read
+  ['createdAt 下单时间(北京时间)', (o) => toRfc3339Beijing(o.createdAt)],
+  ['paidAt 支付时间(北京时间)', (o) => (o.paidAt ? toRfc3339Beijing(o.paidAt) : null)],
+  ['closedAt 关闭时间(北京时间)', (o) => (o.closedAt ? toRfc3339Beijing(o.closedAt) : null)],
   ['remark 备注', (o) => o.remark],
 ];
 
@@ -47,7 +48,7 @@ export async function streamOrdersCsv(prisma: PrismaClient, query: AdminOrdersQu
   let page = await adminOrdersPage(prisma, query, PAGE_SIZE);
   res.status(200);
   res.setHeader('Content-Type', 'text/csv; charset=utf-8');
-  const stamp = new Date().toISOString().slice(0, 10);
+  const stamp = shanghaiDate(new Date()); // the shop's day, not UTC's
   res.setHeader('Content-Disposition', `attachment; filename="orders-${stamp}.csv"`);
   res.setHeader('Cache-Control', 'no-store');
   try {

@@ -132,8 +132,11 @@ async function placeOrder(
       data: { stock: { decrement: p.quantity } },
     });
     if (taken.count === 0) {
+      // what is left, so the shopper can be told "库存仅剩 N 件" and the cart capped at it
+      const left = await tx.sku.findUnique({ where: { id: p.sku.id }, select: { stock: true } });
       throw new AppError('OUT_OF_STOCK', 409, `not enough stock for ${p.sku.product.title} ${p.sku.title}`, {
         skuId: p.sku.id,
+        availableStock: Math.max(0, left?.stock ?? 0),
       });
     }
   }

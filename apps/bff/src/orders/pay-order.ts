@@ -30,10 +30,19 @@ export function describeOrder(items: { title: string; skuTitle: string; quantity
 function assertPayable(order: OrderWithLines, now: Date) {
   if (order.status !== 'PENDING_PAYMENT') {
     const why = order.status === 'CLOSED' ? 'it is closed' : 'it is already paid';
-    throw new AppError('ORDER_NOT_PAYABLE', 409, `order ${order.orderNo} cannot be paid: ${why}`);
+    throw new AppError('ORDER_NOT_PAYABLE', 409, `order ${order.orderNo} cannot be paid: ${why}`, {
+      status: order.status,
+    });
   }
   if (order.expiresAt.getTime() <= now.getTime()) {
-    throw new AppError('ORDER_EXPIRED', 409, `order ${order.orderNo} passed its payment time limit: place a new order`);
+    throw new AppError(
+      'ORDER_EXPIRED',
+      409,
+      `order ${order.orderNo} passed its payment time limit: place a new order`,
+      {
+        expiresAt: order.expiresAt.toISOString(),
+      },
+    );
   }
 }
 
