@@ -11,6 +11,7 @@ import { createMiniProgramClient } from './wechat/mini-program.js';
 import { connectSandbox, type SandboxConnection } from './wechat/sandbox-mode.js';
 import { ensureBootstrapAdmin } from './admin/bootstrap.js';
 import { createWechatPayClient } from './payments/wechatpay.js';
+import { prismaCertificateStore } from './payments/certificate-store.js';
 import { createApp } from './app.js';
 import type { AppContext } from './context.js';
 import { capabilities } from './capabilities.js';
@@ -79,7 +80,11 @@ export async function start(opts: StartOptions = {}): Promise<RunningBff> {
         appsecret: merchant.appsecret,
         onCall: (outcome) => metrics.wechatCalls.inc({ operation: 'jscode2session', outcome }),
       }),
-      wechatpay: createWechatPayClient(merchant, { logger, metrics }),
+      wechatpay: createWechatPayClient(merchant, {
+        logger,
+        metrics,
+        certificateStore: prismaCertificateStore(db.prisma),
+      }),
       merchant,
       wechatMode: config.wechat.mode,
       publicBaseUrl: config.publicBaseUrl ?? '',
@@ -87,6 +92,16 @@ export async function start(opts: StartOptions = {}): Promise<RunningBff> {
       now: () => new Date(),
     };
     await ensureBootstrapAdmin(db.prisma, config.admin, logger);
+    await ctx.wechatpay.start();
+    const keys = ctx.wechatpay.describeKeys();
+    logger.info(
+      keys,
+      keys.mode === 'public-key'
+        ? `WeChat Pay key mode: public key only (${keys.publicKeyIds.join(', ')})`
+        : keys.mode === 'platform-cert'
+          ? `WeChat Pay key mode: platform certificates only (${keys.certificateSerials.join(', ')}, from GET /v3/certificates)`
+          : `WeChat Pay key mode: switching — public key ${keys.publicKeyIds.join(', ')} and platform certificates ${keys.certificateSerials.join(', ')}`,
+    );
 
     const mounted = await capabilities(ctx);
     const app = createApp(ctx, mounted.routes);
@@ -104,6 +119,7 @@ export async function start(opts: StartOptions = {}): Promise<RunningBff> {
     const stop = () =>
       (stopping ??= (async () => {
         await mounted.stopBackground?.();
+        ctx.wechatpay.stop();
         // stop accepting; requests already in flight finish. A keep-alive socket that turns idle
         // while stopping is closed at once (not after keepAliveTimeout); after the grace period
         // whatever is left is cut.

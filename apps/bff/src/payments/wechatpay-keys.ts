@@ -235,7 +235,8 @@ export class WechatpayKeys {
   }
 
   /**
-   * Downloads the certificates. `force` skips the shared once-a-minute slot (boot with none valid).
+   * Downloads the certificates. `force` (boot with none valid) neither needs nor takes the shared
+   * once-a-minute slot, which spaces the downloads an unknown serial or the schedule asks for.
    * Concurrent callers in one process share one download. Resolves true when a verified list was taken.
    */
   refresh(opts: { force: boolean }): Promise<boolean> {
@@ -248,7 +249,7 @@ export class WechatpayKeys {
   private async download(force: boolean): Promise<boolean> {
     const { store, fetchCertificates, logger, apiV3Key } = this.o;
     if (!store || !fetchCertificates) return false;
-    if (!(await store.claimRefresh(force ? 0 : REFRESH_MIN_INTERVAL_MS))) {
+    if (!force && !(await store.claimRefresh(REFRESH_MIN_INTERVAL_MS))) {
       await this.reload();
       return false;
     }

@@ -25,8 +25,10 @@ function toMerchant(c: SandboxCredentialsFile): MerchantCredentials {
     mchSerial: c.merchantSerialNo,
     mchPrivateKeyPem: c.merchantPrivateKeyPem,
     apiV3Key: c.apiV3Key,
-    wechatpayPublicKeyId: c.wechatpayPublicKeyId,
-    wechatpayPublicKeyPem: c.wechatpayPublicKeyPem,
+    // the sandbox's key mode decides what a merchant of its kind holds
+    keyMode: c.keyMode ?? 'public-key',
+    wechatpayPublicKeys:
+      c.keyMode === 'platform-cert' ? [] : [{ id: c.wechatpayPublicKeyId, pem: c.wechatpayPublicKeyPem }],
     payBase: c.baseUrl,
   };
 }
