@@ -135,11 +135,8 @@ describe('a platform certificate rotated while orders are being paid', () => {
 describe('mismatch: the BFF holds the public key, WeChat signs with a platform certificate', () => {
   let h: Harness;
   beforeAll(async () => {
-    h = await startHarness({
-      keyMode: 'platform-cert',
-      // the merchant configured a public key although its account still signs with certificates
-      env: { WECHATPAY_KEY_MODE: 'public-key' },
-    });
+    // the merchant configured a public key although its account still signs with certificates
+    h = await startHarness({ keyMode: 'public-key', sandboxKeyMode: 'platform-cert' });
   });
   afterAll(async () => {
     await h?.close();

@@ -72,7 +72,14 @@ export interface Harness {
 export const ADMIN = { username: 'admin', password: 'correct-horse-battery' };
 
 export async function startHarness(
-  opts: { db?: DbKind; env?: Record<string, string>; timeScale?: number; keyMode?: WechatpayKeyMode } = {},
+  opts: {
+    db?: DbKind;
+    env?: Record<string, string>;
+    timeScale?: number;
+    keyMode?: WechatpayKeyMode;
+    /** The sandbox in another mode than the BFF (a misconfigured merchant). */
+    sandboxKeyMode?: WechatpayKeyMode;
+  } = {},
 ): Promise<Harness> {
   // The key mode of the merchant, for the sandbox and the BFF alike; TEST_WECHATPAY_KEY_MODE runs
   // any suite in another mode (public-key | platform-cert | switching).
@@ -86,7 +93,7 @@ export async function startHarness(
     port: 0,
     stateDir: sandboxStateDir,
     timeScale: opts.timeScale ?? 0.001,
-    keyMode,
+    keyMode: opts.sandboxKeyMode ?? keyMode,
   });
   const c = sandbox.credentials;
   const keyFile = path.join(stateDir, 'apiclient_key.pem');
