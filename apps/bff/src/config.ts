@@ -35,7 +35,14 @@ export interface MerchantCredentials {
 
 export type WechatConfig =
   | { mode: 'merchant'; credentials: MerchantCredentials }
-  | { mode: 'sandbox'; sandboxPort: number; sandboxStateDir: string; timeScale: number };
+  | {
+      mode: 'sandbox';
+      sandboxPort: number;
+      sandboxStateDir: string;
+      timeScale: number;
+      /** how the in-process sandbox signs (SANDBOX_KEY_MODE); the BFF follows it */
+      sandboxKeyMode: WechatpayKeyMode;
+    };
 
 export interface Config {
   nodeEnv: 'development' | 'production' | 'test';
@@ -147,6 +154,11 @@ const envSchema = z.object({
   SANDBOX_PORT: port('SANDBOX_PORT', 9800),
   SANDBOX_STATE_DIR: z.string().optional(),
   SANDBOX_TIME_SCALE: z.coerce.number().positive().default(1),
+  SANDBOX_KEY_MODE: z
+    .enum(['public-key', 'platform-cert', 'switching'], {
+      message: 'SANDBOX_KEY_MODE must be public-key, platform-cert or switching',
+    })
+    .default('public-key'),
 });
 
 function firstIssue(error: z.ZodError): string {
@@ -270,6 +282,7 @@ export function loadConfig(env: Env = process.env): Config {
       sandboxPort: e.SANDBOX_PORT,
       sandboxStateDir: path.resolve(e.SANDBOX_STATE_DIR ?? path.join(dataDir, 'sandbox')),
       timeScale: e.SANDBOX_TIME_SCALE,
+      sandboxKeyMode: e.SANDBOX_KEY_MODE,
     };
   }
 

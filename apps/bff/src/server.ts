@@ -61,6 +61,7 @@ export async function start(opts: StartOptions = {}): Promise<RunningBff> {
           port: config.wechat.sandboxPort,
           stateDir: config.wechat.sandboxStateDir,
           timeScale: config.wechat.timeScale,
+          keyMode: config.wechat.sandboxKeyMode,
         },
         logger,
       );
