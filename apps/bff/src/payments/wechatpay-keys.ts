@@ -7,8 +7,8 @@
  *   unknown serial arrives (at most once a minute across all processes, through the database);
  * - switching: both; requests carry `Wechatpay-Serial: <public key id>` so answers come signed with it.
  */
-import { X509Certificate } from 'node:crypto';
-import { Aes, Formatter, Rsa } from 'wechatpay-axios-plugin';
+import { X509Certificate, createPublicKey, createVerify, type KeyObject } from 'node:crypto';
+import { Aes, Formatter } from 'wechatpay-axios-plugin';
 
 export type WechatpayKeyMode = 'public-key' | 'platform-cert' | 'switching';
 
@@ -84,7 +84,9 @@ const CERT_SERIAL = /^[0-9A-Fa-f]{16,40}$/;
 
 export class WechatpayKeys {
   readonly mode: WechatpayKeyMode;
-  private readonly publicKeys: Map<string, string>;
+  private readonly publicKeys: Map<string, KeyObject>;
+  /** Parsed once per certificate: parsing a PEM on every signature would cost more than the check. */
+  private readonly parsed = new Map<string, KeyObject>();
   private certificates = new Map<string, PlatformCertificate>();
   private readonly now: () => Date;
   private timer: NodeJS.Timeout | undefined;
@@ -93,7 +95,7 @@ export class WechatpayKeys {
   constructor(private readonly o: WechatpayKeysOptions) {
     this.mode = o.mode;
     this.now = o.now ?? (() => new Date());
-    this.publicKeys = new Map(o.publicKeys.map((k) => [k.id, k.pem]));
+    this.publicKeys = new Map(o.publicKeys.map((k) => [k.id, createPublicKey(k.pem)]));
     if (o.mode !== 'platform-cert' && this.publicKeys.size === 0)
       throw new Error(`${o.mode} mode needs at least one WeChat Pay public key`);
     if (o.mode !== 'public-key' && (!o.fetchCertificates || !o.store))
@@ -181,7 +183,9 @@ export class WechatpayKeys {
       return { ok: false, reason: 'STALE_TIMESTAMP', serial, detail: 'Wechatpay-Timestamp is more than 5 minutes off' };
     let valid = false;
     try {
-      valid = Rsa.verify(Formatter.response(timestamp, nonce, message.body), signature, key.pem);
+      valid = createVerify('RSA-SHA256')
+        .update(Formatter.response(timestamp, nonce, message.body))
+        .verify(key.key, signature, 'base64');
     } catch {
       valid = false;
     }
@@ -207,15 +211,20 @@ export class WechatpayKeys {
 
   private keyFor(
     serial: string,
-  ): { kind: 'ok'; pem: string } | { kind: 'expired'; cert: PlatformCertificate } | { kind: 'unknown' } {
+  ): { kind: 'ok'; key: KeyObject } | { kind: 'expired'; cert: PlatformCertificate } | { kind: 'unknown' } {
     const pub = this.mode !== 'platform-cert' ? this.publicKeys.get(serial) : undefined;
-    if (pub) return { kind: 'ok', pem: pub };
+    if (pub) return { kind: 'ok', key: pub };
     if (!this.usesCertificates) return { kind: 'unknown' };
     const cert = this.certificates.get(serial.toUpperCase());
     if (!cert) return { kind: 'unknown' };
     const now = this.now().getTime();
     if (cert.effectiveAt.getTime() > now || cert.expireAt.getTime() <= now) return { kind: 'expired', cert };
-    return { kind: 'ok', pem: cert.certificatePem };
+    let key = this.parsed.get(cert.certificatePem);
+    if (!key) {
+      key = createPublicKey(cert.certificatePem);
+      this.parsed.set(cert.certificatePem, key);
+    }
+    return { kind: 'ok', key };
   }
 
   /** A sentence saying what an unknown serial most likely means for this configuration. */
