@@ -52,6 +52,14 @@ function parseSwitchDays(raw: string | undefined): number | undefined {
   return n;
 }
 
+function parseDays(raw: string | undefined): number | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n <= 0)
+    fail(`SANDBOX_AUTO_CONFIRM_DAYS must be a positive number of days (before the time scale), got "${raw}"`);
+  return n;
+}
+
 const port = parsePort(process.env.SANDBOX_PORT);
 const keyMode = parseKeyMode(process.env.SANDBOX_KEY_MODE);
 const switchDays = parseSwitchDays(process.env.SANDBOX_SWITCH_DAYS);
@@ -59,6 +67,7 @@ const refundNotifyUrl = process.env.SANDBOX_REFUND_NOTIFY_URL || undefined;
 const timeScale = parseScale(process.env.SANDBOX_TIME_SCALE);
 const stateDir = resolve(process.env.SANDBOX_STATE_DIR || join(workspaceRoot(process.cwd()), '.data', 'sandbox'));
 const host = process.env.SANDBOX_HOST || '127.0.0.1';
+const autoConfirmDays = parseDays(process.env.SANDBOX_AUTO_CONFIRM_DAYS);
 
 // Handlers go in before anything is printed, so a signal right after start-up is never missed.
 const running: { sandbox?: Awaited<ReturnType<typeof createSandbox>> } = {};
@@ -84,6 +93,7 @@ const sandbox = await createSandbox({
   keyMode,
   ...(switchDays !== undefined ? { switchDays } : {}),
   ...(refundNotifyUrl ? { refundNotifyUrl } : {}),
+  ...(autoConfirmDays ? { autoConfirmDays } : {}),
 }).catch((err: NodeJS.ErrnoException) => {
   if (err.code === 'EADDRINUSE') fail(`port ${port} is already in use; set SANDBOX_PORT to another port`);
   fail(err.message);

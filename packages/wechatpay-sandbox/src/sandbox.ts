@@ -18,6 +18,13 @@ import { KEY_MODES, KeyRing, type KeyMode, type PlatformCertificateInfo } from '
 import { sendSignatureProbe } from './probes.js';
 import { Notifier } from './notifier.js';
 import { Store, type NotificationRecord, type SignatureProbeRecord } from './store.js';
+import {
+  DEFAULT_AUTO_CONFIRM_DAYS,
+  DEFAULT_SETTLE_DELAY_MS,
+  Wxa,
+  type ShippingView,
+  type StableTokenCall,
+} from './wxa.js';
 
 export interface SandboxOptions {
   /** TCP port; 0 (the default) picks a free one. */
@@ -38,6 +45,12 @@ export interface SandboxOptions {
   switchDays?: number;
   /** The refund notify URL configured in the merchant platform, used when a refund names none. */
   refundNotifyUrl?: string;
+  /** Days after shipping until WeChat confirms receipt by itself (scaled). Default 10. */
+  autoConfirmDays?: number;
+  /** How long a confirmed order stays 确认收货 before 交易完成, before scaling. Default 60000 ms. */
+  settleDelayMs?: number;
+  /** access_token lifetime before scaling. Default 7200 (s), as WeChat's. */
+  accessTokenTtlSeconds?: number;
 }
 
 export interface PayInput {
@@ -62,7 +75,15 @@ export interface Sandbox {
     transactions(): Record<string, unknown>[];
     refunds(): Record<string, unknown>[];
     notifications(): NotificationRecord[];
+    /** every POST /cgi-bin/stable_token, in order */
+    stableTokenCalls(): StableTokenCall[];
+    /** each paid transaction's shipping state and whether its funds are frozen */
+    shipping(): ShippingView[];
   };
+  /** The shopper's 确认收货 in WeChat (same as POST /sandbox/confirm-receipt). */
+  confirmReceipt(outTradeNo: string, openid?: string): Record<string, unknown>;
+  /** Revokes every access_token (as a reset AppSecret would): the next API call answers 40001. */
+  revokeAccessTokens(): void;
   /** Emits 'notification' with a NotificationRecord on every change of one. */
   events: EventEmitter;
   /** Resolves with the first notification (existing or future) the predicate accepts. */
@@ -149,6 +170,18 @@ export async function createSandbox(opts: SandboxOptions = {}): Promise<Sandbox>
     merchant: { refundNotifyUrl: opts.refundNotifyUrl ?? null },
   });
 
+  const autoConfirmDays = opts.autoConfirmDays ?? DEFAULT_AUTO_CONFIRM_DAYS;
+  if (!(autoConfirmDays > 0) || !Number.isFinite(autoConfirmDays))
+    throw new RangeError('autoConfirmDays must be a positive number');
+  const wxa = new Wxa({
+    identity,
+    store,
+    timeScale,
+    autoConfirmDays,
+    settleDelayMs: opts.settleDelayMs ?? DEFAULT_SETTLE_DELAY_MS,
+    ...(opts.accessTokenTtlSeconds !== undefined ? { accessTokenTtlMs: opts.accessTokenTtlSeconds * 1000 } : {}),
+  });
+
   let url = '';
   const probe = (notifyUrl: string) =>
     sendSignatureProbe({
@@ -163,6 +196,7 @@ export async function createSandbox(opts: SandboxOptions = {}): Promise<Sandbox>
     store,
     faults,
     core,
+    wxa,
     timers,
     baseUrl: () => url,
     keyRing,
@@ -202,7 +236,12 @@ export async function createSandbox(opts: SandboxOptions = {}): Promise<Sandbox>
           ),
         ),
       notifications: () => store.notifications,
+      stableTokenCalls: () => [...wxa.stableTokenCalls],
+      shipping: () =>
+        [...store.transactions.values()].filter((t) => !t.billOnly && t.transactionId !== null).map((t) => wxa.view(t)),
     },
+    confirmReceipt: (outTradeNo, openid) => wxa.confirmReceipt(outTradeNo, openid),
+    revokeAccessTokens: () => wxa.revokeTokens(),
     waitForNotification(predicate, timeoutMs = 10_000) {
       const hit = store.notifications.find(predicate);
       if (hit) return Promise.resolve(hit);
