@@ -3,6 +3,9 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+
+// each sandbox in a certificate mode makes RSA keys and X.509 certificates at start: slow on a busy machine
+vi.setConfig({ testTimeout: 90_000 });
 import {
   aesGcmDecrypt,
   buildAuthorization,
