@@ -33,7 +33,7 @@ export function transactionNotifyRoutes(ctx: AppContext): Router {
     const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     let notification;
     try {
-      notification = ctx.wechatpay.verifyNotification<Transaction>(req.headers as NotificationHeaders, raw);
+      notification = await ctx.wechatpay.verifyNotification<Transaction>(req.headers as NotificationHeaders, raw);
     } catch (err) {
       const code = err instanceof WechatPayError ? err.code : 'BAD_RESOURCE';
       ctx.metrics.notifications.inc({ kind: 'transaction', outcome: 'rejected' });
