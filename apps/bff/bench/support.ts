@@ -169,12 +169,12 @@ export interface HttpResult {
 export function httpClient(baseUrl: string, maxSockets: number) {
   const base = new URL(baseUrl);
   const agent = new http.Agent({ keepAlive: true, maxSockets });
-  const request = (
+  const once = (
     method: string,
     path: string,
-    headers: Record<string, string> = {},
-    body?: string,
-  ): Promise<HttpResult> =>
+    headers: Record<string, string>,
+    body: string | undefined,
+  ): Promise<HttpResult & { reused?: boolean }> =>
     new Promise((resolve, reject) => {
       const req = http.request(
         {
@@ -194,9 +194,23 @@ export function httpClient(baseUrl: string, maxSockets: number) {
         },
       );
       req.on('timeout', () => req.destroy(new Error(`${method} ${path}: no answer in 30 s`)));
-      req.on('error', reject);
+      req.on('error', (err) => reject(Object.assign(err, { reused: req.reusedSocket })));
       req.end(body);
     });
+  /**
+   * A kept-alive socket the server closed just as it was reused fails with ECONNRESET before the
+   * request was read (Node's documented race): sent again once, on a fresh socket.
+   */
+  const request = async (method: string, path: string, headers: Record<string, string> = {}, body?: string) => {
+    try {
+      return await once(method, path, headers, body);
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException & { reused?: boolean };
+      if (!(e.reused && e.code === 'ECONNRESET'))
+        throw new Error(`${baseUrl} ${method} ${path}: ${e.message}`, { cause: err });
+      return once(method, path, headers, body);
+    }
+  };
   return { request, close: () => agent.destroy() };
 }
 
