@@ -42,7 +42,7 @@ try {
         concurrencies: quick ? [1, 8] : [1, 8, 32],
         repeats: quick ? 1 : 3,
         count: quick ? 40 : 300,
-        maxSeconds: quick ? 2 : 5,
+        maxSeconds: quick ? 2 : 4,
       }),
     );
   }

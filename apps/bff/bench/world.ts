@@ -19,7 +19,7 @@ export const BENCH_ADMIN = { username: 'bench-admin', password: 'bench-admin-pas
 
 /** How the BFF process is started: the same entry as `pnpm --filter @uni-checkout/bff start`. */
 export function bffCommand(): { command: string; args: string[] } {
-  return { command: process.execPath, args: ['--import', 'tsx', 'src/main.ts'] };
+  return { command: process.execPath, args: ['scripts/start.mjs'] };
 }
 
 export interface Sandboxed {
