@@ -2,7 +2,8 @@ import type { RequestPaymentParams } from '@uni-checkout/shared';
 import type { AppContext } from '../context.js';
 import { AppError } from '../errors.js';
 import { insertEvents, sqlOn, sqlTransaction, type EventRow } from '../db/sql.js';
-import { orderInclude, toOrderDto, type OrderWithLines } from '../orders/dto.js';
+import type { Order, OrderItem } from '../db/index.js';
+import { orderInclude, toOrderDto } from '../orders/dto.js';
 import { queryAndSettle, wechatPayAppError } from './sync.js';
 import { toRfc3339Beijing } from './wechatpay.js';
 import { WechatPayError } from './wechatpay-types.js';
@@ -27,8 +28,11 @@ export function describeOrder(items: { title: string; skuTitle: string; quantity
   return `${chars.slice(0, DESCRIPTION_MAX_CHARS - 1).join('')}…`;
 }
 
+/** What paying reads of an order: the order and its lines (for 商品描述). */
+export type PayableOrder = Order & { items: Pick<OrderItem, 'title' | 'skuTitle' | 'quantity'>[] };
+
 /** What the caller rejects before talking to WeChat: someone else's order, a closed/paid/expired one. */
-function assertPayable(order: OrderWithLines, now: Date) {
+function assertPayable(order: PayableOrder, now: Date) {
   if (order.status !== 'PENDING_PAYMENT') {
     const why = order.status === 'CLOSED' ? 'it is closed' : 'it is already paid';
     throw new AppError('ORDER_NOT_PAYABLE', 409, `order ${order.orderNo} cannot be paid: ${why}`);
@@ -45,7 +49,7 @@ function assertPayable(order: OrderWithLines, now: Date) {
  */
 export async function payOrder(
   ctx: AppContext,
-  order: OrderWithLines,
+  order: PayableOrder,
   payerOpenid: string,
 ): Promise<RequestPaymentParams> {
   const now = ctx.now();
