@@ -3,10 +3,10 @@ import type { OrderStatus } from '@uni-checkout/shared';
 import type { AppContext } from '../context.js';
 import type { Order, OrderItem, Prisma } from '../db/index.js';
 import { sqlQuery } from '../db/sql.js';
-import type { PayableOrder } from '../payments/prepay.js';
+import type { PayableOrder } from './pay-order.js';
 import { notFound } from '../errors.js';
 import { NEWEST_FIRST, newestFirstAfter, newestFirstPage } from '../http/cursor.js';
-import { queryAndSettle } from '../payments/sync.js';
+import { queryAndSettle } from './sync.js';
 import { orderInclude, type OrderWithLines } from './dto.js';
 
 /** The shopper's own order; anyone else's is "not found", never "forbidden" (no existence leak). */
