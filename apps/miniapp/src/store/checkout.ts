@@ -17,6 +17,8 @@ interface Draft {
   remark: string;
   /** One per checkout attempt: kept across retries of the same submission, new when the draft changes. */
   idempotencyKey: string | null;
+  /** The order this draft became: coming back to the checkout (back from the pay sheet) leads to it. */
+  placedOrderNo?: string | null;
 }
 
 function loadDraft(): Draft {
@@ -27,6 +29,7 @@ function loadDraft(): Draft {
       source: stored.source,
       remark: typeof stored.remark === 'string' ? stored.remark : '',
       idempotencyKey: typeof stored.idempotencyKey === 'string' ? stored.idempotencyKey : null,
+      placedOrderNo: typeof stored.placedOrderNo === 'string' ? stored.placedOrderNo : null,
     };
   }
   return { lines: [], source: 'cart', remark: '', idempotencyKey: null };
@@ -43,6 +46,7 @@ export const useCheckoutStore = defineStore('checkout', () => {
   const error = ref<ApiError | null>(null);
 
   const lines = computed(() => draft.value.lines);
+  const source = computed(() => draft.value.source);
   const totalFen = computed(() => linesTotalFen(draft.value.lines));
   const remark = computed({
     get: () => draft.value.remark,
@@ -55,8 +59,10 @@ export const useCheckoutStore = defineStore('checkout', () => {
   });
 
   function persist(): void {
-    writeStored(CHECKOUT_KEY, draft.value.lines.length ? draft.value : null);
+    writeStored(CHECKOUT_KEY, draft.value.lines.length || draft.value.placedOrderNo ? draft.value : null);
   }
+
+  const placedOrderNo = computed(() => (draft.value.lines.length ? null : (draft.value.placedOrderNo ?? null)));
 
   /** Starts a checkout of these lines (the whole cart, or one SKU bought now). */
   function start(newLines: CartLine[], source: CheckoutSource): void {
@@ -84,7 +90,7 @@ export const useCheckoutStore = defineStore('checkout', () => {
         draft.value.idempotencyKey!,
       );
       if (draft.value.source === 'cart') useCartStore().removeOrdered(draft.value.lines.map((l) => l.skuId));
-      draft.value = { lines: [], source: 'cart', remark: '', idempotencyKey: null };
+      draft.value = { lines: [], source: 'cart', remark: '', idempotencyKey: null, placedOrderNo: order.orderNo };
       persist();
       return order;
     } catch (cause) {
@@ -95,5 +101,5 @@ export const useCheckoutStore = defineStore('checkout', () => {
     }
   }
 
-  return { draft, lines, totalFen, remark, submitting, error, start, submit };
+  return { draft, lines, source, totalFen, remark, submitting, error, placedOrderNo, start, submit };
 });
