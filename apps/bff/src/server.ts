@@ -86,7 +86,7 @@ export async function start(opts: StartOptions = {}): Promise<RunningBff> {
       sandboxUrl: sandbox?.url,
       now: () => new Date(),
     };
-    await ensureBootstrapAdmin(db.prisma, config.admin, logger);
+    await ensureBootstrapAdmin(db.prisma, config.admin, logger, config.adminPasswordScryptCost);
 
     const mounted = await capabilities(ctx);
     const app = createApp(ctx, mounted.routes);
