@@ -117,11 +117,11 @@ describe('configuration', () => {
     const result = spawnSync(process.execPath, ['--import', 'tsx', main], {
       env: { PATH: process.env.PATH, SANDBOX_TIME_SCALE: '-1', JOB_INTERVAL_MS: '30000' },
       encoding: 'utf8',
-      timeout: 60_000,
+      timeout: 150_000,
     });
     expect(result.status).toBe(78);
     expect(result.stderr.trim()).toBe(`uni-checkout BFF: configuration error: ${timeScale}`);
-  }, 90_000);
+  }, 180_000);
 
   const cases: [Record<string, string | undefined>, RegExp][] = [
     [{ PORT: 'eighty' }, /PORT must be a port number/],
@@ -166,11 +166,11 @@ describe('configuration', () => {
     const result = spawnSync(process.execPath, ['--import', 'tsx', main], {
       env: { PATH: process.env.PATH, NODE_ENV: 'production' },
       encoding: 'utf8',
-      timeout: 60_000,
+      timeout: 150_000,
     });
     expect(result.status).toBe(78);
     expect(result.stderr.trim()).toBe(
       'uni-checkout BFF: configuration error: WECHATPAY_MCHID is required in production (sandbox mode is refused when NODE_ENV=production): set the merchant variables from the README.',
     );
-  }, 90_000);
+  }, 180_000);
 });
