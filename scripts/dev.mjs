@@ -13,6 +13,13 @@ const SANDBOX_PORT = process.env.SANDBOX_PORT ?? '9800';
 const H5_PORT = process.env.H5_PORT ?? '5173';
 const skipMp = process.argv.includes('--no-mp-weixin');
 const children = [];
+/** How long the children get to stop after SIGTERM before their process groups are killed. */
+const STOP_GRACE_MS = 5_000;
+
+// A terminal or log reader that has gone must not stop the relaying (nor crash this script while
+// children still run): what cannot be written is dropped.
+process.stdout.on('error', () => {});
+process.stderr.on('error', () => {});
 
 const env = { ...process.env, PORT, SANDBOX_PORT, H5_PORT };
 delete env.DATABASE_URL; // the embedded default: PGlite in .data/pglite
@@ -31,7 +38,13 @@ if (!env.ADMIN_USERNAME) {
 }
 
 function run(name, args, extraEnv = {}) {
-  const child = spawn('pnpm', args, { cwd: root, env: { ...env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
+  // each child leads its own process group (pnpm → sh → node/vite), so stopping reaches them all
+  const child = spawn('pnpm', args, {
+    cwd: root,
+    env: { ...env, ...extraEnv },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
   const prefix = `[${name}] `;
   const relay = (stream, out) => {
     let buf = '';
@@ -70,12 +83,41 @@ async function waitFor(url, label, timeoutMs = 60_000) {
   throw new Error(`${label} did not come up at ${url} within ${timeoutMs / 1000}s`);
 }
 
-function stopAll(code = 0) {
-  for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
-  setTimeout(() => process.exit(code), 1500).unref();
+/** Signals a child's whole process group; false once nothing of the group is left. */
+function signalGroup(child, signal) {
+  try {
+    process.kill(-child.pid, signal);
+    return true;
+  } catch {
+    return false;
+  }
 }
-process.on('SIGINT', () => stopAll(0));
-process.on('SIGTERM', () => stopAll(0));
+
+let stopping = false;
+function stopAll(code = 0) {
+  if (stopping) return;
+  stopping = true;
+  for (const c of children) signalGroup(c, 'SIGTERM');
+  const started = Date.now();
+  const poll = setInterval(() => {
+    const left = children.filter((c) => signalGroup(c, 0));
+    if (left.length && Date.now() - started < STOP_GRACE_MS) return;
+    for (const c of left) signalGroup(c, 'SIGKILL');
+    clearInterval(poll);
+    process.exit(code);
+  }, 100);
+}
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => stopAll(0));
+// `pnpm dev` does not pass a SIGTERM on to this script: when the process that launched it goes
+// away (this script is re-parented), everything stops as if signalled
+const launcher = process.ppid;
+setInterval(() => {
+  if (process.ppid !== launcher) stopAll(0);
+}, 500).unref();
+// however this script ends, its children do not outlive it
+process.on('exit', () => {
+  for (const c of children) signalGroup(c, 'SIGKILL');
+});
 
 try {
   await once('db', ['--filter', '@uni-checkout/bff', 'db:migrate']);

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { workspaceRoot } from './paths.js';
 import type { WechatpayKeyMode, WechatpayPublicKey } from './payments/wechatpay-keys.js';
+import { DEFAULT_SCRYPT_COST, SCRYPT_COST_MAX, SCRYPT_COST_MIN } from './admin/passwords.js';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -64,6 +65,8 @@ export interface Config {
   migrateOnStart: boolean;
   jobsEnabled: boolean;
   jobIntervalMs: number;
+  /** log2 of scrypt's N for new admin password hashes */
+  adminPasswordScryptCost: number;
   logLevel: string;
   wechat: WechatConfig;
 }
@@ -92,6 +95,20 @@ const port = (name: string, dflt: number) =>
     .max(65535, `${name} must be between 0 and 65535`)
     .default(dflt);
 
+/** An integer variable in [min, max]; `what` tells a person what it means, for the error sentence. */
+const wholeNumber = (name: string, min: number, max: number, what: string) =>
+  z
+    .string()
+    .trim()
+    .refine(
+      (v) => /^\d+$/.test(v) && Number(v) >= min && Number(v) <= max,
+      `${name} must be a whole number from ${min} to ${max} (${what})`,
+    )
+    .transform(Number);
+
+const trueOrFalse = (name: string) =>
+  z.enum(['true', 'false'], { message: `${name} must be true or false` }).optional();
+
 const envSchema = z.object({
   NODE_ENV: z
     .enum(['development', 'production', 'test'], {
@@ -113,18 +130,37 @@ const envSchema = z.object({
   // X-Forwarded-For is believed; unset, none is, and the client is the socket's peer
   TRUST_PROXY: z.string().optional(),
   JWT_SECRET: z.string().min(32, 'JWT_SECRET must be at least 32 characters (try: openssl rand -hex 32)').optional(),
-  ADMIN_USERNAME: z.string().min(1).max(64).optional(),
+  ADMIN_USERNAME: z
+    .string()
+    .min(1, 'ADMIN_USERNAME must be 1 to 64 characters')
+    .max(64, 'ADMIN_USERNAME must be 1 to 64 characters')
+    .optional(),
   ADMIN_PASSWORD: z.string().min(10, 'ADMIN_PASSWORD must be at least 10 characters').optional(),
+  ADMIN_PASSWORD_SCRYPT_COST: wholeNumber(
+    'ADMIN_PASSWORD_SCRYPT_COST',
+    SCRYPT_COST_MIN,
+    SCRYPT_COST_MAX,
+    `the base-2 logarithm of scrypt's N; ${DEFAULT_SCRYPT_COST} (N=2^${DEFAULT_SCRYPT_COST}) is the default`,
+  ).default(DEFAULT_SCRYPT_COST),
   ORDER_PAY_TIMEOUT_MINUTES: z.coerce
     .number({ message: 'ORDER_PAY_TIMEOUT_MINUTES must be a number of minutes' })
-    .int()
+    .int('ORDER_PAY_TIMEOUT_MINUTES must be a whole number of minutes')
     .min(1, 'ORDER_PAY_TIMEOUT_MINUTES must be between 1 and 1440')
     .max(1440, 'ORDER_PAY_TIMEOUT_MINUTES must be between 1 and 1440')
     .default(30),
-  MIGRATE_ON_START: z.enum(['true', 'false']).optional(),
-  JOBS_ENABLED: z.enum(['true', 'false']).optional(),
-  JOB_INTERVAL_MS: z.coerce.number().int().min(50).default(30_000),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  MIGRATE_ON_START: trueOrFalse('MIGRATE_ON_START'),
+  JOBS_ENABLED: trueOrFalse('JOBS_ENABLED'),
+  JOB_INTERVAL_MS: wholeNumber(
+    'JOB_INTERVAL_MS',
+    50,
+    24 * 3600_000,
+    'how often background jobs run, in milliseconds: e.g. 30000 for every 30 s',
+  ).default(30_000),
+  LOG_LEVEL: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+      message: 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace or silent',
+    })
+    .default('info'),
   WECHAT_APPID: z
     .string()
     .regex(/^wx[0-9a-f]{16}$/, 'WECHAT_APPID must look like wx followed by 16 hex digits')
@@ -161,7 +197,15 @@ const envSchema = z.object({
   WECHATPAY_BASE: httpUrl('WECHATPAY_BASE').default('https://api.mch.weixin.qq.com'),
   SANDBOX_PORT: port('SANDBOX_PORT', 9800),
   SANDBOX_STATE_DIR: z.string().optional(),
-  SANDBOX_TIME_SCALE: z.coerce.number().positive().default(1),
+  SANDBOX_TIME_SCALE: z
+    .string()
+    .trim()
+    .refine(
+      (v) => v !== '' && Number.isFinite(Number(v)) && Number(v) > 0,
+      'SANDBOX_TIME_SCALE must be a positive number, the speed of the sandbox clocks: 1 is real time, 0.01 runs its retry schedule 100 times faster',
+    )
+    .transform(Number)
+    .default(1),
   SANDBOX_KEY_MODE: z
     .enum(['public-key', 'platform-cert', 'switching'], {
       message: 'SANDBOX_KEY_MODE must be public-key, platform-cert or switching',
@@ -307,6 +351,10 @@ export function loadConfig(env: Env = process.env): Config {
       throw new ConfigError(
         'PUBLIC_BASE_URL must be an https:// origin in production: WeChat Pay only notifies https URLs.',
       );
+    if (e.ADMIN_PASSWORD_SCRYPT_COST < DEFAULT_SCRYPT_COST)
+      throw new ConfigError(
+        `ADMIN_PASSWORD_SCRYPT_COST may not be below ${DEFAULT_SCRYPT_COST} in production (OWASP's scrypt floor): unset it.`,
+      );
     if (!e.DATABASE_URL)
       throw new ConfigError(
         'DATABASE_URL is required in production: the embedded PGlite database is for development only.',
@@ -344,6 +392,7 @@ export function loadConfig(env: Env = process.env): Config {
     migrateOnStart: e.MIGRATE_ON_START ? e.MIGRATE_ON_START === 'true' : !production,
     jobsEnabled: e.JOBS_ENABLED ? e.JOBS_ENABLED === 'true' : e.NODE_ENV !== 'test',
     jobIntervalMs: e.JOB_INTERVAL_MS,
+    adminPasswordScryptCost: e.ADMIN_PASSWORD_SCRYPT_COST,
     logLevel: e.LOG_LEVEL,
     wechat,
   };

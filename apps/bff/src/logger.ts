@@ -60,7 +60,32 @@ export function serializeError(err: unknown): unknown {
   return pino.stdSerializers.err(err as Error);
 }
 
-export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
+/** Log lines kept in memory while stdout is full, before new ones are dropped. */
+const STDOUT_BACKLOG_BYTES = 8 * 1024 * 1024;
+
+/**
+ * stdout as a log destination that can never hold the process: writes are synchronous on the
+ * non-blocking fd Node opens for a pipe, so a full pipe answers EAGAIN at once and the line waits
+ * in a bounded backlog (retried on the next line, dropped past STDOUT_BACKLOG_BYTES); a pipe whose
+ * reader is gone (EPIPE) turns logging off. pino's default asynchronous destination instead
+ * flushes synchronously at exit and retries EPIPE and EAGAIN there forever, so a BFF whose log
+ * reader had exited never stopped.
+ */
+export function stdoutDestination(): pino.DestinationStream {
+  // opening process.stdout is what makes Node set O_NONBLOCK on a piped fd 1
+  const fd = process.stdout.fd ?? 1;
+  const stream = pino.destination({
+    dest: fd,
+    sync: true,
+    maxLength: STDOUT_BACKLOG_BYTES,
+    retryEAGAIN: () => false,
+  });
+  // EAGAIN (full pipe) and EPIPE (reader gone) end here; pino's own listener silences EPIPE
+  stream.on('error', () => undefined);
+  return stream;
+}
+
+export function createLogger(level: string, destination: pino.DestinationStream = stdoutDestination()): Logger {
   return pino(
     {
       level,

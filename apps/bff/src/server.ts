@@ -92,7 +92,7 @@ export async function start(opts: StartOptions = {}): Promise<RunningBff> {
       sandboxUrl: sandbox?.url,
       now: () => new Date(),
     };
-    await ensureBootstrapAdmin(db.prisma, config.admin, logger);
+    await ensureBootstrapAdmin(db.prisma, config.admin, logger, config.adminPasswordScryptCost);
     await ctx.wechatpay.start();
     const keys = ctx.wechatpay.describeKeys();
     logger.info(

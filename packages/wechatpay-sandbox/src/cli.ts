@@ -1,6 +1,7 @@
 #!/usr/bin/env -S npx tsx
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { forceExitAfter, tolerateBrokenStdio } from '@uni-checkout/shared/process';
 import { createSandbox } from './sandbox.js';
 import { CREDENTIALS_FILE } from './credentials.js';
 import { KEY_MODES, type KeyMode } from './keys.js';
@@ -15,6 +16,12 @@ function workspaceRoot(from: string): string {
     dir = parent;
   }
 }
+
+/** How long a signalled sandbox may take to close before it is ended anyway. */
+const FORCED_EXIT_MS = 10_000;
+
+// A supervisor or `pnpm dev` that stopped reading (or exited) must not keep the sandbox alive.
+tolerateBrokenStdio();
 
 function fail(message: string): never {
   console.error(`wechatpay-sandbox: ${message}`);
@@ -76,6 +83,8 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
     if (stopping) return;
     stopping = true;
+    // armed before anything is written, so even a write that never returns cannot keep the process
+    forceExitAfter(FORCED_EXIT_MS, 1);
     console.log(`wechatpay-sandbox: ${signal}, stopping`);
     if (!running.sandbox) process.exit(0);
     running.sandbox.close().then(

@@ -79,4 +79,19 @@ describe('pnpm sandbox (src/cli.ts)', () => {
     expect(await badScale.exited).toBe(1);
     expect(badScale.errors()).toContain('SANDBOX_TIME_SCALE must be a positive number');
   });
+
+  it('stops on SIGTERM, exit code 0, after the process reading its output has gone', async () => {
+    const stateDir = mkdtempSync(join(tmpdir(), 'sandbox-cli-'));
+    const run = start({ SANDBOX_PORT: '0', SANDBOX_STATE_DIR: stateDir });
+    await run.listening;
+    // the reader goes away: every later write to stdout/stderr gets EPIPE
+    run.child.stdout.destroy();
+    run.child.stderr.destroy();
+    const t0 = performance.now();
+    run.child.kill('SIGTERM');
+    expect(await run.exited).toBe(0);
+    expect(run.child.signalCode).toBeNull();
+    // a healthy stop takes well under a second; the forced exit would take 10 s
+    expect(performance.now() - t0).toBeLessThan(8_000);
+  });
 });

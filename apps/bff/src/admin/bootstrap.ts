@@ -7,11 +7,12 @@ export async function ensureBootstrapAdmin(
   prisma: PrismaClient,
   admin: { username: string; password: string } | undefined,
   logger: Logger,
+  scryptCost?: number,
 ): Promise<void> {
   if (!admin) return;
   const existing = await prisma.adminUser.findUnique({ where: { username: admin.username } });
   if (existing) return;
-  const passwordHash = await hashPassword(admin.password);
+  const passwordHash = await hashPassword(admin.password, scryptCost);
   await prisma.adminUser.createMany({ data: [{ username: admin.username, passwordHash }], skipDuplicates: true });
   logger.info({ username: admin.username }, 'bootstrap admin created');
 }

@@ -23,7 +23,7 @@ export interface AdminLogin {
 export function createAdminLogin(ctx: AppContext): AdminLogin {
   const limiter = new SlidingWindowLimiter(LOGIN_ATTEMPTS_PER_MINUTE, 60_000, () => ctx.now().getTime());
   // computed up front, so even the first unknown username costs exactly one scrypt
-  const dummyHash = hashPassword('uni-checkout: no such admin');
+  const dummyHash = hashPassword('uni-checkout: no such admin', ctx.config.adminPasswordScryptCost);
   dummyHash.catch(() => undefined);
 
   async function recordFailure(adminId: string): Promise<Date | undefined> {

@@ -8,15 +8,25 @@ const scrypt = promisify(scryptCb) as (
   options: object,
 ) => Promise<Buffer>;
 
-// OWASP's scrypt floor: N=2^17, r=8, p=1
-const PARAMS = { N: 2 ** 17, r: 8, p: 1, maxmem: 256 * 1024 * 1024 };
+/** log2 of scrypt's N: OWASP's scrypt floor is N=2^17, r=8, p=1 (the production default and minimum) */
+export const DEFAULT_SCRYPT_COST = 17;
+export const SCRYPT_COST_MIN = 10;
+export const SCRYPT_COST_MAX = 18;
+const R = 8;
+const P = 1;
 const KEYLEN = 32;
+/** scrypt needs 128·N·r bytes; room for the largest N allowed */
+const MAXMEM = 2 * 128 * 2 ** SCRYPT_COST_MAX * R;
 
-/** `scrypt$N$r$p$salt$hash`, all base64url: the parameters travel with the hash. */
-export async function hashPassword(password: string): Promise<string> {
+/**
+ * `scrypt$N$r$p$salt$hash`, all base64url: the parameters travel with the hash, so a hash made at
+ * any cost verifies whatever ADMIN_PASSWORD_SCRYPT_COST is now.
+ */
+export async function hashPassword(password: string, cost = DEFAULT_SCRYPT_COST): Promise<string> {
+  const params = { N: 2 ** cost, r: R, p: P, maxmem: MAXMEM };
   const salt = randomBytes(16);
-  const hash = await scrypt(password, salt, KEYLEN, PARAMS);
-  return ['scrypt', PARAMS.N, PARAMS.r, PARAMS.p, salt.toString('base64url'), hash.toString('base64url')].join('$');
+  const hash = await scrypt(password, salt, KEYLEN, params);
+  return ['scrypt', params.N, params.r, params.p, salt.toString('base64url'), hash.toString('base64url')].join('$');
 }
 
 export async function verifyPassword(password: string, stored: string): Promise<boolean> {
@@ -27,7 +37,7 @@ export async function verifyPassword(password: string, stored: string): Promise<
     N: Number(n),
     r: Number(r),
     p: Number(p),
-    maxmem: PARAMS.maxmem,
+    maxmem: MAXMEM,
   });
   return actual.length === expected.length && timingSafeEqual(actual, expected);
 }

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN, startHarness, type Harness } from '../support/harness.js';
 
 /** Admin login: scrypt-hashed password, per-IP / per-username rate limit, lock after 5 failures. */
-// scrypt (N=2^17) costs a few hundred ms per attempt, more on a loaded machine
+// the harness hashes at ADMIN_PASSWORD_SCRYPT_COST=12 (N=2^12); production's N=2^17 is tested in passwords.test.ts
 describe('POST /api/admin/login', { timeout: 60_000 }, () => {
   let h: Harness;
   beforeAll(async () => {
@@ -11,7 +11,10 @@ describe('POST /api/admin/login', { timeout: 60_000 }, () => {
     // a second admin, so that locking one does not lock the bootstrap admin the other specs use
     const { hashPassword } = await import('../../src/admin/passwords.js');
     await h.bff.ctx.prisma.adminUser.create({
-      data: { username: 'ops', passwordHash: await hashPassword('ops-password-123') },
+      data: {
+        username: 'ops',
+        passwordHash: await hashPassword('ops-password-123', h.bff.ctx.config.adminPasswordScryptCost),
+      },
     });
   }, 60_000);
   afterAll(() => h?.close());

@@ -90,6 +90,64 @@ describe('configuration', () => {
     expect(failure({ NODE_ENV: 'production' })).toMatch(/WECHATPAY_MCHID is required in production/);
   });
 
+  it('hashes admin passwords at N=2^17 unless ADMIN_PASSWORD_SCRYPT_COST says otherwise, never lower in production', () => {
+    expect(loadConfig({}).adminPasswordScryptCost).toBe(17);
+    expect(loadConfig(production).adminPasswordScryptCost).toBe(17);
+    expect(loadConfig({ ADMIN_PASSWORD_SCRYPT_COST: '12' }).adminPasswordScryptCost).toBe(12);
+    expect(loadConfig({ ...production, ADMIN_PASSWORD_SCRYPT_COST: '18' }).adminPasswordScryptCost).toBe(18);
+    expect(failure({ ...production, ADMIN_PASSWORD_SCRYPT_COST: '12' })).toBe(
+      "ADMIN_PASSWORD_SCRYPT_COST may not be below 17 in production (OWASP's scrypt floor): unset it.",
+    );
+  });
+
+  it('reads JOB_INTERVAL_MS and SANDBOX_TIME_SCALE', () => {
+    expect(loadConfig({ JOB_INTERVAL_MS: '250' }).jobIntervalMs).toBe(250);
+    expect(loadConfig({}).jobIntervalMs).toBe(30_000);
+    const scaled = loadConfig({ SANDBOX_TIME_SCALE: '0.01' }).wechat;
+    expect(scaled.mode === 'sandbox' && scaled.timeScale).toBe(0.01);
+    const real = loadConfig({}).wechat;
+    expect(real.mode === 'sandbox' && real.timeScale).toBe(1);
+  });
+
+  const jobInterval =
+    'JOB_INTERVAL_MS must be a whole number from 50 to 86400000 (how often background jobs run, in milliseconds: e.g. 30000 for every 30 s)';
+  const timeScale =
+    'SANDBOX_TIME_SCALE must be a positive number, the speed of the sandbox clocks: 1 is real time, 0.01 runs its retry schedule 100 times faster';
+  it.each([
+    ['JOB_INTERVAL_MS', 'soon', jobInterval],
+    ['JOB_INTERVAL_MS', '10', jobInterval],
+    ['JOB_INTERVAL_MS', '1.5', jobInterval],
+    ['JOB_INTERVAL_MS', '-100', jobInterval],
+    ['JOB_INTERVAL_MS', '', jobInterval],
+    ['SANDBOX_TIME_SCALE', 'fast', timeScale],
+    ['SANDBOX_TIME_SCALE', '0', timeScale],
+    ['SANDBOX_TIME_SCALE', '-1', timeScale],
+    ['SANDBOX_TIME_SCALE', 'Infinity', timeScale],
+    ['SANDBOX_TIME_SCALE', '', timeScale],
+    [
+      'ADMIN_PASSWORD_SCRYPT_COST',
+      '9',
+      expect.stringMatching(/^ADMIN_PASSWORD_SCRYPT_COST must be a whole number from 10 to 18 /),
+    ],
+    ['LOG_LEVEL', 'verbose', 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace or silent'],
+    ['JOBS_ENABLED', 'yes', 'JOBS_ENABLED must be true or false'],
+  ])('%s=%j stops with one sentence a person can act on, not zod wording', (name, value, message) => {
+    const text = failure({ [name]: value });
+    expect(text).toEqual(message);
+    expect(text).not.toMatch(/expected|received|Too small|Invalid input|NaN/);
+  });
+
+  it('the process exits with 78 and that sentence for a bad SANDBOX_TIME_SCALE', () => {
+    const main = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
+    const result = spawnSync(process.execPath, ['--import', 'tsx', main], {
+      env: { PATH: process.env.PATH, SANDBOX_TIME_SCALE: '-1', JOB_INTERVAL_MS: '30000' },
+      encoding: 'utf8',
+      timeout: 150_000,
+    });
+    expect(result.status).toBe(78);
+    expect(result.stderr.trim()).toBe(`uni-checkout BFF: configuration error: ${timeScale}`);
+  }, 180_000);
+
   const cases: [Record<string, string | undefined>, RegExp][] = [
     [{ PORT: 'eighty' }, /PORT must be a port number/],
     [{ PORT: '70000' }, /PORT must be between 0 and 65535/],
@@ -151,11 +209,11 @@ describe('configuration', () => {
     const result = spawnSync(process.execPath, ['--import', 'tsx', main], {
       env: { PATH: process.env.PATH, NODE_ENV: 'production' },
       encoding: 'utf8',
-      timeout: 20_000,
+      timeout: 150_000,
     });
     expect(result.status).toBe(78);
     expect(result.stderr.trim()).toBe(
       'uni-checkout BFF: configuration error: WECHATPAY_MCHID is required in production (sandbox mode is refused when NODE_ENV=production): set the merchant variables from the README.',
     );
-  });
+  }, 180_000);
 });

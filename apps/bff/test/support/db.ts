@@ -2,6 +2,9 @@
  * A fresh, migrated database per call, for tests:
  * - postgres: `CREATE DATABASE uc_test_<time>_<random>` through the admin URL TEST_DATABASE_URL
  *   (default postgresql://postgres@127.0.0.1:5432/test), migrated; dropped again on close().
+ *   Under the bff project, the copy of a template database migrated (and seeded) once per run by
+ *   test/support/global-setup.ts: `CREATE DATABASE … TEMPLATE …` takes a fraction of a second,
+ *   a migration several.
  * - pglite: in memory. The first call per process migrates a template and dumps its data
  *   directory; every later call starts from that dump (no initdb, no migration run).
  */
@@ -9,6 +12,7 @@ import { randomBytes } from 'node:crypto';
 
 import type { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
+import { inject } from 'vitest';
 
 import { dbDriver, dbFromPglite, migrateDb, openDb, seedCatalog, type Db, type DbKind } from '../../src/db/index.js';
 import { startPglite } from '../../src/db/pglite.js';
@@ -17,6 +21,34 @@ export const DEFAULT_TEST_DATABASE_URL = 'postgresql://postgres@127.0.0.1:5432/t
 const PREFIX = 'uc_test_';
 
 export type TestDb = Db & { databaseUrl?: string };
+
+/** Template databases made by global-setup.ts (names), for the projects that run it. */
+export interface TemplateDatabases {
+  migrated: string;
+  seeded: string;
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    bffTemplateDatabases: TemplateDatabases | undefined;
+    /** a WeChat Pay sandbox state dir holding the run's identity (global-setup.ts) */
+    sandboxStateTemplate: string | undefined;
+  }
+}
+
+function templateDatabases(): TemplateDatabases | undefined {
+  try {
+    return inject('bffTemplateDatabases');
+  } catch {
+    // outside a vitest worker
+    return undefined;
+  }
+}
+
+/** A name of the run's own databases (uc_test_<unix seconds>_<random>). */
+export function testDatabaseName(): string {
+  return `${PREFIX}${Math.floor(Date.now() / 1000)}_${randomBytes(5).toString('hex')}`;
+}
 
 export function testAdminUrl(): string {
   return process.env.TEST_DATABASE_URL || DEFAULT_TEST_DATABASE_URL;
@@ -28,7 +60,7 @@ function databaseUrlFor(adminUrl: string, database: string): string {
   return url.toString();
 }
 
-async function withAdmin<T>(use: (client: pg.Client) => Promise<T>): Promise<T> {
+export async function withAdmin<T>(use: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: testAdminUrl(), connectionTimeoutMillis: 10_000 });
   client.on('error', () => {});
   try {
@@ -83,6 +115,8 @@ async function createPgliteTestDb(): Promise<TestDb> {
 }
 
 export async function createTestDb(kind: DbKind, opts: { seed?: boolean } = {}): Promise<TestDb> {
+  const templates = kind === 'postgres' ? templateDatabases() : undefined;
+  if (templates) return createEmptyTestDb('postgres', templates[opts.seed ? 'seeded' : 'migrated']);
   const db = kind === 'postgres' ? await createPostgresTestDb() : await createPgliteTestDb();
   if (opts.seed) {
     try {
@@ -95,11 +129,13 @@ export async function createTestDb(kind: DbKind, opts: { seed?: boolean } = {}):
   return db;
 }
 
-/** A database that exists but has no tables yet (for migration tests). */
-export async function createEmptyTestDb(kind: DbKind): Promise<TestDb> {
+/** A database that exists but has no tables yet (for migration tests), or a copy of `template`. */
+export async function createEmptyTestDb(kind: DbKind, template?: string): Promise<TestDb> {
   if (kind === 'pglite') return openDb({ pgliteDir: 'memory://' });
-  const name = `${PREFIX}${Math.floor(Date.now() / 1000)}_${randomBytes(5).toString('hex')}`;
-  await withAdmin((client) => client.query(`CREATE DATABASE "${name}"`));
+  const name = testDatabaseName();
+  await withAdmin((client) =>
+    client.query(template ? `CREATE DATABASE "${name}" TEMPLATE "${template}"` : `CREATE DATABASE "${name}"`),
+  );
   const databaseUrl = databaseUrlFor(testAdminUrl(), name);
   let db: Db;
   try {

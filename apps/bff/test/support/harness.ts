@@ -4,12 +4,13 @@
  * code path as production, with WeChat replaced by the sandbox over real HTTP.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { createSandbox, type Sandbox } from '@uni-checkout/wechatpay-sandbox';
 import type { WechatpayKeyMode } from '../../src/payments/wechatpay-keys.js';
+import { inject } from 'vitest';
 import { start, type RunningBff } from '../../src/index.js';
 import type { DbKind } from '../../src/db/index.js';
 import { createTestDb } from './db.js';
@@ -89,6 +90,9 @@ export async function startHarness(
   // a state dir keeps the sandbox's WeChat Pay private key on disk, where tests can read it to
   // sign notifications of their own (forged, stale, mismatching)
   const sandboxStateDir = path.join(stateDir, 'sandbox');
+  // the run's sandbox identity (global-setup.ts) when there is one: RSA keys are generated once per run
+  const identity = inject('sandboxStateTemplate');
+  if (identity) cpSync(identity, sandboxStateDir, { recursive: true });
   const sandbox = await createSandbox({
     port: 0,
     stateDir: sandboxStateDir,
@@ -126,6 +130,8 @@ export async function startHarness(
     ...(keyMode === 'switching' ? { WECHATPAY_KEY_MODE: 'switching' } : {}),
     WECHATPAY_BASE: sandbox.url,
     JOBS_ENABLED: 'false',
+    // admin password hashes at N=2^12 instead of 2^17: the same scrypt, ~30x cheaper per login
+    ADMIN_PASSWORD_SCRYPT_COST: '12',
     ...opts.env,
   };
   const logs: Record<string, unknown>[] = [];

@@ -1,0 +1,47 @@
+/**
+ * Once per test run of the bff project: two template databases on the test PostgreSQL — migrated,
+ * and migrated + seeded — that createTestDb copies with `CREATE DATABASE … TEMPLATE …` instead of
+ * migrating a fresh database per file, and a WeChat Pay sandbox identity (its RSA keys) that each
+ * harness's sandbox starts from instead of generating its own. Both are dropped at the end.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { TestProject } from 'vitest/node';
+import { createSandbox } from '@uni-checkout/wechatpay-sandbox';
+import { migrateDb, openDb, seedCatalog } from '../../src/db/index.js';
+import { testAdminUrl, testDatabaseName, withAdmin, type TemplateDatabases } from './db.js';
+
+async function templateDatabase(seed: boolean): Promise<string> {
+  const name = testDatabaseName();
+  await withAdmin((client) => client.query(`CREATE DATABASE "${name}"`));
+  const url = new URL(testAdminUrl());
+  url.pathname = `/${name}`;
+  // closed again before any copy: PostgreSQL copies only a template nobody is connected to
+  const db = await openDb({ databaseUrl: url.toString() });
+  try {
+    await migrateDb(db);
+    if (seed) await seedCatalog(db.prisma);
+  } finally {
+    await db.close();
+  }
+  return name;
+}
+
+export default async function setup(project: TestProject) {
+  const [migrated, seeded] = await Promise.all([templateDatabase(false), templateDatabase(true)]);
+  const templates: TemplateDatabases = { migrated, seeded };
+  project.provide('bffTemplateDatabases', templates);
+
+  const sandboxState = mkdtempSync(path.join(tmpdir(), 'uc-sandbox-identity-'));
+  const sandbox = await createSandbox({ port: 0, stateDir: sandboxState });
+  await sandbox.close();
+  project.provide('sandboxStateTemplate', sandboxState);
+
+  return async () => {
+    rmSync(sandboxState, { recursive: true, force: true });
+    await withAdmin(async (client) => {
+      for (const name of [migrated, seeded]) await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+    });
+  };
+}
