@@ -32,7 +32,9 @@ export function domainModules(ctx: AppContext): DomainModule[] {
 export function createApp(ctx: AppContext, modules: DomainModule[]): Express {
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', 'loopback, linklocal, uniquelocal');
+  // only the proxies TRUST_PROXY names: trusting every private address would let a client on a
+  // private network rotate X-Forwarded-For past the per-client limits
+  app.set('trust proxy', ctx.config.trustProxy.length ? ctx.config.trustProxy : false);
 
   app.use(
     pinoHttp({

@@ -55,6 +55,10 @@ export interface Config {
   /** undefined: derived from the listening address (sandbox mode only) */
   publicBaseUrl: string | undefined;
   corsOrigins: string[];
+  /** /metrics needs `Authorization: Bearer <it>` when set */
+  metricsToken: string | undefined;
+  /** Express "trust proxy" list; empty: X-Forwarded-For is never believed */
+  trustProxy: string[];
   jwtSecret: string | undefined;
   admin: { username: string; password: string } | undefined;
   orderPayTimeoutMinutes: number;
@@ -121,6 +125,10 @@ const envSchema = z.object({
   DATA_DIR: z.string().optional(),
   PUBLIC_BASE_URL: httpUrl('PUBLIC_BASE_URL').optional(),
   CORS_ORIGINS: z.string().optional(),
+  METRICS_TOKEN: z.string().min(16, 'METRICS_TOKEN must be at least 16 characters').optional(),
+  // Express "trust proxy": the proxies (addresses, CIDRs or loopback/linklocal/uniquelocal) whose
+  // X-Forwarded-For is believed; unset, none is, and the client is the socket's peer
+  TRUST_PROXY: z.string().optional(),
   JWT_SECRET: z.string().min(32, 'JWT_SECRET must be at least 32 characters (try: openssl rand -hex 32)').optional(),
   ADMIN_USERNAME: z
     .string()
@@ -372,6 +380,11 @@ export function loadConfig(env: Env = process.env): Config {
     dataDir,
     publicBaseUrl: e.PUBLIC_BASE_URL,
     corsOrigins,
+    metricsToken: e.METRICS_TOKEN,
+    trustProxy: (e.TRUST_PROXY ?? '')
+      .split(',')
+      .map((p) => p.trim())
+      .filter(Boolean),
     jwtSecret: e.JWT_SECRET,
     admin:
       e.ADMIN_USERNAME && e.ADMIN_PASSWORD ? { username: e.ADMIN_USERNAME, password: e.ADMIN_PASSWORD } : undefined,

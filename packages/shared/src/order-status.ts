@@ -46,8 +46,21 @@ export function statusAfterRefunds(totalFen: number, refundedFen: number): Order
   return refundedFen === totalFen ? 'REFUNDED' : 'PARTIALLY_REFUNDED';
 }
 
-export function refundableFen(order: { status: OrderStatus; totalFen: number; refundedFen: number }): number {
-  return isPaidStatus(order.status) ? Math.max(0, order.totalFen - order.refundedFen) : 0;
+/** Refund statuses whose money is (or may still be) on its way back: they hold their amount. */
+export const RESERVING_REFUND_STATUSES = ['PENDING', 'PROCESSING', 'ABNORMAL'] as const;
+
+/**
+ * What can still be refunded: paid minus refunded minus refunds still on their way (a CLOSED
+ * refund gives its amount back). The one rule for the refund service, the admin view and its form.
+ */
+export function refundableFen(
+  order: { status: OrderStatus; totalFen: number; refundedFen: number },
+  refunds: readonly { status: string; amountFen: number }[] = [],
+): number {
+  if (!isPaidStatus(order.status)) return 0;
+  const reserving: readonly string[] = RESERVING_REFUND_STATUSES;
+  const inFlightFen = refunds.filter((r) => reserving.includes(r.status)).reduce((sum, r) => sum + r.amountFen, 0);
+  return Math.max(0, order.totalFen - order.refundedFen - inFlightFen);
 }
 
 /**

@@ -180,6 +180,8 @@ export type RefundRequestView = z.infer<typeof refundRequestViewSchema>;
 export const adminOrderSchema = orderSchema.extend({
   openid: z.string(),
   paidAfterClose: z.boolean(),
+  /** what an admin can still refund: paid − refunded − refunds in flight (refundableFen) */
+  refundableFen: z.number().int().nonnegative(),
   events: z.array(orderEventSchema).optional(),
   refundRequests: z.array(refundRequestViewSchema).default([]),
 });

@@ -8,14 +8,15 @@ import { adminOrdersFilter, adminOrdersSql, type AdminOrdersFilter, type AdminOr
 export const UTF8_BOM = '\uFEFF';
 
 /**
- * One CSV cell (RFC 4180 quoting). A cell a spreadsheet would read as a formula gets a leading
- * apostrophe (OWASP CSV injection): = + - @, and tab / carriage return.
+ * One CSV cell, always quoted (RFC 4180): a `;` or tab splits unquoted cells in locales whose
+ * separator it is. A spreadsheet reads a formula at the start of any such piece (OWASP CSV
+ * injection: = + - @), so one there gets a leading apostrophe, after every separator too.
  */
 export function csvCell(value: string | number | null | undefined): string {
-  if (value === null || value === undefined) return '';
+  if (value === null || value === undefined) return '""';
   let s = String(value);
-  if (typeof value === 'string' && /^[=+\-@\t\r]/.test(s)) s = `'${s}`;
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  if (typeof value === 'string') s = s.replace(/(^|[,;\t\r\n|])([=+\-@])/g, "$1'$2");
+  return `"${s.replace(/"/g, '""')}"`;
 }
 
 const yuan = (fen: number) => formatFen(fen).replace('¥', '');

@@ -1,4 +1,4 @@
-import { adminActions, type OrderStatus } from '@uni-checkout/shared';
+import { adminActions, refundableFen, type OrderStatus } from '@uni-checkout/shared';
 import type { Order, OrderEvent, OrderItem, Refund, RefundRequest, User } from '../db/index.js';
 import { orderFields } from '../orders/dto.js';
 import { serializeRefund, serializeRefundRequest } from '../refunds/serialize.js';
@@ -18,10 +18,6 @@ export function serializeEvent(e: OrderEvent) {
 export function serializeAdminOrder(o: OrderWithRelations, events?: OrderEvent[]) {
   const refundRequested = o.refundRequests.some((r) => r.status === 'REQUESTED');
   const status = o.status as OrderStatus;
-  // what an admin can still refund: refunds on their way hold their amount (see refunds/settle.ts)
-  const inFlightFen = o.refunds
-    .filter((r) => r.status === 'PENDING' || r.status === 'PROCESSING' || r.status === 'ABNORMAL')
-    .reduce((sum, r) => sum + r.amountFen, 0);
   const actions = adminActions({
     status,
     totalFen: o.totalFen,
@@ -29,7 +25,7 @@ export function serializeAdminOrder(o: OrderWithRelations, events?: OrderEvent[]
     expiresAt: o.expiresAt,
     refundRequested,
   });
-  const refundableFen = actions.refund ? Math.max(0, o.totalFen - o.refundedFen - inFlightFen) : 0;
+  const refundable = refundableFen({ status, totalFen: o.totalFen, refundedFen: o.refundedFen }, o.refunds);
   return {
     ...orderFields(o),
     refunds: o.refunds.map(serializeRefund),
@@ -37,8 +33,8 @@ export function serializeAdminOrder(o: OrderWithRelations, events?: OrderEvent[]
     refundRequests: o.refundRequests.map(serializeRefundRequest),
     openid: o.user.openid,
     paidAfterClose: o.paidAfterClose,
-    refundableFen,
-    actions: { ...actions, refund: refundableFen > 0 },
+    refundableFen: refundable,
+    actions: { ...actions, refund: refundable > 0 },
     ...(events ? { events: events.map(serializeEvent) } : {}),
   };
 }

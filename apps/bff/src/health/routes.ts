@@ -1,3 +1,4 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { Router } from 'express';
 import type { AppContext } from '../context.js';
 import { pingDb } from '../db/index.js';
@@ -24,8 +25,21 @@ export function healthRoutes(ctx: AppContext): Router {
       sandboxUrl: ctx.wechatMode === 'sandbox' ? (ctx.sandboxUrl ?? null) : null,
     });
   });
-  router.get('/metrics', async (_req, res) => {
+  router.get('/metrics', async (req, res) => {
+    const token = ctx.config.metricsToken;
+    if (token && !sameSecret(req.get('authorization') ?? '', `Bearer ${token}`)) {
+      res
+        .status(401)
+        .json({ error: { code: 'UNAUTHORIZED', message: 'metrics need Authorization: Bearer $METRICS_TOKEN' } });
+      return;
+    }
     res.type(ctx.metrics.registry.contentType).send(await ctx.metrics.registry.metrics());
   });
   return router;
+}
+
+/** Compared in constant time (over digests, so lengths do not leak either). */
+function sameSecret(given: string, expected: string): boolean {
+  const digest = (v: string) => createHash('sha256').update(v).digest();
+  return timingSafeEqual(digest(given), digest(expected));
 }

@@ -4,6 +4,7 @@ import { AppError } from '../errors.js';
 import { insertEvents, sqlOn, sqlTransaction, type EventRow } from '../db/sql.js';
 import type { Order, OrderItem } from '../db/index.js';
 import { orderInclude, toOrderDto } from './dto.js';
+import { recordEvent } from './events.js';
 import { queryAndSettle, wechatPayAppError } from './sync.js';
 import { WechatPayError } from '../payments/wechatpay-types.js';
 
@@ -80,6 +81,15 @@ export async function payOrder(
     amountFen: order.totalFen,
     payerOpenid,
   };
+  // Marked before WeChat is asked, with a conditional update: a close that finds the mark unset
+  // knows no prepay can exist and closes here alone; one that finds it set closes at WeChat first.
+  const marked = await ctx.prisma.order.updateMany({
+    where: { id: order.id, status: 'PENDING_PAYMENT' },
+    data: { prepayRequestedAt: now },
+  });
+  if (marked.count === 0) {
+    throw new AppError('ORDER_NOT_PAYABLE', 409, `order ${order.orderNo} was closed or paid meanwhile`);
+  }
   // the request and its outcome are recorded together, after the call: one write per payment
   const requested: EventRow = {
     orderId: order.id,
@@ -131,6 +141,15 @@ export async function payOrder(
     return updated.rowCount === 1;
   });
   if (!stored) {
+    // closed here while this prepay was on its way: close it at WeChat too, so nobody can pay it
+    try {
+      await ctx.wechatpay.close(order.orderNo);
+      await recordEvent(ctx.prisma, order.id, 'CLOSE_RESULT', { source: 'cancel', result: 'CLOSED' });
+    } catch (err) {
+      // the expiry job's close and WeChat's own time_expire still end it; a payment wins (paidAfterClose)
+      const e = err instanceof WechatPayError ? err : new WechatPayError('UNKNOWN', 0, String(err), true);
+      await recordEvent(ctx.prisma, order.id, 'CLOSE_RESULT', { source: 'cancel', result: 'FAILED', code: e.code });
+    }
     throw new AppError(
       'ORDER_NOT_PAYABLE',
       409,

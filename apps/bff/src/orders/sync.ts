@@ -39,16 +39,6 @@ export async function queryAndSettle(
   return settlePayment(ctx, transaction, source);
 }
 
-/** Has this order ever been sent to WeChat (a prepay stored, or one asked for and maybe lost)? */
-async function knownAtWechat(ctx: AppContext, order: Order): Promise<boolean> {
-  if (order.prepayId) return true;
-  const asked = await ctx.prisma.orderEvent.findFirst({
-    where: { orderId: order.id, type: 'PREPAY_REQUESTED' },
-    select: { id: true },
-  });
-  return asked !== null;
-}
-
 export type CloseOutcome =
   | { kind: 'closed'; order: Order }
   /** WeChat answered ORDERPAID: the order was settled instead */
@@ -62,40 +52,56 @@ export type CloseOutcome =
  * Throws WechatPayError when WeChat could not be reached (the caller retries later).
  */
 export async function closeOrder(ctx: AppContext, order: Order, source: 'close' | 'cancel'): Promise<CloseOutcome> {
-  if (await knownAtWechat(ctx, order)) {
-    await recordEvent(ctx.prisma, order.id, 'CLOSE_REQUESTED', { source });
-    try {
-      await ctx.wechatpay.close(order.orderNo);
-      await recordEvent(ctx.prisma, order.id, 'CLOSE_RESULT', { source, result: 'CLOSED' });
-    } catch (err) {
-      const e = err instanceof WechatPayError ? err : new WechatPayError('UNKNOWN', 0, String(err), true);
-      await recordEvent(ctx.prisma, order.id, 'CLOSE_RESULT', {
-        source,
-        result: 'FAILED',
-        code: e.code,
-        status: e.status,
-      });
-      if (e.code === 'ORDERPAID') {
-        const settled = await queryAndSettle(ctx, order, source);
-        const current = (await ctx.prisma.order.findUnique({ where: { id: order.id } }))!;
-        if (current.status !== 'PENDING_PAYMENT' && current.status !== 'CLOSED')
-          return { kind: 'paid', order: current };
-        // WeChat said paid but its query could not confirm it yet: leave the order open, retry later
-        throw new WechatPayError(
-          'ORDERPAID',
-          e.status,
-          `order is paid at WeChat Pay; settlement pending (${settled?.kind ?? 'query failed'})`,
-          true,
-        );
-      }
-      // ORDER_NOT_EXIST: the prepay never reached WeChat — nothing there to close
-      if (e.code !== 'ORDER_NOT_EXIST' && e.code !== 'ORDER_CLOSED') throw e;
+  // no prepay asked for (the mark is set by a conditional update before WeChat is called):
+  // nothing can exist at WeChat, so closing here alone is safe
+  const local = await closeLocally(ctx, order, source, true);
+  if (local.kind === 'closed' || local.order.status !== 'PENDING_PAYMENT') return local;
+  await recordEvent(ctx.prisma, order.id, 'CLOSE_REQUESTED', { source });
+  try {
+    await ctx.wechatpay.close(order.orderNo);
+    await recordEvent(ctx.prisma, order.id, 'CLOSE_RESULT', { source, result: 'CLOSED' });
+  } catch (err) {
+    const e = err instanceof WechatPayError ? err : new WechatPayError('UNKNOWN', 0, String(err), true);
+    await recordEvent(ctx.prisma, order.id, 'CLOSE_RESULT', {
+      source,
+      result: 'FAILED',
+      code: e.code,
+      status: e.status,
+    });
+    if (e.code === 'ORDERPAID') {
+      const settled = await queryAndSettle(ctx, order, source);
+      const current = (await ctx.prisma.order.findUnique({ where: { id: order.id } }))!;
+      if (current.status !== 'PENDING_PAYMENT' && current.status !== 'CLOSED') return { kind: 'paid', order: current };
+      // WeChat said paid but its query could not confirm it yet: leave the order open, retry later
+      throw new WechatPayError(
+        'ORDERPAID',
+        e.status,
+        `order is paid at WeChat Pay; settlement pending (${settled?.kind ?? 'query failed'})`,
+        true,
+      );
     }
+    // ORDER_NOT_EXIST: the prepay never reached WeChat, or is still on its way (its request then
+    // finds the order closed and closes it at WeChat itself)
+    if (e.code !== 'ORDER_NOT_EXIST' && e.code !== 'ORDER_CLOSED') throw e;
   }
+  return closeLocally(ctx, order, source, false);
+}
+
+/** The local close: CLOSED once, stock released once; `unsent` = only if no prepay was asked for. */
+async function closeLocally(
+  ctx: AppContext,
+  order: Order,
+  source: 'close' | 'cancel',
+  unsent: boolean,
+): Promise<CloseOutcome> {
   const now = ctx.now();
   return ctx.prisma.$transaction(async (tx) => {
     const closed = await tx.order.updateMany({
-      where: { id: order.id, status: { in: statusesInto('CLOSED') } },
+      where: {
+        id: order.id,
+        status: { in: statusesInto('CLOSED') },
+        ...(unsent ? { prepayRequestedAt: null, prepayId: null } : {}),
+      },
       data: { status: 'CLOSED', closedAt: now, version: { increment: 1 } },
     });
     if (closed.count === 0)

@@ -2,7 +2,7 @@ import type { AppContext } from '../context.js';
 import type { Logger } from '../logger.js';
 import { recordEvent } from '../orders/events.js';
 import type { RefundNotificationResource, VerifiedNotification } from '../payments/wechatpay-types.js';
-import { applyRefundReport } from './settle.js';
+import { applyRefundReportIn, lockOrder } from './settle.js';
 
 const REFUND_EVENTS = new Set(['REFUND.SUCCESS', 'REFUND.ABNORMAL', 'REFUND.CLOSED']);
 
@@ -48,37 +48,47 @@ export async function applyRefundNotification(
     return 'unknown';
   }
   const mismatch = mismatchOf(ctx, notification, refund);
-  const inserted = await ctx.prisma.processedNotification.createMany({
-    data: [{ id: notification.id, eventType: notification.eventType, orderNo: refund.order.orderNo }],
-    skipDuplicates: true,
+  // the dedupe row, the event and the refund's move commit together, as a transaction notification
+  // does: a failure leaves nothing behind, so WeChat's redelivery is not taken for a duplicate
+  const changed = await ctx.prisma.$transaction(async (tx) => {
+    // the order row first, as every refund change does: the event's foreign key would otherwise
+    // share-lock it before the settlement asks for the update lock, and duplicates would deadlock
+    await lockOrder(tx, { id: refund.orderId });
+    const inserted = await tx.processedNotification.createMany({
+      data: [{ id: notification.id, eventType: notification.eventType, orderNo: refund.order.orderNo }],
+      skipDuplicates: true,
+    });
+    await recordEvent(tx, refund.orderId, 'REFUND_NOTIFY_RECEIVED', {
+      notificationId: notification.id,
+      eventType: notification.eventType,
+      outRefundNo: r.out_refund_no,
+      refundId: r.refund_id,
+      refundStatus: r.refund_status,
+      amount: r.amount,
+      duplicate: inserted.count === 0,
+      ...(mismatch ? { decision: `ignored: ${mismatch}` } : {}),
+    });
+    if (mismatch) return undefined;
+    return applyRefundReportIn(
+      ctx,
+      tx,
+      refund,
+      {
+        status: r.refund_status,
+        refundId: r.refund_id,
+        outRefundNo: r.out_refund_no,
+        outTradeNo: r.out_trade_no,
+        refundFen: r.amount.refund,
+        successTime: r.success_time,
+      },
+      'notify',
+    );
   });
-  await recordEvent(ctx.prisma, refund.orderId, 'REFUND_NOTIFY_RECEIVED', {
-    notificationId: notification.id,
-    eventType: notification.eventType,
-    outRefundNo: r.out_refund_no,
-    refundId: r.refund_id,
-    refundStatus: r.refund_status,
-    amount: r.amount,
-    duplicate: inserted.count === 0,
-    ...(mismatch ? { decision: `ignored: ${mismatch}` } : {}),
-  });
-  if (mismatch) {
+  if (changed === undefined) {
     log.error({ mismatch }, 'refund notification does not match the refund: nothing settled');
     return 'mismatch';
   }
-  const changed = await applyRefundReport(
-    ctx,
-    refund,
-    {
-      status: r.refund_status,
-      refundId: r.refund_id,
-      outRefundNo: r.out_refund_no,
-      outTradeNo: r.out_trade_no,
-      refundFen: r.amount.refund,
-      successTime: r.success_time,
-    },
-    'notify',
-  );
+  if (changed) ctx.metrics.refunds.inc({ status: r.refund_status, source: 'notify' });
   log.info({ refundStatus: r.refund_status, changed }, 'refund notification handled');
   return changed ? 'applied' : 'duplicate';
 }

@@ -1,4 +1,4 @@
-import { isPaidStatus, type OrderStatus } from '@uni-checkout/shared';
+import { isPaidStatus, refundableFen, type OrderStatus } from '@uni-checkout/shared';
 import type { AppContext } from '../context.js';
 import type { Refund } from '../db/index.js';
 import { AppError } from '../errors.js';
@@ -59,17 +59,21 @@ export async function createAdminRefund(
         `order ${order.orderNo} is ${order.status}: only paid orders can be refunded`,
       );
     }
-    const inFlight = await tx.refund.aggregate({
+    const inFlight = await tx.refund.findMany({
       where: { orderId: order.id, status: { in: [...RESERVING_REFUND_STATUSES] } },
-      _sum: { amountFen: true },
+      select: { status: true, amountFen: true },
     });
-    const refundableFen = order.totalFen - order.refundedFen - (inFlight._sum.amountFen ?? 0);
-    if (input.amountFen > refundableFen) {
+    const refundable = refundableFen(
+      { status: order.status as OrderStatus, totalFen: order.totalFen, refundedFen: order.refundedFen },
+      inFlight,
+    );
+    if (input.amountFen > refundable) {
+      const inFlightFen = inFlight.reduce((sum, r) => sum + r.amountFen, 0);
       throw new AppError(
         'REFUND_EXCEEDS_PAID',
         422,
-        `refund of ${input.amountFen} fen exceeds what is left to refund (${Math.max(0, refundableFen)} fen: paid ${order.totalFen}, refunded ${order.refundedFen}, in progress ${inFlight._sum.amountFen ?? 0})`,
-        { refundableFen: Math.max(0, refundableFen) },
+        `refund of ${input.amountFen} fen exceeds what is left to refund (${refundable} fen: paid ${order.totalFen}, refunded ${order.refundedFen}, in progress ${inFlightFen})`,
+        { refundableFen: refundable },
       );
     }
     const created = await tx.refund.create({
@@ -90,7 +94,7 @@ export async function createAdminRefund(
       amountFen: created.amountFen,
       reason: created.reason,
       by: input.adminUsername,
-      refundableFenBefore: refundableFen,
+      refundableFenBefore: refundable,
       shopperRequestsApproved: approved.count,
     });
     return created;

@@ -1,11 +1,10 @@
-import { statusAfterRefunds } from '@uni-checkout/shared';
+import { RESERVING_REFUND_STATUSES, statusAfterRefunds } from '@uni-checkout/shared';
 import type { AppContext } from '../context.js';
 import type { Prisma, Refund } from '../db/index.js';
 import { recordEvent } from '../orders/events.js';
 import type { RefundStatusAtWechat } from '../payments/wechatpay-types.js';
 
-/** Refund statuses whose money is (or may still be) on its way back: they hold their amount. */
-export const RESERVING_REFUND_STATUSES = ['PENDING', 'PROCESSING', 'ABNORMAL'] as const;
+export { RESERVING_REFUND_STATUSES } from '@uni-checkout/shared';
 
 export type RefundSource = 'create' | 'notify' | 'query';
 
@@ -53,19 +52,21 @@ export async function applyRefundReport(
   report: RefundReport,
   source: RefundSource,
 ): Promise<boolean> {
-  const changed = await applyOnce(ctx, refund, report, source);
+  const changed = await ctx.prisma.$transaction((tx) => applyRefundReportIn(ctx, tx, refund, report, source));
   if (changed) ctx.metrics.refunds.inc({ status: report.status, source });
   return changed;
 }
 
-async function applyOnce(
+/** The same inside the caller's transaction (a notification keeps its dedupe row and event with it). */
+export async function applyRefundReportIn(
   ctx: AppContext,
+  tx: Tx,
   refund: Refund,
   report: RefundReport,
   source: RefundSource,
 ): Promise<boolean> {
   if (report.outRefundNo !== refund.outRefundNo || report.refundFen !== refund.amountFen) {
-    await recordEvent(ctx.prisma, refund.orderId, 'REFUND_FAILED', {
+    await recordEvent(tx, refund.orderId, 'REFUND_FAILED', {
       outRefundNo: refund.outRefundNo,
       source,
       decision: 'ignored: WeChat reports another refund number or amount',
@@ -77,69 +78,67 @@ async function applyOnce(
   }
   switch (report.status) {
     case 'SUCCESS':
-      return settleRefund(ctx, refund, report, source);
+      return settleRefund(ctx, tx, refund, report, source);
     case 'PROCESSING': {
-      const moved = await ctx.prisma.refund.updateMany({
+      const moved = await tx.refund.updateMany({
         where: { id: refund.id, status: 'PENDING' },
         data: { status: 'PROCESSING', refundId: report.refundId },
       });
       return moved.count > 0;
     }
     case 'CLOSED':
-    case 'ABNORMAL':
-      return ctx.prisma.$transaction(async (tx) => {
-        await lockOrder(tx, { id: refund.orderId });
-        const from = report.status === 'CLOSED' ? ['PENDING', 'PROCESSING', 'ABNORMAL'] : ['PENDING', 'PROCESSING'];
-        const moved = await tx.refund.updateMany({
-          where: { id: refund.id, status: { in: from as Refund['status'][] } },
-          data: { status: report.status, refundId: report.refundId },
-        });
-        if (moved.count === 0) return false;
-        await recordEvent(tx, refund.orderId, 'REFUND_FAILED', {
-          outRefundNo: refund.outRefundNo,
-          refundId: report.refundId,
-          status: report.status,
-          source,
-          decision:
-            report.status === 'CLOSED'
-              ? 'refund closed by WeChat: its amount is refundable again'
-              : 'refund abnormal (e.g. the card is closed): handle it on the merchant platform; its amount stays reserved',
-        });
-        return true;
+    case 'ABNORMAL': {
+      await lockOrder(tx, { id: refund.orderId });
+      const from = report.status === 'CLOSED' ? ['PENDING', 'PROCESSING', 'ABNORMAL'] : ['PENDING', 'PROCESSING'];
+      const moved = await tx.refund.updateMany({
+        where: { id: refund.id, status: { in: from as Refund['status'][] } },
+        data: { status: report.status, refundId: report.refundId },
       });
+      if (moved.count === 0) return false;
+      await recordEvent(tx, refund.orderId, 'REFUND_FAILED', {
+        outRefundNo: refund.outRefundNo,
+        refundId: report.refundId,
+        status: report.status,
+        source,
+        decision:
+          report.status === 'CLOSED'
+            ? 'refund closed by WeChat: its amount is refundable again'
+            : 'refund abnormal (e.g. the card is closed): handle it on the merchant platform; its amount stays reserved',
+      });
+      return true;
+    }
   }
 }
 
 async function settleRefund(
   ctx: AppContext,
+  tx: Tx,
   refund: Refund,
   report: RefundReport,
   source: RefundSource,
 ): Promise<boolean> {
   const succeededAt = report.successTime ? new Date(report.successTime) : ctx.now();
-  return ctx.prisma.$transaction(async (tx) => {
-    const order = await lockOrder(tx, { id: refund.orderId });
-    if (!order) throw new Error(`order ${refund.orderId} of refund ${refund.outRefundNo} is missing`);
-    const moved = await tx.refund.updateMany({
-      where: { id: refund.id, status: { in: [...RESERVING_REFUND_STATUSES] } },
-      data: {
-        status: 'SUCCESS',
-        refundId: report.refundId,
-        succeededAt: Number.isNaN(succeededAt.getTime()) ? ctx.now() : succeededAt,
-      },
-    });
-    if (moved.count === 0) return false;
-    const refundedFen = order.refundedFen + refund.amountFen;
-    const status = statusAfterRefunds(order.totalFen, refundedFen);
-    await tx.order.update({ where: { id: order.id }, data: { refundedFen, status, version: { increment: 1 } } });
-    await recordEvent(tx, order.id, 'REFUND_SETTLED', {
-      outRefundNo: refund.outRefundNo,
+  const order = await lockOrder(tx, { id: refund.orderId });
+  if (!order) throw new Error(`order ${refund.orderId} of refund ${refund.outRefundNo} is missing`);
+  const moved = await tx.refund.updateMany({
+    where: { id: refund.id, status: { in: [...RESERVING_REFUND_STATUSES] } },
+    data: {
+      status: 'SUCCESS',
       refundId: report.refundId,
-      amountFen: refund.amountFen,
-      refundedFen,
-      status,
-      source,
-    });
-    return true;
+      succeededAt: Number.isNaN(succeededAt.getTime()) ? ctx.now() : succeededAt,
+    },
   });
+  if (moved.count === 0) return false;
+  const refundedFen = order.refundedFen + refund.amountFen;
+  const status = statusAfterRefunds(order.totalFen, refundedFen);
+  await tx.order.update({ where: { id: order.id }, data: { refundedFen, status, version: { increment: 1 } } });
+  await recordEvent(tx, order.id, 'REFUND_SETTLED', {
+    outRefundNo: refund.outRefundNo,
+    refundId: report.refundId,
+    amountFen: refund.amountFen,
+    refundedFen,
+    status,
+    source,
+  });
+  return true;
 }

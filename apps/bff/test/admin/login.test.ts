@@ -6,7 +6,8 @@ import { ADMIN, startHarness, type Harness } from '../support/harness.js';
 describe('POST /api/admin/login', { timeout: 60_000 }, () => {
   let h: Harness;
   beforeAll(async () => {
-    h = await startHarness();
+    // the test client stands behind a loopback proxy that names each simulated client
+    h = await startHarness({ env: { TRUST_PROXY: 'loopback' } });
     // a second admin, so that locking one does not lock the bootstrap admin the other specs use
     const { hashPassword } = await import('../../src/admin/passwords.js');
     await h.bff.ctx.prisma.adminUser.create({

@@ -184,17 +184,17 @@ describe('admin order list, detail and CSV export', { timeout: 30_000 }, () => {
     expect(lines.pop()).toBe('');
     expect(lines[0]).toContain('orderNo 订单号');
     expect(lines).toHaveLength(1 + 5 + 450);
-    const bulk = lines.find((l) => l.startsWith('BULK000005,'))!;
-    expect(bulk).toContain(',1235,12.35,0,0.00,');
+    const bulk = lines.find((l) => l.startsWith('"BULK000005",'))!;
+    expect(bulk).toContain(',"1235","12.35","0","0.00",');
     // times and the file's date read as the shop's day (Beijing time), not UTC
     const bulkCreated = await h.bff.ctx.prisma.order.findUniqueOrThrow({ where: { orderNo: 'BULK000005' } });
-    expect(bulk).toContain(`,${toRfc3339Beijing(bulkCreated.createdAt)},`);
+    expect(bulk).toContain(`,"${toRfc3339Beijing(bulkCreated.createdAt)}",`);
     expect(lines[0]).toContain('createdAt 下单时间(北京时间)');
     expect(res.headers.get('content-disposition')).toContain(`orders-${shanghaiDate(new Date())}.csv`);
-    expect(lines.find((l) => l.startsWith('BULK000000,'))).toContain(",'+cmd|/C calc");
-    expect(lines.find((l) => l.startsWith('BULK000001,'))).toContain(",'-2+3");
-    expect(lines.find((l) => l.startsWith('BULK000002,'))).toContain(",'@SUM(A1)");
-    const trickyLine = lines.find((l) => l.startsWith(`${tricky.body.orderNo},`))!;
+    expect(lines.find((l) => l.startsWith('"BULK000000",'))).toContain(`,"'+cmd|/C calc`);
+    expect(lines.find((l) => l.startsWith('"BULK000001",'))).toContain(`,"'-2+3`);
+    expect(lines.find((l) => l.startsWith('"BULK000002",'))).toContain(`,"'@SUM(A1)`);
+    const trickyLine = lines.find((l) => l.startsWith(`"${tricky.body.orderNo}",`))!;
     expect(trickyLine).toContain(`"'=HYPERLINK(""http://evil"",""点我""),x"`);
     expect(trickyLine).toContain('待支付');
     const bad = await fetch(`${h.bff.url}/api/admin/orders.csv?status=SHIPPED`, {
@@ -207,6 +207,6 @@ describe('admin order list, detail and CSV export', { timeout: 30_000 }, () => {
       headers: { authorization: `Bearer ${admin.token}` },
     });
     const filteredLines = (await filtered.text()).split('\r\n').filter(Boolean);
-    expect(filteredLines.slice(1).map((l) => l.split(',')[0])).toEqual([alicePaid[1]]);
+    expect(filteredLines.slice(1).map((l) => l.split(',')[0])).toEqual([`"${alicePaid[1]}"`]);
   });
 });
