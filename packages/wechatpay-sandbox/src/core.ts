@@ -41,6 +41,8 @@ export interface CoreOptions {
   notifier: Notifier;
   timeScale: number;
   refundDelayMs: number;
+  /** Spacing between two partial refunds of one order (before scaling). */
+  refundIntervalMs: number;
   /** Timers for delayed refunds, cleared on close. */
   timers: Set<NodeJS.Timeout>;
   /** What the merchant configured in the merchant platform. */
@@ -321,7 +323,7 @@ export class Core {
     if (partial && previous.length >= MAX_REFUNDS_PER_ORDER) throw invalidRequest('部分退款次数超过上限（50 次）');
     // 申请退款: 同一笔订单多次部分退款的请求需相隔1分钟 (scaled by timeScale like every delay here).
     const last = Math.max(0, ...previous.map((r) => r.createdAt));
-    if (partial && previous.length > 0 && now - last < REFUND_INTERVAL_MS * this.o.timeScale)
+    if (partial && previous.length > 0 && now - last < this.o.refundIntervalMs * this.o.timeScale)
       throw new ApiError(429, 'FREQUENCY_LIMITED', '同一笔订单多次退款的请求需相隔1分钟，请稍后再试');
     if (this.o.faults.peek().refundBalanceInsufficient)
       throw new ApiError(403, 'NOT_ENOUGH', '基本账户余额不足，请充值后重新发起');

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { buildApp } from './app.js';
 import { aesGcmEncrypt, randomNonce } from './crypto.js';
 import { rfc3339Beijing } from './util.js';
-import { Core, DEFAULT_REFUND_DELAY_MS, refundBody, transactionBody } from './core.js';
+import { Core, DEFAULT_REFUND_DELAY_MS, REFUND_INTERVAL_MS, refundBody, transactionBody } from './core.js';
 import {
   generateIdentity,
   loadOrCreateIdentity,
@@ -39,6 +39,11 @@ export interface SandboxOptions {
   notifyTimeoutMs?: number;
   /** How long a refund stays PROCESSING before it settles, before scaling. Default 3000 ms. */
   refundDelayMs?: number;
+  /**
+   * 申请退款's spacing between two partial refunds of one order, before scaling. Default 60000 ms,
+   * as WeChat; a test bench whose subject is not this rule may set 0.
+   */
+  refundIntervalMs?: number;
   /** How WeChat Pay signs: `public-key` (default), `platform-cert` or `switching`. */
   keyMode?: KeyMode;
   /** Switching: days over which the public key's share of callbacks grows from 0 to 1 (× timeScale). Default 7. */
@@ -166,6 +171,7 @@ export async function createSandbox(opts: SandboxOptions = {}): Promise<Sandbox>
     notifier,
     timeScale,
     refundDelayMs: opts.refundDelayMs ?? DEFAULT_REFUND_DELAY_MS,
+    refundIntervalMs: opts.refundIntervalMs ?? REFUND_INTERVAL_MS,
     timers,
     merchant: { refundNotifyUrl: opts.refundNotifyUrl ?? null },
   });
