@@ -2,3 +2,4 @@ export * from './money.js';
 export * from './order-status.js';
 export * from './schemas.js';
 export * from './error-codes.js';
+export * from './fulfilment.js';
