@@ -1,5 +1,6 @@
 import type { AppContext } from './context.js';
 import type { RouteModules } from './app.js';
+import { addressesCapability } from './addresses/index.js';
 import { adminCapability } from './admin/index.js';
 import { paymentsCapability } from './payments/capability.js';
 
@@ -16,8 +17,12 @@ export interface Mounted {
 export async function capabilities(ctx: AppContext): Promise<Mounted> {
   const admin = adminCapability(ctx);
   const payments = paymentsCapability(ctx);
+  const addresses = addressesCapability(ctx);
   return {
-    routes: { rawBody: [...payments.rawBody, ...admin.rawBody], json: [...payments.json, ...admin.json] },
+    routes: {
+      rawBody: [...payments.rawBody, ...admin.rawBody],
+      json: [...payments.json, ...admin.json, ...addresses.json],
+    },
     startBackground: () => {
       payments.startBackground();
       admin.startBackground();

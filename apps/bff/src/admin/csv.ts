@@ -1,5 +1,6 @@
 import type { Response } from 'express';
-import { ORDER_STATUS_LABELS, formatFen, type OrderStatus } from '@uni-checkout/shared';
+import { ORDER_STATUS_LABELS, formatAddressLine, formatFen, type OrderStatus } from '@uni-checkout/shared';
+import { orderAddress } from '../fulfilment/view.js';
 import type { PrismaClient } from '../db/index.js';
 import { adminOrdersPage, type AdminOrdersQuery } from './orders.js';
 import type { OrderWithRelations } from './serialize.js';
@@ -35,6 +36,22 @@ const COLUMNS: [header: string, cell: (o: OrderWithRelations) => string | number
   ['paidAt 支付时间', (o) => o.paidAt?.toISOString() ?? null],
   ['closedAt 关闭时间', (o) => o.closedAt?.toISOString() ?? null],
   ['remark 备注', (o) => o.remark],
+  ['fulfilmentStatus 履约状态', (o) => o.fulfilmentStatus],
+  ['receiver 收货人', (o) => orderAddress(o)?.name ?? null],
+  ['phone 电话', (o) => orderAddress(o)?.phone ?? null],
+  [
+    'address 收货地址',
+    (o) => {
+      const a = orderAddress(o);
+      return a ? formatAddressLine(a) : null;
+    },
+  ],
+  ['logisticsType 配送方式', (o) => o.shipment?.logisticsType ?? null],
+  ['expressCompany 快递公司', (o) => o.shipment?.expressCompany ?? null],
+  ['trackingNo 运单号', (o) => o.shipment?.trackingNo ?? null],
+  ['shippedAt 发货时间', (o) => o.shipment?.shippedAt.toISOString() ?? null],
+  ['receivedAt 收货时间', (o) => o.shipment?.receivedAt?.toISOString() ?? null],
+  ['shippingUpload 发货信息上传', (o) => o.shipment?.uploadState ?? null],
 ];
 
 const PAGE_SIZE = 200;

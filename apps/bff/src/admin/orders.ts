@@ -4,12 +4,13 @@ import type { Prisma, PrismaClient } from '../db/index.js';
 import { isQueryableInstant, NEWEST_FIRST, newestFirstAfter, newestFirstPage } from '../http/cursor.js';
 import { AppError } from '../errors.js';
 import { orderRelations, type OrderWithRelations } from './serialize.js';
+import { fulfilmentWhere } from '../fulfilment/view.js';
 
 export type AdminOrdersQuery = z.infer<typeof adminOrdersQuerySchema>;
 
 /** The filters of the admin order list, shared by the JSON pages and the CSV export. */
 export function adminOrdersWhere(q: AdminOrdersQuery): Prisma.OrderWhereInput {
-  const where: Prisma.OrderWhereInput = {};
+  const where: Prisma.OrderWhereInput = { ...fulfilmentWhere(q.fulfilmentStatus) };
   if (q.status) where.status = q.status;
   if (q.from || q.to) {
     const from = q.from ? new Date(q.from) : undefined;

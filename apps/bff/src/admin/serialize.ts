@@ -1,11 +1,12 @@
 import { adminActions, type OrderStatus } from '@uni-checkout/shared';
-import type { Order, OrderEvent, OrderItem, Refund, RefundRequest, User } from '../db/index.js';
+import type { Order, OrderEvent, OrderItem, Refund, RefundRequest, Shipment, User } from '../db/index.js';
 import { orderFields } from '../orders/dto.js';
 
 export type OrderWithRelations = Order & {
   items: OrderItem[];
   refunds: Refund[];
   refundRequests: RefundRequest[];
+  shipment: Shipment | null;
   user: Pick<User, 'openid'>;
 };
 
@@ -71,5 +72,6 @@ export const orderRelations = {
   items: true,
   refunds: { orderBy: { createdAt: 'asc' } },
   refundRequests: { orderBy: { createdAt: 'asc' } },
+  shipment: true,
   user: { select: { openid: true } },
 } as const;

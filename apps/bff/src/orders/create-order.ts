@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { MAX_QUANTITY_PER_ITEM, sumFen, type CreateOrderRequest } from '@uni-checkout/shared';
+import { MAX_QUANTITY_PER_ITEM, maskPhone, sumFen, type Address, type CreateOrderRequest } from '@uni-checkout/shared';
 import type { AppContext } from '../context.js';
 import type { Prisma } from '../db/index.js';
 import { AppError } from '../errors.js';
@@ -42,10 +42,27 @@ export function normalizeLines(items: CreateOrderRequest['items']): { skuId: str
   return lines;
 }
 
-function requestHash(lines: { skuId: string; quantity: number }[], remark: string | undefined): string {
+function requestHash(
+  lines: { skuId: string; quantity: number }[],
+  remark: string | undefined,
+  address: Address,
+): string {
   return createHash('sha256')
-    .update(JSON.stringify({ lines, remark: remark ?? null }))
+    .update(JSON.stringify({ lines, remark: remark ?? null, address: addressSnapshot(address) }))
     .digest('hex');
+}
+
+/** The order's own copy of where to ship: later edits of the address book never change it. */
+export function addressSnapshot(a: Address) {
+  return {
+    name: a.name,
+    phone: a.phone,
+    province: a.province,
+    city: a.city,
+    district: a.district,
+    detail: a.detail,
+    postalCode: a.postalCode ?? null,
+  };
 }
 
 /**
@@ -55,7 +72,7 @@ function requestHash(lines: { skuId: string; quantity: number }[], remark: strin
  */
 export async function createOrder(ctx: AppContext, input: CreateOrderInput): Promise<CreatedOrder> {
   const lines = normalizeLines(input.request.items);
-  const hash = requestHash(lines, input.request.remark);
+  const hash = requestHash(lines, input.request.remark, input.request.address);
   const replay = await findReplay(ctx, input.userId, input.idempotencyKey, hash);
   if (replay) return replay;
   for (let attempt = 0; ; attempt++) {
@@ -144,6 +161,7 @@ async function placeOrder(
       userId: input.userId,
       totalFen,
       remark: input.request.remark ?? null,
+      address: addressSnapshot(input.request.address),
       expiresAt: new Date(now.getTime() + ctx.config.orderPayTimeoutMinutes * 60_000),
       createdAt: now,
       items: {
@@ -167,6 +185,7 @@ async function placeOrder(
     totalFen,
     expiresAt: order.expiresAt.toISOString(),
     items: priced.map((p) => ({ skuId: p.sku.id, quantity: p.quantity, priceFen: p.sku.priceFen })),
+    address: { ...addressSnapshot(input.request.address), phone: maskPhone(input.request.address.phone) },
   });
   return order;
 }

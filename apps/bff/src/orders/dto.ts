@@ -1,20 +1,30 @@
 import { shopperActions, type Order as OrderDto, type OrderStatus, type ShopperActions } from '@uni-checkout/shared';
-import type { Order, OrderItem, Refund, RefundRequest } from '../db/index.js';
+import type { Order, OrderItem, Refund, RefundRequest, Shipment } from '../db/index.js';
+import { fulfilmentFields } from '../fulfilment/view.js';
 
 /** What every order read loads: the order with its lines, refunds and open refund requests. */
 export const orderInclude = {
   items: { orderBy: { id: 'asc' } },
   refunds: { orderBy: { createdAt: 'asc' } },
   refundRequests: { where: { status: 'REQUESTED' } },
+  shipment: true,
 } as const;
 
-export type OrderWithLines = Order & { items: OrderItem[]; refunds: Refund[]; refundRequests: RefundRequest[] };
+export type OrderWithLines = Order & {
+  items: OrderItem[];
+  refunds: Refund[];
+  refundRequests: RefundRequest[];
+  shipment: Shipment | null;
+};
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
 /** The order as its shopper sees it (packages/shared orderSchema) plus the actions open to them. */
 /** The fields every view of an order shares (the shopper's and the admin's). */
-export function orderFields(o: Order & { items: OrderItem[] }) {
+export function orderFields(
+  o: Order & { items: OrderItem[]; shipment: Shipment | null },
+  opts: { maskPhone?: boolean } = {},
+) {
   return {
     orderNo: o.orderNo,
     status: o.status as OrderStatus,
@@ -36,14 +46,20 @@ export function orderFields(o: Order & { items: OrderItem[] }) {
     closedAt: iso(o.closedAt),
     expiresAt: o.expiresAt.toISOString(),
     transactionId: o.transactionId,
+    ...fulfilmentFields(o, opts),
   };
 }
 
-export function toOrderDto(o: OrderWithLines, now: Date): OrderDto & { actions: ShopperActions } {
+/** In the shopper's list the phone is masked (138****1234); their order page shows it whole. */
+export function toOrderDto(
+  o: OrderWithLines,
+  now: Date,
+  opts: { maskPhone?: boolean } = {},
+): OrderDto & { actions: ShopperActions & { confirmReceipt: boolean } } {
   const status = o.status as OrderStatus;
   const refundRequested = o.refundRequests.some((r) => r.status === 'REQUESTED');
   return {
-    ...orderFields(o),
+    ...orderFields(o, opts),
     refunds: o.refunds.map((r) => ({
       outRefundNo: r.outRefundNo,
       amountFen: r.amountFen,
@@ -53,9 +69,12 @@ export function toOrderDto(o: OrderWithLines, now: Date): OrderDto & { actions: 
       succeededAt: iso(r.succeededAt),
     })),
     refundRequested,
-    actions: shopperActions(
-      { status, totalFen: o.totalFen, refundedFen: o.refundedFen, expiresAt: o.expiresAt, refundRequested },
-      now,
-    ),
+    actions: {
+      ...shopperActions(
+        { status, totalFen: o.totalFen, refundedFen: o.refundedFen, expiresAt: o.expiresAt, refundRequested },
+        now,
+      ),
+      confirmReceipt: o.fulfilmentStatus === 'SHIPPED',
+    },
   };
 }
