@@ -47,6 +47,10 @@ export interface Config {
   migrateOnStart: boolean;
   jobsEnabled: boolean;
   jobIntervalMs: number;
+  /** a shipped order counts as received this many days after shipping, whatever WeChat says */
+  autoReceiveDays: number;
+  /** first retry delay of a failed shipping-info upload; doubles per attempt up to an hour */
+  shippingRetryBaseMs: number;
   logLevel: string;
   wechat: WechatConfig;
 }
@@ -103,6 +107,17 @@ const envSchema = z.object({
   MIGRATE_ON_START: z.enum(['true', 'false']).optional(),
   JOBS_ENABLED: z.enum(['true', 'false']).optional(),
   JOB_INTERVAL_MS: z.coerce.number().int().min(50).default(30_000),
+  AUTO_RECEIVE_DAYS: z.coerce
+    .number({ message: 'AUTO_RECEIVE_DAYS must be a number of days' })
+    .min(0, 'AUTO_RECEIVE_DAYS must be between 0 and 90')
+    .max(90, 'AUTO_RECEIVE_DAYS must be between 0 and 90')
+    .default(10),
+  SHIPPING_RETRY_BASE_MS: z.coerce
+    .number({ message: 'SHIPPING_RETRY_BASE_MS must be a number of milliseconds' })
+    .int('SHIPPING_RETRY_BASE_MS must be a whole number of milliseconds')
+    .min(0, 'SHIPPING_RETRY_BASE_MS must be between 0 and 3600000')
+    .max(3_600_000, 'SHIPPING_RETRY_BASE_MS must be between 0 and 3600000')
+    .default(30_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   WECHAT_APPID: z
     .string()
@@ -264,6 +279,8 @@ export function loadConfig(env: Env = process.env): Config {
     migrateOnStart: e.MIGRATE_ON_START ? e.MIGRATE_ON_START === 'true' : !production,
     jobsEnabled: e.JOBS_ENABLED ? e.JOBS_ENABLED === 'true' : e.NODE_ENV !== 'test',
     jobIntervalMs: e.JOB_INTERVAL_MS,
+    autoReceiveDays: e.AUTO_RECEIVE_DAYS,
+    shippingRetryBaseMs: e.SHIPPING_RETRY_BASE_MS,
     logLevel: e.LOG_LEVEL,
     wechat,
   };
