@@ -17,6 +17,7 @@ import type { Store } from './store.js';
 import { newRequestId } from './util.js';
 import { mountBill } from './bill.js';
 import { mountPages } from './pages.js';
+import { ControlError, fail as wxaFail, type Wxa } from './wxa.js';
 
 /** WeChat Pay rejects a request whose Authorization timestamp is more than 5 minutes off. */
 export const MAX_CLOCK_SKEW_SECONDS = 300;
@@ -26,6 +27,8 @@ export interface AppContext {
   store: Store;
   faults: Faults;
   core: Core;
+  /** api.weixin.qq.com's access token and shipping-information APIs */
+  wxa: Wxa;
   /** Timers of hanging (timeout-fault) requests, cleared on close. */
   timers: Set<NodeJS.Timeout>;
   baseUrl: () => string;
@@ -58,6 +61,8 @@ export function buildApp(ctx: AppContext): express.Express {
     res.status(200).type('text/plain').send(JSON.stringify(body));
   });
 
+  app.use(buildWxa(ctx));
+
   app.use(
     '/sandbox',
     cors,
@@ -77,6 +82,46 @@ function hang(ctx: AppContext, req: Request, ms: number) {
     req.socket.destroy();
   }, ms);
   ctx.timers.add(t);
+}
+
+// ---- api.weixin.qq.com: access token and 发货信息管理 ----------------------------------------
+
+function buildWxa(ctx: AppContext): express.Router {
+  const r = express.Router();
+  const { wxa } = ctx;
+  const raw = express.raw({ type: () => true, limit: '1mb' });
+  // api.weixin.qq.com reads the body as JSON whatever the Content-Type, and answers HTTP 200.
+  const reply = (res: Response, body: unknown) => void res.status(200).json(body);
+  const parse = (req: Request): { ok: true; body: unknown } | { ok: false } => {
+    const raw = Buffer.isBuffer(req.body) ? req.body.toString('utf8') : '';
+    try {
+      return { ok: true, body: raw === '' ? undefined : (JSON.parse(raw) as unknown) };
+    } catch {
+      return { ok: false };
+    }
+  };
+  const route = (path: string, needsToken: boolean, handle: (body: unknown) => Record<string, unknown>) => {
+    r.all(path, raw, (req, res) => {
+      const fault = ctx.faults.takeApiFailure(req.path);
+      if (fault?.mode === 'timeout') return hang(ctx, req, fault.timeoutMs);
+      if (fault?.mode === '500') return reply(res, wxaFail(-1, 'system error'));
+      if (fault?.mode === '429')
+        return reply(res, wxaFail(45011, 'api minute-quota reach limit  mustslower  retry next minute'));
+      if (req.method !== 'POST') return reply(res, wxaFail(43002, 'require POST method'));
+      if (needsToken) {
+        const refused = wxa.checkToken(req.query.access_token);
+        if (refused) return reply(res, refused);
+      }
+      const parsed = parse(req);
+      if (!parsed.ok) return reply(res, wxaFail(47001, 'data format error'));
+      reply(res, handle(parsed.body));
+    });
+  };
+  route('/cgi-bin/stable_token', false, (body) => wxa.stableToken(body));
+  route('/cgi-bin/express/delivery/open_msg/get_delivery_list', true, () => wxa.deliveryList());
+  route('/wxa/sec/order/upload_shipping_info', true, (body) => wxa.uploadShippingInfo(body));
+  route('/wxa/sec/order/get_order', true, (body) => wxa.getOrder(body));
+  return r;
 }
 
 // ---- APIv3 ----------------------------------------------------------------------------------
@@ -243,6 +288,12 @@ function buildControls(ctx: AppContext): express.Router {
     res.json(core.pay(req.body));
   });
 
+  // The shopper's 确认收货 in WeChat (the weappOrderConfirm component).
+  r.post('/confirm-receipt', (req, res) => {
+    const { out_trade_no: outTradeNo } = (req.body ?? {}) as { out_trade_no?: unknown };
+    res.json(ctx.wxa.confirmReceipt(outTradeNo));
+  });
+
   // Reconciliation hooks: a paid transaction only the bill knows of, or another amount in the bill.
   r.post('/bill/transactions', (req, res) => {
     const input = billInjectSchema.parse(req.body ?? {});
@@ -274,6 +325,7 @@ function buildControls(ctx: AppContext): express.Router {
   r.use((err: unknown, _req: Request, res: Response, next: NextFunction) => {
     void next;
     if (err instanceof ApiError) return void res.status(err.status).json(err.toBody());
+    if (err instanceof ControlError) return void res.status(err.status).json({ code: err.code, message: err.message });
     if (err instanceof ZodError) {
       const issue = err.issues[0];
       return void res

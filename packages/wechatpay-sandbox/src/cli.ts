@@ -37,10 +37,19 @@ function parseScale(raw: string | undefined): number {
   return n;
 }
 
+function parseDays(raw: string | undefined): number | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n <= 0)
+    fail(`SANDBOX_AUTO_CONFIRM_DAYS must be a positive number of days (before the time scale), got "${raw}"`);
+  return n;
+}
+
 const port = parsePort(process.env.SANDBOX_PORT);
 const timeScale = parseScale(process.env.SANDBOX_TIME_SCALE);
 const stateDir = resolve(process.env.SANDBOX_STATE_DIR || join(workspaceRoot(process.cwd()), '.data', 'sandbox'));
 const host = process.env.SANDBOX_HOST || '127.0.0.1';
+const autoConfirmDays = parseDays(process.env.SANDBOX_AUTO_CONFIRM_DAYS);
 
 // Handlers go in before anything is printed, so a signal right after start-up is never missed.
 const running: { sandbox?: Awaited<ReturnType<typeof createSandbox>> } = {};
@@ -58,7 +67,13 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
-const sandbox = await createSandbox({ port, host, stateDir, timeScale }).catch((err: NodeJS.ErrnoException) => {
+const sandbox = await createSandbox({
+  port,
+  host,
+  stateDir,
+  timeScale,
+  ...(autoConfirmDays ? { autoConfirmDays } : {}),
+}).catch((err: NodeJS.ErrnoException) => {
   if (err.code === 'EADDRINUSE') fail(`port ${port} is already in use; set SANDBOX_PORT to another port`);
   fail(err.message);
 });

@@ -21,3 +21,7 @@ export {
   verifySha256Rsa,
 } from './crypto.js';
 export type { AuthorizationParts, EncryptedResource, RequestPaymentParams } from './crypto.js';
+export { DELIVERY_COMPANIES, CONTACT_REQUIRED_COMPANIES } from './delivery.js';
+export type { DeliveryCompany } from './delivery.js';
+export { ORDER_STATE, ORDER_STATE_NAME, isMaskedContact } from './wxa.js';
+export type { ShippingView, StableTokenCall, ShippingUpload } from './wxa.js';

@@ -2,6 +2,7 @@ import type { Router } from 'express';
 import type { AppContext } from './app.js';
 import { refundBody, transactionBody } from './core.js';
 import type { NotificationRecord } from './store.js';
+import type { ShippingView } from './wxa.js';
 
 /** The name the pay sheet shows as the payee (WeChat shows the merchant's short name). */
 export const SANDBOX_MERCHANT_NAME = 'uni-checkout 沙箱商户';
@@ -43,6 +44,8 @@ export function mountPages(r: Router, ctx: AppContext): void {
       prepay_id: t.prepayId,
       description: t.request.description,
       notify_url: t.request.notify_url,
+      // 发货信息管理: only paid transactions are in it
+      ...(t.transactionId !== null && !t.billOnly ? { shipping: ctx.wxa.view(t) } : {}),
     }));
   const refunds = () =>
     [...store.refunds.values()].map((rf) =>
@@ -62,7 +65,15 @@ export function mountPages(r: Router, ctx: AppContext): void {
       .reverse()
       .map((t) => {
         const amount = t.amount as { total: number };
-        return `<tr><td>${esc(t.out_trade_no)}</td><td>${esc(t.description)}</td><td class="num">${esc(yuan(amount.total))}</td><td><span class="st st-${esc(t.trade_state)}">${esc(t.trade_state)}</span>${t.bill_only ? ' <em>bill only</em>' : ''}</td><td>${esc(t.transaction_id)}</td><td>${esc(t.success_time)}</td></tr>`;
+        const sh = t.shipping as ShippingView | undefined;
+        const company = sh?.last_upload?.shipping_list[0];
+        const shipCell = sh
+          ? `<span class="st st-ship${sh.order_state}" data-testid="sandbox-shipping-state">${sh.order_state} ${esc(sh.order_state_name)}</span>${company?.tracking_no ? `<br>${esc(company.express_company)} ${esc(company.tracking_no)}` : ''}${sh.confirmed_by === 'auto' ? '<br><em>自动确认收货</em>' : ''}`
+          : '—';
+        const fundsCell = sh
+          ? `<span class="st st-funds-${sh.funds}" data-testid="sandbox-funds">${sh.funds === 'frozen' ? '冻结中' : sh.funds === 'released' ? '已解冻' : '已退款'}</span>${sh.auto_confirm_at ? `<br><small>自动确认 ${esc(sh.auto_confirm_at)}</small>` : ''}`
+          : '—';
+        return `<tr data-out-trade-no="${esc(t.out_trade_no)}"><td>${esc(t.out_trade_no)}</td><td>${esc(t.description)}</td><td class="num">${esc(yuan(amount.total))}</td><td><span class="st st-${esc(t.trade_state)}">${esc(t.trade_state)}</span>${t.bill_only ? ' <em>bill only</em>' : ''}</td><td>${esc(t.transaction_id)}</td><td>${esc(t.success_time)}</td><td>${shipCell}</td><td>${fundsCell}</td></tr>`;
       })
       .join('');
     const rfRows = refunds()
@@ -95,12 +106,13 @@ th,td{border:1px solid #e5e5e5;padding:6px 8px;text-align:left;vertical-align:to
 .st{padding:1px 6px;border-radius:3px;background:#eee}.st-SUCCESS,.st-delivered{background:#e6f7ee;color:#07a35a}
 .st-NOTPAY,.st-PROCESSING,.st-queued,.st-retrying,.st-delivering{background:#fff6e0;color:#a86b00}
 .st-CLOSED,.st-PAYERROR,.st-failed,.st-dropped,.st-ABNORMAL{background:#fdecec;color:#c53030}
+.st-funds-frozen{background:#e8f0fe;color:#1a56db}.st-funds-released,.st-ship3,.st-ship4{background:#e6f7ee;color:#07a35a}
 </style></head><body>
 <h1>WeChat Pay APIv3 sandbox</h1>
 <p>mchid <code>${esc(c.mchid)}</code> · appid <code>${esc(c.appid)}</code> · public key <code>${esc(c.wechatpayPublicKeyId)}</code> ·
 JSON: <a href="api/transactions">transactions</a>, <a href="api/refunds">refunds</a>, <a href="api/notifications">notifications</a>, <a href="faults">faults</a></p>
 <h2>Transactions (${store.transactions.size})</h2>
-<table data-testid="sandbox-transactions"><tr><th>out_trade_no</th><th>description</th><th>amount</th><th>trade_state</th><th>transaction_id</th><th>success_time</th></tr>${txRows}</table>
+<table data-testid="sandbox-transactions"><tr><th>out_trade_no</th><th>description</th><th>amount</th><th>trade_state</th><th>transaction_id</th><th>success_time</th><th>发货 order_state</th><th>资金</th></tr>${txRows}</table>
 <h2>Refunds (${store.refunds.size})</h2>
 <table data-testid="sandbox-refunds"><tr><th>out_refund_no</th><th>out_trade_no</th><th>refund / total</th><th>status</th><th>refund_id</th><th>success_time</th></tr>${rfRows}</table>
 <h2>Notifications (${store.notifications.length})</h2>

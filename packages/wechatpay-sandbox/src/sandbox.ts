@@ -13,6 +13,13 @@ import {
 import { Faults } from './faults.js';
 import { Notifier } from './notifier.js';
 import { Store, type NotificationRecord } from './store.js';
+import {
+  DEFAULT_AUTO_CONFIRM_DAYS,
+  DEFAULT_SETTLE_DELAY_MS,
+  Wxa,
+  type ShippingView,
+  type StableTokenCall,
+} from './wxa.js';
 
 export interface SandboxOptions {
   /** TCP port; 0 (the default) picks a free one. */
@@ -27,6 +34,10 @@ export interface SandboxOptions {
   notifyTimeoutMs?: number;
   /** How long a refund stays PROCESSING before it settles, before scaling. Default 3000 ms. */
   refundDelayMs?: number;
+  /** Days after shipping until WeChat confirms receipt by itself (scaled). Default 10. */
+  autoConfirmDays?: number;
+  /** How long a confirmed order stays 确认收货 before 交易完成, before scaling. Default 60000 ms. */
+  settleDelayMs?: number;
 }
 
 export interface PayInput {
@@ -51,7 +62,15 @@ export interface Sandbox {
     transactions(): Record<string, unknown>[];
     refunds(): Record<string, unknown>[];
     notifications(): NotificationRecord[];
+    /** every POST /cgi-bin/stable_token, in order */
+    stableTokenCalls(): StableTokenCall[];
+    /** each paid transaction's shipping state and whether its funds are frozen */
+    shipping(): ShippingView[];
   };
+  /** The shopper's 确认收货 in WeChat (same as POST /sandbox/confirm-receipt). */
+  confirmReceipt(outTradeNo: string): Record<string, unknown>;
+  /** Revokes every access_token (as a reset AppSecret would): the next API call answers 40001. */
+  revokeAccessTokens(): void;
   /** Emits 'notification' with a NotificationRecord on every change of one. */
   events: EventEmitter;
   /** Resolves with the first notification (existing or future) the predicate accepts. */
@@ -105,8 +124,19 @@ export async function createSandbox(opts: SandboxOptions = {}): Promise<Sandbox>
     timers,
   });
 
+  const autoConfirmDays = opts.autoConfirmDays ?? DEFAULT_AUTO_CONFIRM_DAYS;
+  if (!(autoConfirmDays > 0) || !Number.isFinite(autoConfirmDays))
+    throw new RangeError('autoConfirmDays must be a positive number');
+  const wxa = new Wxa({
+    identity,
+    store,
+    timeScale,
+    autoConfirmDays,
+    settleDelayMs: opts.settleDelayMs ?? DEFAULT_SETTLE_DELAY_MS,
+  });
+
   let url = '';
-  const app = buildApp({ identity, store, faults, core, timers, baseUrl: () => url });
+  const app = buildApp({ identity, store, faults, core, wxa, timers, baseUrl: () => url });
   const server: Server = createServer(app);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -140,7 +170,12 @@ export async function createSandbox(opts: SandboxOptions = {}): Promise<Sandbox>
           ),
         ),
       notifications: () => store.notifications,
+      stableTokenCalls: () => [...wxa.stableTokenCalls],
+      shipping: () =>
+        [...store.transactions.values()].filter((t) => !t.billOnly && t.transactionId !== null).map((t) => wxa.view(t)),
     },
+    confirmReceipt: (outTradeNo) => wxa.confirmReceipt(outTradeNo),
+    revokeAccessTokens: () => wxa.revokeTokens(),
     waitForNotification(predicate, timeoutMs = 10_000) {
       const hit = store.notifications.find(predicate);
       if (hit) return Promise.resolve(hit);
