@@ -11,8 +11,8 @@ import { orderAddress } from './view.js';
 const CLAIM_MS = 60_000;
 const MAX_BACKOFF_MS = 3600_000;
 
-/** WeChat requires a receiver or sender contact for SF Express (顺丰), masked in its own style. */
-const CONTACT_REQUIRED = new Set(['SF']);
+/** WeChat requires a receiver or sender contact for SF Express (顺丰, and its 丰网), masked in its own style. */
+const CONTACT_REQUIRED = new Set(['SF', 'FWX']);
 
 /** The delay before the n-th retry: base, 2×base, 4×base … at most an hour. */
 export function uploadBackoffMs(baseMs: number, attempts: number): number {
