@@ -12,6 +12,8 @@ export const REDACT_PATHS = [
   '*.passwordHash',
   '*.token',
   '*.secret',
+  '*.accessToken',
+  '*.access_token',
   '*.appsecret',
   '*.session_key',
   '*.sessionKey',

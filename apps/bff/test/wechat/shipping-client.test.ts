@@ -1,0 +1,379 @@
+/**
+ * The BFF's client for WeChat's shipping-information service and its shared access token, over
+ * real HTTP against the sandbox, on PostgreSQL (two BFF instances = two clients with separate pools
+ * on one database) and on PGlite.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildAuthorization, createSandbox, signRequestPayment, type Sandbox } from '@uni-checkout/wechatpay-sandbox';
+import { openDb, type Db } from '../../src/db/index.js';
+import { AppError } from '../../src/errors.js';
+import { createWechatShippingClient, type WechatShippingClient } from '../../src/wechat/shipping.js';
+import { createTestDb, type TestDb } from '../support/db.js';
+
+let notifySink: Server;
+let notifyUrl: string;
+
+beforeAll(async () => {
+  // the payment notifications of the orders paid here land on this loopback sink
+  notifySink = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => res.writeHead(204).end());
+  });
+  await new Promise<void>((r) => notifySink.listen(0, '127.0.0.1', r));
+  notifyUrl = `http://127.0.0.1:${(notifySink.address() as AddressInfo).port}/api/pay/notify/transaction`;
+});
+afterAll(async () => {
+  await new Promise((r) => notifySink.close(r));
+});
+
+let seq = 0;
+/** A JSAPI order paid by `openid` in the sandbox, as the payment flow leaves it. */
+async function paidOrder(sandbox: Sandbox, openid = 'oShopper000000000000000001', total = 3680) {
+  const c = sandbox.credentials;
+  const outTradeNo = `S${Date.now()}${String(++seq).padStart(3, '0')}`;
+  const body = JSON.stringify({
+    appid: c.appid,
+    mchid: c.mchid,
+    description: '山茶小铺-明前龙井',
+    out_trade_no: outTradeNo,
+    notify_url: notifyUrl,
+    amount: { total, currency: 'CNY' },
+    payer: { openid },
+  });
+  const path = '/v3/pay/transactions/jsapi';
+  const res = await fetch(`${sandbox.url}${path}`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      accept: 'application/json',
+      authorization: buildAuthorization({
+        mchid: c.mchid,
+        serialNo: c.merchantSerialNo,
+        privateKey: c.merchantPrivateKeyPem,
+        method: 'POST',
+        pathAndQuery: path,
+        body,
+      }),
+    },
+    body,
+  });
+  const { prepay_id: prepayId } = (await res.json()) as { prepay_id: string };
+  const { transaction } = sandbox.pay({
+    ...signRequestPayment({ appId: c.appid, prepayId }, c.merchantPrivateKeyPem),
+    openid,
+  });
+  return { outTradeNo, openid, transactionId: String(transaction.transaction_id) };
+}
+
+function client(db: Db, sandbox: Sandbox, calls?: string[], extra: { appsecret?: string } = {}): WechatShippingClient {
+  const c = sandbox.credentials;
+  return createWechatShippingClient({
+    prisma: db.prisma,
+    credentials: { appid: c.appid, appsecret: extra.appsecret ?? c.appsecret, apiBase: sandbox.url, mchid: c.mchid },
+    timeoutMs: 3000,
+    ...(calls ? { onCall: (api, outcome) => calls.push(`${api}:${outcome}`) } : {}),
+  });
+}
+
+async function appError(p: Promise<unknown>): Promise<AppError> {
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(AppError);
+  return err as AppError;
+}
+
+const issued = (s: Sandbox) => s.state.stableTokenCalls().filter((c) => c.outcome === 'issued').length;
+
+describe('on PostgreSQL, two BFF instances with separate pools', () => {
+  let sandbox: Sandbox;
+  let db: TestDb;
+  let db2: Db;
+
+  beforeAll(async () => {
+    sandbox = await createSandbox({ timeScale: 0.001 });
+    db = await createTestDb('postgres');
+    db2 = await openDb({ databaseUrl: db.databaseUrl! });
+  });
+  afterAll(async () => {
+    await db2?.close();
+    await db?.close();
+    await sandbox?.close();
+  });
+
+  it('fetch the access token once between them, even asked concurrently, and keep it in the database', async () => {
+    const a = client(db, sandbox);
+    const b = client(db2, sandbox);
+    const tokens = await Promise.all([a, b, a, b, a, b].map((c) => c.accessToken.get()));
+    expect(new Set(tokens).size).toBe(1);
+    expect(sandbox.state.stableTokenCalls()).toHaveLength(1);
+    const row = await db.prisma.wechatAccessToken.findUniqueOrThrow({ where: { appid: sandbox.credentials.appid } });
+    expect(row.accessToken).toBe(tokens[0]);
+    // 7200 s × 0.001
+    expect(row.expiresAt.getTime() - row.obtainedAt.getTime()).toBeGreaterThanOrEqual(6000);
+    // a third instance starting later reads it from the database
+    const c = client(db2, sandbox);
+    expect(await c.accessToken.get()).toBe(tokens[0]);
+    expect(sandbox.state.stableTokenCalls()).toHaveLength(1);
+  });
+
+  it('refresh it once after it expires, and the new one works', async () => {
+    const a = client(db, sandbox);
+    const b = client(db2, sandbox);
+    const first = await a.accessToken.get();
+    const row = await db.prisma.wechatAccessToken.findUniqueOrThrow({ where: { appid: sandbox.credentials.appid } });
+    const before = issued(sandbox);
+    await sleep(Math.max(0, row.expiresAt.getTime() + 100 - Date.now()));
+    const [x, y] = await Promise.all([a.accessToken.get(), b.accessToken.get()]);
+    expect(x).toBe(y);
+    expect(x).not.toBe(first);
+    expect(issued(sandbox)).toBe(before + 1);
+    const order = await paidOrder(sandbox);
+    expect((await b.getShippingOrder({ outTradeNo: order.outTradeNo })).state).toBe('UNSHIPPED');
+  });
+
+  it('refresh it at once on 40001 — once for both instances — and retry the call', async () => {
+    const calls: string[] = [];
+    const a = client(db, sandbox, calls);
+    const b = client(db2, sandbox);
+    const order = await paidOrder(sandbox);
+    const old = await a.accessToken.get();
+    await b.accessToken.get();
+    sandbox.revokeAccessTokens();
+    const before = issued(sandbox);
+    const [ra, rb] = await Promise.all([
+      a.getShippingOrder({ outTradeNo: order.outTradeNo }),
+      b.getShippingOrder({ transactionId: order.transactionId }),
+    ]);
+    expect(ra.transactionId).toBe(order.transactionId);
+    expect(rb.outTradeNo).toBe(order.outTradeNo);
+    expect(issued(sandbox)).toBe(before + 1);
+    // whichever instance took the lock first fetched; the other found the new token stored
+    expect(calls[0]).toBe('get_order:errcode_40001');
+    expect(calls.at(-1)).toBe('get_order:ok');
+    expect(calls.filter((c) => c.startsWith('get_order'))).toHaveLength(2);
+    const now = await a.accessToken.get();
+    expect(now).not.toBe(old);
+    expect(await b.accessToken.get()).toBe(now);
+  });
+
+  it('upload lands in WeChat with every field right, and get_order reads it back', async () => {
+    const a = client(db, sandbox);
+    const order = await paidOrder(sandbox, 'oShopperUpload0000000000001', 5960);
+    const uploadTime = new Date('2026-11-28T12:30:45.678Z');
+    const result = await a.uploadShippingInfo({
+      outTradeNo: order.outTradeNo,
+      payerOpenid: order.openid,
+      logisticsType: 'EXPRESS',
+      expressCompany: 'SF',
+      trackingNo: 'SF1400012345678',
+      itemDesc: '明前龙井 100g ×2',
+      receiverPhone: '13812345678',
+      uploadTime,
+    });
+    expect(result.uploadTime).toBe('2026-11-28T20:30:45+08:00');
+    const held = sandbox.state.shipping().find((s) => s.out_trade_no === order.outTradeNo)!;
+    expect(held).toMatchObject({ order_state: 2, funds: 'frozen', uploads: 1 });
+    expect(held.last_upload).toMatchObject({
+      order_number_type: 1,
+      logistics_type: 1,
+      delivery_mode: 1,
+      upload_time: '2026-11-28T20:30:45+08:00',
+      uploadTimeMs: Date.parse('2026-11-28T12:30:45Z'),
+      shipping_list: [
+        {
+          express_company: 'SF',
+          tracking_no: 'SF1400012345678',
+          item_desc: '明前龙井 100g ×2',
+          contact: { receiver_contact: '138****5678' },
+        },
+      ],
+    });
+    expect(result.request).toEqual({
+      order_key: { order_number_type: 1, mchid: sandbox.credentials.mchid, out_trade_no: order.outTradeNo },
+      logistics_type: 1,
+      delivery_mode: 1,
+      shipping_list: [
+        {
+          express_company: 'SF',
+          tracking_no: 'SF1400012345678',
+          item_desc: '明前龙井 100g ×2',
+          contact: { receiver_contact: '138****5678' },
+        },
+      ],
+      upload_time: '2026-11-28T20:30:45+08:00',
+      payer: { openid: order.openid },
+    });
+    expect(JSON.stringify(result.request)).not.toContain('13812345678');
+
+    const shipped = await a.getShippingOrder({ outTradeNo: order.outTradeNo });
+    expect(shipped).toMatchObject({
+      outTradeNo: order.outTradeNo,
+      transactionId: order.transactionId,
+      openid: order.openid,
+      paidFen: 5960,
+      orderState: 2,
+      state: 'SHIPPED',
+      received: false,
+      shipping: {
+        logisticsType: 'EXPRESS',
+        deliveryMode: 1,
+        finished: true,
+        packages: [
+          {
+            expressCompany: 'SF',
+            trackingNo: 'SF1400012345678',
+            itemDesc: '明前龙井 100g ×2',
+            uploadTime: new Date('2026-11-28T12:30:45Z'),
+            receiverContact: '138****5678',
+          },
+        ],
+      },
+    });
+
+    sandbox.confirmReceipt(order.outTradeNo);
+    const received = await a.getShippingOrder({ transactionId: order.transactionId });
+    expect(received.received).toBe(true);
+    expect(['CONFIRMED', 'COMPLETED']).toContain(received.state);
+  });
+
+  it('allows one modification, then answers WECHAT_SHIPPING_MODIFY_EXHAUSTED with the errcode', async () => {
+    const a = client(db, sandbox);
+    const order = await paidOrder(sandbox);
+    const base = {
+      outTradeNo: order.outTradeNo,
+      payerOpenid: order.openid,
+      logisticsType: 'EXPRESS' as const,
+      expressCompany: 'ZTO',
+      itemDesc: '桂花糕 ×1',
+    };
+    const t0 = Date.now() - 60_000;
+    await a.uploadShippingInfo({ ...base, trackingNo: '75611788998298', uploadTime: new Date(t0) });
+    await a.uploadShippingInfo({ ...base, trackingNo: '75611788998299', uploadTime: new Date(t0 + 10_000) });
+    const err = await appError(
+      a.uploadShippingInfo({ ...base, trackingNo: '75611788998300', uploadTime: new Date(t0 + 20_000) }),
+    );
+    expect(err.code).toBe('WECHAT_SHIPPING_MODIFY_EXHAUSTED');
+    expect(err.details).toMatchObject({ errcode: 10060003, retryable: false });
+    const held = await a.getShippingOrder({ outTradeNo: order.outTradeNo });
+    expect(held.shipping?.packages[0]?.trackingNo).toBe('75611788998299');
+  });
+
+  it('ships same-city, virtual and self-pickup orders without a company', async () => {
+    const a = client(db, sandbox);
+    for (const logisticsType of ['SAME_CITY', 'VIRTUAL', 'SELF_PICKUP'] as const) {
+      const order = await paidOrder(sandbox);
+      const { request } = await a.uploadShippingInfo({
+        outTradeNo: order.outTradeNo,
+        payerOpenid: order.openid,
+        logisticsType,
+        itemDesc: '云南小粒咖啡豆 ×1',
+      });
+      expect(request.shipping_list).toEqual([{ item_desc: '云南小粒咖啡豆 ×1' }]);
+      expect((await a.getShippingOrder({ outTradeNo: order.outTradeNo })).shipping?.logisticsType).toBe(logisticsType);
+    }
+  });
+
+  it('refuses bad input before calling WeChat, and maps WeChat refusals to stable codes', async () => {
+    const calls: string[] = [];
+    const a = client(db, sandbox, calls);
+    const order = await paidOrder(sandbox);
+    const base = {
+      outTradeNo: order.outTradeNo,
+      payerOpenid: order.openid,
+      logisticsType: 'EXPRESS' as const,
+      expressCompany: 'YTO',
+      trackingNo: 'YT7407032196699',
+      itemDesc: '普洱 357g 茶饼 ×1',
+    };
+    expect((await appError(a.uploadShippingInfo({ ...base, expressCompany: 'NOPE' }))).code).toBe(
+      'WECHAT_DELIVERY_COMPANY_UNKNOWN',
+    );
+    expect((await appError(a.uploadShippingInfo({ ...base, trackingNo: '' }))).code).toBe('VALIDATION_FAILED');
+    expect((await appError(a.uploadShippingInfo({ ...base, itemDesc: '茶'.repeat(121) }))).code).toBe(
+      'VALIDATION_FAILED',
+    );
+    const sf = await appError(a.uploadShippingInfo({ ...base, expressCompany: 'SF' }));
+    expect(sf.message).toMatch(/receiverPhone/);
+    expect(calls.filter((c) => c.startsWith('upload_shipping_info'))).toEqual([]);
+    // the delivery list was asked once and then served from the cache
+    await a.getDeliveryList();
+    expect(calls.filter((c) => c === 'get_delivery_list:ok')).toHaveLength(1);
+    expect((await a.getDeliveryList()).map((d) => d.id)).toEqual(
+      expect.arrayContaining(['SF', 'YTO', 'ZTO', 'YD', 'STO', 'JTSD', 'EMS', 'JD']),
+    );
+
+    // WeChat's own refusals
+    const notMine = await appError(a.uploadShippingInfo({ ...base, outTradeNo: 'NOSUCHORDER001' }));
+    expect(notMine.code).toBe('WECHAT_SHIPPING_ORDER_NOT_FOUND');
+    expect(notMine.details).toMatchObject({ errcode: 10060001, retryable: true });
+    const otherPayer = await appError(a.uploadShippingInfo({ ...base, payerOpenid: 'oSomeoneElse00000000000001' }));
+    expect(otherPayer.code).toBe('WECHAT_SHIPPING_REJECTED');
+    expect(otherPayer.details).toMatchObject({ errcode: 10060014, retryable: false });
+
+    // WeChat down: a retryable WECHAT_UNAVAILABLE that never quotes the token
+    sandbox.faults.set({ failApi: { count: 1, mode: '500', pathPrefix: '/wxa/sec/order' } });
+    const busy = await appError(a.getShippingOrder({ outTradeNo: order.outTradeNo }));
+    expect(busy.code).toBe('WECHAT_UNAVAILABLE');
+    expect(busy.details).toMatchObject({ errcode: -1, retryable: true });
+    sandbox.faults.set({ failApi: { count: 1, mode: 'timeout', pathPrefix: '/wxa/sec/order', timeoutMs: 5000 } });
+    const hung = await appError(a.getShippingOrder({ outTradeNo: order.outTradeNo }));
+    expect(hung.code).toBe('WECHAT_UNAVAILABLE');
+    const token = await a.accessToken.get();
+    expect(JSON.stringify({ m: hung.message, d: hung.details })).not.toContain(token);
+    sandbox.faults.reset();
+    expect((await a.getShippingOrder({ outTradeNo: order.outTradeNo })).state).toBe('UNSHIPPED');
+  });
+
+  it('answers WECHAT_CREDENTIALS_INVALID for a wrong appsecret, and stores nothing', async () => {
+    const other = await createTestDb('postgres');
+    try {
+      const bad = client(other, sandbox, undefined, { appsecret: '0'.repeat(32) });
+      const err = await appError(bad.getDeliveryList());
+      expect(err.code).toBe('WECHAT_CREDENTIALS_INVALID');
+      expect(err.details).toMatchObject({ errcode: 40125 });
+      const row = await other.prisma.wechatAccessToken.findUnique({ where: { appid: sandbox.credentials.appid } });
+      expect(row?.accessToken ?? '').toBe('');
+    } finally {
+      await other.close();
+    }
+  });
+});
+
+describe('on PGlite', () => {
+  let sandbox: Sandbox;
+  let db: TestDb;
+  beforeAll(async () => {
+    sandbox = await createSandbox({ timeScale: 0.001 });
+    db = await createTestDb('pglite');
+  });
+  afterAll(async () => {
+    await db?.close();
+    await sandbox?.close();
+  });
+
+  it('keeps the token, refreshes it on 40001 and uploads', async () => {
+    const a = client(db, sandbox);
+    const order = await paidOrder(sandbox);
+    const [t1, t2] = await Promise.all([a.accessToken.get(), a.accessToken.get()]);
+    expect(t1).toBe(t2);
+    sandbox.revokeAccessTokens();
+    await a.uploadShippingInfo({
+      outTradeNo: order.outTradeNo,
+      payerOpenid: order.openid,
+      logisticsType: 'EXPRESS',
+      expressCompany: 'JTSD',
+      trackingNo: 'JT0001234567890',
+      itemDesc: '挂耳咖啡 20 片装 ×1',
+    });
+    expect(issued(sandbox)).toBe(2);
+    expect((await a.getShippingOrder({ outTradeNo: order.outTradeNo })).shipping?.packages[0]).toMatchObject({
+      expressCompany: 'JTSD',
+      trackingNo: 'JT0001234567890',
+    });
+  });
+});
