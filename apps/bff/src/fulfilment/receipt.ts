@@ -1,7 +1,6 @@
 import type { AppContext } from '../context.js';
 import { recordEvent } from '../orders/events.js';
-import { ShippingApiError } from './shipping-api.js';
-import { shippingApi } from './wechat-adapter.js';
+import { failureOf, shippingClient } from './wechat-adapter.js';
 
 /** Ask WeChat about one shipped order at most this often (per order, across all BFF processes). */
 export const RECEIPT_CHECK_INTERVAL_MS = 5_000;
@@ -32,28 +31,27 @@ async function markReceived(
 /**
  * 确认收货 is WeChat's to say: the shopper confirms in WeChat's own component (or WeChat confirms
  * on its own after its deadline), and the BFF believes it when get_order reports order_state
- * 3 (确认收货) or 4 (交易完成).
+ * 3 (确认收货), 4 (交易完成) or 6 (资金待结算).
  */
 export async function checkReceipt(
   ctx: AppContext,
   order: { id: string; orderNo: string },
   reason: 'shopper' | 'job',
 ): Promise<ReceiptOutcome> {
-  let state: number;
+  let found: Awaited<ReturnType<ReturnType<typeof shippingClient>['getShippingOrder']>>;
   try {
-    state = await shippingApi(ctx).getOrderState({ mchid: ctx.merchant.mchid, outTradeNo: order.orderNo });
+    found = await shippingClient(ctx).getShippingOrder({ outTradeNo: order.orderNo });
   } catch (err) {
-    const errcode = err instanceof ShippingApiError ? err.errcode : null;
-    await recordEvent(ctx.prisma, order.id, 'SHIPPING_ORDER_QUERY_FAILED', {
-      reason,
-      errcode,
-      message: err instanceof Error ? err.message : String(err),
-    });
+    await recordEvent(ctx.prisma, order.id, 'SHIPPING_ORDER_QUERY_FAILED', { reason, ...failureOf(err) });
     return 'unknown';
   }
-  await recordEvent(ctx.prisma, order.id, 'SHIPPING_ORDER_QUERIED', { orderState: state, reason });
-  if (state !== 3 && state !== 4) return 'not-yet';
-  return (await markReceived(ctx, order.id, 'WECHAT', { orderState: state })) ? 'received' : 'already';
+  await recordEvent(ctx.prisma, order.id, 'SHIPPING_ORDER_QUERIED', {
+    orderState: found.orderState,
+    state: found.state,
+    reason,
+  });
+  if (!found.received) return 'not-yet';
+  return (await markReceived(ctx, order.id, 'WECHAT', { orderState: found.orderState })) ? 'received' : 'already';
 }
 
 /**

@@ -10,6 +10,7 @@ import { deliveryCompanies } from './delivery-companies.js';
 import { checkReceipt } from './receipt.js';
 import { shipOrder } from './ship.js';
 import { uploadShipment } from './upload.js';
+import { fulfilmentWhere } from './view.js';
 
 function orderNoParam(value: unknown): string {
   const parsed = orderNoSchema.safeParse(value);
@@ -29,6 +30,16 @@ export function fulfilmentRoutes(ctx: AppContext): Router {
 
   router.get('/api/admin/delivery-companies', admin, async (_req, res) => {
     res.json({ items: await deliveryCompanies(ctx), nextCursor: null });
+  });
+
+  // 待发货 (paid, not shipped), 待收货, and shipments whose upload to WeChat has not landed
+  router.get('/api/admin/fulfilment/summary', admin, async (_req, res) => {
+    const [toShip, shipped, uploadFailed] = await Promise.all([
+      ctx.prisma.order.count({ where: fulfilmentWhere('UNSHIPPED') }),
+      ctx.prisma.order.count({ where: fulfilmentWhere('SHIPPED') }),
+      ctx.prisma.shipment.count({ where: { uploadState: 'FAILED' } }),
+    ]);
+    res.json({ toShip, shipped, uploadFailed });
   });
 
   router.post('/api/admin/orders/:orderNo/ship', admin, async (req, res) => {

@@ -1,50 +1,16 @@
-import { LOGISTICS_TYPE_CODES, maskPhone } from '@uni-checkout/shared';
 import type { AppContext } from '../context.js';
-import type { Order, Shipment, User } from '../db/index.js';
 import { recordEvent } from '../orders/events.js';
-import { toRfc3339Beijing } from '../payments/wechatpay.js';
-import { ShippingApiError, type UploadShippingInfoBody } from './shipping-api.js';
-import { shippingApi } from './wechat-adapter.js';
+import { CONTACT_REQUIRED_COMPANIES } from '../wechat/shipping.js';
+import { failureOf, shippingClient } from './wechat-adapter.js';
 import { orderAddress } from './view.js';
 
 /** While one process uploads, the others leave the shipment alone this long. */
 const CLAIM_MS = 60_000;
 const MAX_BACKOFF_MS = 3600_000;
 
-/** WeChat requires a receiver or sender contact for SF Express (顺丰, and its 丰网), masked in its own style. */
-const CONTACT_REQUIRED = new Set(['SF', 'FWX']);
-
 /** The delay before the n-th retry: base, 2×base, 4×base … at most an hour. */
 export function uploadBackoffMs(baseMs: number, attempts: number): number {
   return Math.min(MAX_BACKOFF_MS, baseMs * 2 ** Math.max(0, attempts - 1));
-}
-
-export function uploadBody(
-  order: Order & { user: Pick<User, 'openid'> },
-  shipment: Shipment,
-  mchid: string,
-  now: Date,
-): UploadShippingInfoBody {
-  const address = orderAddress(order);
-  const express = shipment.logisticsType === 'EXPRESS';
-  const contact =
-    express && address && shipment.expressCompany && CONTACT_REQUIRED.has(shipment.expressCompany)
-      ? { contact: { receiver_contact: maskPhone(address.phone) } }
-      : {};
-  return {
-    order_key: { order_number_type: 1, mchid, out_trade_no: order.orderNo },
-    logistics_type: LOGISTICS_TYPE_CODES[shipment.logisticsType],
-    delivery_mode: 1,
-    shipping_list: [
-      {
-        ...(express ? { tracking_no: shipment.trackingNo!, express_company: shipment.expressCompany! } : {}),
-        item_desc: shipment.itemDesc,
-        ...contact,
-      },
-    ],
-    upload_time: toRfc3339Beijing(now),
-    payer: { openid: order.user.openid },
-  };
 }
 
 export type UploadOutcome = 'uploaded' | 'already' | 'failed' | 'busy';
@@ -80,30 +46,48 @@ export async function uploadShipment(
     include: { order: { include: { user: { select: { openid: true } } } } },
   });
   const { order } = shipment;
-  const api = shippingApi(ctx);
-  const mchid = ctx.merchant.mchid;
+  const client = shippingClient(ctx);
 
   if (shipment.uploadAttempts > 0) {
     try {
-      const state = await api.getOrderState({ mchid, outTradeNo: order.orderNo });
-      await recordEvent(ctx.prisma, orderId, 'SHIPPING_ORDER_QUERIED', { orderState: state, reason: 'before retry' });
-      if (state >= 2 && state <= 4) {
+      const found = await client.getShippingOrder({ outTradeNo: order.orderNo });
+      await recordEvent(ctx.prisma, orderId, 'SHIPPING_ORDER_QUERIED', {
+        orderState: found.orderState,
+        state: found.state,
+        reason: 'before retry',
+      });
+      if (found.shipping !== null || found.received) {
         await markUploaded(ctx, shipment.id, orderId, now, 'get_order shows it shipped');
         return 'uploaded';
       }
     } catch (err) {
       // not knowing is no reason to stop: the upload below answers for itself
-      await recordEvent(ctx.prisma, orderId, 'SHIPPING_ORDER_QUERY_FAILED', failurePayload(err));
+      await recordEvent(ctx.prisma, orderId, 'SHIPPING_ORDER_QUERY_FAILED', failureOf(err));
     }
   }
 
-  const body = uploadBody(order, shipment, mchid, now);
-  await recordEvent(ctx.prisma, orderId, 'SHIPPING_UPLOAD_SENT', { attempt: shipment.uploadAttempts + 1, body });
+  const express = shipment.logisticsType === 'EXPRESS';
+  const address = orderAddress(order);
+  // the receiver's phone goes to WeChat (masked) only where WeChat requires a contact
+  const receiverPhone =
+    express && shipment.expressCompany && CONTACT_REQUIRED_COMPANIES.has(shipment.expressCompany)
+      ? address?.phone
+      : undefined;
+  const attempt = shipment.uploadAttempts + 1;
   try {
-    await api.uploadShippingInfo(body);
+    const sent = await client.uploadShippingInfo({
+      outTradeNo: order.orderNo,
+      payerOpenid: order.user.openid,
+      logisticsType: shipment.logisticsType,
+      ...(express ? { expressCompany: shipment.expressCompany!, trackingNo: shipment.trackingNo! } : {}),
+      itemDesc: shipment.itemDesc,
+      ...(receiverPhone ? { receiverPhone } : {}),
+      uploadTime: now,
+    });
+    await recordEvent(ctx.prisma, orderId, 'SHIPPING_UPLOAD_SENT', { attempt, request: sent.request });
   } catch (err) {
-    const failure = failurePayload(err);
-    const attempts = shipment.uploadAttempts + 1;
+    const failure = failureOf(err);
+    const attempts = attempt;
     const nextUploadAt = new Date(now.getTime() + uploadBackoffMs(ctx.config.shippingRetryBaseMs, attempts));
     await ctx.prisma.$transaction(async (tx) => {
       await tx.shipment.update({
@@ -125,7 +109,7 @@ export async function uploadShipment(
     ctx.logger.warn({ orderNo: order.orderNo, errcode: failure.errcode, attempts }, 'shipping info upload failed');
     return 'failed';
   }
-  await markUploaded(ctx, shipment.id, orderId, now, 'upload_shipping_info ok', shipment.uploadAttempts + 1);
+  await markUploaded(ctx, shipment.id, orderId, now, 'upload_shipping_info ok', attempt);
   ctx.logger.info({ orderNo: order.orderNo }, 'shipping info uploaded to WeChat');
   return 'uploaded';
 }
@@ -152,11 +136,6 @@ async function markUploaded(
     });
     await recordEvent(tx, orderId, 'SHIPPING_UPLOADED', { via });
   });
-}
-
-function failurePayload(err: unknown): { errcode: number | null; message: string } {
-  if (err instanceof ShippingApiError) return { errcode: err.errcode, message: err.message };
-  return { errcode: null, message: err instanceof Error ? err.message : String(err) };
 }
 
 /** The retry job: every shipment whose upload is due, oldest first, a bounded batch per pass. */
