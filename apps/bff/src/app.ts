@@ -6,18 +6,34 @@ import { pinoHttp } from 'pino-http';
 import type { AppContext } from './context.js';
 import { serializeError } from './logger.js';
 import { errorHandler, routeNotFound } from './errors.js';
-import { authRoutes } from './auth/routes.js';
-import { catalogRoutes } from './catalog/routes.js';
-import { healthRoutes } from './health/routes.js';
 import { refuseUnstorableInput, requireJsonBody } from './http/input.js';
+import type { DomainModule } from './module.js';
+import { healthModule } from './health/index.js';
+import { authModule } from './auth/index.js';
+import { catalogModule } from './catalog/index.js';
+import { ordersModule } from './orders/index.js';
+import { adminModule } from './admin/index.js';
+import { refundsModule } from './refunds/index.js';
+import { reconciliationModule } from './reconciliation/index.js';
+import { addressesModule } from './addresses/index.js';
+import { fulfilmentModule } from './fulfilment/index.js';
 
-/** Extra routers mounted by capabilities; the notify routers need the raw body and go first. */
-export interface RouteModules {
-  rawBody?: express.Router[];
-  json?: express.Router[];
+/** Every domain module, in mounting order. */
+export function domainModules(ctx: AppContext): DomainModule[] {
+  return [
+    healthModule(ctx),
+    authModule(ctx),
+    catalogModule(ctx),
+    ordersModule(ctx),
+    adminModule(ctx),
+    refundsModule(ctx),
+    reconciliationModule(ctx),
+    addressesModule(ctx),
+    fulfilmentModule(ctx),
+  ];
 }
 
-export function createApp(ctx: AppContext, modules: RouteModules = {}): Express {
+export function createApp(ctx: AppContext, modules: DomainModule[]): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback, linklocal, uniquelocal');
@@ -62,14 +78,12 @@ export function createApp(ctx: AppContext, modules: RouteModules = {}): Express 
     }),
   );
 
-  app.use(healthRoutes(ctx));
-  for (const router of modules.rawBody ?? []) app.use(router);
+  // WeChat Pay notifications are verified over the raw body: their routers come before the parser
+  for (const router of modules.flatMap((m) => m.rawRoutes ?? [])) app.use(router);
   app.use(requireJsonBody);
   app.use(express.json({ limit: '64kb', strict: true }));
   app.use(refuseUnstorableInput);
-  app.use(authRoutes(ctx));
-  app.use(catalogRoutes(ctx));
-  for (const router of modules.json ?? []) app.use(router);
+  for (const router of modules.flatMap((m) => m.routes ?? [])) app.use(router);
 
   app.use(routeNotFound);
   app.use(errorHandler);

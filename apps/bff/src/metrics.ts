@@ -1,6 +1,6 @@
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
-/** One registry per app instance, so several BFFs in one test process do not collide. */
+/** The one metrics registry of the BFF (per app instance, so several BFFs in one test process do not collide). */
 export function createMetrics() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
@@ -29,6 +29,30 @@ export function createMetrics() {
       name: 'order_settlements_total',
       help: 'Orders settled as paid, by source (notify, query, close)',
       labelNames: ['source'] as const,
+      registers: [registry],
+    }),
+    adminLogins: new Counter({
+      name: 'admin_logins_total',
+      help: 'Admin login attempts by outcome (ok, invalid, locked, rate_limited)',
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+    }),
+    refunds: new Counter({
+      name: 'refunds_total',
+      help: 'Refund transitions applied, by new status and by source (create, notify, query)',
+      labelNames: ['status', 'source'] as const,
+      registers: [registry],
+    }),
+    reconciliationRuns: new Counter({
+      name: 'reconciliation_runs_total',
+      help: 'Reconciliation runs by final status',
+      labelNames: ['status'] as const,
+      registers: [registry],
+    }),
+    reconciliationDiffs: new Counter({
+      name: 'reconciliation_diffs_total',
+      help: 'Differences found between the trade bill and local orders, by kind',
+      labelNames: ['kind'] as const,
       registers: [registry],
     }),
   };

@@ -11,9 +11,9 @@ import { createMiniProgramClient } from './wechat/mini-program.js';
 import { connectSandbox, type SandboxConnection } from './wechat/sandbox-mode.js';
 import { ensureBootstrapAdmin } from './admin/bootstrap.js';
 import { createWechatPayClient } from './payments/wechatpay.js';
-import { createApp } from './app.js';
+import { createApp, domainModules } from './app.js';
 import type { AppContext } from './context.js';
-import { capabilities } from './capabilities.js';
+import { startJobs, type JobScheduler } from './jobs/scheduler.js';
 
 /** how long in-flight requests may take to finish once stop() is called */
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -88,8 +88,8 @@ export async function start(opts: StartOptions = {}): Promise<RunningBff> {
     };
     await ensureBootstrapAdmin(db.prisma, config.admin, logger);
 
-    const mounted = await capabilities(ctx);
-    const app = createApp(ctx, mounted.routes);
+    const modules = domainModules(ctx);
+    const app = createApp(ctx, modules);
     const server: Server = await new Promise((resolve, reject) => {
       const s = app.listen(config.port, config.host, (err?: Error) => (err ? reject(err) : resolve(s)));
     });
@@ -97,13 +97,20 @@ export async function start(opts: StartOptions = {}): Promise<RunningBff> {
     const port = (server.address() as AddressInfo).port;
     const url = `http://${config.host}:${port}`;
     if (!ctx.publicBaseUrl) ctx.publicBaseUrl = url;
-    mounted.startBackground?.();
+    let jobs: JobScheduler | undefined;
+    if (config.jobsEnabled) {
+      jobs = startJobs(
+        logger,
+        modules.flatMap((m) => m.jobs ?? []),
+        config.jobIntervalMs,
+      );
+    }
     logger.info({ url, wechatMode: ctx.wechatMode, database: db.kind }, 'uni-checkout BFF listening');
 
     let stopping: Promise<void> | undefined;
     const stop = () =>
       (stopping ??= (async () => {
-        await mounted.stopBackground?.();
+        await jobs?.stop();
         // stop accepting; requests already in flight finish. A keep-alive socket that turns idle
         // while stopping is closed at once (not after keepAliveTimeout); after the grace period
         // whatever is left is cut.

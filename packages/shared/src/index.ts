@@ -3,3 +3,4 @@ export * from './order-status.js';
 export * from './schemas.js';
 export * from './error-codes.js';
 export * from './fulfilment.js';
+export * from './beijing-time.js';

@@ -15,11 +15,6 @@ export const ORDER_STATUS_LABELS: Record<OrderStatus, string> = {
   REFUNDED: '已退款',
 };
 
-export type OrderEventKind =
-  | 'PAY_SUCCESS' // WeChat says money arrived (notification or query)
-  | 'CLOSE' // expired or cancelled, WeChat agreed
-  | 'REFUND_SUCCESS'; // a refund settled at WeChat
-
 const TRANSITIONS: Record<OrderStatus, readonly OrderStatus[]> = {
   PENDING_PAYMENT: ['PAID', 'CLOSED'],
   // money received for an order closed locally still counts as paid (money wins)
@@ -31,6 +26,11 @@ const TRANSITIONS: Record<OrderStatus, readonly OrderStatus[]> = {
 
 export function canTransition(from: OrderStatus, to: OrderStatus): boolean {
   return TRANSITIONS[from].includes(to);
+}
+
+/** The statuses an order may move to `to` from: what a conditional update's WHERE accepts. */
+export function statusesInto(to: OrderStatus): OrderStatus[] {
+  return ORDER_STATUSES.filter((from) => canTransition(from, to));
 }
 
 export function isPaidStatus(status: OrderStatus): boolean {
@@ -69,7 +69,6 @@ export interface ShopperActions {
 export interface AdminActions {
   refund: boolean;
   close: boolean;
-  syncWithWechat: boolean;
 }
 
 function expired(input: OrderActionInput, now: Date): boolean {
@@ -92,6 +91,5 @@ export function adminActions(input: OrderActionInput): AdminActions {
   return {
     refund: refundableFen(input) > 0,
     close: input.status === 'PENDING_PAYMENT',
-    syncWithWechat: input.status === 'PENDING_PAYMENT' || input.status === 'CLOSED',
   };
 }

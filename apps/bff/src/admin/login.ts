@@ -2,7 +2,6 @@ import type { AppContext } from '../context.js';
 import { AppError } from '../errors.js';
 import { hashPassword, verifyPassword } from './passwords.js';
 import { SlidingWindowLimiter } from './rate-limit.js';
-import { adminMetrics } from './metrics.js';
 
 export const ADMIN_TOKEN_TTL = '12h';
 export const MAX_FAILED_LOGINS = 5;
@@ -43,7 +42,7 @@ export function createAdminLogin(ctx: AppContext): AdminLogin {
     return until;
   }
 
-  const metrics = adminMetrics(ctx);
+  const metrics = ctx.metrics;
 
   async function attempt({ username, password, ip }: { username: string; password: string; ip: string }) {
     const keys = [`ip:${ip}`, `user:${username.toLowerCase()}`];

@@ -3,16 +3,13 @@ import { adminLoginRequestSchema, adminOrdersQuerySchema, orderNoSchema } from '
 import type { AppContext } from '../context.js';
 import { requireAdmin } from '../auth/guards.js';
 import { AppError } from '../errors.js';
-import { syncRefund } from '../refunds/refunds.js';
 import { createAdminLogin } from './login.js';
 import { adminOrdersPage } from './orders.js';
-import { orderRelations, serializeAdminOrder } from './serialize.js';
+import { serializeAdminOrder } from './serialize.js';
+import { adminOrderDetail } from './order-detail.js';
 import { streamOrdersCsv } from './csv.js';
 import { adminStats } from './stats.js';
 import { listQuery } from '../http/input.js';
-
-// opening an order asks WeChat about its unfinished refunds, at most this often
-const DETAIL_REFUND_QUERY_THROTTLE_MS = 5_000;
 
 export function adminRoutes(ctx: AppContext): Router {
   const router = express.Router();
@@ -49,18 +46,7 @@ export function adminRoutes(ctx: AppContext): Router {
   router.get('/api/admin/orders/:orderNo', admin, async (req, res) => {
     const orderNo = orderNoSchema.safeParse(req.params.orderNo);
     if (!orderNo.success) throw new AppError('NOT_FOUND', 404, 'order not found');
-    const first = await ctx.prisma.order.findUnique({ where: { orderNo: orderNo.data }, include: { refunds: true } });
-    if (!first) throw new AppError('NOT_FOUND', 404, `order ${orderNo.data} not found`);
-    for (const refund of first.refunds.filter((r) => r.status === 'PENDING' || r.status === 'PROCESSING')) {
-      try {
-        await syncRefund(ctx, refund, { throttleMs: DETAIL_REFUND_QUERY_THROTTLE_MS, resubmitAfterMs: 60_000 });
-      } catch (err) {
-        req.log.warn({ err, outRefundNo: refund.outRefundNo }, 'refund query on order view failed');
-      }
-    }
-    const order = await ctx.prisma.order.findUniqueOrThrow({ where: { id: first.id }, include: orderRelations });
-    const events = await ctx.prisma.orderEvent.findMany({ where: { orderId: first.id }, orderBy: { id: 'asc' } });
-    res.json(serializeAdminOrder(order, events));
+    res.json(await adminOrderDetail(ctx, orderNo.data, req.log));
   });
 
   return router;

@@ -1,6 +1,7 @@
 import { adminActions, type OrderStatus } from '@uni-checkout/shared';
 import type { Order, OrderEvent, OrderItem, Refund, RefundRequest, Shipment, User } from '../db/index.js';
 import { orderFields } from '../orders/dto.js';
+import { serializeRefund, serializeRefundRequest } from '../refunds/serialize.js';
 
 export type OrderWithRelations = Order & {
   items: OrderItem[];
@@ -9,31 +10,6 @@ export type OrderWithRelations = Order & {
   shipment: Shipment | null;
   user: Pick<User, 'openid'>;
 };
-
-const iso = (d: Date | null) => (d ? d.toISOString() : null);
-
-export function serializeRefund(r: Refund) {
-  return {
-    outRefundNo: r.outRefundNo,
-    refundId: r.refundId,
-    amountFen: r.amountFen,
-    reason: r.reason,
-    status: r.status,
-    requestedBy: r.requestedBy,
-    createdAt: r.createdAt.toISOString(),
-    succeededAt: iso(r.succeededAt),
-  };
-}
-
-export function serializeRefundRequest(r: RefundRequest) {
-  return {
-    id: r.id,
-    reason: r.reason,
-    status: r.status,
-    createdAt: r.createdAt.toISOString(),
-    decidedAt: iso(r.decidedAt),
-  };
-}
 
 export function serializeEvent(e: OrderEvent) {
   return { id: e.id.toString(), type: e.type, payload: e.payload, createdAt: e.createdAt.toISOString() };

@@ -1,19 +1,7 @@
-import type { Stats } from '@uni-checkout/shared';
+import { shanghaiDate, shanghaiDayStart, type Stats } from '@uni-checkout/shared';
 import type { PrismaClient } from '../db/index.js';
 
-// China keeps one offset all year (no daylight saving): a Shanghai day is UTC+8.
-const SHANGHAI_OFFSET_MS = 8 * 3600_000;
 export const STATS_DAYS = 14;
-
-/** YYYY-MM-DD of the Asia/Shanghai day containing `at`. */
-export function shanghaiDate(at: Date): string {
-  return new Date(at.getTime() + SHANGHAI_OFFSET_MS).toISOString().slice(0, 10);
-}
-
-/** The instant an Asia/Shanghai day (YYYY-MM-DD) begins. */
-export function shanghaiDayStart(date: string): Date {
-  return new Date(Date.parse(`${date}T00:00:00+08:00`));
-}
 
 interface DayRow {
   day: string;

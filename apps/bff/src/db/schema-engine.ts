@@ -162,29 +162,6 @@ export async function applyMigrationsWith(
   });
 }
 
-/** Migrations in the folder that the database has not applied (empty when up to date). */
-export async function pendingMigrationsWith(
-  factory: SqlMigrationAwareDriverAdapterFactory,
-  dir: string = migrationsDir,
-): Promise<{ pending: string[]; failed: string[]; edited: string[] }> {
-  const [schema, migrationsList] = await Promise.all([readSchema(), readMigrations(dir)]);
-  return withSchemaEngine(factory, schema, 'read the migration history', async (engine) => {
-    const out = await engine.diagnoseMigrationHistory({
-      migrationsList,
-      optInToShadowDatabase: false,
-      filters: noFilter,
-    });
-    const history = out.history;
-    const pending =
-      history === null
-        ? []
-        : history.diagnostic === 'databaseIsBehind' || history.diagnostic === 'historiesDiverge'
-          ? history.unappliedMigrationNames
-          : [];
-    return { pending, failed: out.failedMigrationNames, edited: out.editedMigrationNames };
-  });
-}
-
 /** SQL taking `from` to `to`, or '' when they describe the same schema. */
 export async function diffWith(
   factory: SqlMigrationAwareDriverAdapterFactory,
@@ -213,36 +190,4 @@ export function schemaDatamodelTarget(schema: EngineSchema): DiffTarget {
 
 export function migrationsTarget(list: MigrationList): DiffTarget {
   return { tag: 'migrations', ...list };
-}
-
-export interface CreatedMigration {
-  name: string;
-  script: string;
-  connectorType: string;
-  extension: string;
-}
-
-/** A new migration taking the migrations folder to schema.prisma, or null when nothing changed. */
-export async function createMigrationWith(
-  factory: SqlMigrationAwareDriverAdapterFactory,
-  migrationName: string,
-  dir: string = migrationsDir,
-): Promise<CreatedMigration | null> {
-  const [schema, migrationsList] = await Promise.all([readSchema(), readMigrations(dir)]);
-  return withSchemaEngine(factory, schema, 'create a migration', async (engine) => {
-    const out = await engine.createMigration({
-      draft: false,
-      migrationName,
-      migrationsList,
-      schema: schemasContainer(schema),
-      filters: noFilter,
-    });
-    if (out.migrationScript === null || normalizeScript(out.migrationScript) === '') return null;
-    return {
-      name: out.generatedMigrationName,
-      script: out.migrationScript,
-      connectorType: out.connectorType,
-      extension: out.extension,
-    };
-  });
 }

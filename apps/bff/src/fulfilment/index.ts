@@ -1,6 +1,5 @@
-import type { Router } from 'express';
 import type { AppContext } from '../context.js';
-import { startJobs } from '../admin/background.js';
+import type { DomainModule } from '../module.js';
 import { fulfilmentRoutes } from './routes.js';
 import { runReceiptChecks } from './receipt.js';
 import { retryDueUploads } from './upload.js';
@@ -18,20 +17,10 @@ export async function runFulfilmentJobs(ctx: AppContext) {
 }
 
 /** Shipping (admin), the upload to WeChat, receipts (shopper and job). */
-export function fulfilmentCapability(ctx: AppContext): {
-  json: Router[];
-  startBackground: () => void;
-  stopBackground: () => Promise<void>;
-} {
-  let jobs: { stop: () => Promise<void> } | undefined;
+export function fulfilmentModule(ctx: AppContext): DomainModule {
   return {
-    json: [fulfilmentRoutes(ctx)],
-    startBackground() {
-      if (!ctx.config.jobsEnabled) return;
-      jobs = startJobs(ctx, [{ name: 'fulfilment', run: () => runFulfilmentJobs(ctx) }], ctx.config.jobIntervalMs);
-    },
-    async stopBackground() {
-      await jobs?.stop();
-    },
+    name: 'fulfilment',
+    routes: [fulfilmentRoutes(ctx)],
+    jobs: [{ name: 'fulfilment', run: () => runFulfilmentJobs(ctx) }],
   };
 }

@@ -1,6 +1,6 @@
 import type { AppContext } from '../context.js';
 import { AppError } from '../errors.js';
-import { closeOrder, wechatPayAppError } from '../payments/sync.js';
+import { closeOrder, wechatPayAppError } from './sync.js';
 import { WechatPayError } from '../payments/wechatpay-types.js';
 import type { OrderWithLines } from './dto.js';
 

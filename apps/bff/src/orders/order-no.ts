@@ -1,5 +1,5 @@
 import { randomInt } from 'node:crypto';
-import { ORDER_NO_PATTERN } from '@uni-checkout/shared';
+import { ORDER_NO_PATTERN, beijingStamp } from '@uni-checkout/shared';
 
 /**
  * out_trade_no (商户订单号): 6–32 of [0-9A-Za-z_-|*], unique per merchant. "UC" + the Beijing
@@ -7,8 +7,7 @@ import { ORDER_NO_PATTERN } from '@uni-checkout/shared';
  * collision within one second a 1-in-10^10 event; the unique index catches even that.
  */
 export function newOrderNo(now: Date): string {
-  const t = new Date(now.getTime() + 8 * 3600_000).toISOString(); // Beijing time, as receipts show it
-  const stamp = t.slice(0, 19).replace(/[-T:]/g, '');
+  const stamp = beijingStamp(now); // Beijing time, as receipts show it
   let random = '';
   for (let i = 0; i < 10; i++) random += String(randomInt(10));
   const orderNo = `UC${stamp}${random}`;

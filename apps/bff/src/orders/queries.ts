@@ -5,7 +5,7 @@ import type { AppContext } from '../context.js';
 import type { Prisma } from '../db/index.js';
 import { notFound } from '../errors.js';
 import { NEWEST_FIRST, newestFirstAfter, newestFirstPage } from '../http/cursor.js';
-import { queryAndSettle } from '../payments/sync.js';
+import { queryAndSettle } from './sync.js';
 import { orderInclude, type OrderWithLines } from './dto.js';
 
 /** The shopper's own order; anyone else's is "not found", never "forbidden" (no existence leak). */

@@ -3,7 +3,7 @@ import { createOrderRequestSchema, listOrdersQuerySchema, orderNoSchema } from '
 import type { AppContext } from '../context.js';
 import { AppError, notFound } from '../errors.js';
 import { requireShopper, shopperOf } from '../auth/guards.js';
-import { payOrder } from '../payments/prepay.js';
+import { payOrder } from './pay-order.js';
 import { cancelOrder } from './cancel-order.js';
 import { createOrder } from './create-order.js';
 import { toOrderDto } from './dto.js';

@@ -3,6 +3,7 @@
  * 申请退款, 查询单笔退款, 申请交易账单, 支付/退款通知). Field names are WeChat's own.
  * The implementation (wechatpay.ts) wraps wechatpay-axios-plugin; nothing here does crypto.
  */
+import type { RequestPaymentParams } from '@uni-checkout/shared';
 
 export interface JsapiPrepayRequest {
   outTradeNo: string;
@@ -76,14 +77,6 @@ export interface VerifiedNotification<T> {
 }
 
 /** The params `uni.requestPayment` takes (小程序调起支付), signed with the merchant key. */
-export interface RequestPaymentParams {
-  appId: string;
-  timeStamp: string;
-  nonceStr: string;
-  package: string;
-  signType: 'RSA';
-  paySign: string;
-}
 
 /** A WeChat Pay error answer (4xx/5xx with `{ code, message }`) or a transport failure. */
 export class WechatPayError extends Error {
@@ -115,7 +108,6 @@ export interface WechatPayClient {
   /** signs `appId\ntimeStamp\nnonceStr\npackage\n` with the merchant private key */
   requestPaymentParams(prepayId: string): RequestPaymentParams;
   queryByOutTradeNo(outTradeNo: string): Promise<Transaction>;
-  queryByTransactionId(transactionId: string): Promise<Transaction>;
   /** 204 → resolves; ORDERPAID etc. → WechatPayError */
   close(outTradeNo: string): Promise<void>;
   createRefund(req: RefundRequest): Promise<RefundResult>;

@@ -4,6 +4,7 @@
  * maps WeChat's operations and errors onto the typed surface of wechatpay-types.ts.
  */
 import { createHash } from 'node:crypto';
+import type { RequestPaymentParams } from '@uni-checkout/shared';
 import { Aes, Formatter, Rsa, Wechatpay } from 'wechatpay-axios-plugin';
 import type { MerchantCredentials } from '../config.js';
 import type { Logger } from '../logger.js';
@@ -14,7 +15,6 @@ import {
   type NotificationHeaders,
   type RefundRequest,
   type RefundResult,
-  type RequestPaymentParams,
   type Transaction,
   type VerifiedNotification,
   type WechatPayClient,
@@ -77,12 +77,6 @@ export function toWechatPayError(err: unknown): WechatPayError {
   const wxMessage = typeof body?.message === 'string' ? body.message : `HTTP ${status}`;
   const retryable = status >= 500 || status === 429 || wxCode === 'SYSTEM_ERROR' || wxCode === 'FREQUENCY_LIMITED';
   return new WechatPayError(wxCode, status, wxMessage, retryable);
-}
-
-/** RFC 3339 in China Standard Time, as WeChat wants time_expire: 2015-05-20T13:29:35+08:00. */
-export function toRfc3339Beijing(date: Date): string {
-  const shifted = new Date(date.getTime() + 8 * 3600_000);
-  return `${shifted.toISOString().slice(0, 19)}+08:00`;
 }
 
 function header(headers: NotificationHeaders, name: keyof NotificationHeaders): string {
@@ -165,17 +159,6 @@ export function createWechatPayClient(merchant: MerchantCredentials, deps: Wecha
         'query',
         'get',
         `v3/pay/transactions/out-trade-no/${encodeURIComponent(outTradeNo)}`,
-        undefined,
-        mchidParam,
-      );
-      return data;
-    },
-
-    async queryByTransactionId(transactionId: string) {
-      const { data } = await call<Transaction>(
-        'query',
-        'get',
-        `v3/pay/transactions/id/${encodeURIComponent(transactionId)}`,
         undefined,
         mchidParam,
       );

@@ -1,6 +1,6 @@
+import { beijingHour, shanghaiDate, shanghaiDayStart } from '@uni-checkout/shared';
 import type { AppContext } from '../context.js';
 import type { ReconciliationRun } from '../db/index.js';
-import { shanghaiDate, shanghaiDayStart } from '../admin/stats.js';
 import { reconcile } from './reconcile.js';
 
 export const DAILY_STARTED_BY = 'daily';
@@ -23,8 +23,7 @@ export async function runDailyReconciliation(
   opts: { ignoreReadyHour?: boolean } = {},
 ): Promise<ReconciliationRun | null> {
   const now = ctx.now();
-  const hourInShanghai = new Date(now.getTime() + 8 * 3600_000).getUTCHours();
-  if (!opts.ignoreReadyHour && hourInShanghai < BILL_READY_HOUR) return null;
+  if (!opts.ignoreReadyHour && beijingHour(now) < BILL_READY_HOUR) return null;
   const billDate = yesterdayInShanghai(now);
   const run = await ctx.prisma.$transaction(async (tx) => {
     const [lock] = await tx.$queryRaw<

@@ -1,9 +1,7 @@
-import { isPaidStatus, type OrderStatus } from '@uni-checkout/shared';
+import { isPaidStatus, shanghaiDate, shanghaiDayStart, type OrderStatus } from '@uni-checkout/shared';
 import type { AppContext } from '../context.js';
 import type { Prisma, ReconciliationRun } from '../db/index.js';
 import { recordEvent } from '../orders/events.js';
-import { shanghaiDate, shanghaiDayStart } from '../admin/stats.js';
-import { adminMetrics } from '../admin/metrics.js';
 import { parseTradeBill, type BillPayment, type BillRefund } from './bill.js';
 
 export type DiffKind = 'MISSING_LOCAL' | 'MISSING_REMOTE' | 'AMOUNT_MISMATCH' | 'STATE_MISMATCH';
@@ -90,7 +88,7 @@ export async function reconcile(
         },
       });
     });
-    const metrics = adminMetrics(ctx);
+    const metrics = ctx.metrics;
     metrics.reconciliationRuns.inc({ status: 'DONE' });
     for (const d of diffs) metrics.reconciliationDiffs.inc({ kind: d.kind });
     if (diffs.length)
@@ -99,7 +97,7 @@ export async function reconcile(
   } catch (err) {
     const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
     ctx.logger.error({ err, billDate, runId: run.id }, 'reconciliation failed');
-    adminMetrics(ctx).reconciliationRuns.inc({ status: 'FAILED' });
+    ctx.metrics.reconciliationRuns.inc({ status: 'FAILED' });
     return ctx.prisma.reconciliationRun.update({
       where: { id: run.id },
       data: { status: 'FAILED', error: message.slice(0, 500), finishedAt: ctx.now() },

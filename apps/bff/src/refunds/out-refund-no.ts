@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { beijingStamp } from '@uni-checkout/shared';
 
 const ALPHABET = '0123456789ABCDEFGHJKLMNPQRSTUVWXYZ';
 
@@ -7,8 +8,7 @@ const ALPHABET = '0123456789ABCDEFGHJKLMNPQRSTUVWXYZ';
  * 'RF' + Beijing time to the second + 12 random characters: time-sortable, 28 characters.
  */
 export function newOutRefundNo(now: Date): string {
-  const beijing = new Date(now.getTime() + 8 * 3600_000).toISOString();
-  const stamp = beijing.slice(0, 19).replace(/[-:T]/g, '');
+  const stamp = beijingStamp(now);
   const bytes = randomBytes(12);
   let tail = '';
   for (const b of bytes) tail += ALPHABET[b % ALPHABET.length];

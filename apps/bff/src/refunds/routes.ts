@@ -3,10 +3,10 @@ import { adminRefundRequestSchema, orderNoSchema, refundRequestBodySchema } from
 import { z } from 'zod';
 import type { AppContext } from '../context.js';
 import { adminOf, requireAdmin, requireShopper, shopperOf } from '../auth/guards.js';
-import { NEWEST_FIRST, newestFirstAfter, newestFirstPage } from '../http/cursor.js';
 import { AppError } from '../errors.js';
-import { serializeRefund, serializeRefundRequest } from '../admin/serialize.js';
+import { serializeRefund, serializeRefundRequest } from './serialize.js';
 import { createAdminRefund, rejectRefundRequest, requestRefundByShopper } from './refunds.js';
+import { listRefundRequests, refundedOrderSummary } from './queries.js';
 import { listQuery } from '../http/input.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -47,49 +47,14 @@ export function refundRoutes(ctx: AppContext): Router {
       reason: body.reason,
       adminUsername: adminOf(req).username,
     });
-    const order = await ctx.prisma.order.findUniqueOrThrow({
-      where: { id: refund.orderId },
-      select: { orderNo: true, status: true, refundedFen: true, totalFen: true },
-    });
+    const order = await refundedOrderSummary(ctx, refund.orderId);
     // 202: WeChat has not confirmed yet; the refund query settles it
     res.status(accepted ? 201 : 202).json({ ...serializeRefund(refund), order });
   });
 
   router.get('/api/admin/refund-requests', admin, async (req, res) => {
     const q = refundRequestsQuerySchema.parse(listQuery(req.query));
-    const limit = q.limit ?? 20;
-    const after = newestFirstAfter(q.cursor);
-    const rows = await ctx.prisma.refundRequest.findMany({
-      where: {
-        ...(q.status ? { status: q.status } : {}),
-        ...after,
-      },
-      include: {
-        order: {
-          select: {
-            orderNo: true,
-            status: true,
-            totalFen: true,
-            refundedFen: true,
-            user: { select: { openid: true } },
-          },
-        },
-      },
-      orderBy: NEWEST_FIRST,
-      take: limit + 1,
-    });
-    const { page, nextCursor } = newestFirstPage(rows, limit);
-    res.json({
-      items: page.map((r) => ({
-        ...serializeRefundRequest(r),
-        orderNo: r.order.orderNo,
-        orderStatus: r.order.status,
-        totalFen: r.order.totalFen,
-        refundedFen: r.order.refundedFen,
-        openid: r.order.user.openid,
-      })),
-      nextCursor,
-    });
+    res.json(await listRefundRequests(ctx, { status: q.status, cursor: q.cursor, limit: q.limit ?? 20 }));
   });
 
   router.post('/api/admin/refund-requests/:id/reject', admin, async (req, res) => {

@@ -2,7 +2,6 @@ import { statusAfterRefunds } from '@uni-checkout/shared';
 import type { AppContext } from '../context.js';
 import type { Prisma, Refund } from '../db/index.js';
 import { recordEvent } from '../orders/events.js';
-import { adminMetrics } from '../admin/metrics.js';
 import type { RefundStatusAtWechat } from '../payments/wechatpay-types.js';
 
 /** Refund statuses whose money is (or may still be) on its way back: they hold their amount. */
@@ -55,7 +54,7 @@ export async function applyRefundReport(
   source: RefundSource,
 ): Promise<boolean> {
   const changed = await applyOnce(ctx, refund, report, source);
-  if (changed) adminMetrics(ctx).refunds.inc({ status: report.status, source });
+  if (changed) ctx.metrics.refunds.inc({ status: report.status, source });
   return changed;
 }
 

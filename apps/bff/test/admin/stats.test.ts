@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { statsSchema } from '@uni-checkout/shared';
-import { shanghaiDate, shanghaiDayStart } from '../../src/admin/stats.js';
+import { shanghaiDate, shanghaiDayStart, statsSchema } from '@uni-checkout/shared';
 import { startHarness, type ApiClient, type Harness } from '../support/harness.js';
 import { paidOrder, placeOrder, refundNotified } from '../refunds/paid-order.js';
 

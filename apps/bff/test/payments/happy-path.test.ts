@@ -1,7 +1,7 @@
 import { orderSchema, requestPaymentParamsSchema } from '@uni-checkout/shared';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startHarness, type Harness } from '../support/harness.js';
-import { runJobsOnce } from '../../src/jobs/runner.js';
+import { runJobsOnce } from '../../src/orders/jobs.js';
 import {
   anySku,
   createOrder,

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { runJobsOnce } from '../../src/jobs/runner.js';
+import { runJobsOnce } from '../../src/orders/jobs.js';
 import { releaseStock } from '../../src/orders/stock.js';
 import { startHarness, type Harness } from '../support/harness.js';
 import {

@@ -1,9 +1,8 @@
-import { requestPaymentParamsSchema } from '@uni-checkout/shared';
+import { requestPaymentParamsSchema, toRfc3339Beijing } from '@uni-checkout/shared';
 import { buildRequestPaymentSignString, verifySha256Rsa } from '@uni-checkout/wechatpay-sandbox';
 import { createPublicKey } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { describeOrder } from '../../src/payments/prepay.js';
-import { toRfc3339Beijing } from '../../src/payments/wechatpay.js';
+import { describeOrder } from '../../src/orders/pay-order.js';
 import { startHarness, type Harness } from '../support/harness.js';
 import { eventsOf, orderRow, paymentNotification, placeOrder, requestPayment } from '../support/shop.js';
 

@@ -14,7 +14,8 @@ import pino from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { MerchantCredentials } from '../../src/config.js';
 import { createMetrics } from '../../src/metrics.js';
-import { createWechatPayClient, toRfc3339Beijing } from '../../src/payments/wechatpay.js';
+import { toRfc3339Beijing } from '@uni-checkout/shared';
+import { createWechatPayClient } from '../../src/payments/wechatpay.js';
 import { WechatPayError, type WechatPayClient } from '../../src/payments/wechatpay-types.js';
 
 vi.setConfig({ testTimeout: 30_000, hookTimeout: 60_000 });

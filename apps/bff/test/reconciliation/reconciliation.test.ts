@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runDailyReconciliation } from '../../src/admin/index.js';
-import { shanghaiDate } from '../../src/admin/stats.js';
-import { yesterdayInShanghai } from '../../src/reconciliation/daily.js';
+import { shanghaiDate } from '@uni-checkout/shared';
+import { runDailyReconciliation, yesterdayInShanghai } from '../../src/reconciliation/daily.js';
 import { parseTradeBill } from '../../src/reconciliation/bill.js';
 import { startHarness, type ApiClient, type Harness } from '../support/harness.js';
 import { paidOrder, placeOrder, refundNotified } from '../refunds/paid-order.js';

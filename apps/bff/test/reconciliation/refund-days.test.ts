@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { shanghaiDate } from '../../src/admin/stats.js';
+import { shanghaiDate } from '@uni-checkout/shared';
 import { parseTradeBill } from '../../src/reconciliation/bill.js';
 import { startHarness, type ApiClient, type Harness } from '../support/harness.js';
 import { paidOrder, refundNotified } from '../refunds/paid-order.js';

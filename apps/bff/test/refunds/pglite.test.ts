@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { shanghaiDate } from '../../src/admin/stats.js';
+import { shanghaiDate } from '@uni-checkout/shared';
 import { startHarness, type ApiClient, type Harness } from '../support/harness.js';
 import { paidOrder, refundNotified } from './paid-order.js';
 

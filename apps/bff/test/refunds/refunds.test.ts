@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { runRefundQueries } from '../../src/admin/index.js';
+import { runRefundQueries } from '../../src/refunds/refunds.js';
 import { startHarness, type ApiClient, type Harness } from '../support/harness.js';
 import { paidOrder, placeOrder, refundNotified } from './paid-order.js';
 

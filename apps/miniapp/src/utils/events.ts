@@ -1,3 +1,5 @@
+import { beijingWallClock } from '@uni-checkout/shared';
+
 /** Labels of the BFF's order events (its 全流程日志); an unknown type shows as is. */
 export const ORDER_EVENT_LABELS: Record<string, string> = {
   ORDER_CREATED: '下单',
@@ -46,5 +48,5 @@ export function eventSummary(payload: unknown, maxLength = 160): string {
 export function beijingTime(iso: string): string {
   const ms = Date.parse(iso);
   if (Number.isNaN(ms)) return iso;
-  return new Date(ms + 8 * 3600_000).toISOString().replace('T', ' ').slice(0, 19);
+  return beijingWallClock(new Date(ms)).replace('T', ' ');
 }

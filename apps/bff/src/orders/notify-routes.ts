@@ -1,11 +1,11 @@
 import express, { type Router } from 'express';
 import { z } from 'zod';
 import type { AppContext } from '../context.js';
-import { recordEvent } from '../orders/events.js';
-import { TRANSACTION_NOTIFY_PATH } from './prepay.js';
+import { recordEvent } from './events.js';
+import { TRANSACTION_NOTIFY_PATH } from './pay-order.js';
 import { settlePayment } from './settle.js';
-import { notifyErrorHandler, refuseNotification } from './notify-answer.js';
-import { WechatPayError, type NotificationHeaders, type Transaction } from './wechatpay-types.js';
+import { notifyErrorHandler, refuseNotification } from '../payments/notify-answer.js';
+import { WechatPayError, type NotificationHeaders, type Transaction } from '../payments/wechatpay-types.js';
 
 /**
  * 支付成功通知, kept short as a webhook should be: verify (over the raw body, before parsing) →

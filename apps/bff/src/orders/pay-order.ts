@@ -1,11 +1,10 @@
-import type { RequestPaymentParams } from '@uni-checkout/shared';
+import { toRfc3339Beijing, type RequestPaymentParams } from '@uni-checkout/shared';
 import type { AppContext } from '../context.js';
 import { AppError } from '../errors.js';
-import { recordEvent } from '../orders/events.js';
-import { orderInclude, toOrderDto, type OrderWithLines } from '../orders/dto.js';
+import { recordEvent } from './events.js';
+import { orderInclude, toOrderDto, type OrderWithLines } from './dto.js';
 import { queryAndSettle, wechatPayAppError } from './sync.js';
-import { toRfc3339Beijing } from './wechatpay.js';
-import { WechatPayError } from './wechatpay-types.js';
+import { WechatPayError } from '../payments/wechatpay-types.js';
 
 /** A prepay_id is valid for 2 hours (预支付交易会话标识有效期为2小时). */
 export const PREPAY_TTL_MS = 2 * 3600_000;

@@ -1,10 +1,11 @@
+import { statusesInto } from '@uni-checkout/shared';
 import type { AppContext } from '../context.js';
 import type { Order } from '../db/index.js';
 import { AppError } from '../errors.js';
-import { recordEvent } from '../orders/events.js';
-import { releaseStock } from '../orders/stock.js';
+import { recordEvent } from './events.js';
+import { releaseStock } from './stock.js';
 import { settlePayment, type SettleOutcome, type SettleSource } from './settle.js';
-import { WechatPayError } from './wechatpay-types.js';
+import { WechatPayError } from '../payments/wechatpay-types.js';
 
 /**
  * 查询订单 (the seed's step 20): asks WeChat how the order stands and settles it when the money
@@ -94,7 +95,7 @@ export async function closeOrder(ctx: AppContext, order: Order, source: 'close' 
   const now = ctx.now();
   return ctx.prisma.$transaction(async (tx) => {
     const closed = await tx.order.updateMany({
-      where: { id: order.id, status: 'PENDING_PAYMENT' },
+      where: { id: order.id, status: { in: statusesInto('CLOSED') } },
       data: { status: 'CLOSED', closedAt: now, version: { increment: 1 } },
     });
     if (closed.count === 0)

@@ -1,6 +1,6 @@
 import type { AppContext } from '../context.js';
 import type { Order } from '../db/index.js';
-import { closeOrder, queryAndSettle } from '../payments/sync.js';
+import { closeOrder, queryAndSettle } from './sync.js';
 import { WechatPayError } from '../payments/wechatpay-types.js';
 
 export interface JobSettings {
@@ -85,4 +85,25 @@ export async function closeExpiredOrders(ctx: AppContext, s: JobSettings = DEFAU
     }
   }
   return { closed, paid, failed };
+}
+
+export interface JobsRunResult {
+  latePayments: { queried: number; settled: number };
+  expiredOrders: { closed: number; paid: number; failed: number };
+}
+
+/** One pass of every payment job. Safe to run in every BFF process at once (see claim above). */
+export async function runJobsOnce(ctx: AppContext, settings: Partial<JobSettings> = {}): Promise<JobsRunResult> {
+  const s = { ...DEFAULT_JOB_SETTINGS, ...settings };
+  const latePayments = await queryLatePayments(ctx, s);
+  const expiredOrders = await closeExpiredOrders(ctx, s);
+  return { latePayments, expiredOrders };
+}
+
+/** The payment jobs as the scheduler runs them: a pass that did something is logged. */
+export async function runPaymentJobs(ctx: AppContext): Promise<void> {
+  const result = await runJobsOnce(ctx);
+  const busy =
+    result.latePayments.queried + result.expiredOrders.closed + result.expiredOrders.paid + result.expiredOrders.failed;
+  if (busy > 0) ctx.logger.info(result, 'payment jobs ran');
 }

@@ -1,15 +1,16 @@
-import type { AppContext } from '../context.js';
+import type { Logger } from '../logger.js';
+import type { Job } from '../module.js';
 
-export interface Job {
-  name: string;
-  run: () => Promise<unknown>;
+export interface JobScheduler {
+  stop(): Promise<void>;
 }
 
 /**
- * Runs each job every intervalMs, one round at a time (a round never overlaps the previous one).
- * Jobs are written to be safe in every BFF process at once; stop() waits for running rounds.
+ * Runs each job every intervalMs (JOB_INTERVAL_MS): the next round is scheduled when one ends, so
+ * a job's rounds never overlap in a process. Jobs are written to be safe in every BFF process at
+ * once; a failed round is logged and retried on the next interval. stop() waits for running rounds.
  */
-export function startJobs(ctx: AppContext, jobs: Job[], intervalMs: number): { stop: () => Promise<void> } {
+export function startJobs(logger: Logger, jobs: Job[], intervalMs: number): JobScheduler {
   let stopped = false;
   const timers = new Set<NodeJS.Timeout>();
   const running = new Set<Promise<void>>();
@@ -20,7 +21,8 @@ export function startJobs(ctx: AppContext, jobs: Job[], intervalMs: number): { s
         .run()
         .then(
           () => undefined,
-          (err: unknown) => ctx.logger.error({ err, job: job.name }, 'background job failed'),
+          (err: unknown) =>
+            logger.error({ err, job: job.name }, 'background job failed; retrying on the next interval'),
         )
         .finally(() => {
           running.delete(round);

@@ -1,8 +1,8 @@
 import type { AppContext } from '../context.js';
 import { Prisma, type Order } from '../db/index.js';
-import { recordEvent } from '../orders/events.js';
-import { reReserveStock } from '../orders/stock.js';
-import type { Transaction } from './wechatpay-types.js';
+import { recordEvent } from './events.js';
+import { reReserveStock } from './stock.js';
+import type { Transaction } from '../payments/wechatpay-types.js';
 
 export type SettleSource = 'notify' | 'query' | 'close' | 'cancel';
 
