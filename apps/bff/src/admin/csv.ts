@@ -1,6 +1,6 @@
 import type { Response } from 'express';
 import { ORDER_STATUS_LABELS, formatAddressLine, formatFen, type OrderStatus } from '@uni-checkout/shared';
-import { orderAddress } from '../fulfilment/view.js';
+import { orderAddress } from '../orders/fulfilment-view.js';
 import type { PrismaClient } from '../db/index.js';
 import { adminOrdersPage, type AdminOrdersQuery } from './orders.js';
 import type { OrderWithRelations } from './serialize.js';

@@ -4,7 +4,7 @@ import type { Prisma, PrismaClient } from '../db/index.js';
 import { isQueryableInstant, NEWEST_FIRST, newestFirstAfter, newestFirstPage } from '../http/cursor.js';
 import { AppError } from '../errors.js';
 import { orderRelations, type OrderWithRelations } from './serialize.js';
-import { fulfilmentWhere } from '../fulfilment/view.js';
+import { fulfilmentWhere } from '../orders/fulfilment-view.js';
 
 export type AdminOrdersQuery = z.infer<typeof adminOrdersQuerySchema>;
 

@@ -10,7 +10,7 @@ import { deliveryCompanies } from './delivery-companies.js';
 import { checkReceipt } from './receipt.js';
 import { shipOrder } from './ship.js';
 import { uploadShipment } from './upload.js';
-import { fulfilmentWhere } from './view.js';
+import { fulfilmentWhere } from '../orders/fulfilment-view.js';
 
 function orderNoParam(value: unknown): string {
   const parsed = orderNoSchema.safeParse(value);

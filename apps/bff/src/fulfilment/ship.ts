@@ -4,7 +4,7 @@ import type { Shipment } from '../db/index.js';
 import { AppError, notFound } from '../errors.js';
 import { recordEvent } from '../orders/events.js';
 import { deliveryCompanies } from './delivery-companies.js';
-import { orderAddress } from './view.js';
+import { orderAddress } from '../orders/fulfilment-view.js';
 
 export type ShipOutcome = { kind: 'shipped'; shipment: Shipment } | { kind: 'already'; shipment: Shipment };
 

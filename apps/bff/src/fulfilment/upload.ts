@@ -2,7 +2,7 @@ import type { AppContext } from '../context.js';
 import { recordEvent } from '../orders/events.js';
 import { CONTACT_REQUIRED_COMPANIES } from '../wechat/shipping.js';
 import { failureOf, shippingClient } from './wechat-adapter.js';
-import { orderAddress } from './view.js';
+import { orderAddress } from '../orders/fulfilment-view.js';
 
 /** While one process uploads, the others leave the shipment alone this long. */
 const CLAIM_MS = 60_000;

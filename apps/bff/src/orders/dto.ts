@@ -1,6 +1,6 @@
 import { shopperActions, type Order as OrderDto, type OrderStatus, type ShopperActions } from '@uni-checkout/shared';
 import type { Order, OrderItem, Refund, RefundRequest, Shipment } from '../db/index.js';
-import { fulfilmentFields } from '../fulfilment/view.js';
+import { fulfilmentFields } from './fulfilment-view.js';
 
 /** What every order read loads: the order with its lines, refunds and open refund requests. */
 export const orderInclude = {

@@ -1,6 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { FulfilmentStatus, OrderStatus } from '@uni-checkout/shared';
-import { fulfilmentWhere } from '../fulfilment/view.js';
+import { fulfilmentWhere } from './fulfilment-view.js';
 import type { AppContext } from '../context.js';
 import type { Prisma } from '../db/index.js';
 import { notFound } from '../errors.js';
