@@ -290,8 +290,8 @@ function buildControls(ctx: AppContext): express.Router {
 
   // The shopper's 确认收货 in WeChat (the weappOrderConfirm component).
   r.post('/confirm-receipt', (req, res) => {
-    const { out_trade_no: outTradeNo } = (req.body ?? {}) as { out_trade_no?: unknown };
-    res.json(ctx.wxa.confirmReceipt(outTradeNo));
+    const { out_trade_no: outTradeNo, openid } = (req.body ?? {}) as { out_trade_no?: unknown; openid?: unknown };
+    res.json(ctx.wxa.confirmReceipt(outTradeNo, openid));
   });
 
   // Reconciliation hooks: a paid transaction only the bill knows of, or another amount in the bill.

@@ -38,6 +38,8 @@ export interface SandboxOptions {
   autoConfirmDays?: number;
   /** How long a confirmed order stays 确认收货 before 交易完成, before scaling. Default 60000 ms. */
   settleDelayMs?: number;
+  /** access_token lifetime before scaling. Default 7200 (s), as WeChat's. */
+  accessTokenTtlSeconds?: number;
 }
 
 export interface PayInput {
@@ -68,7 +70,7 @@ export interface Sandbox {
     shipping(): ShippingView[];
   };
   /** The shopper's 确认收货 in WeChat (same as POST /sandbox/confirm-receipt). */
-  confirmReceipt(outTradeNo: string): Record<string, unknown>;
+  confirmReceipt(outTradeNo: string, openid?: string): Record<string, unknown>;
   /** Revokes every access_token (as a reset AppSecret would): the next API call answers 40001. */
   revokeAccessTokens(): void;
   /** Emits 'notification' with a NotificationRecord on every change of one. */
@@ -133,6 +135,7 @@ export async function createSandbox(opts: SandboxOptions = {}): Promise<Sandbox>
     timeScale,
     autoConfirmDays,
     settleDelayMs: opts.settleDelayMs ?? DEFAULT_SETTLE_DELAY_MS,
+    ...(opts.accessTokenTtlSeconds !== undefined ? { accessTokenTtlMs: opts.accessTokenTtlSeconds * 1000 } : {}),
   });
 
   let url = '';
@@ -174,7 +177,7 @@ export async function createSandbox(opts: SandboxOptions = {}): Promise<Sandbox>
       shipping: () =>
         [...store.transactions.values()].filter((t) => !t.billOnly && t.transactionId !== null).map((t) => wxa.view(t)),
     },
-    confirmReceipt: (outTradeNo) => wxa.confirmReceipt(outTradeNo),
+    confirmReceipt: (outTradeNo, openid) => wxa.confirmReceipt(outTradeNo, openid),
     revokeAccessTokens: () => wxa.revokeTokens(),
     waitForNotification(predicate, timeoutMs = 10_000) {
       const hit = store.notifications.find(predicate);

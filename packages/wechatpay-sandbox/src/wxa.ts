@@ -119,6 +119,8 @@ export interface WxaOptions {
   timeScale: number;
   autoConfirmDays: number;
   settleDelayMs: number;
+  /** access_token lifetime before scaling; default 7200 s */
+  accessTokenTtlMs?: number;
 }
 
 export class Wxa {
@@ -191,7 +193,7 @@ export class Wxa {
     const rec: TokenRecord = {
       token,
       issuedAt: now,
-      expiresAt: now + this.scaled(ACCESS_TOKEN_TTL_MS),
+      expiresAt: now + this.scaled(this.o.accessTokenTtlMs ?? ACCESS_TOKEN_TTL_MS),
       revoked: false,
     };
     this.tokens.set(token, rec);
@@ -370,11 +372,16 @@ export class Wxa {
 
   // ---- 确认收货 (the shopper, in WeChat) ------------------------------------------------------
 
-  confirmReceipt(outTradeNo: unknown): Record<string, unknown> {
+  confirmReceipt(outTradeNo: unknown, openid?: unknown): Record<string, unknown> {
     if (typeof outTradeNo !== 'string' || outTradeNo === '')
       throw new ControlError(400, 'PARAM_ERROR', 'out_trade_no is required');
+    if (openid !== undefined && (typeof openid !== 'string' || openid === ''))
+      throw new ControlError(400, 'PARAM_ERROR', 'openid must be a non-empty string');
     const tx = this.findTransaction({ mchid: this.creds.mchid, outTradeNo });
     if (!tx) throw new ControlError(404, 'ORDER_NOT_EXIST', '支付单不存在');
+    // Only the payer sees the order in WeChat and can confirm it.
+    if (openid !== undefined && openid !== tx.request.payer.openid)
+      throw new ControlError(403, 'OPENID_MISMATCH', '确认收货的用户不是支付用户');
     const rec = this.shipping.get(outTradeNo);
     const now = Date.now();
     const view = this.stateOf(tx, rec, now);

@@ -148,22 +148,41 @@ describe('POST /cgi-bin/stable_token', () => {
     }
   });
 
-  it('renews in the last 5 minutes (scaled) while the old token keeps working until it expires, then 42001', async () => {
-    const s = await createSandbox({ timeScale: 0.001 });
+  it('renews in the last 5 minutes while the old token keeps working until it expires', async () => {
+    // unscaled, with a lifetime of 5 min + 2 s: the renewal window opens 2 s after issue
+    const s = await createSandbox({ timeScale: 1, accessTokenTtlSeconds: 302 });
     try {
-      const issuedAfter = Date.now();
-      const first = await token(s);
-      // 7.2 s lifetime; the renewal window is its last 300 ms
-      await sleep(Math.max(0, issuedAfter + 7200 - 200 - Date.now()));
-      const second = await token(s);
-      expect(second).not.toBe(first);
       const list = (t: string) =>
         post(s, '/cgi-bin/express/delivery/open_msg/get_delivery_list', {}, `?access_token=${encodeURIComponent(t)}`);
+      const first = await token(s);
+      expect(await token(s)).toBe(first);
+      const issuedAt = s.state.stableTokenCalls()[0]!.at;
+      await sleep(Math.max(0, issuedAt + 2100 - Date.now()));
+      const res = await post(s, '/cgi-bin/stable_token', {
+        grant_type: 'client_credential',
+        appid: s.credentials.appid,
+        secret: s.credentials.appsecret,
+      });
+      expect(res.body.access_token).not.toBe(first);
+      expect(res.body.expires_in).toBe(302);
       expect((await list(first)).body.errcode).toBe(0);
-      await sleep(Math.max(0, issuedAfter + 7200 + 100 - Date.now()));
-      expect((await list(first)).body.errcode).toBe(42001);
-      expect((await list(second)).body.errcode).toBe(0);
-      expect(s.state.stableTokenCalls().map((c) => c.outcome)).toEqual(['issued', 'issued']);
+      expect((await list(res.body.access_token as string)).body.errcode).toBe(0);
+      expect(s.state.stableTokenCalls().map((c) => c.outcome)).toEqual(['issued', 'reused', 'issued']);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('answers 42001 for an expired token (7200 s × time scale)', async () => {
+    const s = await createSandbox({ timeScale: 0.0005 });
+    try {
+      const t = await token(s);
+      const expiresAt = s.state.stableTokenCalls()[0]!.at + 3600;
+      const list = () => post(s, '/cgi-bin/express/delivery/open_msg/get_delivery_list', {}, `?access_token=${t}`);
+      expect((await list()).body.errcode).toBe(0);
+      await sleep(Math.max(0, expiresAt + 50 - Date.now()));
+      expect((await list()).body.errcode).toBe(42001);
+      expect(await token(s)).not.toBe(t);
     } finally {
       await s.close();
     }
@@ -399,7 +418,16 @@ describe('确认收货 and the funds', () => {
     expect((await post(sandbox, '/sandbox/confirm-receipt', {})).status).toBe(400);
 
     await post(sandbox, UPLOAD, upload(sandbox, order), q);
-    const confirmed = await post(sandbox, '/sandbox/confirm-receipt', { out_trade_no: order.outTradeNo });
+    const stranger = await post(sandbox, '/sandbox/confirm-receipt', {
+      out_trade_no: order.outTradeNo,
+      openid: 'oNotThePayer00000000000001',
+    });
+    expect(stranger.status).toBe(403);
+    expect(stranger.body.code).toBe('OPENID_MISMATCH');
+    const confirmed = await post(sandbox, '/sandbox/confirm-receipt', {
+      out_trade_no: order.outTradeNo,
+      openid: order.openid,
+    });
     expect(confirmed.status).toBe(200);
     expect(confirmed.body).toMatchObject({
       order_state: 3,
@@ -422,8 +450,8 @@ describe('确认收货 and the funds', () => {
   });
 
   it('confirms by itself after the auto-confirm days (scaled)', async () => {
-    // 0.01 day × 86 400 000 ms × 0.001 = 864 ms
-    const s = await createSandbox({ timeScale: 0.001, autoConfirmDays: 0.01 });
+    // 0.03 day × 86 400 000 ms × 0.001 = 2592 ms
+    const s = await createSandbox({ timeScale: 0.001, autoConfirmDays: 0.03 });
     try {
       const t = await token(s);
       const order = await paidOrder(s);
@@ -431,7 +459,8 @@ describe('确认收货 and the funds', () => {
       const page = await (await fetch(`${s.url}/sandbox/`)).text();
       expect(page).toContain('冻结中');
       expect(s.state.shipping()[0]).toMatchObject({ order_state: 2, funds: 'frozen' });
-      await sleep(1000);
+      const autoAt = Date.parse(s.state.shipping()[0]!.auto_confirm_at!);
+      await sleep(Math.max(0, autoAt + 50 - Date.now()));
       expect(s.state.shipping()[0]).toMatchObject({ funds: 'released', confirmed_by: 'auto' });
       const got = await post(s, GET_ORDER, { transaction_id: order.transactionId }, `?access_token=${t}`);
       expect([3, 4]).toContain(got.body.order.order_state);

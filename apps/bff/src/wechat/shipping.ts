@@ -8,6 +8,7 @@
  * whether a retry can help. A token refused with 40001 / 42001 is refreshed and the call made
  * once more.
  */
+import { toRfc3339Beijing } from '@uni-checkout/shared';
 import { z } from 'zod';
 import type { PrismaClient } from '../db/index.js';
 import { AppError } from '../errors.js';
@@ -178,12 +179,6 @@ export function maskPhone(phone: string): string {
   return `****${digits.slice(-4)}`;
 }
 
-/** RFC 3339 in Beijing time, as WeChat's examples write upload_time: 2026-11-28T20:15:30+08:00. */
-export function rfc3339Beijing(at: Date): string {
-  const d = new Date(Math.floor(at.getTime() / 1000) * 1000 + 8 * 3600_000);
-  return `${d.toISOString().slice(0, 19)}+08:00`;
-}
-
 export function createWechatShippingClient(opts: WechatShippingOptions): WechatShippingClient {
   const { credentials: c } = opts;
   const timeoutMs = opts.timeoutMs ?? 5000;
@@ -307,7 +302,7 @@ export function createWechatShippingClient(opts: WechatShippingOptions): WechatS
       logistics_type: LOGISTICS_TYPE_CODE[input.logisticsType],
       delivery_mode: 1,
       shipping_list: [item],
-      upload_time: rfc3339Beijing(input.uploadTime ?? new Date()),
+      upload_time: toRfc3339Beijing(input.uploadTime ?? new Date()),
       payer: { openid: input.payerOpenid },
     };
   }

@@ -3,7 +3,10 @@
  * real HTTP against the sandbox, on PostgreSQL (two BFF instances = two clients with separate pools
  * on one database) and on PGlite.
  */
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
+import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -159,6 +162,27 @@ describe('on PostgreSQL, two BFF instances with separate pools', () => {
     const now = await a.accessToken.get();
     expect(now).not.toBe(old);
     expect(await b.accessToken.get()).toBe(now);
+  });
+
+  it('refresh at once on 42001 when WeChat holds the stored token expired, and retry the call', async () => {
+    // a 1 s token, unscaled; the stored expiry then claims another hour (clocks that disagree)
+    const s = await createSandbox({ timeScale: 1, accessTokenTtlSeconds: 1 });
+    try {
+      const first = await client(db, s).accessToken.get();
+      await sleep(1100);
+      await db.prisma.wechatAccessToken.update({
+        where: { appid: s.credentials.appid },
+        data: { obtainedAt: new Date(), expiresAt: new Date(Date.now() + 3600_000) },
+      });
+      const calls: string[] = [];
+      const b = client(db2, s, calls);
+      const list = await b.getDeliveryList();
+      expect(list.length).toBeGreaterThan(0);
+      expect(calls).toEqual(['get_delivery_list:errcode_42001', 'stable_token:issued', 'get_delivery_list:ok']);
+      expect(await b.accessToken.get()).not.toBe(first);
+    } finally {
+      await s.close();
+    }
   });
 
   it('upload lands in WeChat with every field right, and get_order reads it back', async () => {
@@ -342,6 +366,68 @@ describe('on PostgreSQL, two BFF instances with separate pools', () => {
       await other.close();
     }
   });
+});
+
+describe('two BFF processes on one PostgreSQL', () => {
+  it('fetch the access token once between them', async () => {
+    const sandbox = await createSandbox({ timeScale: 0.01 });
+    const db = await createTestDb('postgres');
+    const c = sandbox.credentials;
+    const bffDir = fileURLToPath(new URL('../..', import.meta.url));
+    const children = [0, 1].map(() =>
+      spawn(process.execPath, ['--import', 'tsx', 'test/support/wechat-token-process.ts'], {
+        cwd: bffDir,
+        env: {
+          PATH: process.env.PATH ?? '',
+          DATABASE_URL: db.databaseUrl!,
+          WECHAT_APPID: c.appid,
+          WECHAT_APPSECRET: c.appsecret,
+          WECHAT_API_BASE: sandbox.url,
+          WECHATPAY_MCHID: c.mchid,
+        },
+        stdio: ['pipe', 'pipe', 'inherit'],
+      }),
+    );
+    try {
+      const lines = children.map((child) => {
+        const out: string[] = [];
+        let buf = '';
+        const waiters: Array<() => void> = [];
+        child.stdout!.on('data', (d: Buffer) => {
+          buf += d.toString();
+          const parts = buf.split('\n');
+          buf = parts.pop()!;
+          out.push(...parts);
+          waiters.splice(0).forEach((w) => w());
+        });
+        const nth = (n: number) =>
+          new Promise<string>((resolve, reject) => {
+            const check = () => (out.length > n ? resolve(out[n]!) : waiters.push(check));
+            child.once('exit', (code) => out.length <= n && reject(new Error(`child exited ${code}`)));
+            check();
+          });
+        return nth;
+      });
+      expect(await Promise.all(lines.map((nth) => nth(0)))).toEqual(['ready', 'ready']);
+      // both go at once
+      for (const child of children) child.stdin!.write('go\n');
+      const results = (await Promise.all(lines.map((nth) => nth(1)))).map(
+        (l) => JSON.parse(l) as { tokenSha256: string; companies: number },
+      );
+      const row = await db.prisma.wechatAccessToken.findUniqueOrThrow({ where: { appid: c.appid } });
+      const sha = createHash('sha256').update(row.accessToken).digest('hex');
+      expect(results).toEqual([
+        { tokenSha256: sha, companies: expect.any(Number) },
+        { tokenSha256: sha, companies: expect.any(Number) },
+      ]);
+      expect(results[0]!.companies).toBeGreaterThanOrEqual(8);
+      expect(sandbox.state.stableTokenCalls()).toHaveLength(1);
+    } finally {
+      for (const child of children) if (child.exitCode === null) child.kill();
+      await db.close();
+      await sandbox.close();
+    }
+  }, 120_000);
 });
 
 describe('on PGlite', () => {
