@@ -663,9 +663,10 @@ describe('fulfilment: checkout with a new address, the admin ships, the shopper 
       ]);
 
       // -- the shopper sees 待收货 and confirms (h5: through the sandbox, which plays WeChat)
-      await page.goto(`${site.url}/#/pages/orders/index?status=SHIPPED`);
-      await card.waitFor({ state: 'visible', timeout: 10_000 });
-      expect((await card.getByTestId('order-card-fulfilment').innerText()).trim()).toBe('待收货');
+      await page.getByTestId('orders-tab-SHIPPED').click();
+      await expect
+        .poll(async () => (await card.getByTestId('order-card-fulfilment').innerText()).trim(), { timeout: 10_000 })
+        .toBe('待收货');
       await snapshot(page, '24-orders-to-receive.png');
       await card.click();
       await expect.poll(() => text(page, 'order-fulfilment-status'), { timeout: 10_000 }).toBe('待收货');
