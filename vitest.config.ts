@@ -4,6 +4,6 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     // timeouts live in each project's own config
-    projects: ['packages/*', 'apps/bff', 'test'],
+    projects: ['packages/*', 'apps/bff', 'apps/miniapp', 'test'],
   },
 });

@@ -1,4 +1,4 @@
-import { defineConfig, type Plugin } from 'vite';
+import { defineConfig, loadEnv, type Plugin } from 'vite';
 import uniModule from '@dcloudio/vite-plugin-uni';
 
 // The plugin is published as CommonJS; from an ESM config its factory sits under `default`.
@@ -13,8 +13,25 @@ function h5Port(): number {
   return port;
 }
 
-export default defineConfig({
-  plugins: [uni()],
-  server: { host: '127.0.0.1', port: h5Port(), strictPort: true },
-  preview: { host: '127.0.0.1', port: h5Port() },
+/**
+ * A production bundle must name its BFF: falling back to 127.0.0.1 would ship a mini-program that
+ * talks to nothing (or to whatever listens on the user's own machine).
+ */
+function assertApiBase(mode: string): void {
+  const env = loadEnv(mode, process.cwd(), 'VITE_');
+  if (!env.VITE_API_BASE?.trim()) {
+    throw new Error(
+      `VITE_API_BASE is not set: a ${mode} build needs the BFF's https origin, e.g. ` +
+        'VITE_API_BASE=https://shop.example.com pnpm build:mp-weixin',
+    );
+  }
+}
+
+export default defineConfig(({ command, mode }) => {
+  if (command === 'build' && mode === 'production') assertApiBase(mode);
+  return {
+    plugins: [uni()],
+    server: { host: '127.0.0.1', port: h5Port(), strictPort: true },
+    preview: { host: '127.0.0.1', port: h5Port() },
+  };
 });

@@ -13,6 +13,7 @@ import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { start, type RunningBff } from '@uni-checkout/bff';
+import { runJobsOnce } from '../../apps/bff/src/orders/jobs';
 import { formatFen } from '@uni-checkout/shared';
 import { createTestDb, type TestDb } from '../../apps/bff/test/support/db';
 import { shippingClient } from '../../apps/bff/src/fulfilment/wechat-adapter';
@@ -88,7 +89,7 @@ beforeAll(async () => {
   });
   browser = await launchChromium();
   await mkdir(screenshotsDir, { recursive: true });
-}, 420_000);
+}, 900_000);
 
 afterAll(async () => {
   await browser?.close();
@@ -334,7 +335,7 @@ describe('purchase, payment and refund on the h5 build', () => {
       await page.getByTestId('admin-username').locator('input').fill(ADMIN.username);
       await page.getByTestId('admin-password').locator('input').fill(ADMIN.password);
       await page.getByTestId('admin-login-submit').click();
-      await page.getByTestId('admin-orders-list').waitFor({ state: 'visible', timeout: 10_000 });
+      await page.getByTestId('admin-orders-list').waitFor({ state: 'visible', timeout: 40_000 }); // real scrypt on a busy machine
       // the admin's token is its own; no shopper session in this browser
       expect(await page.evaluate(() => localStorage.getItem('uni-checkout:token'))).toBeNull();
 
@@ -381,7 +382,7 @@ describe('purchase, payment and refund on the h5 build', () => {
 
       // -- a refund the form refuses, then a partial one
       // (the form's live preview shows when the typed amount has reached it)
-      const tooMuch = `最多可退 ${(TOTAL_FEN / 100).toFixed(2)} 元`;
+      const tooMuch = `最多可退 ${formatFen(TOTAL_FEN)}`;
       await page.getByTestId('admin-refund-amount').locator('input').fill(String(TOTAL_FEN)); // yuan: far too much
       await expect.poll(() => text(page, 'admin-refund-preview')).toBe(tooMuch);
       await page.getByTestId('admin-refund-reason').locator('input').fill('部分商品缺货');
@@ -396,6 +397,12 @@ describe('purchase, payment and refund on the h5 build', () => {
         .fill((REFUND_FEN / 100).toFixed(2));
       await expect.poll(() => text(page, 'admin-refund-preview')).toBe(`将退款 ${formatFen(REFUND_FEN)}`);
       await page.getByTestId('admin-refund-submit').click();
+      // no money moves on one tap: a confirmation names the amount first
+      const confirm = page.locator('.uni-modal');
+      await confirm.waitFor({ state: 'visible', timeout: 10_000 });
+      expect(await confirm.innerText()).toContain(`向顾客退款 ${formatFen(REFUND_FEN)}`);
+      expect(await bff.ctx.prisma.refund.count({ where: { order: { orderNo } } })).toBe(0);
+      await confirm.locator('.uni-modal__btn_primary').click();
       await expect.poll(() => text(page, 'admin-order-status'), { timeout: 20_000 }).toBe('部分退款');
       expect(await text(page, 'admin-order-refunded')).toBe(formatFen(REFUND_FEN));
       await expect.poll(() => text(page, 'admin-refund-status'), { timeout: 10_000 }).toBe('退款成功');
@@ -428,7 +435,7 @@ describe('purchase, payment and refund on the h5 build', () => {
     expect(await text(shopperPage, 'order-refunded')).toBe(formatFen(REFUND_FEN));
     const timeline = (await shopperPage.getByTestId('order-timeline-item').allInnerTexts()).join('\n');
     expect(timeline).toContain('退款成功');
-    expect(timeline).toContain('100.50 元 · 部分商品缺货');
+    expect(timeline).toContain('¥100.50 · 部分商品缺货');
     // the request was answered by the refund: it may ask again for what is left
     expect(await shopperPage.getByTestId('order-refund-requested').count()).toBe(0);
     await snapshot(shopperPage, '12-order-refunded.png', true);
@@ -574,7 +581,7 @@ describe('the shopper’s order list', () => {
       await page.getByTestId('admin-password').locator('input').fill(ADMIN.password);
       await page.getByTestId('admin-login-submit').click();
       const rows = page.getByTestId('admin-order-row');
-      await rows.first().waitFor({ state: 'visible', timeout: 10_000 });
+      await rows.first().waitFor({ state: 'visible', timeout: 40_000 });
       expect(await rows.count()).toBe(20);
       while (await page.getByTestId('admin-orders-more').count()) {
         const before = await rows.count();
@@ -587,6 +594,280 @@ describe('the shopper’s order list', () => {
       await admin.context.close();
     }
   }, 90_000);
+});
+
+/** A coffee with 3 in stock: the cart holds no more, and a checkout that finds less goes back to edit. */
+const BEANS = { id: 'e2e-beans', title: '埃塞俄比亚 耶加雪菲', skuId: 'e2e-beans-250', priceFen: 8800 };
+
+describe('stock, failed payments and deadlines as the shopper sees them', () => {
+  beforeAll(async () => {
+    await bff.ctx.prisma.product.create({
+      data: {
+        id: BEANS.id,
+        title: BEANS.title,
+        category: 'coffee',
+        images: [],
+        sortOrder: -900,
+        skus: { create: [{ id: BEANS.skuId, title: '250g', priceFen: BEANS.priceFen, stock: 3 }] },
+      },
+    });
+  });
+
+  it('browses by category, is held at the stock, is told 库存仅剩 N 件 at checkout, edits the cart and pays', async () => {
+    const { context, page } = await newPhone();
+    try {
+      await page.goto(`${site.url}/#/pages/index/index`);
+      await page.getByTestId('category-list').waitFor({ state: 'visible', timeout: 20_000 });
+      await page.locator('[data-testid="category-chip"][data-category="coffee"]').click();
+      const card = page.getByTestId('product-card').filter({ hasText: BEANS.title });
+      await card.waitFor({ state: 'visible', timeout: 10_000 });
+      expect(await page.getByTestId('product-card').filter({ hasText: TEA.title }).count()).toBe(0);
+      expect(await text(page, 'category-list')).toContain('咖啡');
+      await snapshot(page, '20-category.png');
+      await card.click();
+
+      // the stepper stops at the 3 in stock
+      await page.getByTestId('product-detail-title').waitFor({ state: 'visible', timeout: 10_000 });
+      for (let i = 0; i < 5; i++) await page.getByTestId('quantity-plus').click();
+      expect(await text(page, 'quantity-value')).toBe('3');
+      await page.getByTestId('add-to-cart').click();
+      await expect.poll(() => text(page, 'cart-count')).toBe('3');
+      await page.getByTestId('product-detail-cart').click();
+      await page.getByTestId('cart-line').first().waitFor({ state: 'visible', timeout: 10_000 });
+      expect(await text(page, 'cart-line-stock')).toBe('仅剩 3 件');
+      await page.getByTestId('cart-line-quantity-plus').click();
+      expect(await text(page, 'cart-line-quantity-value')).toBe('3');
+      await snapshot(page, '21-cart-low-stock.png');
+
+      // meanwhile two are sold elsewhere: the checkout says what is left and leads back to the cart
+      await bff.ctx.prisma.sku.update({ where: { id: BEANS.skuId }, data: { stock: 1 } });
+      await page.getByTestId('cart-checkout').click();
+      await page.getByTestId('checkout-submit').waitFor({ state: 'visible', timeout: 10_000 });
+      await addAddressAtCheckout(page);
+      await page.getByTestId('checkout-submit').click();
+      await expect.poll(() => text(page, 'checkout-error'), { timeout: 10_000 }).toBe('库存仅剩 1 件，去购物车修改');
+      // sending the same lines again cannot succeed: the bar offers to change them instead
+      expect(await page.getByTestId('checkout-submit').count()).toBe(0);
+      expect(await text(page, 'checkout-edit-submit')).toBe('修改购物车');
+      await snapshot(page, '22-checkout-out-of-stock.png');
+      await page.getByTestId('checkout-edit').click();
+      await expect.poll(() => text(page, 'cart-line-stock'), { timeout: 10_000 }).toBe('库存仅剩 1 件');
+      expect(await text(page, 'cart-blocked')).toContain('库存不足');
+      await page.getByTestId('cart-line-quantity-minus').click();
+      await page.getByTestId('cart-line-quantity-minus').click();
+      expect(await text(page, 'cart-line-quantity-value')).toBe('1');
+      await expect.poll(() => page.getByTestId('cart-blocked').count()).toBe(0);
+
+      await page.getByTestId('cart-checkout').click();
+      await page.getByTestId('checkout-submit').waitFor({ state: 'visible', timeout: 10_000 });
+      expect(await text(page, 'checkout-total')).toBe(formatFen(BEANS.priceFen));
+      const sandboxUrl = bff.ctx.sandboxUrl!;
+      await Promise.all([
+        page.waitForURL((url) => url.href.startsWith(`${sandboxUrl}/sandbox/cashier`), { timeout: 20_000 }),
+        page.getByTestId('checkout-submit').click(),
+      ]);
+      await Promise.all([
+        page.waitForURL((url) => url.hash.includes('pages/result/index'), { timeout: 20_000 }),
+        page.getByTestId('cashier-confirm').click(),
+      ]);
+      await expect.poll(() => text(page, 'result-status'), { timeout: 25_000 }).toBe('支付成功');
+      expect((await bff.ctx.prisma.sku.findUniqueOrThrow({ where: { id: BEANS.skuId } })).stock).toBe(0);
+    } finally {
+      await context.close();
+    }
+  }, 120_000);
+
+  it('says 支付失败 at once when the pay sheet fails, pays again, and a settled pay sheet refuses and returns', async () => {
+    const { context, page } = await newPhone();
+    try {
+      await page.goto(`${site.url}/#/pages/product/index?id=${TEA.id}`);
+      await page.getByTestId('sku-option').filter({ hasText: '罐装 250g' }).click();
+      await page.getByTestId('buy-now').click();
+      const sandboxUrl = bff.ctx.sandboxUrl!;
+      await page.getByTestId('checkout-submit').waitFor({ state: 'visible', timeout: 10_000 });
+      await addAddressAtCheckout(page);
+      await Promise.all([
+        page.waitForURL((url) => url.href.startsWith(`${sandboxUrl}/sandbox/cashier`), { timeout: 20_000 }),
+        page.getByTestId('checkout-submit').click(),
+      ]);
+      await Promise.all([
+        page.waitForURL((url) => url.hash.includes('pages/result/index'), { timeout: 20_000 }),
+        page.getByTestId('cashier-fail').click(),
+      ]);
+      // no 20-second wait for WeChat's word: the sheet said it failed, and the order is unpaid
+      const shown = Date.now();
+      await expect.poll(() => text(page, 'result-status'), { timeout: 5_000 }).toBe('支付失败');
+      console.log(`支付失败 shown ${Date.now() - shown} ms after the result page opened`);
+      expect(await text(page, 'result-hint')).toBe('支付未成功，可点「重新支付」再试一次');
+      expect(await page.getByTestId('result-retry').count()).toBe(0);
+      await snapshot(page, '23-result-failed.png');
+
+      await Promise.all([
+        page.waitForURL((url) => url.href.startsWith(`${sandboxUrl}/sandbox/cashier`), { timeout: 20_000 }),
+        page.getByTestId('result-pay-again').click(),
+      ]);
+      await Promise.all([
+        page.waitForURL((url) => url.hash.includes('pages/result/index'), { timeout: 20_000 }),
+        page.getByTestId('cashier-confirm').click(),
+      ]);
+      await expect.poll(() => text(page, 'result-status'), { timeout: 25_000 }).toBe('支付成功');
+
+      // browser back: the pay sheet of the paid order refuses, and returns to the shop by itself
+      await page.goBack();
+      await page.waitForURL((url) => url.href.startsWith(`${sandboxUrl}/sandbox/cashier`), { timeout: 10_000 });
+      expect(await page.getByTestId('cashier-problem').innerText()).toBe('该订单已支付');
+      expect(await page.getByTestId('cashier-confirm').isDisabled()).toBe(true);
+      await page.waitForURL((url) => url.href.startsWith(site.url) && url.hash.includes('pages/result/index'), {
+        timeout: 10_000,
+      });
+      await expect.poll(() => text(page, 'result-status'), { timeout: 25_000 }).toBe('支付成功');
+    } finally {
+      await context.close();
+    }
+  }, 120_000);
+
+  it('counts an unpaid order down in mm:ss, and at zero reads it again and says it timed out', async () => {
+    const { context, page } = await newPhone();
+    try {
+      await page.goto(`${site.url}/#/pages/product/index?id=${TEA.id}`);
+      await page.getByTestId('sku-option').filter({ hasText: '罐装 250g' }).click();
+      await page.getByTestId('buy-now').click();
+      const sandboxUrl = bff.ctx.sandboxUrl!;
+      await page.getByTestId('checkout-submit').waitFor({ state: 'visible', timeout: 10_000 });
+      await addAddressAtCheckout(page);
+      await Promise.all([
+        page.waitForURL((url) => url.href.startsWith(`${sandboxUrl}/sandbox/cashier`), { timeout: 20_000 }),
+        page.getByTestId('checkout-submit').click(),
+      ]);
+      // backing out of the pay sheet leads to the order waiting for payment, not to an empty checkout
+      await page.goBack();
+      await page.waitForURL((url) => url.hash.includes('pages/order/index'), { timeout: 20_000 });
+      await expect.poll(() => text(page, 'order-status'), { timeout: 10_000 }).toBe('待支付');
+      const orderNo = await text(page, 'order-no');
+      await expect.poll(() => text(page, 'order-countdown'), { timeout: 5_000 }).toMatch(/^(29|30):\d\d$/);
+      // reached without a page below it: a way home
+      expect(await page.getByTestId('nav-home').count()).toBe(1);
+      await snapshot(page, '24-order-countdown.png');
+
+      // the deadline comes near (the order's 30 minutes, shortened)
+      await bff.ctx.prisma.order.update({
+        where: { orderNo },
+        data: { expiresAt: new Date(Date.now() + 20_000) },
+      });
+      await page.reload();
+      await expect.poll(() => text(page, 'order-countdown'), { timeout: 15_000 }).toMatch(/^00:[0-2]\d$/);
+      const first = await text(page, 'order-countdown');
+      await expect.poll(() => text(page, 'order-countdown'), { timeout: 3_000 }).not.toBe(first);
+      await page.getByTestId('order-expired').waitFor({ state: 'visible', timeout: 30_000 });
+      expect(await page.getByTestId('order-pay').count()).toBe(0);
+      // the BFF's expiry pass closes it (at WeChat first); the page, still reading, shows the outcome
+      await runJobsOnce(bff.ctx, { requeryAfterMs: 0 });
+      await expect.poll(() => text(page, 'order-status'), { timeout: 15_000 }).toBe('已关闭');
+      expect(await text(page, 'order-close-reason')).toBe('超时未支付，订单已自动关闭');
+      const timeline = (await page.getByTestId('order-timeline-item').allInnerTexts()).join('\n');
+      expect(timeline).toContain('超时未支付，订单已自动关闭');
+      await snapshot(page, '25-order-timed-out.png', true);
+
+      // home from there
+      await page.getByTestId('nav-home').click();
+      await page.getByTestId('product-list').waitFor({ state: 'visible', timeout: 10_000 });
+    } finally {
+      await context.close();
+    }
+  }, 120_000);
+});
+
+describe('a refund request, answered by an admin', () => {
+  it('is turned down with a reason the shopper reads, then asked again and refunded after a confirmation', async () => {
+    const shopperPhone = await newPhone();
+    const adminPhone = await newPhone();
+    try {
+      // -- a paid order
+      const page = shopperPhone.page;
+      await page.goto(`${site.url}/#/pages/product/index?id=${TEA.id}`);
+      await page.getByTestId('sku-option').filter({ hasText: '罐装 250g' }).click();
+      await page.getByTestId('buy-now').click();
+      const sandboxUrl = bff.ctx.sandboxUrl!;
+      await page.getByTestId('checkout-submit').waitFor({ state: 'visible', timeout: 10_000 });
+      await addAddressAtCheckout(page);
+      await Promise.all([
+        page.waitForURL((url) => url.href.startsWith(`${sandboxUrl}/sandbox/cashier`), { timeout: 20_000 }),
+        page.getByTestId('checkout-submit').click(),
+      ]);
+      await Promise.all([
+        page.waitForURL((url) => url.hash.includes('pages/result/index'), { timeout: 20_000 }),
+        page.getByTestId('cashier-confirm').click(),
+      ]);
+      await expect.poll(() => text(page, 'result-status'), { timeout: 25_000 }).toBe('支付成功');
+      const orderNo = await text(page, 'order-no');
+      await page.getByTestId('result-view-order').click();
+      await page.getByTestId('order-refund-open').click();
+      await page.getByTestId('order-refund-reason').locator('textarea').fill('不想要了');
+      await page.getByTestId('order-refund-submit').click();
+      await page.getByTestId('order-refund-requested').waitFor({ state: 'visible', timeout: 10_000 });
+
+      // -- the admin sees it flagged in the list, and turns it down with a reason
+      const admin = adminPhone.page;
+      await admin.goto(
+        `${site.url}/#/pages-admin/login/index?redirect=${encodeURIComponent('/pages-admin/orders/index')}`,
+      );
+      await admin.getByTestId('admin-username').locator('input').fill(ADMIN.username);
+      await admin.getByTestId('admin-password').locator('input').fill(ADMIN.password);
+      await snapshot(admin, '00-admin-login.png');
+      await admin.getByTestId('admin-login-submit').click();
+      const row = admin.getByTestId('admin-order-row').filter({ hasText: orderNo });
+      await row.waitFor({ state: 'visible', timeout: 40_000 });
+      expect((await row.getByTestId('admin-order-refund-flag').innerText()).trim()).toBe('顾客申请退款，待处理');
+      await row.click();
+      await admin.getByTestId('admin-refund-request').waitFor({ state: 'visible', timeout: 10_000 });
+      await admin.getByTestId('admin-refund-request-reject').click();
+      await admin.getByTestId('admin-reject-submit').click();
+      expect(await text(admin, 'admin-reject-error')).toBe('请填写拒绝原因，顾客会看到它');
+      await admin.getByTestId('admin-reject-reason').locator('input').fill('茶叶已拆封，不支持无理由退货');
+      await expect
+        .poll(() => admin.getByTestId('admin-reject-reason').locator('input').inputValue())
+        .toBe('茶叶已拆封，不支持无理由退货');
+      await admin.getByTestId('admin-reject-submit').click();
+      await expect.poll(() => admin.getByTestId('admin-refund-request').count(), { timeout: 10_000 }).toBe(0);
+      await snapshot(admin, '26-admin-rejected.png', true);
+
+      // -- the shopper reads why, in the header and the timeline, and may ask again
+      await page.reload();
+      await expect
+        .poll(() => text(page, 'order-refund-rejected'), { timeout: 10_000 })
+        .toBe('退款申请未通过：茶叶已拆封，不支持无理由退货');
+      const timeline = (await page.getByTestId('order-timeline-item').allInnerTexts()).join('\n');
+      expect(timeline).toContain('申请退款');
+      expect(timeline).toContain('原因：茶叶已拆封，不支持无理由退货');
+      await snapshot(page, '27-order-refund-rejected.png', true);
+      await page.getByTestId('order-refund-open').click();
+      await page.getByTestId('order-refund-reason').locator('textarea').fill('包装破损');
+      await page.getByTestId('order-refund-submit').click();
+      await page.getByTestId('order-refund-requested').waitFor({ state: 'visible', timeout: 10_000 });
+
+      // -- this time the admin approves: the whole amount, after a confirmation
+      await admin.getByTestId('admin-order-refresh').click();
+      await admin.getByTestId('admin-refund-request').waitFor({ state: 'visible', timeout: 10_000 });
+      await admin.getByTestId('admin-refund-request-use').click();
+      await admin.getByTestId('admin-refund-all').click();
+      await expect.poll(() => text(admin, 'admin-refund-preview')).toBe(`将退款 ${formatFen(12800)}`);
+      await admin.getByTestId('admin-refund-submit').click();
+      const confirm = admin.locator('.uni-modal');
+      await confirm.waitFor({ state: 'visible', timeout: 10_000 });
+      expect(await confirm.innerText()).toContain(`向顾客退款 ${formatFen(12800)}`);
+      await confirm.locator('.uni-modal__btn_primary').click();
+      await expect.poll(() => text(admin, 'admin-order-status'), { timeout: 20_000 }).toBe('已退款');
+
+      await page.reload();
+      await expect.poll(() => text(page, 'order-status'), { timeout: 10_000 }).toBe('已退款');
+      expect(await text(page, 'order-refunded')).toBe(formatFen(12800));
+      const after = (await page.getByTestId('order-timeline-item').allInnerTexts()).join('\n');
+      expect(after).toContain(`${formatFen(12800)} · 包装破损`);
+    } finally {
+      await shopperPhone.context.close();
+      await adminPhone.context.close();
+    }
+  }, 180_000);
 });
 
 describe('fulfilment: checkout with a new address, the admin ships, the shopper confirms receipt', () => {

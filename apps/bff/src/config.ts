@@ -7,6 +7,7 @@ import { createPrivateKey, createPublicKey } from 'node:crypto';
 import path from 'node:path';
 import { z } from 'zod';
 import { workspaceRoot } from './paths.js';
+import type { WechatpayKeyMode, WechatpayPublicKey } from './payments/wechatpay-keys.js';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -21,15 +22,27 @@ export interface MerchantCredentials {
   mchSerial: string;
   mchPrivateKeyPem: string;
   apiV3Key: string;
-  wechatpayPublicKeyId: string;
-  wechatpayPublicKeyPem: string;
+  /**
+   * How WeChat Pay signs for this merchant: public key(s) only, platform certificates only
+   * (downloaded from GET /v3/certificates), or both while switching from one to the other.
+   */
+  keyMode: WechatpayKeyMode;
+  /** The WeChat Pay public keys (微信支付公钥), first one current; empty in platform-certificate mode. */
+  wechatpayPublicKeys: WechatpayPublicKey[];
   /** WeChat Pay APIv3 origin */
   payBase: string;
 }
 
 export type WechatConfig =
   | { mode: 'merchant'; credentials: MerchantCredentials }
-  | { mode: 'sandbox'; sandboxPort: number; sandboxStateDir: string; timeScale: number };
+  | {
+      mode: 'sandbox';
+      sandboxPort: number;
+      sandboxStateDir: string;
+      timeScale: number;
+      /** how the in-process sandbox signs (SANDBOX_KEY_MODE); the BFF follows it */
+      sandboxKeyMode: WechatpayKeyMode;
+    };
 
 export interface Config {
   nodeEnv: 'development' | 'production' | 'test';
@@ -139,14 +152,28 @@ const envSchema = z.object({
   WECHATPAY_MCH_PRIVATE_KEY_FILE: z.string().optional(),
   WECHATPAY_APIV3_KEY: z.string().optional(),
   WECHATPAY_PUBLIC_KEY_FILE: z.string().optional(),
+  WECHATPAY_KEY_MODE: z
+    .enum(['public-key', 'platform-cert', 'switching'], {
+      message:
+        'WECHATPAY_KEY_MODE must be public-key, platform-cert or switching (or unset: decided by WECHATPAY_PUBLIC_KEY_FILE/_ID)',
+    })
+    .optional(),
   WECHATPAY_PUBLIC_KEY_ID: z
     .string()
-    .regex(/^PUB_KEY_ID_\w+$/, 'WECHATPAY_PUBLIC_KEY_ID must look like PUB_KEY_ID_0112345678…')
+    .regex(
+      /^PUB_KEY_ID_\w+(\s*,\s*PUB_KEY_ID_\w+)*$/,
+      'WECHATPAY_PUBLIC_KEY_ID must look like PUB_KEY_ID_0112345678… (several: comma-separated, in the order of WECHATPAY_PUBLIC_KEY_FILE)',
+    )
     .optional(),
   WECHATPAY_BASE: httpUrl('WECHATPAY_BASE').default('https://api.mch.weixin.qq.com'),
   SANDBOX_PORT: port('SANDBOX_PORT', 9800),
   SANDBOX_STATE_DIR: z.string().optional(),
   SANDBOX_TIME_SCALE: z.coerce.number().positive().default(1),
+  SANDBOX_KEY_MODE: z
+    .enum(['public-key', 'platform-cert', 'switching'], {
+      message: 'SANDBOX_KEY_MODE must be public-key, platform-cert or switching',
+    })
+    .default('public-key'),
 });
 
 function firstIssue(error: z.ZodError): string {
@@ -180,9 +207,49 @@ const MERCHANT_VARS = [
   'WECHATPAY_MCH_SERIAL',
   'WECHATPAY_MCH_PRIVATE_KEY_FILE',
   'WECHATPAY_APIV3_KEY',
-  'WECHATPAY_PUBLIC_KEY_FILE',
-  'WECHATPAY_PUBLIC_KEY_ID',
 ] as const;
+
+/**
+ * The key mode from the configuration: public key(s) set → public-key mode (switching with
+ * WECHATPAY_KEY_MODE=switching); none → platform-certificate mode. Several public keys (a rotation)
+ * are comma-separated lists of ids and files, in the same order.
+ */
+function merchantKeys(e: {
+  WECHATPAY_KEY_MODE?: WechatpayKeyMode | undefined;
+  WECHATPAY_PUBLIC_KEY_FILE?: string | undefined;
+  WECHATPAY_PUBLIC_KEY_ID?: string | undefined;
+}): { keyMode: WechatpayKeyMode; wechatpayPublicKeys: WechatpayPublicKey[] } {
+  const split = (v: string | undefined) =>
+    (v ?? '')
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean);
+  const ids = split(e.WECHATPAY_PUBLIC_KEY_ID);
+  const files = split(e.WECHATPAY_PUBLIC_KEY_FILE);
+  if (ids.length === 0 && files.length > 0)
+    throw new ConfigError(
+      'WECHATPAY_PUBLIC_KEY_ID is required when WECHATPAY_PUBLIC_KEY_FILE is set: give the PUB_KEY_ID_… shown beside the public key in the merchant platform.',
+    );
+  if (files.length === 0 && ids.length > 0)
+    throw new ConfigError(
+      'WECHATPAY_PUBLIC_KEY_FILE is required when WECHATPAY_PUBLIC_KEY_ID is set: give the path of pub_key.pem downloaded from the merchant platform.',
+    );
+  if (ids.length !== files.length)
+    throw new ConfigError(
+      `WECHATPAY_PUBLIC_KEY_ID lists ${ids.length} ids but WECHATPAY_PUBLIC_KEY_FILE lists ${files.length} files: give one file per id, in the same order.`,
+    );
+  const publicKeys = ids.map((id, i) => ({ id, pem: readPem('WECHATPAY_PUBLIC_KEY_FILE', files[i]!, 'public') }));
+  const mode = e.WECHATPAY_KEY_MODE ?? (publicKeys.length > 0 ? 'public-key' : 'platform-cert');
+  if (mode !== 'platform-cert' && publicKeys.length === 0)
+    throw new ConfigError(
+      `WECHATPAY_KEY_MODE=${mode} needs the WeChat Pay public key: set WECHATPAY_PUBLIC_KEY_FILE and WECHATPAY_PUBLIC_KEY_ID.`,
+    );
+  if (mode === 'platform-cert' && publicKeys.length > 0)
+    throw new ConfigError(
+      'WECHATPAY_KEY_MODE=platform-cert but a WeChat Pay public key is set: unset WECHATPAY_PUBLIC_KEY_FILE/_ID, or use WECHATPAY_KEY_MODE=switching to accept both.',
+    );
+  return { keyMode: mode, wechatpayPublicKeys: publicKeys };
+}
 
 /** Parses and checks the environment; throws ConfigError with one actionable sentence. */
 export function loadConfig(env: Env = process.env): Config {
@@ -216,8 +283,7 @@ export function loadConfig(env: Env = process.env): Config {
         mchSerial: e.WECHATPAY_MCH_SERIAL!.toUpperCase(),
         mchPrivateKeyPem: readPem('WECHATPAY_MCH_PRIVATE_KEY_FILE', e.WECHATPAY_MCH_PRIVATE_KEY_FILE!, 'private'),
         apiV3Key: e.WECHATPAY_APIV3_KEY!,
-        wechatpayPublicKeyId: e.WECHATPAY_PUBLIC_KEY_ID!,
-        wechatpayPublicKeyPem: readPem('WECHATPAY_PUBLIC_KEY_FILE', e.WECHATPAY_PUBLIC_KEY_FILE!, 'public'),
+        ...merchantKeys(e),
         payBase: e.WECHATPAY_BASE,
       },
     };
@@ -231,6 +297,7 @@ export function loadConfig(env: Env = process.env): Config {
       sandboxPort: e.SANDBOX_PORT,
       sandboxStateDir: path.resolve(e.SANDBOX_STATE_DIR ?? path.join(dataDir, 'sandbox')),
       timeScale: e.SANDBOX_TIME_SCALE,
+      sandboxKeyMode: e.SANDBOX_KEY_MODE,
     };
   }
 

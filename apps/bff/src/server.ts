@@ -11,6 +11,7 @@ import { createMiniProgramClient } from './wechat/mini-program.js';
 import { connectSandbox, type SandboxConnection } from './wechat/sandbox-mode.js';
 import { ensureBootstrapAdmin } from './admin/bootstrap.js';
 import { createWechatPayClient } from './payments/wechatpay.js';
+import { prismaCertificateStore } from './payments/certificate-store.js';
 import { createApp, domainModules } from './app.js';
 import type { AppContext } from './context.js';
 import { startJobs, type JobScheduler } from './jobs/scheduler.js';
@@ -60,6 +61,7 @@ export async function start(opts: StartOptions = {}): Promise<RunningBff> {
           port: config.wechat.sandboxPort,
           stateDir: config.wechat.sandboxStateDir,
           timeScale: config.wechat.timeScale,
+          keyMode: config.wechat.sandboxKeyMode,
         },
         logger,
       );
@@ -79,7 +81,11 @@ export async function start(opts: StartOptions = {}): Promise<RunningBff> {
         appsecret: merchant.appsecret,
         onCall: (outcome) => metrics.wechatCalls.inc({ operation: 'jscode2session', outcome }),
       }),
-      wechatpay: createWechatPayClient(merchant, { logger, metrics }),
+      wechatpay: createWechatPayClient(merchant, {
+        logger,
+        metrics,
+        certificateStore: prismaCertificateStore(db.prisma),
+      }),
       merchant,
       wechatMode: config.wechat.mode,
       publicBaseUrl: config.publicBaseUrl ?? '',
@@ -87,6 +93,16 @@ export async function start(opts: StartOptions = {}): Promise<RunningBff> {
       now: () => new Date(),
     };
     await ensureBootstrapAdmin(db.prisma, config.admin, logger);
+    await ctx.wechatpay.start();
+    const keys = ctx.wechatpay.describeKeys();
+    logger.info(
+      keys,
+      keys.mode === 'public-key'
+        ? `WeChat Pay key mode: public key only (${keys.publicKeyIds.join(', ')})`
+        : keys.mode === 'platform-cert'
+          ? `WeChat Pay key mode: platform certificates only (${keys.certificateSerials.join(', ')}, from GET /v3/certificates)`
+          : `WeChat Pay key mode: switching — public key ${keys.publicKeyIds.join(', ')} and platform certificates ${keys.certificateSerials.join(', ')}`,
+    );
 
     const modules = domainModules(ctx);
     const app = createApp(ctx, modules);
@@ -111,6 +127,7 @@ export async function start(opts: StartOptions = {}): Promise<RunningBff> {
     const stop = () =>
       (stopping ??= (async () => {
         await jobs?.stop();
+        ctx.wechatpay.stop();
         // stop accepting; requests already in flight finish. A keep-alive socket that turns idle
         // while stopping is closed at once (not after keepAliveTimeout); after the grace period
         // whatever is left is cut.

@@ -17,6 +17,11 @@ export function formatFen(fen: number): string {
   return `${sign}¥${yuan}.${cents}`;
 }
 
+/** `fenToYuan(25600) === "256.00"`: the plain yuan figure for an input field, without floating point. */
+export function fenToYuan(fen: number): string {
+  return formatFen(fen).replace('¥', '');
+}
+
 /** Parses "12.3" / "12.30" / "12" yuan into fen without floating point. */
 export function parseYuanToFen(yuan: string): number {
   const m = /^(\d{1,9})(?:\.(\d{1,2}))?$/.exec(yuan.trim());

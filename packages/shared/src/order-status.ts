@@ -50,6 +50,27 @@ export function refundableFen(order: { status: OrderStatus; totalFen: number; re
   return isPaidStatus(order.status) ? Math.max(0, order.totalFen - order.refundedFen) : 0;
 }
 
+/**
+ * Refunds still with WeChat Pay: their amount stays reserved until they succeed or close (an
+ * ABNORMAL one, e.g. a closed bank card, waits for the merchant to resolve it at WeChat Pay).
+ */
+export const REFUND_IN_FLIGHT_STATUSES: readonly string[] = ['PENDING', 'PROCESSING', 'ABNORMAL'];
+
+export function isRefundInFlight(status: string): boolean {
+  return REFUND_IN_FLIGHT_STATUSES.includes(status);
+}
+
+/** What an admin may refund now: the paid amount not yet refunded, less the refunds still in flight. */
+export function refundableNowFen(order: {
+  status: OrderStatus;
+  totalFen: number;
+  refundedFen: number;
+  refunds: readonly { status: string; amountFen: number }[];
+}): number {
+  const reserved = order.refunds.filter((r) => isRefundInFlight(r.status)).reduce((sum, r) => sum + r.amountFen, 0);
+  return Math.max(0, refundableFen(order) - reserved);
+}
+
 export interface OrderActionInput {
   status: OrderStatus;
   totalFen: number;

@@ -127,6 +127,18 @@ export const orderSchema = z.object({
   fulfilmentStatus: fulfilmentStatusSchema,
   /** null until an admin ships the order */
   shipment: shipmentSchema.nullable(),
+  /** The shopper's refund requests and how each was answered (REJECTED carries the admin's reason). */
+  refundRequests: z
+    .array(
+      z.object({
+        reason: z.string(),
+        status: z.string(),
+        createdAt: isoDateTime,
+        decidedAt: isoDateTime.nullable(),
+        rejectReason: z.string().nullable(),
+      }),
+    )
+    .optional(),
 });
 export type Order = z.infer<typeof orderSchema>;
 
@@ -163,10 +175,21 @@ export const orderEventSchema = z.object({
 });
 export type OrderEvent = z.infer<typeof orderEventSchema>;
 
+/** A shopper's refund request: REQUESTED until an admin refunds (APPROVED) or turns it down (REJECTED). */
+export const refundRequestViewSchema = z.object({
+  id: z.string(),
+  reason: z.string(),
+  status: z.string(),
+  createdAt: isoDateTime,
+  decidedAt: isoDateTime.nullable(),
+});
+export type RefundRequestView = z.infer<typeof refundRequestViewSchema>;
+
 export const adminOrderSchema = orderSchema.extend({
   openid: z.string(),
   paidAfterClose: z.boolean(),
   events: z.array(orderEventSchema).optional(),
+  refundRequests: z.array(refundRequestViewSchema).default([]),
 });
 export type AdminOrder = z.infer<typeof adminOrderSchema>;
 

@@ -3,7 +3,10 @@ import {
   adminActions,
   canTransition,
   createOrderRequestSchema,
+  fenToYuan,
   formatFen,
+  isRefundInFlight,
+  refundableNowFen,
   orderNoSchema,
   parseYuanToFen,
   shopperActions,
@@ -22,6 +25,15 @@ describe('money', () => {
   it('refuses non-integer fen', () => {
     expect(() => formatFen(12.5)).toThrow(RangeError);
     expect(() => sumFen([1, 0.5])).toThrow(RangeError);
+  });
+  it('writes fen as the plain yuan figure an input field takes, and reads it back', () => {
+    expect([fenToYuan(25600), fenToYuan(5), fenToYuan(0), fenToYuan(10050)]).toEqual([
+      '256.00',
+      '0.05',
+      '0.00',
+      '100.50',
+    ]);
+    for (const fen of [1, 99, 100, 1999, 2147483647]) expect(parseYuanToFen(fenToYuan(fen))).toBe(fen);
   });
   it('parses yuan strings without floating point error', () => {
     expect(parseYuanToFen('0.1')).toBe(10);
@@ -88,5 +100,22 @@ describe('request schemas', () => {
     expect(orderNoSchema.safeParse('short').success).toBe(false);
     expect(orderNoSchema.safeParse('has space 123').success).toBe(false);
     expect(orderNoSchema.safeParse('x'.repeat(33)).success).toBe(false);
+  });
+});
+
+describe('refund policy', () => {
+  it('keeps refunds still with WeChat reserved: only the rest can be refunded now', () => {
+    const order = { status: 'PARTIALLY_REFUNDED' as const, totalFen: 25600, refundedFen: 10050 };
+    const refunds = [
+      { status: 'SUCCESS', amountFen: 10050 },
+      { status: 'PROCESSING', amountFen: 5000 },
+      { status: 'PENDING', amountFen: 50 },
+      { status: 'CLOSED', amountFen: 999 },
+    ];
+    expect(refunds.map((r) => isRefundInFlight(r.status))).toEqual([false, true, true, false]);
+    expect(isRefundInFlight('ABNORMAL')).toBe(true);
+    expect(refundableNowFen({ ...order, refunds })).toBe(25600 - 10050 - 5000 - 50);
+    expect(refundableNowFen({ ...order, status: 'PENDING_PAYMENT', refunds: [] })).toBe(0);
+    expect(refundableNowFen({ ...order, refunds: [{ status: 'PROCESSING', amountFen: 99_999 }] })).toBe(0);
   });
 });

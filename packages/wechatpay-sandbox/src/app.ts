@@ -13,7 +13,9 @@ import { checkOpenid } from './core.js';
 import type { SandboxIdentity } from './credentials.js';
 import { ApiError, invalidRequest, paramError, signError } from './errors.js';
 import type { Faults } from './faults.js';
-import type { Store } from './store.js';
+import type { SignatureProbeRecord, Store } from './store.js';
+import type { KeyRing, Signer } from './keys.js';
+import { checkNotifyUrl } from './core.js';
 import { newRequestId } from './util.js';
 import { mountBill } from './bill.js';
 import { mountPages } from './pages.js';
@@ -32,6 +34,10 @@ export interface AppContext {
   /** Timers of hanging (timeout-fault) requests, cleared on close. */
   timers: Set<NodeJS.Timeout>;
   baseUrl: () => string;
+  keyRing: KeyRing;
+  /** Rewrites credentials.json after a rotation. */
+  onKeysChanged: () => void;
+  sendSignatureProbe: (notifyUrl: string) => Promise<SignatureProbeRecord>;
 }
 
 declare module 'express-serve-static-core' {
@@ -141,6 +147,16 @@ function buildV3(ctx: AppContext): express.Router {
     return next(new ApiError(500, 'SYSTEM_ERROR', '系统异常，请稍后重试'));
   });
 
+  // HTTP 头: Accept and User-Agent are required by every APIv3 call (接口规则 · HTTP 头); WeChat
+  // answers a request that breaks the rules with 400 INVALID_REQUEST.
+  r.use((req, _res, next) => {
+    const accept = req.get('accept');
+    if (!accept || !/application\/json|\*\/\*/i.test(accept))
+      return next(invalidRequest('HTTP 请求头 Accept 应为 application/json'));
+    if (!req.get('user-agent')) return next(invalidRequest('HTTP 请求头缺少 User-Agent'));
+    next();
+  });
+
   // 签名验证: every merchant request carries WECHATPAY2-SHA256-RSA2048 over METHOD/URL/TIMESTAMP/NONCE/BODY.
   r.use((req, _res, next) => {
     const raw = Buffer.isBuffer(req.body) ? req.body.toString('utf8') : '';
@@ -168,6 +184,12 @@ function buildV3(ctx: AppContext): express.Router {
     next();
   });
 
+  // The key this answer is signed with: by key mode, and while switching by the request's Wechatpay-Serial.
+  r.use((req, res, next) => {
+    res.locals.signer = ctx.keyRing.answerSigner(req.get('wechatpay-serial'));
+    next();
+  });
+
   const json = (req: Request): unknown => {
     const raw = req.rawBody ?? '';
     if (raw === '') return undefined;
@@ -182,6 +204,8 @@ function buildV3(ctx: AppContext): express.Router {
   const q = (req: Request, k: string) => (typeof req.query[k] === 'string' ? (req.query[k] as string) : undefined);
   const send = (res: Response, status: number, body?: unknown) => sendSigned(ctx, res, status, body);
 
+  // 下载平台证书: each certificate encrypted with the APIv3 key; public-key-only merchants get an empty list.
+  r.get('/certificates', (_req, res) => send(res, 200, ctx.keyRing.certificatesBody(creds.apiV3Key)));
   r.post('/pay/transactions/jsapi', (req, res) => send(res, 200, core.createJsapiOrder(json(req), req.merchantMchid!)));
   r.get('/pay/transactions/out-trade-no/:outTradeNo', (req, res) =>
     send(res, 200, core.queryByOutTradeNo(req.params.outTradeNo!, q(req, 'mchid'), req.merchantMchid!)),
@@ -213,23 +237,28 @@ function buildV3(ctx: AppContext): express.Router {
   return r;
 }
 
-/** Every APIv3 answer, errors included, is signed with the WeChat Pay key (应答签名). */
+/**
+ * Every APIv3 answer, errors included, is signed (应答签名) with the key the mode calls for — except
+ * `401 SIGN_ERROR`: WeChat could not authenticate the caller and answers it unsigned.
+ */
 function sendSigned(ctx: AppContext, res: Response, status: number, body?: unknown) {
   const text = body === undefined ? '' : JSON.stringify(body);
-  const timestamp = String(Math.floor(Date.now() / 1000));
-  const nonce = randomNonce(32);
-  const key = ctx.identity.wechatpayPrivateKey;
-  let signature = signSha256Rsa(buildResponseSignString(timestamp, nonce, text), key);
-  if (ctx.faults.takeCorruptResponse())
-    signature = signSha256Rsa(buildResponseSignString(timestamp, nonce, `${text}#`), key);
-  res.status(status).set({
-    'Request-ID': newRequestId(),
-    'Wechatpay-Nonce': nonce,
-    'Wechatpay-Serial': ctx.identity.credentials.wechatpayPublicKeyId,
-    'Wechatpay-Signature': signature,
-    'Wechatpay-Signature-Type': 'WECHATPAY2-SHA256-RSA2048',
-    'Wechatpay-Timestamp': timestamp,
-  });
+  res.status(status).set('Request-ID', newRequestId());
+  if (status !== 401) {
+    const timestamp = String(Math.floor(Date.now() / 1000));
+    const nonce = randomNonce(32);
+    const signer = (res.locals.signer as Signer | undefined) ?? ctx.keyRing.answerSigner(undefined);
+    let signature = signSha256Rsa(buildResponseSignString(timestamp, nonce, text), signer.key);
+    if (ctx.faults.takeCorruptResponse())
+      signature = signSha256Rsa(buildResponseSignString(timestamp, nonce, `${text}#`), signer.key);
+    res.set({
+      'Wechatpay-Nonce': nonce,
+      'Wechatpay-Serial': signer.serial,
+      'Wechatpay-Signature': signature,
+      'Wechatpay-Signature-Type': 'WECHATPAY2-SHA256-RSA2048',
+      'Wechatpay-Timestamp': timestamp,
+    });
+  }
   if (text === '') {
     res.end();
   } else {
@@ -255,7 +284,7 @@ function cors(req: Request, res: Response, next: NextFunction) {
 
 const billInjectSchema = z
   .object({
-    outTradeNo: z.string().regex(/^[0-9A-Za-z_\-|*]{6,32}$/),
+    outTradeNo: z.string().regex(/^[0-9A-Za-z_\-*]{6,32}$/),
     totalFen: z.number().int().min(1),
     openid: z
       .string()
@@ -263,6 +292,22 @@ const billInjectSchema = z
       .optional(),
   })
   .strict();
+const rotateSchema = z.object({ retirePrevious: z.boolean().optional() }).strict();
+const shareSchema = z.object({ share: z.number().min(0).max(1).nullable() }).strict();
+const probeSchema = z.object({ notifyUrl: z.string().min(1).max(255) }).strict();
+const merchantSchema = z.object({ refundNotifyUrl: z.string().min(1).max(255).nullable() }).strict();
+
+function keysView(ctx: AppContext) {
+  return {
+    mode: ctx.keyRing.mode,
+    publicKeyId: ctx.identity.credentials.wechatpayPublicKeyId,
+    switchShare: ctx.keyRing.switchShare(),
+    certificates: ctx.keyRing
+      .certificatesInfo()
+      .map(({ serialNo, effectiveTime, expireTime }) => ({ serialNo, effectiveTime, expireTime })),
+  };
+}
+
 const billOverrideSchema = z.object({ totalFen: z.number().int().min(0).nullable() }).strict();
 
 function buildControls(ctx: AppContext): express.Router {
@@ -318,6 +363,42 @@ function buildControls(ctx: AppContext): express.Router {
   });
   r.delete('/faults', (_req, res) => {
     res.json(faults.reset());
+  });
+
+  // Key modes: the certificates, a rotation, the switching share.
+  r.get('/keys', (_req, res) => {
+    res.json(keysView(ctx));
+  });
+  r.post('/keys/rotate', (req, res) => {
+    const { retirePrevious } = rotateSchema.parse(req.body ?? {});
+    if (!ctx.keyRing.usesCertificates)
+      throw new ApiError(409, 'NO_CERTIFICATES', 'public-key mode has no platform certificate to rotate');
+    const issued = ctx.keyRing.rotate({ retirePrevious });
+    ctx.onKeysChanged();
+    res.status(201).json({ serialNo: issued.serialNo, ...keysView(ctx) });
+  });
+  r.put('/keys/switch-share', (req, res) => {
+    const { share } = shareSchema.parse(req.body ?? {});
+    ctx.keyRing.pinSwitchShare(share);
+    res.json(keysView(ctx));
+  });
+
+  // 签名探测: a callback with a signature that cannot verify; the merchant should refuse it.
+  r.post('/signature-probes', async (req, res) => {
+    const { notifyUrl } = probeSchema.parse(req.body ?? {});
+    checkNotifyUrl(notifyUrl, '/notifyUrl');
+    res.status(201).json(await ctx.sendSignatureProbe(notifyUrl));
+  });
+  r.get('/api/signature-probes', (_req, res) => {
+    res.json({ items: ctx.store.signatureProbes });
+  });
+
+  // The merchant platform's settings (商户平台配置): the default refund notify URL.
+  r.put('/merchant', (req, res) => {
+    const { refundNotifyUrl } = merchantSchema.parse(req.body ?? {});
+    if (refundNotifyUrl !== null) checkNotifyUrl(refundNotifyUrl, '/refundNotifyUrl');
+    core.merchantSettings.refundNotifyUrl = refundNotifyUrl;
+    res.json({ ...core.merchantSettings });
   });
 
   mountPages(r, ctx);

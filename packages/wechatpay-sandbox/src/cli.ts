@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { createSandbox } from './sandbox.js';
 import { CREDENTIALS_FILE } from './credentials.js';
+import { KEY_MODES, type KeyMode } from './keys.js';
 
 /** The workspace root is the nearest directory holding pnpm-workspace.yaml. */
 function workspaceRoot(from: string): string {
@@ -37,6 +38,20 @@ function parseScale(raw: string | undefined): number {
   return n;
 }
 
+function parseKeyMode(raw: string | undefined): KeyMode {
+  if (raw === undefined || raw === '') return 'public-key';
+  if (!(KEY_MODES as readonly string[]).includes(raw))
+    fail(`SANDBOX_KEY_MODE must be one of ${KEY_MODES.join(', ')}, got "${raw}"`);
+  return raw as KeyMode;
+}
+
+function parseSwitchDays(raw: string | undefined): number | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < 0) fail(`SANDBOX_SWITCH_DAYS must be a number of days ≥ 0, got "${raw}"`);
+  return n;
+}
+
 function parseDays(raw: string | undefined): number | undefined {
   if (raw === undefined || raw === '') return undefined;
   const n = Number(raw);
@@ -46,6 +61,9 @@ function parseDays(raw: string | undefined): number | undefined {
 }
 
 const port = parsePort(process.env.SANDBOX_PORT);
+const keyMode = parseKeyMode(process.env.SANDBOX_KEY_MODE);
+const switchDays = parseSwitchDays(process.env.SANDBOX_SWITCH_DAYS);
+const refundNotifyUrl = process.env.SANDBOX_REFUND_NOTIFY_URL || undefined;
 const timeScale = parseScale(process.env.SANDBOX_TIME_SCALE);
 const stateDir = resolve(process.env.SANDBOX_STATE_DIR || join(workspaceRoot(process.cwd()), '.data', 'sandbox'));
 const host = process.env.SANDBOX_HOST || '127.0.0.1';
@@ -72,6 +90,9 @@ const sandbox = await createSandbox({
   host,
   stateDir,
   timeScale,
+  keyMode,
+  ...(switchDays !== undefined ? { switchDays } : {}),
+  ...(refundNotifyUrl ? { refundNotifyUrl } : {}),
   ...(autoConfirmDays ? { autoConfirmDays } : {}),
 }).catch((err: NodeJS.ErrnoException) => {
   if (err.code === 'EADDRINUSE') fail(`port ${port} is already in use; set SANDBOX_PORT to another port`);
@@ -81,6 +102,10 @@ running.sandbox = sandbox;
 
 console.log(`  credentials: ${join(stateDir, CREDENTIALS_FILE)}`);
 console.log(`  mchid ${sandbox.credentials.mchid}, appid ${sandbox.credentials.appid}, time scale ${timeScale}`);
+const certs = sandbox.keys.certificates().map((c) => c.serialNo);
+console.log(
+  `  key mode:    ${keyMode}${keyMode === 'public-key' ? ` (${sandbox.credentials.wechatpayPublicKeyId})` : ` (platform certificates ${certs.join(', ')}${keyMode === 'switching' ? ` and ${sandbox.credentials.wechatpayPublicKeyId}` : ''})`}`,
+);
 console.log(`  dashboard:   ${sandbox.url}/sandbox/`);
 // Printed last: tools wait for this line to know the sandbox is ready.
 console.log(`WeChat Pay sandbox listening on ${sandbox.url}`);

@@ -14,6 +14,15 @@ import { newPrepayId, newRefundId, newTransactionId, parseRfc3339, randomHex, rf
 export const PREPAY_TTL_MS = 2 * 3600_000;
 /** A wx.login code is valid for five minutes. */
 export const LOGIN_CODE_TTL_MS = 5 * 60_000;
+/** Without time_expire an order can be paid for 7 days; the earliest time_expire is one minute after the order (JSAPI下单). */
+export const DEFAULT_PAY_WINDOW_MS = 7 * 86_400_000;
+export const MIN_PAY_WINDOW_MS = 60_000;
+/** A later time_expire is moved to 90 days after the order (JSAPI下单 · time_expire). */
+export const MAX_PAY_WINDOW_MS = 90 * 86_400_000;
+/** 申请退款: at most 50 partial refunds per order, one per minute, within a year of the payment. */
+export const MAX_REFUNDS_PER_ORDER = 50;
+export const REFUND_INTERVAL_MS = 60_000;
+export const REFUND_PERIOD_MS = 365 * 86_400_000;
 /** Default time a refund stays PROCESSING before it settles (scaled by timeScale). */
 export const DEFAULT_REFUND_DELAY_MS = 3_000;
 
@@ -34,10 +43,26 @@ export interface CoreOptions {
   refundDelayMs: number;
   /** Timers for delayed refunds, cleared on close. */
   timers: Set<NodeJS.Timeout>;
+  /** What the merchant configured in the merchant platform. */
+  merchant: { refundNotifyUrl: string | null };
 }
 
 export class Core {
   constructor(private readonly o: CoreOptions) {}
+
+  /** The merchant platform's settings (商户平台配置), changeable at run time. */
+  get merchantSettings(): { refundNotifyUrl: string | null } {
+    return this.o.merchant;
+  }
+
+  /** Moves a paid transaction's success time back by ms (refund-period tests). */
+  backdate(outTradeNo: string, ms: number): void {
+    const tx = this.o.store.transactions.get(outTradeNo);
+    if (!tx || tx.successAt === null) throw new ApiError(404, 'ORDER_NOT_EXIST', '订单不存在或未支付');
+    tx.successAt -= ms;
+    tx.createdAt -= ms;
+    tx.successTime = rfc3339Beijing(tx.successAt);
+  }
 
   private get creds() {
     return this.o.identity.credentials;
@@ -69,6 +94,12 @@ export class Core {
     };
     const fingerprint = canonical(request);
     const now = Date.now();
+    // time_expire is moved, not refused: earlier than one minute after the order → one minute after
+    // it; later than 90 days → 90 days; absent → the order can be paid for 7 days (JSAPI下单 · time_expire).
+    payDeadline =
+      payDeadline === null
+        ? now + DEFAULT_PAY_WINDOW_MS
+        : Math.min(Math.max(payDeadline, now + MIN_PAY_WINDOW_MS), now + MAX_PAY_WINDOW_MS);
     const existing = this.o.store.transactions.get(request.out_trade_no);
     if (existing) {
       if (existing.tradeState === 'SUCCESS' || existing.tradeState === 'REFUND')
@@ -82,14 +113,6 @@ export class Core {
       existing.prepayId = newPrepayId(now);
       existing.prepayExpiresAt = now + PREPAY_TTL_MS;
       return { prepay_id: existing.prepayId };
-    }
-    if (payDeadline !== null && payDeadline <= now) {
-      throw paramError('time_expire 不能早于当前时间', {
-        location: 'body',
-        field: '/time_expire',
-        value: parsed.time_expire,
-        issue: 'past',
-      });
     }
     const tx: TransactionRecord = {
       request,
@@ -131,6 +154,9 @@ export class Core {
     const parsed = parseBody(closeOrderSchema, body);
     if (parsed.mchid !== authMchid) throw invalidRequest('请求参数 mchid 与 Authorization 中的商户号不一致');
     const tx = this.o.store.transactions.get(outTradeNo);
+    // 关闭订单's documents do not say what closing an order WeChat never saw answers. The sandbox
+    // answers as 查询订单 does for it (404 ORDER_NOT_EXIST, 订单不存在), which the close API's own
+    // error table lists under 404: a merchant must not take "closed" for an order WeChat never had.
     if (!tx || tx.billOnly) throw new ApiError(404, 'ORDER_NOT_EXIST', '订单不存在');
     if (tx.tradeState === 'SUCCESS' || tx.tradeState === 'REFUND') throw new ApiError(400, 'ORDERPAID', '订单已支付');
     if (tx.tradeState === 'CLOSED') return;
@@ -179,6 +205,11 @@ export class Core {
       tx.tradeState = 'PAYERROR';
       tx.tradeStateDesc = TRADE_STATE_DESC.PAYERROR!;
       return { result: 'PAYERROR', transaction: transactionBody(tx) };
+    }
+    if (req.couponFen !== undefined) {
+      if (req.couponFen >= tx.request.amount.total)
+        throw new ApiError(400, 'PARAM_ERROR', 'couponFen 应小于订单金额（用户至少支付 1 分）');
+      tx.couponFen = req.couponFen;
     }
     this.settle(tx, now, req.bankType ?? 'OTHERS');
     const resource = transactionBody(tx);
@@ -280,17 +311,29 @@ export class Core {
       .filter((r) => r.status === 'PROCESSING' || r.status === 'SUCCESS')
       .reduce((s, r) => s + r.refundFen, 0);
     if (parsed.amount.refund > tx.request.amount.total - inFlight) throw invalidRequest('申请退款金额超过订单可退金额');
+    const now = Date.now();
+    // 申请退款: 交易时间超过一年的订单无法提交退款.
+    if (tx.successAt !== null && now - tx.successAt > REFUND_PERIOD_MS)
+      throw invalidRequest('交易时间超过一年的订单无法提交退款');
+    const previous = this.o.store.refundsOf(tx.request.out_trade_no);
+    const partial = parsed.amount.refund < tx.request.amount.total;
+    // 申请退款: 每个支付订单的部分退款次数不能超过50次.
+    if (partial && previous.length >= MAX_REFUNDS_PER_ORDER) throw invalidRequest('部分退款次数超过上限（50 次）');
+    // 申请退款: 同一笔订单多次部分退款的请求需相隔1分钟 (scaled by timeScale like every delay here).
+    const last = Math.max(0, ...previous.map((r) => r.createdAt));
+    if (partial && previous.length > 0 && now - last < REFUND_INTERVAL_MS * this.o.timeScale)
+      throw new ApiError(429, 'FREQUENCY_LIMITED', '同一笔订单多次退款的请求需相隔1分钟，请稍后再试');
     if (this.o.faults.peek().refundBalanceInsufficient)
       throw new ApiError(403, 'NOT_ENOUGH', '基本账户余额不足，请充值后重新发起');
 
-    const now = Date.now();
     const refund: RefundRecord = {
       refundId: newRefundId(now),
       outRefundNo: parsed.out_refund_no,
       outTradeNo: tx.request.out_trade_no,
       transactionId: tx.transactionId!,
       reason: parsed.reason ?? null,
-      notifyUrl: parsed.notify_url ?? null,
+      // Without notify_url WeChat notifies the refund URL configured in the merchant platform.
+      notifyUrl: parsed.notify_url ?? this.o.merchant.refundNotifyUrl,
       fundsAccount: parsed.funds_account ?? null,
       refundFen: parsed.amount.refund,
       totalFen: parsed.amount.total,
@@ -456,6 +499,7 @@ function canonical(value: unknown): string {
 export function transactionBody(tx: TransactionRecord): Record<string, unknown> {
   const r = tx.request;
   const paid = tx.transactionId !== null;
+  const coupon = tx.couponFen ?? 0;
   const base: Record<string, unknown> = {
     appid: r.appid,
     mchid: r.mchid,
@@ -474,9 +518,34 @@ export function transactionBody(tx: TransactionRecord): Record<string, unknown> 
     attach: r.attach ?? '',
     success_time: tx.successTime,
     payer: { openid: r.payer.openid },
-    amount: { total: r.amount.total, payer_total: r.amount.total, currency: r.amount.currency, payer_currency: 'CNY' },
+    amount: {
+      total: r.amount.total,
+      payer_total: r.amount.total - coupon,
+      currency: r.amount.currency,
+      payer_currency: 'CNY',
+    },
+    // 查询订单: scene_info carries the device_id the order was placed with; promotion_detail lists
+    // the coupons used (only when there were some), and payer_total is what the payer paid after them.
     ...(r.scene_info && typeof r.scene_info === 'object' && 'device_id' in r.scene_info
       ? { scene_info: { device_id: (r.scene_info as { device_id: string }).device_id } }
+      : {}),
+    ...(coupon > 0
+      ? {
+          promotion_detail: [
+            {
+              coupon_id: `${tx.transactionId!.slice(-10)}`,
+              name: '沙箱代金券',
+              scope: 'GLOBAL',
+              type: 'CASH',
+              amount: coupon,
+              stock_id: '9856000',
+              wechatpay_contribute: 0,
+              merchant_contribute: coupon,
+              other_contribute: 0,
+              currency: 'CNY',
+            },
+          ],
+        }
       : {}),
   };
 }

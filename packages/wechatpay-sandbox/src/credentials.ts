@@ -2,6 +2,7 @@ import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, ty
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
+import type { KeyMode, PlatformCertificateInfo } from './keys.js';
 import { randomDigits, randomHex } from './util.js';
 
 /** What a merchant's server needs to talk to the sandbox (the pinned `credentials.json` shape). */
@@ -15,6 +16,10 @@ export interface SandboxCredentials {
   apiV3Key: string;
   wechatpayPublicKeyId: string;
   wechatpayPublicKeyPem: string;
+  /** How WeChat Pay signs for this merchant (SANDBOX_KEY_MODE). */
+  keyMode?: KeyMode;
+  /** The valid platform certificates (newest first); empty in public-key mode. */
+  wechatpayCertificates?: PlatformCertificateInfo[];
 }
 
 /** The sandbox's own half: the keys WeChat Pay holds. */

@@ -28,6 +28,8 @@ export const faultConfigSchema = z
         timeoutMs: z.number().int().min(1).max(600_000).optional(),
       })
       .nullable(),
+    /** Before each of the next N notifications, WeChat's signature probe (WECHATPAY/SIGNTEST/…) goes to its notify_url. */
+    signatureProbes: z.number().int().min(0).max(10_000),
     /** The next N API responses carry a signature that does not verify. */
     corruptResponseSignatures: z.number().int().min(0).max(10_000),
     /** Refunds are refused with 403 NOT_ENOUGH (the merchant's balance cannot cover them). */
@@ -51,6 +53,7 @@ export function defaultFaults(): FaultConfig {
     corruptNotificationSignatures: 0,
     failApi: null,
     corruptResponseSignatures: 0,
+    signatureProbes: 0,
     refundBalanceInsufficient: false,
     refundOutcomes: [],
   };
@@ -95,6 +98,13 @@ export class Faults {
   takeCorruptNotification(): boolean {
     if (this.config.corruptNotificationSignatures <= 0) return false;
     this.config.corruptNotificationSignatures -= 1;
+    return true;
+  }
+
+  /** @internal */
+  takeSignatureProbe(): boolean {
+    if (this.config.signatureProbes <= 0) return false;
+    this.config.signatureProbes -= 1;
     return true;
   }
 

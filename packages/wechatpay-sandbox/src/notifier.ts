@@ -1,6 +1,8 @@
-import { randomUUID, type KeyObject } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { aesGcmEncrypt, buildResponseSignString, randomNonce, signSha256Rsa } from './crypto.js';
 import type { Faults } from './faults.js';
+import type { Signer } from './keys.js';
+import { sendSignatureProbe } from './probes.js';
 import type { NotificationAttempt, NotificationRecord, Store } from './store.js';
 import { newRequestId, rfc3339Beijing, sleep } from './util.js';
 
@@ -17,8 +19,8 @@ export interface NotifierOptions {
   store: Store;
   faults: Faults;
   apiV3Key: string;
-  wechatpayPrivateKey: KeyObject;
-  wechatpayPublicKeyId: string;
+  /** The key each callback is signed with (by key mode; while switching, the public key's growing share). */
+  signer: () => Signer;
   timeScale: number;
   /** How long one attempt waits for the merchant's answer (WeChat waits about 5 s). */
   attemptTimeoutMs: number;
@@ -119,6 +121,16 @@ export class Notifier {
     const { notificationDelayMs, duplicateNotifications, duplicateConcurrently } = faults.peek();
     if (notificationDelayMs > 0) await sleep(notificationDelayMs, this.stop.signal);
     if (this.stop.signal.aborted) return;
+    if (faults.takeSignatureProbe()) {
+      await sendSignatureProbe({
+        store: this.opts.store,
+        notifyUrl: record.notifyUrl,
+        serial: this.opts.signer().serial,
+        timeoutMs: this.opts.attemptTimeoutMs,
+        signal: this.stop.signal,
+        body: record.body,
+      });
+    }
 
     const copies = Array.from({ length: duplicateNotifications }, (_, i) => `duplicate #${i + 1}`);
     const duplicates = duplicateConcurrently ? Promise.all(copies.map((c) => this.attempt(record, c))) : null;
@@ -151,15 +163,18 @@ export class Notifier {
     onChange(record);
   }
 
-  /** One POST to notify_url; true when the merchant answered 2xx. */
+  /**
+   * One POST to notify_url; true when the merchant answered 200 or 204 — WeChat counts any other
+   * status, 2xx included, as a failed delivery (支付通知: 接收成功 HTTP 应答状态码需返回 200 或 204).
+   */
   private async attempt(record: NotificationRecord, copy: string, attemptNo = 1): Promise<boolean> {
-    const { wechatpayPrivateKey, wechatpayPublicKeyId, attemptTimeoutMs, faults, onChange } = this.opts;
+    const { attemptTimeoutMs, faults, onChange } = this.opts;
+    const signer = this.opts.signer();
     const timestamp = String(Math.floor(Date.now() / 1000));
     const nonce = randomNonce(32);
-    let signature = signSha256Rsa(buildResponseSignString(timestamp, nonce, record.body), wechatpayPrivateKey);
+    let signature = signSha256Rsa(buildResponseSignString(timestamp, nonce, record.body), signer.key);
     const corrupted = faults.takeCorruptNotification();
-    if (corrupted)
-      signature = signSha256Rsa(buildResponseSignString(timestamp, nonce, `${record.body} `), wechatpayPrivateKey);
+    if (corrupted) signature = signSha256Rsa(buildResponseSignString(timestamp, nonce, `${record.body} `), signer.key);
     const started = Date.now();
     const entry: NotificationAttempt = {
       attempt: attemptNo,
@@ -171,6 +186,7 @@ export class Notifier {
       error: null,
       durationMs: 0,
       signatureCorrupted: corrupted,
+      serial: signer.serial,
     };
     let ok = false;
     try {
@@ -182,7 +198,7 @@ export class Notifier {
           'User-Agent': 'Mozilla/4.0',
           'Request-ID': newRequestId(),
           'Wechatpay-Nonce': nonce,
-          'Wechatpay-Serial': wechatpayPublicKeyId,
+          'Wechatpay-Serial': signer.serial,
           'Wechatpay-Signature': signature,
           'Wechatpay-Signature-Type': 'WECHATPAY2-SHA256-RSA2048',
           'Wechatpay-Timestamp': timestamp,
@@ -193,7 +209,7 @@ export class Notifier {
       });
       entry.status = res.status;
       entry.answer = (await res.text()).slice(0, 500);
-      ok = res.status >= 200 && res.status < 300;
+      ok = res.status === 200 || res.status === 204;
     } catch (err) {
       const e = err as Error & { cause?: { code?: string } };
       entry.error =

@@ -89,10 +89,29 @@ export function mountPages(r: Router, ctx: AppContext): void {
         const attempts = n.attempts
           .map(
             (a) =>
-              `<li>#${a.attempt} ${esc(a.copy)} +${a.offsetMs} ms → ${a.status !== null ? `<b>${a.status}</b> ${esc(a.answer)}` : `<b>error</b> ${esc(a.error)}`}${a.signatureCorrupted ? ' <em>(corrupted signature)</em>' : ''}</li>`,
+              `<li>#${a.attempt} ${esc(a.copy)} +${a.offsetMs} ms → ${a.status !== null ? `<b>${a.status}</b> ${esc(a.answer)}` : `<b>error</b> ${esc(a.error)}`}${a.signatureCorrupted ? ' <em>(corrupted signature)</em>' : ''} <small>signed by ${esc(a.serial)}</small></li>`,
           )
           .join('');
         return `<tr><td>${esc(n.eventType)}</td><td>${esc(n.outRefundNo ?? n.outTradeNo)}</td><td>${esc(n.notifyUrl)}</td><td><span class="st st-${esc(n.state)}">${esc(n.state)}</span></td><td><ul>${attempts || '<li>—</li>'}</ul></td></tr>`;
+      })
+      .join('');
+    const certRows = ctx.keyRing
+      .certificatesInfo()
+      .map(
+        (cert, i) =>
+          `<tr data-testid="sandbox-certificate"><td><code>${esc(cert.serialNo)}</code>${i === 0 ? ' <em>signs</em>' : ''}</td><td>${esc(cert.effectiveTime)}</td><td>${esc(cert.expireTime)}</td></tr>`,
+      )
+      .join('');
+    const probeRows = [...store.signatureProbes]
+      .reverse()
+      .map((p) => {
+        const verdict = p.refused ? 'passed' : p.status === null ? 'no answer' : 'FAILED';
+        const detail = p.refused
+          ? `merchant refused it (${p.status})`
+          : p.status === null
+            ? esc(p.error)
+            : `merchant accepted a forged signature (${p.status})`;
+        return `<tr data-testid="signature-probe"><td>${esc(p.at)}</td><td>${esc(p.notifyUrl)}</td><td><code>${esc(p.serial)}</code></td><td><span class="st st-probe-${p.refused ? 'passed' : 'failed'}" data-testid="signature-probe-result">${verdict}</span> ${detail} ${esc(p.answer ?? '')}</td></tr>`;
       })
       .join('');
     res.type('html').send(`<!doctype html>
@@ -105,12 +124,18 @@ th,td{border:1px solid #e5e5e5;padding:6px 8px;text-align:left;vertical-align:to
 .num{text-align:right;font-variant-numeric:tabular-nums}ul{margin:0;padding-left:18px}code{background:#eee;padding:1px 4px}
 .st{padding:1px 6px;border-radius:3px;background:#eee}.st-SUCCESS,.st-delivered{background:#e6f7ee;color:#07a35a}
 .st-NOTPAY,.st-PROCESSING,.st-queued,.st-retrying,.st-delivering{background:#fff6e0;color:#a86b00}
+.st-probe-passed{background:#e6f7ee;color:#07a35a}.st-probe-failed{background:#fdecec;color:#c53030}
 .st-CLOSED,.st-PAYERROR,.st-failed,.st-dropped,.st-ABNORMAL{background:#fdecec;color:#c53030}
 .st-funds-frozen{background:#e8f0fe;color:#1a56db}.st-funds-released,.st-ship3,.st-ship4{background:#e6f7ee;color:#07a35a}
 </style></head><body>
 <h1>WeChat Pay APIv3 sandbox</h1>
 <p>mchid <code>${esc(c.mchid)}</code> · appid <code>${esc(c.appid)}</code> · public key <code>${esc(c.wechatpayPublicKeyId)}</code> ·
 JSON: <a href="api/transactions">transactions</a>, <a href="api/refunds">refunds</a>, <a href="api/notifications">notifications</a>, <a href="faults">faults</a></p>
+<h2>Keys</h2>
+<p data-testid="sandbox-key-mode">key mode <code>${esc(ctx.keyRing.mode)}</code>${ctx.keyRing.mode === 'switching' ? ` · public key share of callbacks ${(ctx.keyRing.switchShare() * 100).toFixed(1)}%` : ''} · <a href="keys">keys</a></p>
+${certRows ? `<table data-testid="sandbox-certificates"><tr><th>platform certificate serial</th><th>effective</th><th>expires</th></tr>${certRows}</table>` : ''}
+<h2>Signature probes (${store.signatureProbes.length})</h2>
+<table data-testid="sandbox-signature-probes"><tr><th>at</th><th>notify_url</th><th>Wechatpay-Serial</th><th>result</th></tr>${probeRows}</table>
 <h2>Transactions (${store.transactions.size})</h2>
 <table data-testid="sandbox-transactions"><tr><th>out_trade_no</th><th>description</th><th>amount</th><th>trade_state</th><th>transaction_id</th><th>success_time</th><th>发货 order_state</th><th>资金</th></tr>${txRows}</table>
 <h2>Refunds (${store.refunds.size})</h2>
@@ -150,6 +175,11 @@ JSON: <a href="api/transactions">transactions</a>, <a href="api/refunds">refunds
     else if (!tx) problem = '订单不存在或 prepay_id 无效';
     else if (tx.tradeState === 'SUCCESS' || tx.tradeState === 'REFUND') problem = '该订单已支付';
     else if (tx.tradeState === 'CLOSED') problem = '订单已关闭';
+    // A settled order's sheet (reached again by the browser's back button) refuses and goes back to
+    // the merchant with what happened, as WeChat's sheet closes on an ORDERPAID / ORDER_CLOSED answer.
+    const settledAs =
+      !returnOk || !tx ? null : problem === '该订单已支付' ? 'ok' : problem === '订单已关闭' ? 'cancel' : null;
+    res.set('Cache-Control', 'no-store');
     res.status(problem && !returnOk ? 400 : 200).type('html').send(`<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1,maximum-scale=1">
 <title>微信支付</title>
@@ -213,6 +243,10 @@ JSON: <a href="api/transactions">transactions</a>, <a href="api/refunds">refunds
       })
       .catch(function (e) { finish('fail', { message: String(e) }); });
   }
+  // Back to this sheet from the merchant's page: read the order's state afresh, never the cached sheet.
+  window.addEventListener('pageshow', function (e) { if (e.persisted) window.location.reload(); });
+  var settledAs = ${scriptJson(settledAs)};
+  if (settledAs) setTimeout(function () { finish(settledAs); }, 1500);
   document.querySelector('[data-testid=cashier-confirm]').addEventListener('click', function () { pay(null); });
   document.querySelector('[data-testid=cashier-fail]').addEventListener('click', function () { pay('PAYERROR'); });
   document.querySelector('[data-testid=cashier-close]').addEventListener('click', function () { finish('cancel'); });

@@ -1,7 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { buildApp } from './app.js';
+import { aesGcmEncrypt, randomNonce } from './crypto.js';
+import { rfc3339Beijing } from './util.js';
 import { Core, DEFAULT_REFUND_DELAY_MS, refundBody, transactionBody } from './core.js';
 import {
   generateIdentity,
@@ -11,8 +14,10 @@ import {
   type SandboxIdentity,
 } from './credentials.js';
 import { Faults } from './faults.js';
+import { KEY_MODES, KeyRing, type KeyMode, type PlatformCertificateInfo } from './keys.js';
+import { sendSignatureProbe } from './probes.js';
 import { Notifier } from './notifier.js';
-import { Store, type NotificationRecord } from './store.js';
+import { Store, type NotificationRecord, type SignatureProbeRecord } from './store.js';
 import {
   DEFAULT_AUTO_CONFIRM_DAYS,
   DEFAULT_SETTLE_DELAY_MS,
@@ -34,6 +39,12 @@ export interface SandboxOptions {
   notifyTimeoutMs?: number;
   /** How long a refund stays PROCESSING before it settles, before scaling. Default 3000 ms. */
   refundDelayMs?: number;
+  /** How WeChat Pay signs: `public-key` (default), `platform-cert` or `switching`. */
+  keyMode?: KeyMode;
+  /** Switching: days over which the public key's share of callbacks grows from 0 to 1 (× timeScale). Default 7. */
+  switchDays?: number;
+  /** The refund notify URL configured in the merchant platform, used when a refund names none. */
+  refundNotifyUrl?: string;
   /** Days after shipping until WeChat confirms receipt by itself (scaled). Default 10. */
   autoConfirmDays?: number;
   /** How long a confirmed order stays 确认收货 before 交易完成, before scaling. Default 60000 ms. */
@@ -92,6 +103,24 @@ export interface Sandbox {
   overrideBillAmount(outTradeNo: string, totalFen: number | null): void;
   /** Delivers any notifications held by the out-of-order fault. */
   flushHeldNotifications(): void;
+  /** The key mode and its certificates. */
+  keys: {
+    mode: KeyMode;
+    /** Valid platform certificates, newest (the signer) first. */
+    certificates(): PlatformCertificateInfo[];
+    /** Issues a new platform certificate that signs from now on; the previous ones stay valid unless retired. */
+    rotate(opts?: { retirePrevious?: boolean }): PlatformCertificateInfo;
+    /** Switching: the public key's share of callbacks now. */
+    switchShare(): number;
+    /** Switching: pins the share (null follows the clock). */
+    pinSwitchShare(share: number | null): void;
+    /** The sandbox root CA that issues the platform certificates (null in public-key mode). */
+    caCertificatePem(): string | null;
+  };
+  /** Sends WeChat's signature probe to notifyUrl now; resolves with what the merchant answered. */
+  sendSignatureProbe(notifyUrl: string): Promise<SignatureProbeRecord>;
+  /** Moves a paid transaction's success time back (refund-period tests). */
+  backdateTransaction(outTradeNo: string, ms: number): void;
   close(): Promise<void>;
 }
 
@@ -100,6 +129,21 @@ export async function createSandbox(opts: SandboxOptions = {}): Promise<Sandbox>
   const timeScale = opts.timeScale ?? 1;
   if (!(timeScale > 0) || !Number.isFinite(timeScale)) throw new RangeError('timeScale must be a positive number');
   const identity: SandboxIdentity = opts.stateDir ? loadOrCreateIdentity(opts.stateDir) : generateIdentity();
+  const keyMode = opts.keyMode ?? 'public-key';
+  if (!KEY_MODES.includes(keyMode)) throw new RangeError(`keyMode must be one of ${KEY_MODES.join(', ')}`);
+  const keyRing = new KeyRing({
+    mode: keyMode,
+    publicKeyId: identity.credentials.wechatpayPublicKeyId,
+    publicKeyPrivateKey: identity.wechatpayPrivateKey,
+    timeScale,
+    ...(opts.switchDays !== undefined ? { switchDays: opts.switchDays } : {}),
+    ...(opts.stateDir ? { stateDir: opts.stateDir } : {}),
+  });
+  const refreshKeyCredentials = () => {
+    identity.credentials.keyMode = keyMode;
+    identity.credentials.wechatpayCertificates = keyRing.certificatesInfo();
+    if (opts.stateDir) writeCredentials(opts.stateDir, identity.credentials);
+  };
 
   const store = new Store();
   const faults = new Faults();
@@ -110,8 +154,7 @@ export async function createSandbox(opts: SandboxOptions = {}): Promise<Sandbox>
     store,
     faults,
     apiV3Key: identity.credentials.apiV3Key,
-    wechatpayPrivateKey: identity.wechatpayPrivateKey,
-    wechatpayPublicKeyId: identity.credentials.wechatpayPublicKeyId,
+    signer: () => keyRing.notificationSigner(),
     timeScale,
     attemptTimeoutMs: opts.notifyTimeoutMs ?? 5_000,
     onChange: (n) => events.emit('notification', n),
@@ -124,6 +167,7 @@ export async function createSandbox(opts: SandboxOptions = {}): Promise<Sandbox>
     timeScale,
     refundDelayMs: opts.refundDelayMs ?? DEFAULT_REFUND_DELAY_MS,
     timers,
+    merchant: { refundNotifyUrl: opts.refundNotifyUrl ?? null },
   });
 
   const autoConfirmDays = opts.autoConfirmDays ?? DEFAULT_AUTO_CONFIRM_DAYS;
@@ -139,7 +183,26 @@ export async function createSandbox(opts: SandboxOptions = {}): Promise<Sandbox>
   });
 
   let url = '';
-  const app = buildApp({ identity, store, faults, core, wxa, timers, baseUrl: () => url });
+  const probe = (notifyUrl: string) =>
+    sendSignatureProbe({
+      store,
+      notifyUrl,
+      serial: keyRing.answerSigner(undefined).serial,
+      timeoutMs: opts.notifyTimeoutMs ?? 5_000,
+      body: sampleProbeBody(identity.credentials.apiV3Key),
+    });
+  const app = buildApp({
+    identity,
+    store,
+    faults,
+    core,
+    wxa,
+    timers,
+    baseUrl: () => url,
+    keyRing,
+    onKeysChanged: refreshKeyCredentials,
+    sendSignatureProbe: probe,
+  });
   const server: Server = createServer(app);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -151,7 +214,7 @@ export async function createSandbox(opts: SandboxOptions = {}): Promise<Sandbox>
   const addr = server.address() as AddressInfo;
   url = `http://${host.includes(':') ? `[${host}]` : host}:${addr.port}`;
   identity.credentials.baseUrl = url;
-  if (opts.stateDir) writeCredentials(opts.stateDir, identity.credentials);
+  refreshKeyCredentials();
 
   let closed = false;
   return {
@@ -207,6 +270,20 @@ export async function createSandbox(opts: SandboxOptions = {}): Promise<Sandbox>
       else store.billAmountOverrides.set(outTradeNo, totalFen);
     },
     flushHeldNotifications: () => notifier.flushHeld(),
+    keys: {
+      mode: keyMode,
+      certificates: () => keyRing.certificatesInfo(),
+      rotate(o) {
+        const info = keyRing.rotate(o);
+        refreshKeyCredentials();
+        return info;
+      },
+      switchShare: () => keyRing.switchShare(),
+      pinSwitchShare: (share) => keyRing.pinSwitchShare(share),
+      caCertificatePem: () => keyRing.caCertificatePem(),
+    },
+    sendSignatureProbe: probe,
+    backdateTransaction: (outTradeNo, ms) => core.backdate(outTradeNo, ms),
     async close() {
       if (closed) return;
       closed = true;
@@ -218,4 +295,23 @@ export async function createSandbox(opts: SandboxOptions = {}): Promise<Sandbox>
       await done;
     },
   };
+}
+
+/** A probe carries a callback body like a real one (an encrypted resource of nothing in particular). */
+function sampleProbeBody(apiV3Key: string): string {
+  const nonce = randomNonce(12);
+  return JSON.stringify({
+    id: randomUUID(),
+    create_time: rfc3339Beijing(),
+    resource_type: 'encrypt-resource',
+    event_type: 'TRANSACTION.SUCCESS',
+    summary: '支付成功',
+    resource: {
+      original_type: 'transaction',
+      algorithm: 'AEAD_AES_256_GCM',
+      ciphertext: aesGcmEncrypt('{}', apiV3Key, nonce, 'transaction'),
+      associated_data: 'transaction',
+      nonce,
+    },
+  });
 }

@@ -7,8 +7,8 @@ const text = (min: number, max: number) =>
     .min(min, { error: min === 1 ? '不能为空' : `长度不能少于 ${min} 个字符` })
     .refine(codePoints(max), { error: `长度不能超过 ${max} 个字符` });
 
-/** 商户订单号: 6–32 characters of digits, letters and _-|* (JSAPI下单). */
-export const outTradeNoSchema = text(6, 32).regex(/^[0-9A-Za-z_\-|*]+$/, { error: '只能是数字、大小写字母_-|*' });
+/** 商户订单号: 6–32 digits, letters, _ - * (JSAPI下单 · out_trade_no). */
+export const outTradeNoSchema = text(6, 32).regex(/^[0-9A-Za-z_\-*]+$/, { error: '只能是数字、大小写字母_-*' });
 
 /** 商户退款单号: up to 64 characters of digits, letters and _-|*@ (退款申请). */
 export const outRefundNoSchema = text(1, 64).regex(/^[0-9A-Za-z_\-|*@]+$/, { error: '只能是数字、大小写字母_-|*@' });
@@ -109,6 +109,8 @@ export const payRequestSchema = z.object({
   signType: z.literal('RSA', { error: 'signType 应为 RSA' }),
   paySign: z.string().min(1),
   openid: z.string().min(1).max(128),
+  /** A merchant-funded coupon (代金券) the payer uses: shows in promotion_detail, lowers payer_total. */
+  couponFen: z.number().int().min(1).optional(),
   /** Simulate the shopper's bank refusing the payment. */
   outcome: z.enum(['SUCCESS', 'PAYERROR']).optional(),
   bankType: z

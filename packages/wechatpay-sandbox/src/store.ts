@@ -36,6 +36,8 @@ export interface TransactionRecord {
   bankType: string | null;
   closedAt: number | null;
   refundedFen: number;
+  /** A coupon the payer used (promotion_detail): payer_total = total − couponFen. */
+  couponFen?: number;
   /** A row only the bill knows of (reconciliation tests): the merchant never created it. */
   billOnly?: boolean;
 }
@@ -74,6 +76,21 @@ export interface NotificationAttempt {
   error: string | null;
   durationMs: number;
   signatureCorrupted: boolean;
+  /** Wechatpay-Serial of this attempt: the public key id or a platform certificate serial. */
+  serial: string;
+}
+
+/** One signature probe (签名探测): a callback whose signature cannot verify, sent to see it refused. */
+export interface SignatureProbeRecord {
+  id: string;
+  notifyUrl: string;
+  at: string;
+  serial: string;
+  status: number | null;
+  answer: string | null;
+  error: string | null;
+  /** The merchant answered and refused it (any status but 2xx): what WeChat wants to see. No answer is not a refusal. */
+  refused: boolean;
 }
 
 export interface NotificationRecord {
@@ -105,6 +122,7 @@ export class Store {
   readonly transactionsById = new Map<string, TransactionRecord>();
   readonly refunds = new Map<string, RefundRecord>();
   readonly notifications: NotificationRecord[] = [];
+  readonly signatureProbes: SignatureProbeRecord[] = [];
   readonly loginCodes = new Map<string, LoginCode>();
   /** Amount overrides in the trade bill, by out_trade_no (reconciliation tests). */
   readonly billAmountOverrides = new Map<string, number>();

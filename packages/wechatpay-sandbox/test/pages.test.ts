@@ -139,6 +139,9 @@ describe('/sandbox/cashier', () => {
       await page.goto(cashierUrl(params, `${shopUrl}/result`));
       expect(await page.getByTestId('cashier-problem').textContent()).toBe('该订单已支付');
       expect(await page.getByTestId('cashier-confirm').isDisabled()).toBe(true);
+      // …and goes back to the merchant by itself, saying it was paid
+      await page.waitForURL(/sandboxPay=ok/, { timeout: 10_000 });
+      expect(await tradeState(outTradeNo)).toBe('SUCCESS');
     } finally {
       await page.close();
     }

@@ -8,8 +8,10 @@ let receiver: Awaited<ReturnType<typeof notifyReceiver>>;
 
 beforeAll(async () => {
   receiver = await notifyReceiver(() => 204);
-  // 10 days of auto-confirmation scaled by 0.001 = 864 s: never within a test; settling takes 60 ms
-  sandbox = await createSandbox({ timeScale: 0.001 });
+  // 10 days of auto-confirmation scaled by 0.001 = 864 s: never within a test; settling takes 60 ms.
+  // Tokens live 7200 s × 1000 × 0.001 here, so that none expires between two calls of a test;
+  // the token lifetime itself is tested on sandboxes of its own.
+  sandbox = await createSandbox({ timeScale: 0.001, accessTokenTtlSeconds: 7_200_000 });
 });
 afterAll(async () => {
   await sandbox.close();
@@ -112,16 +114,21 @@ describe('POST /cgi-bin/stable_token', () => {
   });
 
   it('normal mode answers the same token while valid, with expires_in scaled from 7200 s', async () => {
-    const res = await post(sandbox, '/cgi-bin/stable_token', {
-      grant_type: 'client_credential',
-      appid: sandbox.credentials.appid,
-      secret: sandbox.credentials.appsecret,
-    });
-    expect(res.body.access_token).toMatch(/^\d+_[A-Za-z0-9_-]{100,}$/);
-    // 7200 s × 0.001 = 7.2 s
-    expect(res.body.expires_in).toBeGreaterThanOrEqual(6);
-    expect(res.body.expires_in).toBeLessThanOrEqual(7);
-    expect(await token(sandbox)).toBe(res.body.access_token);
+    const s = await createSandbox({ timeScale: 0.001 });
+    try {
+      const res = await post(s, '/cgi-bin/stable_token', {
+        grant_type: 'client_credential',
+        appid: s.credentials.appid,
+        secret: s.credentials.appsecret,
+      });
+      expect(res.body.access_token).toMatch(/^\d+_[A-Za-z0-9_-]{100,}$/);
+      // 7200 s × 0.001 = 7.2 s
+      expect(res.body.expires_in).toBeGreaterThanOrEqual(6);
+      expect(res.body.expires_in).toBeLessThanOrEqual(7);
+      expect(await token(s)).toBe(res.body.access_token);
+    } finally {
+      await s.close();
+    }
   });
 
   it('force_refresh invalidates the previous token at once (40001); another within 30 s does not refresh', async () => {
@@ -478,8 +485,13 @@ describe('确认收货 and the funds', () => {
       out_refund_no: orderNo('R'),
       amount: { refund: 990, total: 990, currency: 'CNY' },
     });
-    // refunds settle after 3000 ms × 0.001
-    await sleep(100);
+    // refunds settle after 3000 ms × 0.001: wait for it, bounded
+    for (
+      let i = 0;
+      i < 100 && sandbox.state.refunds().find((r) => r.out_trade_no === order.outTradeNo)?.status !== 'SUCCESS';
+      i++
+    )
+      await sleep(20);
     const got = await post(sandbox, GET_ORDER, { transaction_id: order.transactionId }, `?access_token=${t}`);
     expect(got.body.order.order_state).toBe(5);
     expect((await post(sandbox, UPLOAD, upload(sandbox, order), `?access_token=${t}`)).body.errcode).toBe(10060004);

@@ -38,7 +38,7 @@ export async function buildMiniapp(
       cwd: miniappDir,
       env: { ...process.env, ...env, NODE_ENV: 'production' },
       maxBuffer: 64 * 1024 * 1024,
-      timeout: 240_000,
+      timeout: 600_000, // a shared, busy machine can take minutes
     });
     return { target, outDir, ms: Date.now() - started, log: stdout + stderr };
   } catch (err) {

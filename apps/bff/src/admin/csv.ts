@@ -1,9 +1,16 @@
 import type { Response } from 'express';
-import { ORDER_STATUS_LABELS, formatAddressLine, formatFen, type OrderStatus } from '@uni-checkout/shared';
+import {
+  ORDER_STATUS_LABELS,
+  formatAddressLine,
+  formatFen,
+  shanghaiDate,
+  toRfc3339Beijing,
+  type OrderStatus,
+} from '@uni-checkout/shared';
+import QueryStream from 'pg-query-stream';
+import { dbDriver, type Db } from '../db/index.js';
 import { orderAddress } from '../orders/fulfilment-view.js';
-import type { PrismaClient } from '../db/index.js';
-import { adminOrdersPage, type AdminOrdersQuery } from './orders.js';
-import type { OrderWithRelations } from './serialize.js';
+import { adminOrdersFilter, adminOrdersSql, type AdminOrdersFilter, type AdminOrdersQuery } from './orders.js';
 
 /** Excel opens UTF-8 (Chinese titles) correctly only with a byte order mark. */
 export const UTF8_BOM = '\uFEFF';
@@ -21,20 +28,46 @@ export function csvCell(value: string | number | null | undefined): string {
 
 const yuan = (fen: number) => formatFen(fen).replace('¥', '');
 
-const COLUMNS: [header: string, cell: (o: OrderWithRelations) => string | number | null][] = [
+/** One order as the export reads it: the columns below, straight from one SQL query. */
+export interface CsvOrderRow {
+  id: string;
+  orderNo: string;
+  status: string;
+  openid: string;
+  totalFen: number;
+  refundedFen: number;
+  items: string | null;
+  transactionId: string | null;
+  createdAt: Date;
+  paidAt: Date | null;
+  closedAt: Date | null;
+  remark: string | null;
+  fulfilmentStatus: string;
+  /** the JSONB address snapshot, read back through orderAddress */
+  address: unknown;
+  logisticsType: string | null;
+  expressCompany: string | null;
+  trackingNo: string | null;
+  shippedAt: Date | null;
+  receivedAt: Date | null;
+  uploadState: string | null;
+}
+
+const COLUMNS: [header: string, cell: (o: CsvOrderRow) => string | number | null][] = [
   ['orderNo 订单号', (o) => o.orderNo],
   ['status 状态', (o) => o.status],
   ['statusLabel 状态说明', (o) => ORDER_STATUS_LABELS[o.status as OrderStatus]],
-  ['openid', (o) => o.user.openid],
+  ['openid', (o) => o.openid],
   ['totalFen 订单金额(分)', (o) => o.totalFen],
   ['totalYuan 订单金额(元)', (o) => yuan(o.totalFen)],
   ['refundedFen 已退款(分)', (o) => o.refundedFen],
   ['refundedYuan 已退款(元)', (o) => yuan(o.refundedFen)],
-  ['items 商品', (o) => o.items.map((i) => `${i.title} ${i.skuTitle} x${i.quantity}`).join('; ')],
+  ['items 商品', (o) => o.items ?? ''],
   ['transactionId 微信支付订单号', (o) => o.transactionId],
-  ['createdAt 下单时间', (o) => o.createdAt.toISOString()],
-  ['paidAt 支付时间', (o) => o.paidAt?.toISOString() ?? null],
-  ['closedAt 关闭时间', (o) => o.closedAt?.toISOString() ?? null],
+  // Beijing time with its offset, as WeChat Pay's own bills and the shop's day read
+  ['createdAt 下单时间(北京时间)', (o) => toRfc3339Beijing(o.createdAt)],
+  ['paidAt 支付时间(北京时间)', (o) => (o.paidAt ? toRfc3339Beijing(o.paidAt) : null)],
+  ['closedAt 关闭时间(北京时间)', (o) => (o.closedAt ? toRfc3339Beijing(o.closedAt) : null)],
   ['remark 备注', (o) => o.remark],
   ['fulfilmentStatus 履约状态', (o) => o.fulfilmentStatus],
   ['receiver 收货人', (o) => orderAddress(o)?.name ?? null],
@@ -46,39 +79,102 @@ const COLUMNS: [header: string, cell: (o: OrderWithRelations) => string | number
       return a ? formatAddressLine(a) : null;
     },
   ],
-  ['logisticsType 配送方式', (o) => o.shipment?.logisticsType ?? null],
-  ['expressCompany 快递公司', (o) => o.shipment?.expressCompany ?? null],
-  ['trackingNo 运单号', (o) => o.shipment?.trackingNo ?? null],
-  ['shippedAt 发货时间', (o) => o.shipment?.shippedAt.toISOString() ?? null],
-  ['receivedAt 收货时间', (o) => o.shipment?.receivedAt?.toISOString() ?? null],
-  ['shippingUpload 发货信息上传', (o) => o.shipment?.uploadState ?? null],
+  ['logisticsType 配送方式', (o) => o.logisticsType],
+  ['expressCompany 快递公司', (o) => o.expressCompany],
+  ['trackingNo 运单号', (o) => o.trackingNo],
+  ['shippedAt 发货时间(北京时间)', (o) => (o.shippedAt ? toRfc3339Beijing(o.shippedAt) : null)],
+  ['receivedAt 收货时间(北京时间)', (o) => (o.receivedAt ? toRfc3339Beijing(o.receivedAt) : null)],
+  ['shippingUpload 发货信息上传', (o) => o.uploadState],
 ];
 
-const PAGE_SIZE = 200;
+/** Rows fetched (PostgreSQL: per cursor read; PGlite: per keyset page) and CSV bytes per write. */
+const BATCH_ROWS = 1000;
+const CHUNK_BYTES = 64 * 1024;
 
 export const csvLine = (cells: (string | number | null)[]) => cells.map(csvCell).join(',') + '\r\n';
 
-/** Streams every matching order page by page (keyset cursor), honouring back-pressure. */
-export async function streamOrdersCsv(prisma: PrismaClient, query: AdminOrdersQuery, res: Response): Promise<void> {
-  // the first page is read before anything is sent, so bad filters still get a JSON error
-  let page = await adminOrdersPage(prisma, query, PAGE_SIZE);
+function exportSql(where: string, keyset = '') {
+  return `SELECT o.id, o."orderNo", o.status::text AS status, u.openid, o."totalFen", o."refundedFen",
+      (SELECT string_agg(i.title || ' ' || i."skuTitle" || ' x' || i.quantity, '; ' ORDER BY i.id)
+         FROM "OrderItem" i WHERE i."orderId" = o.id) AS items,
+      o."transactionId", o."createdAt", o."paidAt", o."closedAt", o.remark,
+      o."fulfilmentStatus"::text AS "fulfilmentStatus", o.address,
+      sh."logisticsType"::text AS "logisticsType", sh."expressCompany", sh."trackingNo", sh."shippedAt",
+      sh."receivedAt", sh."uploadState"::text AS "uploadState"
+    FROM "Order" o JOIN "User" u ON u.id = o."userId"
+      LEFT JOIN "Shipment" sh ON sh."orderId" = o.id
+    WHERE ${where}${keyset}
+    ORDER BY o."createdAt" DESC, o.id DESC`;
+}
+
+/**
+ * Every matching order, newest first, as one query: on PostgreSQL a server-side cursor read
+ * BATCH_ROWS at a time (the connection is held for the export); on the embedded PGlite, keyset
+ * pages of the same query. Either way only one batch is in memory.
+ */
+async function* exportRows(db: Db, filter: AdminOrdersFilter): AsyncGenerator<CsvOrderRow> {
+  const { where, params } = adminOrdersSql(filter);
+  const driver = dbDriver(db);
+  if (driver.kind === 'postgres') {
+    const client = await driver.pool.connect();
+    const stream = client.query(new QueryStream(exportSql(where), params, { batchSize: BATCH_ROWS }));
+    try {
+      for await (const row of stream) yield row as CsvOrderRow;
+    } finally {
+      stream.destroy();
+      client.release();
+    }
+    return;
+  }
+  let last: CsvOrderRow | undefined;
+  for (;;) {
+    const n = params.length;
+    const keyset = last
+      ? ` AND o."createdAt" <= $${n + 1} AND (o."createdAt" < $${n + 1} OR o.id < $${n + 2}::uuid)`
+      : '';
+    const { rows } = await driver.pglite.query<CsvOrderRow>(
+      `${exportSql(where, keyset)} LIMIT ${BATCH_ROWS}`,
+      last ? [...params, last.createdAt, last.id] : params,
+    );
+    yield* rows;
+    if (rows.length < BATCH_ROWS) return;
+    last = rows.at(-1);
+  }
+}
+
+/** Streams every matching order as CSV in one query, honouring back-pressure. */
+export async function streamOrdersCsv(db: Db, query: AdminOrdersQuery, res: Response): Promise<void> {
+  // filters are checked and the first rows read before anything is sent, so bad input still gets a JSON error
+  const rows = exportRows(db, await adminOrdersFilter(db.prisma, query));
+  let first: IteratorResult<CsvOrderRow>;
+  try {
+    first = await rows.next();
+  } catch (err) {
+    await rows.return(undefined);
+    throw err;
+  }
   res.status(200);
   res.setHeader('Content-Type', 'text/csv; charset=utf-8');
-  const stamp = new Date().toISOString().slice(0, 10);
+  const stamp = shanghaiDate(new Date()); // the shop's day, not UTC's
   res.setHeader('Content-Disposition', `attachment; filename="orders-${stamp}.csv"`);
   res.setHeader('Cache-Control', 'no-store');
   try {
-    await write(res, UTF8_BOM + csvLine(COLUMNS.map(([h]) => h)));
-    for (;;) {
-      if (page.rows.length)
-        await write(res, page.rows.map((o) => csvLine(COLUMNS.map(([, cell]) => cell(o)))).join(''));
-      if (!page.nextCursor || res.destroyed) break;
-      page = await adminOrdersPage(prisma, { ...query, cursor: page.nextCursor }, PAGE_SIZE);
+    let chunk = UTF8_BOM + csvLine(COLUMNS.map(([h]) => h));
+    for (let next = first; !next.done; next = await rows.next()) {
+      chunk += csvLine(COLUMNS.map(([, cell]) => cell(next.value)));
+      if (chunk.length >= CHUNK_BYTES) {
+        await write(res, chunk);
+        chunk = '';
+        if (res.destroyed) break;
+      }
     }
+    if (chunk && !res.destroyed) await write(res, chunk);
   } catch (err) {
     // the status line is gone already: cut the connection so the client sees a broken download, not a short file
     res.destroy(err instanceof Error ? err : new Error(String(err)));
     throw err;
+  } finally {
+    await rows.return(undefined);
   }
   res.end();
 }

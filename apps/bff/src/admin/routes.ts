@@ -36,7 +36,7 @@ export function adminRoutes(ctx: AppContext): Router {
 
   router.get('/api/admin/orders.csv', admin, async (req, res) => {
     const query = adminOrdersQuerySchema.parse(listQuery(req.query));
-    await streamOrdersCsv(ctx.prisma, query, res);
+    await streamOrdersCsv(ctx.db, query, res);
   });
 
   router.get('/api/admin/stats', admin, async (_req, res) => {

@@ -42,7 +42,10 @@ export function newestFirstAfter(cursor: string | undefined) {
   if (!createdAt || !isQueryableInstant(createdAt) || typeof id !== 'string' || !UUID.test(id)) {
     throw new AppError('VALIDATION_FAILED', 400, 'cursor: not a cursor this API returned');
   }
-  return { OR: [{ createdAt: { lt: createdAt } }, { createdAt, id: { lt: id } }] };
+  // `createdAt <= x AND (createdAt < x OR id < y)`: the first half is an index range condition
+  // (a scan starts at the cursor); the usual `createdAt < x OR (createdAt = x AND id < y)` is
+  // not, and a backward scan would read and discard every newer row first
+  return { createdAt: { lte: createdAt }, OR: [{ createdAt: { lt: createdAt } }, { id: { lt: id } }] };
 }
 
 /** Cuts the `limit + 1` rows a newest-first query fetched into a page and the next cursor. */

@@ -1,11 +1,11 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { MAX_QUANTITY_PER_ITEM, maskPhone, sumFen, type Address, type CreateOrderRequest } from '@uni-checkout/shared';
 import type { AppContext } from '../context.js';
-import type { Prisma } from '../db/index.js';
+import type { Order, OrderItem } from '../db/index.js';
+import { insertEvents, sqlQuery, sqlTransaction, type Sql } from '../db/sql.js';
 import { AppError } from '../errors.js';
 import { isUniqueViolation } from './db-errors.js';
 import { orderInclude, type OrderWithLines } from './dto.js';
-import { recordEvent } from './events.js';
 import { newOrderNo } from './order-no.js';
 
 export interface CreateOrderInput {
@@ -77,10 +77,7 @@ export async function createOrder(ctx: AppContext, input: CreateOrderInput): Pro
   if (replay) return replay;
   for (let attempt = 0; ; attempt++) {
     try {
-      const order = await ctx.prisma.$transaction((tx) => placeOrder(ctx, tx, input, lines, hash), {
-        maxWait: 10_000,
-        timeout: 20_000,
-      });
+      const order = await sqlTransaction(ctx.db, (sql) => placeOrder(ctx, sql, input, lines, hash));
       ctx.logger.info({ orderNo: order.orderNo, totalFen: order.totalFen }, 'order created');
       return { order, replayed: false };
     } catch (err) {
@@ -101,7 +98,13 @@ async function findReplay(
   key: string,
   hash: string,
 ): Promise<CreatedOrder | undefined> {
-  const existing = await ctx.prisma.idempotencyKey.findUnique({ where: { userId_key: { userId, key } } });
+  const existing = (
+    await sqlQuery<{ requestHash: string; orderId: string | null }>(
+      ctx.db,
+      'SELECT "requestHash", "orderId" FROM "IdempotencyKey" WHERE "userId" = $1 AND key = $2',
+      [userId, key],
+    )
+  ).rows[0];
   if (!existing) return undefined;
   if (existing.requestHash !== hash) {
     throw new AppError(
@@ -118,21 +121,44 @@ async function findReplay(
   return { order, replayed: true };
 }
 
+interface SkuForSale {
+  id: string;
+  productId: string;
+  title: string;
+  priceFen: number;
+  active: boolean;
+  productTitle: string;
+  productActive: boolean;
+  images: string[];
+}
+
+/**
+ * The order's one transaction, in plain SQL (the hot path of checkout): the key row, the
+ * catalog read, the conditional stock decrements, the order with its lines and its first event.
+ * The key row carries the order's id from the start — it becomes visible to a replay only at
+ * commit, together with the order.
+ */
 async function placeOrder(
   ctx: AppContext,
-  tx: Prisma.TransactionClient,
+  sql: Sql,
   input: CreateOrderInput,
   lines: { skuId: string; quantity: number }[],
   hash: string,
 ): Promise<OrderWithLines> {
-  const key = await tx.idempotencyKey.create({
-    data: { userId: input.userId, key: input.idempotencyKey, requestHash: hash },
-  });
-  const skus = await tx.sku.findMany({ where: { id: { in: lines.map((l) => l.skuId) } }, include: { product: true } });
-  const byId = new Map(skus.map((s) => [s.id, s]));
+  const orderId = randomUUID();
+  await sql.query(
+    `INSERT INTO "IdempotencyKey" (id, "userId", key, "requestHash", "orderId") VALUES ($1, $2, $3, $4, $5)`,
+    [randomUUID(), input.userId, input.idempotencyKey, hash, orderId],
+  );
+  const skus = await sql.query<SkuForSale>(
+    `SELECT s.id, s."productId", s.title, s."priceFen", s.active, p.title AS "productTitle", p.active AS "productActive", p.images
+     FROM "Sku" s JOIN "Product" p ON p.id = s."productId" WHERE s.id = ANY($1::text[])`,
+    [lines.map((l) => l.skuId)],
+  );
+  const byId = new Map(skus.rows.map((s) => [s.id, s]));
   const priced = lines.map((line) => {
     const sku = byId.get(line.skuId);
-    if (!sku || !sku.active || !sku.product.active) {
+    if (!sku || !sku.active || !sku.productActive) {
       throw new AppError('PRODUCT_UNAVAILABLE', 422, `SKU ${line.skuId} is not for sale`, { skuId: line.skuId });
     }
     return { sku, quantity: line.quantity, amountFen: sku.priceFen * line.quantity };
@@ -141,51 +167,80 @@ async function placeOrder(
   if (totalFen < 1 || totalFen > MAX_ORDER_TOTAL_FEN) {
     throw new AppError('VALIDATION_FAILED', 400, 'items: the order total must be between 1 fen and 21,474,836.47 yuan');
   }
+  const now = ctx.now();
   // 库存预占: conditional decrements in skuId order (no deadlocks between two carts); a row whose
   // stock would go negative is not updated, and the whole order rolls back
   for (const p of priced) {
-    const taken = await tx.sku.updateMany({
-      where: { id: p.sku.id, active: true, stock: { gte: p.quantity } },
-      data: { stock: { decrement: p.quantity } },
-    });
-    if (taken.count === 0) {
-      throw new AppError('OUT_OF_STOCK', 409, `not enough stock for ${p.sku.product.title} ${p.sku.title}`, {
+    const taken = await sql.query(
+      `UPDATE "Sku" SET stock = stock - $2, "updatedAt" = $3 WHERE id = $1 AND active AND stock >= $2`,
+      [p.sku.id, p.quantity, now],
+    );
+    if (taken.rowCount === 0) {
+      // what is left, so the shopper can be told "库存仅剩 N 件" and the cart capped at it
+      const left = await sql.query<{ stock: number }>(`SELECT stock FROM "Sku" WHERE id = $1`, [p.sku.id]);
+      throw new AppError('OUT_OF_STOCK', 409, `not enough stock for ${p.sku.productTitle} ${p.sku.title}`, {
         skuId: p.sku.id,
+        availableStock: Math.max(0, left.rows[0]?.stock ?? 0),
       });
     }
   }
-  const now = ctx.now();
-  const order = await tx.order.create({
-    data: {
-      orderNo: newOrderNo(now),
-      userId: input.userId,
-      totalFen,
-      remark: input.request.remark ?? null,
-      address: addressSnapshot(input.request.address),
-      expiresAt: new Date(now.getTime() + ctx.config.orderPayTimeoutMinutes * 60_000),
-      createdAt: now,
-      items: {
-        create: priced.map((p) => ({
-          productId: p.sku.productId,
-          skuId: p.sku.id,
-          title: p.sku.product.title,
-          skuTitle: p.sku.title,
-          image: p.sku.product.images[0] ?? null,
-          priceFen: p.sku.priceFen,
-          quantity: p.quantity,
-          amountFen: p.amountFen,
-        })),
+  const expiresAt = new Date(now.getTime() + ctx.config.orderPayTimeoutMinutes * 60_000);
+  const address = addressSnapshot(input.request.address);
+  const order = (
+    await sql.query<Order>(
+      `INSERT INTO "Order" (id, "orderNo", "userId", "totalFen", remark, "address", "expiresAt", "createdAt", "updatedAt")
+       VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $8) RETURNING *`,
+      [
+        orderId,
+        newOrderNo(now),
+        input.userId,
+        totalFen,
+        input.request.remark ?? null,
+        JSON.stringify(address),
+        expiresAt,
+        now,
+      ],
+    )
+  ).rows[0]!;
+  const itemParams: unknown[] = [orderId];
+  const tuples = priced.map((p) => {
+    itemParams.push(
+      randomUUID(),
+      p.sku.productId,
+      p.sku.id,
+      p.sku.productTitle,
+      p.sku.title,
+      p.sku.images[0] ?? null,
+      p.sku.priceFen,
+      p.quantity,
+      p.amountFen,
+    );
+    const at = itemParams.length - 9;
+    return `($${at + 1}::uuid, $1::uuid, ${Array.from({ length: 8 }, (_, k) => `$${at + 2 + k}`).join(', ')})`;
+  });
+  const items = await sql.query<OrderItem>(
+    `INSERT INTO "OrderItem" (id, "orderId", "productId", "skuId", title, "skuTitle", image, "priceFen", quantity, "amountFen")
+     VALUES ${tuples.join(', ')} RETURNING *`,
+    itemParams,
+  );
+  await insertEvents(sql, [
+    {
+      orderId,
+      type: 'ORDER_CREATED',
+      payload: {
+        orderNo: order.orderNo,
+        totalFen,
+        expiresAt: expiresAt.toISOString(),
+        items: priced.map((p) => ({ skuId: p.sku.id, quantity: p.quantity, priceFen: p.sku.priceFen })),
+        address: { ...address, phone: maskPhone(address.phone) },
       },
     },
-    include: orderInclude,
-  });
-  await tx.idempotencyKey.update({ where: { id: key.id }, data: { orderId: order.id } });
-  await recordEvent(tx, order.id, 'ORDER_CREATED', {
-    orderNo: order.orderNo,
-    totalFen,
-    expiresAt: order.expiresAt.toISOString(),
-    items: priced.map((p) => ({ skuId: p.sku.id, quantity: p.quantity, priceFen: p.sku.priceFen })),
-    address: { ...addressSnapshot(input.request.address), phone: maskPhone(input.request.address.phone) },
-  });
-  return order;
+  ]);
+  return {
+    ...order,
+    items: items.rows.sort((a, b) => (a.id < b.id ? -1 : 1)),
+    refunds: [],
+    refundRequests: [],
+    shipment: null,
+  };
 }

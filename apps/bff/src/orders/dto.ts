@@ -1,12 +1,16 @@
 import { shopperActions, type Order as OrderDto, type OrderStatus, type ShopperActions } from '@uni-checkout/shared';
-import type { Order, OrderItem, Refund, RefundRequest, Shipment } from '../db/index.js';
+import type { Order, OrderEvent, OrderItem, Refund, RefundRequest, Shipment } from '../db/index.js';
 import { fulfilmentFields } from './fulfilment-view.js';
 
-/** What every order read loads: the order with its lines, refunds and open refund requests. */
+/**
+ * What every order read loads: the order with its lines, refunds, refund requests and the events
+ * that turned a request down (their reason is what the shopper is told).
+ */
 export const orderInclude = {
   items: { orderBy: { id: 'asc' } },
   refunds: { orderBy: { createdAt: 'asc' } },
-  refundRequests: { where: { status: 'REQUESTED' } },
+  refundRequests: { orderBy: { createdAt: 'asc' } },
+  events: { where: { type: 'REFUND_REQUEST_REJECTED' }, orderBy: { id: 'asc' } },
   shipment: true,
 } as const;
 
@@ -14,8 +18,27 @@ export type OrderWithLines = Order & {
   items: OrderItem[];
   refunds: Refund[];
   refundRequests: RefundRequest[];
+  events?: OrderEvent[];
   shipment: Shipment | null;
 };
+
+/** Each refund request with its answer: the reason an admin gave when turning it down. */
+function refundRequestAnswers(o: OrderWithLines) {
+  const rejections = new Map<string, string>();
+  for (const e of o.events ?? []) {
+    const payload = (e.payload ?? {}) as { requestId?: unknown; reason?: unknown };
+    if (typeof payload.requestId === 'string' && typeof payload.reason === 'string') {
+      rejections.set(payload.requestId, payload.reason);
+    }
+  }
+  return o.refundRequests.map((r) => ({
+    reason: r.reason,
+    status: r.status,
+    createdAt: r.createdAt.toISOString(),
+    decidedAt: iso(r.decidedAt),
+    rejectReason: rejections.get(r.id) ?? null,
+  }));
+}
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
@@ -69,6 +92,7 @@ export function toOrderDto(
       succeededAt: iso(r.succeededAt),
     })),
     refundRequested,
+    refundRequests: refundRequestAnswers(o),
     actions: {
       ...shopperActions(
         { status, totalFen: o.totalFen, refundedFen: o.refundedFen, expiresAt: o.expiresAt, refundRequested },

@@ -30,7 +30,7 @@ export function shipmentDto(s: Shipment | null | undefined): ShipmentDto | null 
 }
 
 /** The order's address snapshot, read back (null for orders placed before addresses existed). */
-export function orderAddress(o: Pick<Order, 'address'>): OrderAddress | null {
+export function orderAddress(o: { address: unknown }): OrderAddress | null {
   const parsed = orderAddressSchema.safeParse(o.address);
   return parsed.success ? parsed.data : null;
 }

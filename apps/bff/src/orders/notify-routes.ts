@@ -1,7 +1,7 @@
 import express, { type Router } from 'express';
 import { z } from 'zod';
 import type { AppContext } from '../context.js';
-import { recordEvent } from './events.js';
+import { insertEvents, sqlOn } from '../db/sql.js';
 import { TRANSACTION_NOTIFY_PATH } from './pay-order.js';
 import { settlePayment } from './settle.js';
 import { notifyErrorHandler, refuseNotification } from '../payments/notify-answer.js';
@@ -33,7 +33,7 @@ export function transactionNotifyRoutes(ctx: AppContext): Router {
     const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     let notification;
     try {
-      notification = ctx.wechatpay.verifyNotification<Transaction>(req.headers as NotificationHeaders, raw);
+      notification = await ctx.wechatpay.verifyNotification<Transaction>(req.headers as NotificationHeaders, raw);
     } catch (err) {
       const code = err instanceof WechatPayError ? err.code : 'BAD_RESOURCE';
       ctx.metrics.notifications.inc({ kind: 'transaction', outcome: 'rejected' });
@@ -61,15 +61,27 @@ export function transactionNotifyRoutes(ctx: AppContext): Router {
         eventType: notification.eventType,
       });
       if (outcome.kind === 'duplicate' && outcome.order) {
-        await recordEvent(ctx.prisma, outcome.order.id, 'NOTIFY_DUPLICATE', {
-          notificationId: notification.id,
-          eventType: notification.eventType,
-          decision: 'notification id already handled',
-        });
+        await insertEvents(sqlOn(ctx.db), [
+          {
+            orderId: outcome.order.id,
+            type: 'NOTIFY_DUPLICATE',
+            payload: {
+              notificationId: notification.id,
+              eventType: notification.eventType,
+              decision: 'notification id already handled',
+            },
+          },
+        ]);
       }
       ctx.metrics.notifications.inc({ kind: 'transaction', outcome: outcome.kind });
+      // the one line a notification leaves (settling it logs nothing more)
       log.info(
-        { eventType: notification.eventType, tradeState: t.trade_state, outcome: outcome.kind },
+        {
+          eventType: notification.eventType,
+          tradeState: t.trade_state,
+          transactionId: t.transaction_id ?? null,
+          outcome: outcome.kind,
+        },
         'payment notification handled',
       );
       res.status(204).end();

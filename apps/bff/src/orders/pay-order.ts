@@ -1,8 +1,9 @@
 import { toRfc3339Beijing, type RequestPaymentParams } from '@uni-checkout/shared';
 import type { AppContext } from '../context.js';
 import { AppError } from '../errors.js';
-import { recordEvent } from './events.js';
-import { orderInclude, toOrderDto, type OrderWithLines } from './dto.js';
+import { insertEvents, sqlOn, sqlTransaction, type EventRow } from '../db/sql.js';
+import type { Order, OrderItem } from '../db/index.js';
+import { orderInclude, toOrderDto } from './dto.js';
 import { queryAndSettle, wechatPayAppError } from './sync.js';
 import { WechatPayError } from '../payments/wechatpay-types.js';
 
@@ -26,14 +27,26 @@ export function describeOrder(items: { title: string; skuTitle: string; quantity
   return `${chars.slice(0, DESCRIPTION_MAX_CHARS - 1).join('')}…`;
 }
 
+/** What paying reads of an order: the order and its lines (for 商品描述). */
+export type PayableOrder = Order & { items: Pick<OrderItem, 'title' | 'skuTitle' | 'quantity'>[] };
+
 /** What the caller rejects before talking to WeChat: someone else's order, a closed/paid/expired one. */
-function assertPayable(order: OrderWithLines, now: Date) {
+function assertPayable(order: PayableOrder, now: Date) {
   if (order.status !== 'PENDING_PAYMENT') {
     const why = order.status === 'CLOSED' ? 'it is closed' : 'it is already paid';
-    throw new AppError('ORDER_NOT_PAYABLE', 409, `order ${order.orderNo} cannot be paid: ${why}`);
+    throw new AppError('ORDER_NOT_PAYABLE', 409, `order ${order.orderNo} cannot be paid: ${why}`, {
+      status: order.status,
+    });
   }
   if (order.expiresAt.getTime() <= now.getTime()) {
-    throw new AppError('ORDER_EXPIRED', 409, `order ${order.orderNo} passed its payment time limit: place a new order`);
+    throw new AppError(
+      'ORDER_EXPIRED',
+      409,
+      `order ${order.orderNo} passed its payment time limit: place a new order`,
+      {
+        expiresAt: order.expiresAt.toISOString(),
+      },
+    );
   }
 }
 
@@ -44,7 +57,7 @@ function assertPayable(order: OrderWithLines, now: Date) {
  */
 export async function payOrder(
   ctx: AppContext,
-  order: OrderWithLines,
+  order: PayableOrder,
   payerOpenid: string,
 ): Promise<RequestPaymentParams> {
   const now = ctx.now();
@@ -54,7 +67,9 @@ export async function payOrder(
     order.prepayExpiresAt &&
     order.prepayExpiresAt.getTime() - now.getTime() > PREPAY_REUSE_MARGIN_MS
   ) {
-    await recordEvent(ctx.prisma, order.id, 'PREPAY_REUSED', { prepayExpiresAt: order.prepayExpiresAt.toISOString() });
+    await insertEvents(sqlOn(ctx.db), [
+      { orderId: order.id, type: 'PREPAY_REUSED', payload: { prepayExpiresAt: order.prepayExpiresAt.toISOString() } },
+    ]);
     return ctx.wechatpay.requestPaymentParams(order.prepayId);
   }
   const request = {
@@ -65,22 +80,26 @@ export async function payOrder(
     amountFen: order.totalFen,
     payerOpenid,
   };
-  await recordEvent(ctx.prisma, order.id, 'PREPAY_REQUESTED', {
-    description: request.description,
-    timeExpire: request.timeExpire,
-    notifyUrl: request.notifyUrl,
-    amountFen: request.amountFen,
-  });
+  // the request and its outcome are recorded together, after the call: one write per payment
+  const requested: EventRow = {
+    orderId: order.id,
+    type: 'PREPAY_REQUESTED',
+    payload: {
+      description: request.description,
+      timeExpire: request.timeExpire,
+      notifyUrl: request.notifyUrl,
+      amountFen: request.amountFen,
+    },
+  };
   let prepayId: string;
   try {
     ({ prepayId } = await ctx.wechatpay.jsapiPrepay(request));
   } catch (err) {
     const e = err instanceof WechatPayError ? err : new WechatPayError('UNKNOWN', 0, String(err), true);
-    await recordEvent(ctx.prisma, order.id, 'PREPAY_FAILED', {
-      code: e.code,
-      status: e.status,
-      retryable: e.retryable,
-    });
+    await insertEvents(sqlOn(ctx.db), [
+      requested,
+      { orderId: order.id, type: 'PREPAY_FAILED', payload: { code: e.code, status: e.status, retryable: e.retryable } },
+    ]);
     if (e.code === 'ORDERPAID') {
       // paid already (a lost notification): bring the order up to date and say so
       await queryAndSettle(ctx, order, 'query');
@@ -94,16 +113,24 @@ export async function payOrder(
     throw wechatPayAppError(e);
   }
   const prepayExpiresAt = new Date(now.getTime() + PREPAY_TTL_MS);
-  const stored = await ctx.prisma.order.updateMany({
-    where: { id: order.id, status: 'PENDING_PAYMENT' },
-    data: { prepayId, prepayExpiresAt, version: { increment: 1 } },
+  // one transaction: the conditional update (taking the row lock first, as settling does) and both events
+  const stored = await sqlTransaction(ctx.db, async (sql) => {
+    const updated = await sql.query(
+      `UPDATE "Order" SET "prepayId" = $2, "prepayExpiresAt" = $3, version = version + 1, "updatedAt" = $4
+       WHERE id = $1 AND status = 'PENDING_PAYMENT'`,
+      [order.id, prepayId, prepayExpiresAt, ctx.now()],
+    );
+    await insertEvents(sql, [
+      requested,
+      {
+        orderId: order.id,
+        type: 'PREPAY_CREATED',
+        payload: { prepayId, prepayExpiresAt: prepayExpiresAt.toISOString(), stored: updated.rowCount === 1 },
+      },
+    ]);
+    return updated.rowCount === 1;
   });
-  await recordEvent(ctx.prisma, order.id, 'PREPAY_CREATED', {
-    prepayId,
-    prepayExpiresAt: prepayExpiresAt.toISOString(),
-    stored: stored.count === 1,
-  });
-  if (stored.count === 0) {
+  if (!stored) {
     throw new AppError(
       'ORDER_NOT_PAYABLE',
       409,

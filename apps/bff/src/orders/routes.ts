@@ -7,7 +7,7 @@ import { payOrder } from './pay-order.js';
 import { cancelOrder } from './cancel-order.js';
 import { createOrder } from './create-order.js';
 import { toOrderDto } from './dto.js';
-import { findOwnOrder, listOwnOrders, refreshFromWechat } from './queries.js';
+import { findOwnOrder, findOwnPayableOrder, listOwnOrders, refreshFromWechat } from './queries.js';
 import { listQuery } from '../http/input.js';
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,128}$/;
@@ -67,7 +67,7 @@ export function orderRoutes(ctx: AppContext): Router {
 
   router.post('/api/orders/:orderNo/pay', shopper, async (req, res) => {
     const { userId, openid } = shopperOf(req);
-    const order = await findOwnOrder(ctx, userId, orderNoParam(req.params.orderNo));
+    const order = await findOwnPayableOrder(ctx, userId, orderNoParam(req.params.orderNo));
     res.json(await payOrder(ctx, order, openid));
   });
 

@@ -4,6 +4,7 @@
  * The implementation (wechatpay.ts) wraps wechatpay-axios-plugin; nothing here does crypto.
  */
 import type { RequestPaymentParams } from '@uni-checkout/shared';
+import type { WechatpayKeyMode } from './wechatpay-keys.js';
 
 export interface JsapiPrepayRequest {
   outTradeNo: string;
@@ -115,9 +116,16 @@ export interface WechatPayClient {
   /** downloads and verifies (SHA1) the trade bill of a day (YYYY-MM-DD); null when WeChat has none */
   downloadTradeBill(billDate: string): Promise<{ csv: string; sha1: string } | null>;
   /**
-   * Verifies the signature (serial must be our WeChat Pay public key id; timestamp within 5 min)
+   * Verifies the signature with the key `Wechatpay-Serial` names (a configured public key or a
+   * downloaded, valid platform certificate; timestamp within 5 min)
    * over the raw body, then decrypts the AES-256-GCM resource with the APIv3 key.
    * Throws WechatPayError code 'BAD_SIGNATURE' | 'UNKNOWN_SERIAL' | 'STALE_TIMESTAMP' | 'BAD_RESOURCE'.
    */
-  verifyNotification<T>(headers: NotificationHeaders, rawBody: Buffer): VerifiedNotification<T>;
+  verifyNotification<T>(headers: NotificationHeaders, rawBody: Buffer): Promise<VerifiedNotification<T>>;
+  /** How WeChat Pay signs for this merchant (public key, platform certificates, or both). */
+  readonly keyMode: WechatpayKeyMode;
+  /** Loads (and in certificate modes downloads) the keys, then refreshes them on a schedule. */
+  start(): Promise<void>;
+  stop(): void;
+  describeKeys(): { mode: WechatpayKeyMode; publicKeyIds: string[]; certificateSerials: string[] };
 }

@@ -1,11 +1,14 @@
 /**
- * WeChat Pay APIv3 over wechatpay-axios-plugin: it signs every request (WECHATPAY2-SHA256-RSA2048)
- * and verifies every 2xx answer against the WeChat Pay public key (微信支付公钥). This module only
- * maps WeChat's operations and errors onto the typed surface of wechatpay-types.ts.
+ * WeChat Pay APIv3 over wechatpay-axios-plugin: it signs every request (WECHATPAY2-SHA256-RSA2048).
+ * Every answer — errors included — is verified here against the merchant's WeChat Pay keys
+ * (wechatpay-keys.ts: public key, platform certificates, or both while switching), picked by
+ * `Wechatpay-Serial`; an answer that does not verify is no answer. This module maps WeChat's
+ * operations and errors onto the typed surface of wechatpay-types.ts.
  */
 import { createHash } from 'node:crypto';
 import type { RequestPaymentParams } from '@uni-checkout/shared';
 import { Aes, Formatter, Rsa, Wechatpay } from 'wechatpay-axios-plugin';
+import { WechatpayKeys, type CertificateStore, type Verdict } from './wechatpay-keys.js';
 import type { MerchantCredentials } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
@@ -20,22 +23,45 @@ import {
   type WechatPayClient,
 } from './wechatpay-types.js';
 
-/** WeChat Pay rejects (and we reject) signed messages whose timestamp is more than 5 minutes off. */
-export const MAX_CLOCK_SKEW_SECONDS = 300;
+export { MAX_CLOCK_SKEW_SECONDS } from './wechatpay-keys.js';
 export const DEFAULT_TIMEOUT_MS = 10_000;
+/** The trade bill file is WeChat's one unsigned answer (下载账单: the file is checked by its SHA1). */
+const UNSIGNED_DOWNLOADS = new Set(['v3/billdownload/file']);
 
 export interface WechatPayDeps {
   logger: Logger;
   metrics: Metrics;
   timeoutMs?: number;
   now?: () => Date;
+  /** Where platform certificates are shared by processes (the database); needed in certificate modes. */
+  certificateStore?: CertificateStore;
 }
 
 interface AxiosLikeError {
   code?: string;
   message: string;
-  response?: { status: number; data?: unknown };
+  response?: { status: number; data?: unknown; headers?: unknown };
 }
+
+/** Axios headers as a plain object with lower-case names. */
+function plainHeaders(headers: unknown): Record<string, string | undefined> {
+  const source =
+    headers && typeof (headers as { toJSON?: unknown }).toJSON === 'function'
+      ? (headers as { toJSON(): Record<string, unknown> }).toJSON()
+      : ((headers ?? {}) as Record<string, unknown>);
+  const out: Record<string, string | undefined> = {};
+  for (const [k, v] of Object.entries(source)) out[k.toLowerCase()] = v === undefined ? undefined : String(v);
+  return out;
+}
+
+const rawText = (data: unknown): string =>
+  typeof data === 'string'
+    ? data
+    : Buffer.isBuffer(data)
+      ? data.toString('utf8')
+      : data == null
+        ? ''
+        : JSON.stringify(data);
 
 interface WechatErrorBody {
   code?: unknown;
@@ -88,17 +114,67 @@ export function createWechatPayClient(merchant: MerchantCredentials, deps: Wecha
   const { logger, metrics } = deps;
   const now = deps.now ?? (() => new Date());
   const privateKey = Rsa.from(merchant.mchPrivateKeyPem, Rsa.KEY_TYPE_PRIVATE);
-  const wechatpayPublicKey = Rsa.from(merchant.wechatpayPublicKeyPem, Rsa.KEY_TYPE_PUBLIC);
   const wxpay = new Wechatpay({
     mchid: merchant.mchid,
     serial: merchant.mchSerial,
     privateKey: merchant.mchPrivateKeyPem,
-    certs: { [merchant.wechatpayPublicKeyId]: wechatpayPublicKey },
+    // the plugin insists on a map; answers are verified below, against every key of the key mode
+    certs: { unused: undefined },
     baseURL: merchant.payBase.endsWith('/') ? merchant.payBase : `${merchant.payBase}/`,
     timeout: deps.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     maxRedirects: 0,
-  });
+  } as never);
   const http = wxpay.client;
+
+  /** One request, its answer returned raw and unverified (status, lower-case headers, text). */
+  async function send(
+    method: 'get' | 'post',
+    path: string,
+    data: unknown,
+    config: Record<string, unknown>,
+    serial: string | undefined,
+  ): Promise<{ status: number; headers: Record<string, string | undefined>; data: unknown }> {
+    const res = (await http.request(path, method, data, {
+      ...config,
+      // keep the body as sent: signatures cover the raw text
+      transformResponse: [(d: unknown) => d],
+      ...(serial ? { headers: { 'Wechatpay-Serial': serial } } : {}),
+    })) as { status: number; headers: unknown; data: unknown };
+    return { status: res.status, headers: plainHeaders(res.headers), data: res.data };
+  }
+
+  const keys = new WechatpayKeys({
+    mode: merchant.keyMode,
+    publicKeys: merchant.wechatpayPublicKeys,
+    apiV3Key: merchant.apiV3Key,
+    logger,
+    now,
+    ...(deps.certificateStore ? { store: deps.certificateStore } : {}),
+    fetchCertificates: async () => {
+      try {
+        const res = await send('get', 'v3/certificates', undefined, {}, keys.requestSerial());
+        return { status: res.status, headers: res.headers, body: rawText(res.data) };
+      } catch (err) {
+        const e = err as AxiosLikeError;
+        if (!e.response) throw err;
+        return { status: e.response.status, headers: plainHeaders(e.response.headers), body: rawText(e.response.data) };
+      }
+    },
+  });
+
+  /** A refused answer signature: logged once, with the serial and what it most likely means. */
+  function unverified(operation: string, status: number, verdict: Exclude<Verdict, { ok: true }>): WechatPayError {
+    logger.error(
+      { operation, status, serial: verdict.serial || null, reason: verdict.reason },
+      `wechatpay ${operation}: answer refused (${verdict.reason}): ${verdict.detail}`,
+    );
+    return new WechatPayError(
+      'BAD_SIGNATURE',
+      status,
+      `WeChat Pay answer failed verification (${verdict.reason})`,
+      false,
+    );
+  }
 
   async function call<T>(
     operation: string,
@@ -109,10 +185,39 @@ export function createWechatPayClient(merchant: MerchantCredentials, deps: Wecha
   ): Promise<{ data: T; status: number }> {
     const started = Date.now();
     try {
-      const res = (await http.request(path, method, data, config)) as { data: T; status: number };
+      let res: Awaited<ReturnType<typeof send>>;
+      try {
+        res = await send(method, path, data, config, keys.requestSerial());
+      } catch (err) {
+        const e = err as AxiosLikeError;
+        if (!e.response) throw err;
+        // An error answer counts only when it verifies like any other: a forged NOT_ENOUGH or
+        // ORDERPAID must not close a refund or an order. WeChat signs every error but 401 SIGN_ERROR.
+        const body = rawText(e.response.data);
+        const verdict = await keys.verifyOrRefresh({ headers: plainHeaders(e.response.headers), body });
+        if (!verdict.ok) {
+          if (verdict.reason === 'MISSING_HEADERS' && e.response.status === 401)
+            logger.error(
+              { operation, status: 401 },
+              `wechatpay ${operation}: WeChat Pay refused our request signature (401, unsigned): check WECHATPAY_MCH_SERIAL and the merchant private key`,
+            );
+          throw unverified(operation, e.response.status, verdict);
+        }
+        throw Object.assign(e, { response: { ...e.response, data: body } });
+      }
+      if (!UNSIGNED_DOWNLOADS.has(path)) {
+        const verdict = await keys.verifyOrRefresh({ headers: res.headers, body: rawText(res.data) });
+        if (!verdict.ok) throw unverified(operation, res.status, verdict);
+      }
+      const parsed =
+        config.responseType === 'arraybuffer'
+          ? res.data
+          : rawText(res.data) === ''
+            ? undefined
+            : JSON.parse(rawText(res.data));
       metrics.wechatCalls.inc({ operation, outcome: 'ok' });
       logger.debug({ operation, status: res.status, ms: Date.now() - started }, 'wechatpay call');
-      return res;
+      return { data: parsed as T, status: res.status };
     } catch (err) {
       const wxErr = toWechatPayError(err);
       const outcome = wxErr.code === 'BAD_SIGNATURE' ? 'bad_signature' : wxErr.retryable ? 'unavailable' : 'rejected';
@@ -226,45 +331,31 @@ export function createWechatPayClient(merchant: MerchantCredentials, deps: Wecha
       return { csv: bytes.toString('utf8'), sha1 };
     },
 
-    verifyNotification<T>(headers: NotificationHeaders, rawBody: Buffer): VerifiedNotification<T> {
-      const timestamp = header(headers, 'wechatpay-timestamp');
-      const nonce = header(headers, 'wechatpay-nonce');
-      const signature = header(headers, 'wechatpay-signature');
-      const serial = header(headers, 'wechatpay-serial');
+    keyMode: merchant.keyMode,
+    start: () => keys.start(),
+    stop: () => keys.stop(),
+    describeKeys: () => keys.describe(),
+
+    async verifyNotification<T>(headers: NotificationHeaders, rawBody: Buffer): Promise<VerifiedNotification<T>> {
       const signatureType = header(headers, 'wechatpay-signature-type');
-      if (!timestamp || !nonce || !signature || !serial) {
-        throw new WechatPayError(
-          'BAD_SIGNATURE',
-          401,
-          'notification is missing Wechatpay-Timestamp/-Nonce/-Signature/-Serial',
-          false,
-        );
-      }
       if (signatureType && signatureType !== 'WECHATPAY2-SHA256-RSA2048') {
         throw new WechatPayError('BAD_SIGNATURE', 401, `unsupported Wechatpay-Signature-Type ${signatureType}`, false);
       }
-      if (serial !== merchant.wechatpayPublicKeyId) {
-        throw new WechatPayError(
-          'UNKNOWN_SERIAL',
-          401,
-          `Wechatpay-Serial ${serial} is not our WeChat Pay public key id`,
-          false,
-        );
-      }
-      if (
-        !/^\d{1,12}$/.test(timestamp) ||
-        Math.abs(Math.floor(now().getTime() / 1000) - Number(timestamp)) > MAX_CLOCK_SKEW_SECONDS
-      ) {
-        throw new WechatPayError('STALE_TIMESTAMP', 401, 'Wechatpay-Timestamp is more than 5 minutes off', false);
-      }
       const body = rawBody.toString('utf8');
-      let valid = false;
-      try {
-        valid = Rsa.verify(Formatter.response(timestamp, nonce, body), signature, wechatpayPublicKey);
-      } catch {
-        valid = false;
+      const verdict = await keys.verifyOrRefresh({ headers: headers as Record<string, string | undefined>, body });
+      if (!verdict.ok) {
+        logger.warn(
+          { serial: verdict.serial || null, reason: verdict.reason },
+          `wechatpay notification refused (${verdict.reason}): ${verdict.detail}`,
+        );
+        const code =
+          verdict.reason === 'UNKNOWN_SERIAL' || verdict.reason === 'EXPIRED_CERTIFICATE'
+            ? 'UNKNOWN_SERIAL'
+            : verdict.reason === 'STALE_TIMESTAMP'
+              ? 'STALE_TIMESTAMP'
+              : 'BAD_SIGNATURE';
+        throw new WechatPayError(code, 401, `notification refused: ${verdict.detail}`, false);
       }
-      if (!valid) throw new WechatPayError('BAD_SIGNATURE', 401, 'notification signature does not verify', false);
 
       let envelope: {
         id?: unknown;

@@ -31,7 +31,7 @@ export function refundNotifyRoutes(ctx: AppContext): Router {
     const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     let notification;
     try {
-      notification = ctx.wechatpay.verifyNotification<RefundNotificationResource>(
+      notification = await ctx.wechatpay.verifyNotification<RefundNotificationResource>(
         req.headers as NotificationHeaders,
         raw,
       );

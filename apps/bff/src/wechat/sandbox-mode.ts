@@ -6,6 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { MerchantCredentials } from '../config.js';
+import type { WechatpayKeyMode } from '../payments/wechatpay-keys.js';
 import type { Logger } from '../logger.js';
 import type { SandboxCredentials as SandboxCredentialsFile } from '@uni-checkout/wechatpay-sandbox';
 
@@ -25,8 +26,10 @@ function toMerchant(c: SandboxCredentialsFile): MerchantCredentials {
     mchSerial: c.merchantSerialNo,
     mchPrivateKeyPem: c.merchantPrivateKeyPem,
     apiV3Key: c.apiV3Key,
-    wechatpayPublicKeyId: c.wechatpayPublicKeyId,
-    wechatpayPublicKeyPem: c.wechatpayPublicKeyPem,
+    // the sandbox's key mode decides what a merchant of its kind holds
+    keyMode: c.keyMode ?? 'public-key',
+    wechatpayPublicKeys:
+      c.keyMode === 'platform-cert' ? [] : [{ id: c.wechatpayPublicKeyId, pem: c.wechatpayPublicKeyPem }],
     payBase: c.baseUrl,
   };
 }
@@ -47,7 +50,7 @@ async function runningSandbox(stateDir: string): Promise<SandboxCredentialsFile 
 }
 
 export async function connectSandbox(
-  opts: { port: number; stateDir: string; timeScale: number },
+  opts: { port: number; stateDir: string; timeScale: number; keyMode?: WechatpayKeyMode },
   logger: Logger,
 ): Promise<SandboxConnection> {
   const running = await runningSandbox(opts.stateDir);
@@ -56,7 +59,12 @@ export async function connectSandbox(
     return { url: running.baseUrl, credentials: toMerchant(running) };
   }
   const { createSandbox } = await import('@uni-checkout/wechatpay-sandbox');
-  const sandbox = await createSandbox({ port: opts.port, stateDir: opts.stateDir, timeScale: opts.timeScale });
+  const sandbox = await createSandbox({
+    port: opts.port,
+    stateDir: opts.stateDir,
+    timeScale: opts.timeScale,
+    ...(opts.keyMode ? { keyMode: opts.keyMode } : {}),
+  });
   logger.info({ sandbox: sandbox.url }, 'sandbox mode: started the WeChat Pay sandbox in-process');
   return { url: sandbox.url, credentials: toMerchant(sandbox.credentials), close: () => sandbox.close() };
 }

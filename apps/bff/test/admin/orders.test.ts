@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adminOrderSchema, listSchema } from '@uni-checkout/shared';
+import { adminOrderSchema, listSchema, shanghaiDate, toRfc3339Beijing } from '@uni-checkout/shared';
 import { startHarness, type ApiClient, type Harness } from '../support/harness.js';
 import { paidOrder, placeOrder, refundNotified, skus, type Shopper } from '../refunds/paid-order.js';
 import { TEST_ADDRESS } from '../support/shop.js';
@@ -187,6 +187,11 @@ describe('admin order list, detail and CSV export', { timeout: 30_000 }, () => {
     expect(lines).toHaveLength(1 + 5 + 450);
     const bulk = lines.find((l) => l.startsWith('BULK000005,'))!;
     expect(bulk).toContain(',1235,12.35,0,0.00,');
+    // times and the file's date read as the shop's day (Beijing time), not UTC
+    const bulkCreated = await h.bff.ctx.prisma.order.findUniqueOrThrow({ where: { orderNo: 'BULK000005' } });
+    expect(bulk).toContain(`,${toRfc3339Beijing(bulkCreated.createdAt)},`);
+    expect(lines[0]).toContain('createdAt 下单时间(北京时间)');
+    expect(res.headers.get('content-disposition')).toContain(`orders-${shanghaiDate(new Date())}.csv`);
     expect(lines.find((l) => l.startsWith('BULK000000,'))).toContain(",'+cmd|/C calc");
     expect(lines.find((l) => l.startsWith('BULK000001,'))).toContain(",'-2+3");
     expect(lines.find((l) => l.startsWith('BULK000002,'))).toContain(",'@SUM(A1)");

@@ -61,6 +61,31 @@ describe('configuration', () => {
     expect(config.wechat.credentials.payBase).toBe('https://api.mch.weixin.qq.com');
   });
 
+  it('takes the key mode from the keys: public key(s), none (platform certificates), or switching', () => {
+    const load = (env: Record<string, string | undefined>) => {
+      const config = loadConfig({ ...env });
+      if (config.wechat.mode !== 'merchant') throw new Error('expected merchant mode');
+      return config.wechat.credentials;
+    };
+    expect(load(merchant)).toMatchObject({
+      keyMode: 'public-key',
+      wechatpayPublicKeys: [{ id: merchant.WECHATPAY_PUBLIC_KEY_ID }],
+    });
+    expect(
+      load({ ...merchant, WECHATPAY_PUBLIC_KEY_FILE: undefined, WECHATPAY_PUBLIC_KEY_ID: undefined }),
+    ).toMatchObject({ keyMode: 'platform-cert', wechatpayPublicKeys: [] });
+    expect(load({ ...merchant, WECHATPAY_KEY_MODE: 'switching' }).keyMode).toBe('switching');
+    const two = load({
+      ...merchant,
+      WECHATPAY_PUBLIC_KEY_ID: 'PUB_KEY_ID_0100000000000000000000000002, PUB_KEY_ID_0100000000000000000000000001',
+      WECHATPAY_PUBLIC_KEY_FILE: `${pubFile},${pubFile}`,
+    });
+    expect(two.wechatpayPublicKeys.map((k) => k.id)).toEqual([
+      'PUB_KEY_ID_0100000000000000000000000002',
+      'PUB_KEY_ID_0100000000000000000000000001',
+    ]);
+  });
+
   it('refuses sandbox mode in production', () => {
     expect(failure({ NODE_ENV: 'production' })).toMatch(/WECHATPAY_MCHID is required in production/);
   });
@@ -78,7 +103,7 @@ describe('configuration', () => {
     [{ ...merchant, WECHATPAY_APIV3_KEY: 'too-short' }, /WECHATPAY_APIV3_KEY must be exactly 32 bytes/],
     [
       { ...merchant, WECHATPAY_PUBLIC_KEY_FILE: undefined },
-      /WECHATPAY_PUBLIC_KEY_FILE is required when WECHATPAY_MCHID is set/,
+      /WECHATPAY_PUBLIC_KEY_FILE is required when WECHATPAY_PUBLIC_KEY_ID is set/,
     ],
     [
       { ...merchant, WECHATPAY_MCH_PRIVATE_KEY_FILE: '/nope/key.pem' },
@@ -89,6 +114,24 @@ describe('configuration', () => {
       /WECHATPAY_MCH_PRIVATE_KEY_FILE .* is not a PEM private key/,
     ],
     [{ ...merchant, WECHATPAY_PUBLIC_KEY_ID: 'abc' }, /WECHATPAY_PUBLIC_KEY_ID must look like PUB_KEY_ID_/],
+    [
+      { ...merchant, WECHATPAY_PUBLIC_KEY_ID: 'PUB_KEY_ID_01,PUB_KEY_ID_02' },
+      /WECHATPAY_PUBLIC_KEY_ID lists 2 ids but WECHATPAY_PUBLIC_KEY_FILE lists 1 files/,
+    ],
+    [
+      {
+        ...merchant,
+        WECHATPAY_PUBLIC_KEY_FILE: undefined,
+        WECHATPAY_PUBLIC_KEY_ID: undefined,
+        WECHATPAY_KEY_MODE: 'switching',
+      },
+      /WECHATPAY_KEY_MODE=switching needs the WeChat Pay public key/,
+    ],
+    [
+      { ...merchant, WECHATPAY_KEY_MODE: 'platform-cert' },
+      /WECHATPAY_KEY_MODE=platform-cert but a WeChat Pay public key is set/,
+    ],
+    [{ ...merchant, WECHATPAY_KEY_MODE: 'both' }, /WECHATPAY_KEY_MODE must be public-key, platform-cert or switching/],
     [{ ...production, JWT_SECRET: undefined }, /JWT_SECRET is required in production/],
     [
       { ...production, PUBLIC_BASE_URL: 'http://shop.example.com' },

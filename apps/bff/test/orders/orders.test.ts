@@ -107,6 +107,16 @@ describe('orders (POST/GET /api/orders)', () => {
     expect(await skuStock(h, sku.id)).toBe(before);
   });
 
+  it('says how many are left when the stock cannot fill a line (the shop shows 库存仅剩 N 件)', async () => {
+    const shopper = await h.shopper();
+    const sku = await anySku(h);
+    await h.bff.ctx.prisma.sku.update({ where: { id: sku.id }, data: { stock: 3 } });
+    const res = await createOrder(shopper, [{ skuId: sku.id, quantity: 7 }]);
+    expect([res.status, res.body.error.code]).toEqual([409, 'OUT_OF_STOCK']);
+    expect(res.body.error.details).toEqual({ skuId: sku.id, availableStock: 3 });
+    expect(await skuStock(h, sku.id)).toBe(3);
+  });
+
   it('requires an Idempotency-Key, replays the same request and refuses the key for another body', async () => {
     const shopper = await h.shopper();
     const sku = await anySku(h);

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { dbDriver } from '../../src/db/index.js';
 import { startBffProcess } from '../support/bff-process.js';
 import { startHarness, type Harness } from '../support/harness.js';
 import { eventsOf, orderRow, paymentNotification, placeOrder, requestPayment } from '../support/shop.js';
@@ -208,16 +209,22 @@ describe('payment notifications (POST /api/pay/notify/transaction)', () => {
     const order = await placeOrder(h, shopper);
     await requestPayment(shopper, order.orderNo);
     const n = signedNotification(h, successResource(h, order, shopper.openid));
-    const ctx = h.bff.ctx;
-    const realTransaction = ctx.prisma.$transaction.bind(ctx.prisma);
-    // the database refuses writes for this one request
-    (ctx.prisma as { $transaction: unknown }).$transaction = () => Promise.reject(new Error('connection terminated'));
+    // the database connection fails for this one request (Prisma and plain SQL share the pool)
+    const driver = dbDriver(h.bff.ctx.db);
+    if (driver.kind !== 'postgres') throw new Error('this test runs on PostgreSQL');
+    const realConnect = driver.pool.connect.bind(driver.pool);
+    // pg's pool.query() calls connect() with a callback; a checkout awaits its promise
+    (driver.pool as { connect: unknown }).connect = (cb?: (err: Error) => void) => {
+      const err = new Error('connection terminated');
+      if (!cb) return Promise.reject(err);
+      setImmediate(() => cb(err));
+    };
     try {
       const res = await postNotification(h.bff.url, n);
       expect(res.status).toBe(500);
       expect(res.body).toMatchObject({ code: 'FAIL' });
     } finally {
-      (ctx.prisma as { $transaction: unknown }).$transaction = realTransaction;
+      (driver.pool as { connect: unknown }).connect = realConnect;
     }
     expect(await orderRow(h, order.orderNo)).toMatchObject({ status: 'PENDING_PAYMENT' });
     // the redelivery is processed as new, not taken for a duplicate

@@ -40,8 +40,8 @@ describe('the WeChat Pay client against the sandbox', () => {
       mchSerial: c.merchantSerialNo,
       mchPrivateKeyPem: c.merchantPrivateKeyPem,
       apiV3Key: c.apiV3Key,
-      wechatpayPublicKeyId: c.wechatpayPublicKeyId,
-      wechatpayPublicKeyPem: c.wechatpayPublicKeyPem,
+      keyMode: 'public-key',
+      wechatpayPublicKeys: [{ id: c.wechatpayPublicKeyId, pem: c.wechatpayPublicKeyPem }],
       payBase: sandbox.url,
     };
   });
@@ -157,7 +157,7 @@ describe('the WeChat Pay client against the sandbox', () => {
       return {
         'wechatpay-timestamp': timestamp,
         'wechatpay-nonce': nonce,
-        'wechatpay-serial': opts.serial ?? merchant.wechatpayPublicKeyId,
+        'wechatpay-serial': opts.serial ?? merchant.wechatpayPublicKeys[0]!.id,
         'wechatpay-signature': signSha256Rsa(buildResponseSignString(timestamp, nonce, body), wechatpayKey()),
         'wechatpay-signature-type': 'WECHATPAY2-SHA256-RSA2048',
       };
@@ -180,9 +180,9 @@ describe('the WeChat Pay client against the sandbox', () => {
       });
     }
 
-    it('decrypts a notification that verifies', () => {
+    it('decrypts a notification that verifies', async () => {
       const body = envelope({ out_trade_no: 'UC1', trade_state: 'SUCCESS' });
-      const n = wx.verifyNotification<{ out_trade_no: string }>(signed(body), Buffer.from(body));
+      const n = await wx.verifyNotification<{ out_trade_no: string }>(signed(body), Buffer.from(body));
       expect(n).toMatchObject({
         eventType: 'TRANSACTION.SUCCESS',
         summary: '支付成功',
@@ -190,31 +190,31 @@ describe('the WeChat Pay client against the sandbox', () => {
       });
     });
 
-    it('rejects, with a code for each cause', () => {
+    it('rejects, with a code for each cause', async () => {
       const body = envelope({ out_trade_no: 'UC1' });
       const now = Math.floor(Date.now() / 1000);
-      const code = (headers: Record<string, string>, raw = body) => {
+      const code = async (headers: Record<string, string>, raw = body) => {
         try {
-          wx.verifyNotification(headers, Buffer.from(raw));
+          await wx.verifyNotification(headers, Buffer.from(raw));
           return 'accepted';
         } catch (e) {
           return (e as WechatPayError).code;
         }
       };
-      expect(code({})).toBe('BAD_SIGNATURE');
-      expect(code(signed(body), `${body} `)).toBe('BAD_SIGNATURE');
-      expect(code({ ...signed(body), 'wechatpay-signature': `WECHATPAY/SIGNTEST/${'A'.repeat(20)}` })).toBe(
+      expect(await code({})).toBe('BAD_SIGNATURE');
+      expect(await code(signed(body), `${body} `)).toBe('BAD_SIGNATURE');
+      expect(await code({ ...signed(body), 'wechatpay-signature': `WECHATPAY/SIGNTEST/${'A'.repeat(20)}` })).toBe(
         'BAD_SIGNATURE',
       );
-      expect(code({ ...signed(body), 'wechatpay-signature-type': 'HMAC-SHA256' })).toBe('BAD_SIGNATURE');
-      expect(code(signed(body, { serial: 'PUB_KEY_ID_OTHER' }))).toBe('UNKNOWN_SERIAL');
-      expect(code(signed(body, { timestamp: now - 301 }))).toBe('STALE_TIMESTAMP');
-      expect(code(signed(body, { timestamp: now + 301 }))).toBe('STALE_TIMESTAMP');
-      expect(code(signed(body, { timestamp: now - 299 }))).toBe('accepted');
+      expect(await code({ ...signed(body), 'wechatpay-signature-type': 'HMAC-SHA256' })).toBe('BAD_SIGNATURE');
+      expect(await code(signed(body, { serial: 'PUB_KEY_ID_OTHER' }))).toBe('UNKNOWN_SERIAL');
+      expect(await code(signed(body, { timestamp: now - 301 }))).toBe('STALE_TIMESTAMP');
+      expect(await code(signed(body, { timestamp: now + 301 }))).toBe('STALE_TIMESTAMP');
+      expect(await code(signed(body, { timestamp: now - 299 }))).toBe('accepted');
       const wrongKey = envelope({ out_trade_no: 'UC1' }, 'k'.repeat(32));
-      expect(code(signed(wrongKey), wrongKey)).toBe('BAD_RESOURCE');
+      expect(await code(signed(wrongKey), wrongKey)).toBe('BAD_RESOURCE');
       const notJson = 'hello';
-      expect(code(signed(notJson), notJson)).toBe('BAD_RESOURCE');
+      expect(await code(signed(notJson), notJson)).toBe('BAD_RESOURCE');
     });
   });
 });

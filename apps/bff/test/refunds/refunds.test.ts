@@ -80,6 +80,19 @@ describe('refunds', { timeout: 30_000 }, () => {
     expect(detail.body.refundRequested).toBe(false);
     const rejectedEvent = detail.body.events.find((e: { type: string }) => e.type === 'REFUND_REQUEST_REJECTED');
     expect(rejectedEvent.payload).toMatchObject({ reason: '已发货，请走退货流程', by: 'admin' });
+    // the shopper reads the answer on their order (and not the admin's name)
+    const mine = await order.shopper.get(`/api/orders/${order.orderNo}`);
+    expect(mine.body.refundRequested).toBe(false);
+    expect(mine.body.refundRequests).toEqual([
+      {
+        reason: '不想要了',
+        status: 'REJECTED',
+        createdAt: expect.any(String),
+        decidedAt: rejected.body.decidedAt,
+        rejectReason: '已发货，请走退货流程',
+      },
+    ]);
+    expect(JSON.stringify(mine.body)).not.toContain('"by"');
     expect(
       (await order.shopper.post(`/api/orders/${order.orderNo}/refund-requests`, { reason: '再申请' })).status,
     ).toBe(201);

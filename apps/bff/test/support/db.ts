@@ -15,8 +15,6 @@ import { startPglite } from '../../src/db/pglite.js';
 
 export const DEFAULT_TEST_DATABASE_URL = 'postgresql://postgres@127.0.0.1:5432/test';
 const PREFIX = 'uc_test_';
-/** Databases left by a test run that died before close(): no test run lasts an hour, so older ones go. */
-const STALE_AFTER_SECONDS = 3600;
 
 export type TestDb = Db & { databaseUrl?: string };
 
@@ -47,24 +45,6 @@ async function withAdmin<T>(use: (client: pg.Client) => Promise<T>): Promise<T> 
   } finally {
     await client.end().catch(() => {});
   }
-}
-
-let staleSweep: Promise<void> | undefined;
-
-function sweepStaleDatabases(): Promise<void> {
-  staleSweep ??= withAdmin(async (client) => {
-    const { rows } = await client.query<{ datname: string }>('SELECT datname FROM pg_database WHERE datname LIKE $1', [
-      `${PREFIX}%`,
-    ]);
-    const now = Math.floor(Date.now() / 1000);
-    for (const { datname } of rows) {
-      const created = Number(/^uc_test_(\d+)_/.exec(datname)?.[1]);
-      if (Number.isFinite(created) && now - created > STALE_AFTER_SECONDS) {
-        await client.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`).catch(() => {});
-      }
-    }
-  }).catch(() => {});
-  return staleSweep;
 }
 
 async function createPostgresTestDb(): Promise<TestDb> {
@@ -118,7 +98,6 @@ export async function createTestDb(kind: DbKind, opts: { seed?: boolean } = {}):
 /** A database that exists but has no tables yet (for migration tests). */
 export async function createEmptyTestDb(kind: DbKind): Promise<TestDb> {
   if (kind === 'pglite') return openDb({ pgliteDir: 'memory://' });
-  await sweepStaleDatabases();
   const name = `${PREFIX}${Math.floor(Date.now() / 1000)}_${randomBytes(5).toString('hex')}`;
   await withAdmin((client) => client.query(`CREATE DATABASE "${name}"`));
   const databaseUrl = databaseUrlFor(testAdminUrl(), name);

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { createSandbox, type Sandbox } from '@uni-checkout/wechatpay-sandbox';
+import type { WechatpayKeyMode } from '../../src/payments/wechatpay-keys.js';
 import { start, type RunningBff } from '../../src/index.js';
 import type { DbKind } from '../../src/db/index.js';
 import { createTestDb } from './db.js';
@@ -75,14 +76,29 @@ export interface Harness {
 export const ADMIN = { username: 'admin', password: 'correct-horse-battery' };
 
 export async function startHarness(
-  opts: { db?: DbKind; env?: Record<string, string>; timeScale?: number } = {},
+  opts: {
+    db?: DbKind;
+    env?: Record<string, string>;
+    timeScale?: number;
+    keyMode?: WechatpayKeyMode;
+    /** The sandbox in another mode than the BFF (a misconfigured merchant). */
+    sandboxKeyMode?: WechatpayKeyMode;
+  } = {},
 ): Promise<Harness> {
+  // The key mode of the merchant, for the sandbox and the BFF alike; TEST_WECHATPAY_KEY_MODE runs
+  // any suite in another mode (public-key | platform-cert | switching).
+  const keyMode = opts.keyMode ?? (process.env.TEST_WECHATPAY_KEY_MODE as WechatpayKeyMode | undefined) ?? 'public-key';
   const db = await createTestDb(opts.db ?? 'postgres', { seed: true });
   const stateDir = mkdtempSync(path.join(tmpdir(), 'uc-harness-'));
   // a state dir keeps the sandbox's WeChat Pay private key on disk, where tests can read it to
   // sign notifications of their own (forged, stale, mismatching)
   const sandboxStateDir = path.join(stateDir, 'sandbox');
-  const sandbox = await createSandbox({ port: 0, stateDir: sandboxStateDir, timeScale: opts.timeScale ?? 0.001 });
+  const sandbox = await createSandbox({
+    port: 0,
+    stateDir: sandboxStateDir,
+    timeScale: opts.timeScale ?? 0.001,
+    keyMode: opts.sandboxKeyMode ?? keyMode,
+  });
   const c = sandbox.credentials;
   const keyFile = path.join(stateDir, 'apiclient_key.pem');
   const pubFile = path.join(stateDir, 'wechatpay_pub.pem');
@@ -107,8 +123,11 @@ export async function startHarness(
     WECHATPAY_MCH_SERIAL: c.merchantSerialNo,
     WECHATPAY_MCH_PRIVATE_KEY_FILE: keyFile,
     WECHATPAY_APIV3_KEY: c.apiV3Key,
-    WECHATPAY_PUBLIC_KEY_FILE: pubFile,
-    WECHATPAY_PUBLIC_KEY_ID: c.wechatpayPublicKeyId,
+    // platform-certificate merchants hold no public key; switching ones hold both
+    ...(keyMode === 'platform-cert'
+      ? {}
+      : { WECHATPAY_PUBLIC_KEY_FILE: pubFile, WECHATPAY_PUBLIC_KEY_ID: c.wechatpayPublicKeyId }),
+    ...(keyMode === 'switching' ? { WECHATPAY_KEY_MODE: 'switching' } : {}),
     WECHATPAY_BASE: sandbox.url,
     JOBS_ENABLED: 'false',
     ...opts.env,

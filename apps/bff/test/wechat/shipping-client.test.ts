@@ -98,7 +98,8 @@ describe('on PostgreSQL, two BFF instances with separate pools', () => {
   let db2: Db;
 
   beforeAll(async () => {
-    sandbox = await createSandbox({ timeScale: 0.001 });
+    // tokens live 7200 s here (7 200 000 s × 0.001): none expires unless a test says so
+    sandbox = await createSandbox({ timeScale: 0.001, accessTokenTtlSeconds: 7_200_000 });
     db = await createTestDb('postgres');
     db2 = await openDb({ databaseUrl: db.databaseUrl! });
   });
@@ -116,8 +117,8 @@ describe('on PostgreSQL, two BFF instances with separate pools', () => {
     expect(sandbox.state.stableTokenCalls()).toHaveLength(1);
     const row = await db.prisma.wechatAccessToken.findUniqueOrThrow({ where: { appid: sandbox.credentials.appid } });
     expect(row.accessToken).toBe(tokens[0]);
-    // 7200 s × 0.001
-    expect(row.expiresAt.getTime() - row.obtainedAt.getTime()).toBeGreaterThanOrEqual(6000);
+    // 7 200 000 s × 0.001
+    expect(row.expiresAt.getTime() - row.obtainedAt.getTime()).toBeGreaterThanOrEqual(7_100_000);
     // a third instance starting later reads it from the database
     const c = client(db2, sandbox);
     expect(await c.accessToken.get()).toBe(tokens[0]);
@@ -125,18 +126,24 @@ describe('on PostgreSQL, two BFF instances with separate pools', () => {
   });
 
   it('refresh it once after it expires, and the new one works', async () => {
-    const a = client(db, sandbox);
-    const b = client(db2, sandbox);
-    const first = await a.accessToken.get();
-    const row = await db.prisma.wechatAccessToken.findUniqueOrThrow({ where: { appid: sandbox.credentials.appid } });
-    const before = issued(sandbox);
-    await sleep(Math.max(0, row.expiresAt.getTime() + 100 - Date.now()));
-    const [x, y] = await Promise.all([a.accessToken.get(), b.accessToken.get()]);
-    expect(x).toBe(y);
-    expect(x).not.toBe(first);
-    expect(issued(sandbox)).toBe(before + 1);
-    const order = await paidOrder(sandbox);
-    expect((await b.getShippingOrder({ outTradeNo: order.outTradeNo })).state).toBe('UNSHIPPED');
+    // WeChat's 7200 s × 0.001: a 7.2 s token
+    const s = await createSandbox({ timeScale: 0.001 });
+    try {
+      const a = client(db, s);
+      const b = client(db2, s);
+      const first = await a.accessToken.get();
+      const row = await db.prisma.wechatAccessToken.findUniqueOrThrow({ where: { appid: s.credentials.appid } });
+      expect(issued(s)).toBe(1);
+      await sleep(Math.max(0, row.expiresAt.getTime() + 100 - Date.now()));
+      const [x, y] = await Promise.all([a.accessToken.get(), b.accessToken.get()]);
+      expect(x).toBe(y);
+      expect(x).not.toBe(first);
+      expect(issued(s)).toBe(2);
+      const order = await paidOrder(s);
+      expect((await b.getShippingOrder({ outTradeNo: order.outTradeNo })).state).toBe('UNSHIPPED');
+    } finally {
+      await s.close();
+    }
   });
 
   it('refresh it at once on 40001 — once for both instances — and retry the call', async () => {
@@ -434,7 +441,8 @@ describe('on PGlite', () => {
   let sandbox: Sandbox;
   let db: TestDb;
   beforeAll(async () => {
-    sandbox = await createSandbox({ timeScale: 0.001 });
+    // tokens live 7200 s here (7 200 000 s × 0.001): none expires unless a test says so
+    sandbox = await createSandbox({ timeScale: 0.001, accessTokenTtlSeconds: 7_200_000 });
     db = await createTestDb('pglite');
   });
   afterAll(async () => {

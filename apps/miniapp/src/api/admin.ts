@@ -38,21 +38,9 @@ export interface AdminOrderFilters {
   q?: string;
 }
 
-/** A shopper's refund request on the order (REQUESTED until an admin refunds, then APPROVED). */
-export const adminRefundRequestSchema = z.object({
-  id: z.string(),
-  reason: z.string(),
-  status: z.string(),
-  createdAt: z.string(),
-  decidedAt: z.string().nullable(),
-});
-export type AdminRefundRequestView = z.infer<typeof adminRefundRequestSchema>;
-
-/** The admin's order view; `refundRequests` is sent by the BFF beside the shared schema's fields. */
-const adminOrderDetailSchema = adminOrderSchema.extend({
-  refundRequests: z.array(adminRefundRequestSchema).default([]),
-});
-export type AdminOrderDetail = z.infer<typeof adminOrderDetailSchema>;
+/** The admin's order view (with the shoppers' refund requests), as packages/shared defines it. */
+const adminOrderDetailSchema = adminOrderSchema;
+export type AdminOrderDetail = AdminOrder;
 
 const adminOrderPageSchema = listSchema(adminOrderSchema);
 const path = (orderNo: string) => `/api/admin/orders/${encodeURIComponent(orderNo)}`;
@@ -101,6 +89,11 @@ export function createAdminRefund(orderNo: string, refund: AdminRefundRequest): 
       parse: (body) => adminRefundResponseSchema.parse(body),
     },
   );
+}
+
+/** An admin turns a shopper's refund request down; the reason is shown to the shopper. */
+export function rejectRefundRequest(requestId: string, reason: string): Promise<unknown> {
+  return http.post(`/api/admin/refund-requests/${encodeURIComponent(requestId)}/reject`, { reason }, { auth: 'admin' });
 }
 
 export function getStats(): Promise<Stats> {

@@ -6,6 +6,7 @@
  */
 import { apiErrorSchema, type ErrorCode } from '@uni-checkout/shared';
 import { getRequestTimeoutMs } from './config';
+import { errorMessage } from './error-copy';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
 
@@ -20,6 +21,8 @@ export class ApiError extends Error {
     /** HTTP status, or 0 when the request never got an answer. */
     readonly status: number,
     readonly details?: unknown,
+    /** The BFF's own wording (English, for developers and logs); `message` is what users read. */
+    readonly serverMessage?: string,
   ) {
     super(message);
   }
@@ -80,14 +83,17 @@ function withQuery(url: string, query: RequestConfig['query']): string {
   return `${url}${url.includes('?') ? '&' : '?'}${pairs.join('&')}`;
 }
 
-/** Turns a non-2xx answer into an ApiError, keeping the BFF's stable code when it sent one. */
+/**
+ * Turns a non-2xx answer into an ApiError, keeping the BFF's stable code when it sent one; the
+ * message users read is the Chinese copy for that code (./error-copy.ts), never the BFF's English.
+ */
 export function toApiError(status: number, body: unknown): ApiError {
   const parsed = apiErrorSchema.safeParse(body);
   if (parsed.success) {
     const { code, message, details } = parsed.data.error;
-    return new ApiError(code, message, status, details);
+    return new ApiError(code, errorMessage(code, details, status), status, details, message);
   }
-  return new ApiError('HTTP_ERROR', `服务异常 (HTTP ${status})`, status);
+  return new ApiError('HTTP_ERROR', errorMessage('HTTP_ERROR', undefined, status), status);
 }
 
 function send(config: RequestConfig): Promise<{ status: number; body: unknown }> {
@@ -104,8 +110,8 @@ function send(config: RequestConfig): Promise<{ status: number; body: unknown }>
         const timedOut = /timeout/i.test(err.errMsg ?? '');
         reject(
           timedOut
-            ? new ApiError('TIMEOUT', '请求超时，请稍后重试', 0)
-            : new ApiError('NETWORK_ERROR', '网络连接失败，请检查网络后重试', 0, err.errMsg),
+            ? new ApiError('TIMEOUT', errorMessage('TIMEOUT'), 0)
+            : new ApiError('NETWORK_ERROR', errorMessage('NETWORK_ERROR'), 0, err.errMsg),
         );
       },
     });
@@ -132,13 +138,13 @@ export async function request<T>(url: string, options: RequestOptions<T> = {}): 
     try {
       return config.parse(body) as T;
     } catch (cause) {
-      throw new ApiError('BAD_RESPONSE', '服务返回的数据格式不正确', status, String(cause));
+      throw new ApiError('BAD_RESPONSE', errorMessage('BAD_RESPONSE'), status, String(cause));
     }
   } catch (cause) {
     const error =
       cause instanceof ApiError
         ? cause
-        : new ApiError('NETWORK_ERROR', '网络连接失败，请检查网络后重试', 0, String(cause));
+        : new ApiError('NETWORK_ERROR', errorMessage('NETWORK_ERROR'), 0, String(cause));
     if (
       error.status === 401 &&
       config.auth !== 'none' &&
@@ -162,5 +168,11 @@ export const http = {
 /** Any failure as an ApiError (a page or store never has to guess what it caught). */
 export function asApiError(cause: unknown): ApiError {
   if (cause instanceof ApiError) return cause;
-  return new ApiError('CLIENT_ERROR', cause instanceof Error ? cause.message : String(cause), 0);
+  return new ApiError(
+    'CLIENT_ERROR',
+    errorMessage('CLIENT_ERROR'),
+    0,
+    undefined,
+    cause instanceof Error ? cause.message : String(cause),
+  );
 }

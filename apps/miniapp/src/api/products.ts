@@ -20,9 +20,10 @@ export function listProducts(
   });
 }
 
-export function getProduct(id: string): Promise<Product> {
+export function getProduct(id: string, options: { toast?: boolean } = {}): Promise<Product> {
   return http.get(`/api/products/${encodeURIComponent(id)}`, {
     auth: 'none',
+    toast: options.toast,
     parse: (body) => productSchema.parse(body),
   });
 }

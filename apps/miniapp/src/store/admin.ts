@@ -1,4 +1,13 @@
-import { parseYuanToFen, refundableFen, type AdminOrder, type OrderStatus, type Stats } from '@uni-checkout/shared';
+import {
+  formatFen,
+  parseYuanToFen,
+  isRefundInFlight,
+  refundableFen,
+  refundableNowFen,
+  type AdminOrder,
+  type OrderStatus,
+  type Stats,
+} from '@uni-checkout/shared';
 import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
 import {
@@ -7,6 +16,7 @@ import {
   getAdminOrder,
   getStats,
   listAdminOrders,
+  rejectRefundRequest,
   type AdminOrderDetail,
   type AdminOrderFilters,
 } from '../api/admin';
@@ -86,15 +96,13 @@ export function validateRefundAmount(
   try {
     fen = parseYuanToFen(yuan);
   } catch {
-    return { error: '请输入正确的金额（元，最多两位小数）' };
+    return { error: '请输入正确的金额（如 100.50，最多两位小数）' };
   }
   if (fen <= 0) return { error: '退款金额必须大于 0' };
   const left = refundableFen(order);
-  if (fen > left) return { error: `最多可退 ${(left / 100).toFixed(2)} 元` };
+  if (fen > left) return { error: `最多可退 ${formatFen(left)}` };
   return { fen };
 }
-
-const IN_FLIGHT = new Set(['PENDING', 'PROCESSING']);
 
 /** One order with its event timeline, and the refund form. */
 export const useAdminOrderStore = defineStore('admin-order', () => {
@@ -107,13 +115,8 @@ export const useAdminOrderStore = defineStore('admin-order', () => {
 
   /** Shoppers' requests still waiting for an admin's refund. */
   const openRequests = computed(() => order.value?.refundRequests.filter((r) => r.status === 'REQUESTED') ?? []);
-  const refundInFlight = computed(() => order.value?.refunds.some((r) => IN_FLIGHT.has(r.status)) ?? false);
-  const refundableNowFen = computed(() => {
-    const o = order.value;
-    if (!o) return 0;
-    const reserved = o.refunds.filter((r) => IN_FLIGHT.has(r.status)).reduce((sum, r) => sum + r.amountFen, 0);
-    return Math.max(0, refundableFen(o) - reserved);
-  });
+  const refundInFlight = computed(() => order.value?.refunds.some((r) => isRefundInFlight(r.status)) ?? false);
+  const refundableNow = computed(() => (order.value ? refundableNowFen(order.value) : 0));
 
   async function load(orderNo: string, options: { quiet?: boolean } = {}): Promise<void> {
     if (order.value?.orderNo !== orderNo) order.value = null;
@@ -178,14 +181,34 @@ export const useAdminOrderStore = defineStore('admin-order', () => {
     }
   }
 
+  /** Turns a shopper's request down with a reason they will read; answers an error sentence or ''. */
+  async function reject(requestId: string, why: string): Promise<string> {
+    const current = order.value;
+    if (!current || refunding.value) return '';
+    if (!why.trim()) return '请填写拒绝原因，顾客会看到它';
+    refunding.value = true;
+    try {
+      await rejectRefundRequest(requestId, why.trim());
+      await load(current.orderNo, { quiet: true });
+      return '';
+    } catch (cause) {
+      const e = asApiError(cause);
+      if (e.status === 401) useUserStore().clearSession('admin');
+      return e.message;
+    } finally {
+      refunding.value = false;
+    }
+  }
+
   return {
     order,
     status,
     error,
     refunding,
     refundError,
+    reject,
     refundInFlight,
-    refundableNowFen,
+    refundableNowFen: refundableNow,
     openRequests,
     load,
     refund,

@@ -1,5 +1,6 @@
 import type { Product } from '@uni-checkout/shared';
 import { defineStore } from 'pinia';
+import { errorMessage } from '../api/error-copy';
 import { ApiError } from '../api/http';
 import { listProducts } from '../api/products';
 import { createPagedList, type LoadStatus } from './paged-list';
@@ -12,7 +13,10 @@ export const useCatalogStore = defineStore('catalog', () => {
     // page that fails keeps what is shown and only toasts.
     fetchPage: (cursor) => (cursor === null ? listProducts({}, { toast: false }) : listProducts({ cursor })),
     keyOf: (product) => product.id,
-    toError: (cause) => (cause instanceof ApiError ? cause : new ApiError('NETWORK_ERROR', String(cause), 0)),
+    toError: (cause) =>
+      cause instanceof ApiError
+        ? cause
+        : new ApiError('NETWORK_ERROR', errorMessage('NETWORK_ERROR'), 0, String(cause)),
   });
   const { items: products, nextCursor, status, loadingMore, error, isEmpty, hasMore, load, loadMore } = list;
 

@@ -19,6 +19,8 @@ interface Draft {
   address: OrderAddress | null;
   /** One per checkout attempt: kept across retries of the same submission, new when the draft changes. */
   idempotencyKey: string | null;
+  /** The order this draft became: coming back to the checkout (back from the pay sheet) leads to it. */
+  placedOrderNo?: string | null;
 }
 
 function loadDraft(): Draft {
@@ -30,6 +32,7 @@ function loadDraft(): Draft {
       remark: typeof stored.remark === 'string' ? stored.remark : '',
       address: stored.address && typeof stored.address === 'object' ? stored.address : null,
       idempotencyKey: typeof stored.idempotencyKey === 'string' ? stored.idempotencyKey : null,
+      placedOrderNo: typeof stored.placedOrderNo === 'string' ? stored.placedOrderNo : null,
     };
   }
   return { lines: [], source: 'cart', remark: '', address: null, idempotencyKey: null };
@@ -48,6 +51,7 @@ export const useCheckoutStore = defineStore('checkout', () => {
   const error = ref<ApiError | null>(null);
 
   const lines = computed(() => draft.value.lines);
+  const source = computed(() => draft.value.source);
   const totalFen = computed(() => linesTotalFen(draft.value.lines));
   const remark = computed({
     get: () => draft.value.remark,
@@ -69,8 +73,10 @@ export const useCheckoutStore = defineStore('checkout', () => {
   }
 
   function persist(): void {
-    writeStored(CHECKOUT_KEY, draft.value.lines.length ? draft.value : null);
+    writeStored(CHECKOUT_KEY, draft.value.lines.length || draft.value.placedOrderNo ? draft.value : null);
   }
+
+  const placedOrderNo = computed(() => (draft.value.lines.length ? null : (draft.value.placedOrderNo ?? null)));
 
   /** Starts a checkout of these lines (the whole cart, or one SKU bought now). */
   function start(newLines: CartLine[], source: CheckoutSource): void {
@@ -118,7 +124,14 @@ export const useCheckoutStore = defineStore('checkout', () => {
         draft.value.idempotencyKey!,
       );
       if (draft.value.source === 'cart') useCartStore().removeOrdered(draft.value.lines.map((l) => l.skuId));
-      draft.value = { lines: [], source: 'cart', remark: '', address: shipTo, idempotencyKey: null };
+      draft.value = {
+        lines: [],
+        source: 'cart',
+        remark: '',
+        address: shipTo,
+        idempotencyKey: null,
+        placedOrderNo: order.orderNo,
+      };
       persist();
       return order;
     } catch (cause) {
@@ -129,5 +142,18 @@ export const useCheckoutStore = defineStore('checkout', () => {
     }
   }
 
-  return { draft, lines, totalFen, remark, address, submitting, error, start, setAddress, submit };
+  return {
+    draft,
+    lines,
+    source,
+    totalFen,
+    remark,
+    address,
+    submitting,
+    error,
+    placedOrderNo,
+    start,
+    setAddress,
+    submit,
+  };
 });

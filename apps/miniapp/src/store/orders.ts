@@ -1,8 +1,16 @@
-import { isPaidStatus, shopperActions, type Order, type OrderStatus, type ShopperActions } from '@uni-checkout/shared';
+import {
+  formatFen,
+  isPaidStatus,
+  shopperActions,
+  type Order,
+  type OrderStatus,
+  type ShopperActions,
+} from '@uni-checkout/shared';
 import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
 import { asApiError, type ApiError } from '../api/http';
 import { cancelOrder, getOrder, listOrders, requestRefund } from '../api/orders';
+import { closeReason } from '../utils/countdown';
 import { createPagedList, type LoadStatus } from './paged-list';
 
 export type OrdersTab = 'all' | OrderStatus | 'UNSHIPPED' | 'SHIPPED';
@@ -32,21 +40,58 @@ export interface TimelineEntry {
   detail?: string;
 }
 
-/** 下单, 支付成功, 已关闭 and each refund, in time order. */
+/**
+ * 下单, 支付成功, 订单关闭 and each refund, in the order they happened. Times alone cannot say so:
+ * WeChat's success_time has whole seconds, so a payment within the second of the order would sort
+ * before it. Each step keeps its place in the lifecycle (created → paid → after), and only steps of
+ * the same place are ordered by time.
+ */
 export function shopperTimeline(order: Order): TimelineEntry[] {
-  const entries: TimelineEntry[] = [{ key: 'created', label: '下单', at: order.createdAt }];
-  if (order.paidAt) entries.push({ key: 'paid', label: '支付成功', at: order.paidAt });
-  if (order.closedAt) entries.push({ key: 'closed', label: '订单关闭', at: order.closedAt });
+  const entries: (TimelineEntry & { step: number })[] = [
+    { key: 'created', label: '下单', at: order.createdAt, step: 0 },
+  ];
+  if (order.paidAt) entries.push({ key: 'paid', label: '支付成功', at: order.paidAt, step: 1 });
+  if (order.closedAt) {
+    const reason = closeReason(order);
+    entries.push({
+      key: 'closed',
+      label: '订单关闭',
+      at: order.closedAt,
+      step: 2,
+      ...(reason ? { detail: reason } : {}),
+    });
+  }
+  for (const request of order.refundRequests ?? []) {
+    entries.push({
+      key: `ask-${request.createdAt}`,
+      label: '申请退款',
+      at: request.createdAt,
+      detail: request.reason,
+      step: 2,
+    });
+    if (request.status === 'REJECTED' && request.decidedAt) {
+      entries.push({
+        key: `rejected-${request.createdAt}`,
+        label: '退款申请未通过',
+        at: request.decidedAt,
+        detail: request.rejectReason ? `原因：${request.rejectReason}` : undefined,
+        step: 2,
+      });
+    }
+  }
   for (const refund of order.refunds) {
     const label = refund.status === 'SUCCESS' ? '退款成功' : refund.status === 'CLOSED' ? '退款关闭' : '退款处理中';
     entries.push({
       key: `refund-${refund.outRefundNo}`,
       label,
       at: refund.succeededAt ?? refund.createdAt,
-      detail: `${(refund.amountFen / 100).toFixed(2)} 元 · ${refund.reason}`,
+      detail: `${formatFen(refund.amountFen)} · ${refund.reason}`,
+      step: 2,
     });
   }
-  return entries.sort((a, b) => a.at.localeCompare(b.at));
+  return entries
+    .sort((a, b) => a.step - b.step || Date.parse(a.at) - Date.parse(b.at))
+    .map(({ step: _step, ...entry }) => entry);
 }
 
 /** The shopper's orders, one tab (status filter) at a time, in cursor pages. */

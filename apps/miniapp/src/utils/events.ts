@@ -1,4 +1,4 @@
-import { beijingWallClock } from '@uni-checkout/shared';
+import { beijingWallClock, formatFen } from '@uni-checkout/shared';
 
 /** Labels of the BFF's order events (its 全流程日志); an unknown type shows as is. */
 export const ORDER_EVENT_LABELS: Record<string, string> = {
@@ -21,6 +21,7 @@ export const ORDER_EVENT_LABELS: Record<string, string> = {
   ORDER_CLOSED: '订单关闭',
   STOCK_RELEASED: '释放库存',
   REFUND_REQUESTED_BY_SHOPPER: '用户申请退款',
+  REFUND_REQUEST_REJECTED: '拒绝退款申请',
   REFUND_REQUESTED: '发起退款',
   REFUND_RESULT: '退款受理结果',
   REFUND_FAILED: '退款失败',
@@ -33,13 +34,42 @@ export function eventLabel(type: string): string {
   return ORDER_EVENT_LABELS[type] ?? type;
 }
 
-/** A one-line view of an event's payload (the BFF keeps no secret in it). */
+/** Chinese names of the payload fields admins meet most; amounts in fen are shown as ¥. */
+const PAYLOAD_LABELS: Record<string, string> = {
+  reason: '原因',
+  by: '操作人',
+  amountFen: '金额',
+  totalFen: '订单金额',
+  refundFen: '退款金额',
+  outRefundNo: '退款单号',
+  refundId: '微信退款单号',
+  transactionId: '微信支付单号',
+  tradeState: '交易状态',
+  status: '状态',
+  prepayId: '预支付单号',
+  source: '来源',
+  code: '错误码',
+  message: '说明',
+  requestId: '申请编号',
+  skuId: 'SKU',
+  quantity: '数量',
+};
+
+/** A one-line view of an event's payload (the BFF keeps no secret in it), with Chinese field names. */
 export function eventSummary(payload: unknown, maxLength = 160): string {
   if (payload === null || payload === undefined) return '';
   if (typeof payload !== 'object') return String(payload).slice(0, maxLength);
   const parts = Object.entries(payload as Record<string, unknown>)
     .filter(([, v]) => v !== null && v !== undefined && v !== '')
-    .map(([k, v]) => `${k}: ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`);
+    .map(([k, v]) => {
+      const value =
+        /Fen$/.test(k) && Number.isSafeInteger(v)
+          ? formatFen(v as number)
+          : typeof v === 'object'
+            ? JSON.stringify(v)
+            : String(v);
+      return `${PAYLOAD_LABELS[k] ?? k}: ${value}`;
+    });
   const text = parts.join(' · ');
   return text.length > maxLength ? `${text.slice(0, maxLength - 1)}…` : text;
 }

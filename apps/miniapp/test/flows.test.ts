@@ -2,13 +2,14 @@
 import type { Order, Product } from '@uni-checkout/shared';
 import { createPinia, setActivePinia } from 'pinia';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { validateRefundAmount } from '../../apps/miniapp/src/store/admin';
-import { useCheckoutStore } from '../../apps/miniapp/src/store/checkout';
-import { clampQuantity, lineFromSku, linesTotalFen, useCartStore } from '../../apps/miniapp/src/store/cart';
-import { pollDelays, shopperTimeline } from '../../apps/miniapp/src/store/orders';
-import { resultPageUrl, sandboxCashierUrl } from '../../apps/miniapp/src/store/payment';
-import { beijingTime, eventLabel, eventSummary } from '../../apps/miniapp/src/utils/events';
-import { newIdempotencyKey, randomToken } from '../../apps/miniapp/src/utils/random';
+import { validateRefundAmount } from '../src/store/admin';
+import { useCheckoutStore } from '../src/store/checkout';
+import { clampQuantity, lineFromSku, linesTotalFen, stockNote, useCartStore } from '../src/store/cart';
+import { pollDelays, shopperTimeline } from '../src/store/orders';
+import { resultPageUrl, sandboxCashierUrl } from '../src/store/payment';
+import { closeReason, formatCountdown } from '../src/utils/countdown';
+import { beijingTime, eventLabel, eventSummary } from '../src/utils/events';
+import { newIdempotencyKey, randomToken } from '../src/utils/random';
 
 /** uni's synchronous storage over a Map; values go through JSON as they do into localStorage on h5. */
 function installFakeUniStorage(): Map<string, unknown> {
@@ -30,7 +31,8 @@ const product: Product = {
   category: 'tea',
   images: ['/static/products/a.png'],
   skus: [
-    { id: 's-250', title: '250g', priceFen: 12800, stock: 10 },
+    { id: 's-250', title: '250g', priceFen: 12800, stock: 200 },
+    { id: 's-1kg', title: '1kg', priceFen: 45000, stock: 3 },
     { id: 's-500', title: '500g', priceFen: 23900, stock: 0 },
   ],
   minPriceFen: 12800,
@@ -65,13 +67,39 @@ describe('cart', () => {
       image: '/static/products/a.png',
       priceFen: 12800,
       quantity: 3,
+      stock: 200,
     });
+  });
+
+  it('never holds more of a SKU than its stock, and says when little is left', () => {
+    const cart = useCartStore();
+    const kg = product.skus[1]!;
+    expect(cart.add(lineFromSku(product, kg, 7))).toBe('added');
+    expect(cart.lines[0]!.quantity).toBe(3); // 7 asked, 3 in stock
+    expect(cart.add(lineFromSku(product, kg, 1))).toBe('capped');
+    expect(cart.lines[0]!.quantity).toBe(3);
+    cart.setQuantity(kg.id, 9);
+    expect(cart.lines[0]!.quantity).toBe(3);
+    expect(stockNote(cart.lines[0]!)).toEqual({ text: '仅剩 3 件', blocking: false });
+    expect(cart.blocked).toBe(false);
+
+    // someone else bought two meanwhile: the line keeps 3 but says so, and checkout waits
+    cart.updateStock(kg.id, 1);
+    expect(stockNote(cart.lines[0]!)).toEqual({ text: '库存仅剩 1 件', blocking: true });
+    expect(cart.blocked).toBe(true);
+    cart.setQuantity(kg.id, 3);
+    expect(cart.lines[0]!.quantity).toBe(1);
+    expect(cart.blocked).toBe(false);
+    cart.updateStock(kg.id, 0);
+    expect(stockNote(cart.lines[0]!)).toEqual({ text: '已售罄', blocking: true });
+    expect(stockNote({ stock: 50, quantity: 2 })).toBeNull();
+    expect(stockNote({ stock: null, quantity: 2 })).toBeNull();
   });
 
   it('merges the same SKU, persists every change at once and restores it in a new session', () => {
     const cart = useCartStore();
     expect(cart.add(lineFromSku(product, product.skus[0]!, 2))).toBe('added');
-    expect(cart.add(lineFromSku(product, product.skus[0]!, 98))).toBe('merged');
+    expect(cart.add(lineFromSku(product, product.skus[0]!, 98))).toBe('capped'); // merged, held at 99
     expect(cart.lines).toHaveLength(1);
     expect(cart.lines[0]!.quantity).toBe(99);
     cart.setQuantity('s-250', 3);
@@ -174,11 +202,15 @@ describe('checkout attempts', () => {
     expect(keys).toHaveLength(3);
     expect(new Set(keys).size).toBe(1);
     expect(sent[0]!.data).toEqual({ items: [{ skuId: 's-250', quantity: 2 }], address: ADDRESS_SENT });
-    // placed: the draft is gone
+    // placed: the draft is gone, and coming back to the checkout (even after a restart) leads to the order
     expect(restarted.lines).toEqual([]);
+    expect(restarted.placedOrderNo).toBe('UC20261127000000000001');
+    setActivePinia(createPinia());
+    expect(useCheckoutStore().placedOrderNo).toBe('UC20261127000000000001');
 
     // a new checkout is a new attempt; so is a changed remark (another body under the old key would be refused)
     restarted.start([lineFromSku(product, product.skus[0]!, 1)], 'buy-now');
+    expect(restarted.placedOrderNo).toBeNull();
     answers = ['drop', 'ok'];
     await expect(restarted.submit()).rejects.toMatchObject({ code: 'NETWORK_ERROR' });
     restarted.remark = '请尽快发货';
@@ -247,11 +279,11 @@ describe('admin refund amount', () => {
 
   it('refuses malformed, zero and too large amounts with a sentence', () => {
     for (const bad of ['', 'abc', '1.234', '-5', '1e3', '0x10']) {
-      expect(validateRefundAmount(bad, order), bad).toEqual({ error: '请输入正确的金额（元，最多两位小数）' });
+      expect(validateRefundAmount(bad, order), bad).toEqual({ error: '请输入正确的金额（如 100.50，最多两位小数）' });
     }
     expect(validateRefundAmount('0', order)).toEqual({ error: '退款金额必须大于 0' });
-    expect(validateRefundAmount('156.01', order)).toEqual({ error: '最多可退 156.00 元' });
-    expect(validateRefundAmount('1', { ...order, status: 'PENDING_PAYMENT' })).toEqual({ error: '最多可退 0.00 元' });
+    expect(validateRefundAmount('156.01', order)).toEqual({ error: '最多可退 ¥156.00' });
+    expect(validateRefundAmount('1', { ...order, status: 'PENDING_PAYMENT' })).toEqual({ error: '最多可退 ¥0.00' });
   });
 });
 
@@ -311,15 +343,51 @@ describe('order timelines', () => {
     expect(shopperTimeline(order).map((e) => [e.label, e.detail ?? ''])).toEqual([
       ['下单', ''],
       ['支付成功', ''],
-      ['退款处理中', '1.00 元 · 差价'],
-      ['退款成功', '100.50 元 · 缺货'],
+      ['退款处理中', '¥1.00 · 差价'],
+      ['退款成功', '¥100.50 · 缺货'],
+    ]);
+  });
+
+  it('puts 下单 before 支付成功 even when WeChat’s whole-second pay time reads earlier', () => {
+    const order = {
+      status: 'PAID',
+      createdAt: '2026-11-27T05:00:00.700Z',
+      paidAt: '2026-11-27T05:00:00.000Z', // success_time "2026-11-27T13:00:00+08:00"
+      expiresAt: '2026-11-27T05:30:00.700Z',
+      closedAt: null,
+      refunds: [],
+    } as unknown as Order;
+    expect(shopperTimeline(order).map((e) => e.label)).toEqual(['下单', '支付成功']);
+  });
+
+  it('says why a closed order closed, and counts down in mm:ss', () => {
+    const base = { status: 'CLOSED', createdAt: '2026-11-27T05:00:00.000Z', expiresAt: '2026-11-27T05:30:00.000Z' };
+    const cancelled = { ...base, closedAt: '2026-11-27T05:10:00.000Z', paidAt: null, refunds: [] } as unknown as Order;
+    const timedOut = { ...base, closedAt: '2026-11-27T05:30:01.000Z', paidAt: null, refunds: [] } as unknown as Order;
+    expect(closeReason(cancelled)).toBe('你已取消订单');
+    expect(closeReason(timedOut)).toBe('超时未支付，订单已自动关闭');
+    expect(closeReason({ ...timedOut, status: 'PAID' })).toBeNull();
+    expect(shopperTimeline(timedOut).map((e) => [e.label, e.detail ?? ''])).toEqual([
+      ['下单', ''],
+      ['订单关闭', '超时未支付，订单已自动关闭'],
+    ]);
+    expect([0, 999, 1000, 59_001, 30 * 60_000, 3_723_000, -5].map(formatCountdown)).toEqual([
+      '00:00',
+      '00:01',
+      '00:01',
+      '01:00',
+      '30:00',
+      '1:02:03',
+      '00:00',
     ]);
   });
 
   it('labels the BFF’s events for admins and summarises payloads on one line', () => {
     expect(eventLabel('PAYMENT_SETTLED')).toBe('支付成功');
     expect(eventLabel('SOMETHING_NEW')).toBe('SOMETHING_NEW');
-    expect(eventSummary({ amountFen: 100, note: null, items: [{ a: 1 }] })).toBe('amountFen: 100 · items: [{"a":1}]');
+    expect(eventSummary({ amountFen: 100, note: null, items: [{ a: 1 }] })).toBe('金额: ¥1.00 · items: [{"a":1}]');
+    expect(eventSummary({ reason: '已拆封', by: 'admin' })).toBe('原因: 已拆封 · 操作人: admin');
+    expect(eventLabel('REFUND_REQUEST_REJECTED')).toBe('拒绝退款申请');
     expect(eventSummary({ long: 'x'.repeat(500) }, 20)).toHaveLength(20);
     expect(eventSummary(null)).toBe('');
     expect(beijingTime('2026-11-27T17:30:00.000Z')).toBe('2026-11-28 01:30:00');
@@ -330,13 +398,15 @@ describe('test ids', () => {
   it('every data-testid in the source is listed in the README, and every listed one exists', async () => {
     const { readFile, readdir } = await import('node:fs/promises');
     const path = await import('node:path');
-    const appDir = path.join(import.meta.dirname, '..', '..', 'apps', 'miniapp');
+    const appDir = path.join(import.meta.dirname, '..');
     const files = (await readdir(path.join(appDir, 'src'), { recursive: true })).filter((f) => f.endsWith('.vue'));
     const inSource = new Set<string>();
     const prefixes: string[] = [];
     for (const file of files) {
       const vue = await readFile(path.join(appDir, 'src', file), 'utf8');
       for (const m of vue.matchAll(/data-testid="([a-z0-9-]+)"/g)) inSource.add(m[1]!);
+      // the page-state component's parts, named by the page that uses it (`retry-testid="orders-retry"`)
+      for (const m of vue.matchAll(/\b(?:loading|error|retry|empty)-testid="([a-z0-9-]+)"/g)) inSource.add(m[1]!);
       // ids built from a value (`orders-tab-${key}`) or a stepper's prefix (`${testid}-minus`)
       for (const m of vue.matchAll(/:data-testid="`([a-z-]+)\$\{/g)) prefixes.push(m[1]!);
       for (const m of vue.matchAll(/(?<![-:\w])testid="([a-z-]+)"/g))

@@ -1,8 +1,8 @@
 /** The mini-program's pure helpers: where requests go, how asset paths and prices are shown. */
 import { describe, expect, it } from 'vitest';
-import { normalizeApiBase, resolveAssetUrl } from '../../apps/miniapp/src/api/config';
-import { ApiError, toApiError } from '../../apps/miniapp/src/api/http';
-import { formatLowestPrice, lowestSkuPriceFen } from '../../apps/miniapp/src/utils/price';
+import { normalizeApiBase, resolveAssetUrl } from '../src/api/config';
+import { ApiError, toApiError } from '../src/api/http';
+import { formatLowestPrice, lowestSkuPriceFen } from '../src/utils/price';
 
 const sku = (priceFen: number) => ({ id: `s${priceFen}`, title: 't', priceFen, stock: 1 });
 
@@ -52,10 +52,11 @@ describe('prices on a product card', () => {
 });
 
 describe('error bodies', () => {
-  it('keeps the BFF’s stable code and message', () => {
+  it('keeps the BFF’s stable code, and its message aside from the Chinese copy users read', () => {
     const err = toApiError(409, { error: { code: 'OUT_OF_STOCK', message: 'sold out' } });
     expect(err).toBeInstanceOf(ApiError);
-    expect([err.code, err.message, err.status]).toEqual(['OUT_OF_STOCK', 'sold out', 409]);
+    expect([err.code, err.serverMessage, err.status]).toEqual(['OUT_OF_STOCK', 'sold out', 409]);
+    expect(err.message).toBe('商品库存不足，去购物车修改数量');
   });
 
   it('turns a body that is not the error format into HTTP_ERROR with the status', () => {

@@ -1,0 +1,35 @@
+// Compiles the BFF (and the workspace packages it imports, which ship TypeScript) into one ES
+// module, dist/main.mjs; every npm dependency stays an import resolved from node_modules.
+// Production runs that file with plain Node: no TypeScript loader in the process.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build, stop } from 'esbuild';
+
+const bffDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const outfile = path.join(bffDir, 'dist', 'main.mjs');
+
+export async function buildBff() {
+  const pkg = JSON.parse(readFileSync(path.join(bffDir, 'package.json'), 'utf8'));
+  const external = Object.keys(pkg.dependencies).filter((name) => !name.startsWith('@uni-checkout/'));
+  await build({
+    entryPoints: [path.join(bffDir, 'src', 'main.ts')],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    // zod is the shared package's own dependency; the BFF depends on the same catalog version
+    external: [...external, 'zod'],
+    sourcemap: 'linked',
+    logLevel: 'warning',
+  });
+  // the build service is a child process: not kept beside the server
+  await stop();
+  return outfile;
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  await buildBff();
+  console.log(`built ${path.relative(process.cwd(), outfile)}`);
+}

@@ -1,0 +1,2 @@
+-- CreateIndex
+CREATE INDEX "Order_paidAt_idx" ON "Order"("paidAt");
