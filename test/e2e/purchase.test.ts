@@ -16,6 +16,7 @@ import { start, type RunningBff } from '@uni-checkout/bff';
 import { runJobsOnce } from '../../apps/bff/src/orders/jobs';
 import { formatFen } from '@uni-checkout/shared';
 import { createTestDb, type TestDb } from '../../apps/bff/test/support/db';
+import { shippingClient } from '../../apps/bff/src/fulfilment/wechat-adapter';
 import { launchChromium } from '../miniapp/support/browser';
 import { cachedBuild, repoRoot, type BuildResult } from '../miniapp/support/build';
 import { TEST_BUILD_ENV } from '../miniapp/support/build-env';
@@ -130,6 +131,41 @@ async function snapshot(page: Page, name: string, fullPage = false): Promise<voi
 
 const text = async (page: Page, testId: string) => (await page.getByTestId(testId).first().innerText()).trim();
 
+const ADDRESS = {
+  name: '林小满',
+  phone: '13912345678',
+  province: '浙江省',
+  city: '杭州市',
+  district: '西湖区',
+  detail: '龙井路 18 号',
+};
+
+/**
+ * On the checkout of a shopper with an empty address book: 添加收货地址 opens the book with its
+ * form; a bad phone is refused in the form, a good address is saved, picked, and shown back on
+ * the checkout.
+ */
+async function addAddressAtCheckout(page: Page, screenshot?: string): Promise<void> {
+  await page.getByTestId('checkout-address-add').click();
+  await page.getByTestId('address-form').waitFor({ state: 'visible', timeout: 10_000 });
+  const fields: [string, string][] = [
+    ['address-name', ADDRESS.name],
+    ['address-phone', '1391234'],
+    ['address-province', ADDRESS.province],
+    ['address-city', ADDRESS.city],
+    ['address-district', ADDRESS.district],
+    ['address-detail', ADDRESS.detail],
+  ];
+  for (const [id, value] of fields) await page.getByTestId(id).locator('input').fill(value);
+  await page.getByTestId('address-save').click();
+  expect(await text(page, 'address-phone-error')).toBe('请填写正确的手机号或固定电话');
+  await page.getByTestId('address-phone').locator('input').fill(ADDRESS.phone);
+  if (screenshot) await snapshot(page, screenshot);
+  await page.getByTestId('address-save').click();
+  await page.getByTestId('checkout-address').getByTestId('address-card-name').waitFor({ timeout: 10_000 });
+  expect(await text(page, 'address-card-line')).toBe('浙江省 杭州市 西湖区 龙井路 18 号');
+}
+
 describe('purchase, payment and refund on the h5 build', () => {
   let orderNo = '';
   let shopperOpenid = '';
@@ -191,6 +227,7 @@ describe('purchase, payment and refund on the h5 build', () => {
       // -- checkout: the first POST /api/orders reaches the BFF but its answer is lost
       await page.getByTestId('checkout-submit').waitFor({ state: 'visible', timeout: 10_000 });
       expect(await text(page, 'checkout-total')).toBe(formatFen(TOTAL_FEN));
+      await addAddressAtCheckout(page, '02b-address-form.png');
       await page.getByTestId('checkout-remark').locator('textarea').fill('请尽快发货');
       // the draft (with its remark) is kept in storage: wait for the typed remark to reach it
       await expect
@@ -415,6 +452,7 @@ describe('the result page when the shopper does not pay', () => {
       const sandboxUrl = bff.ctx.sandboxUrl!;
       await page.getByTestId('checkout-submit').waitFor({ state: 'visible', timeout: 10_000 });
       expect(await text(page, 'checkout-total')).toBe(formatFen(12800));
+      await addAddressAtCheckout(page);
       await Promise.all([
         page.waitForURL((url) => url.href.startsWith(`${sandboxUrl}/sandbox/cashier`), { timeout: 20_000 }),
         page.getByTestId('checkout-submit').click(),
@@ -476,7 +514,7 @@ describe('the shopper’s order list', () => {
           authorization: `Bearer ${token}`,
           'idempotency-key': `pager-${openid}-${i}`,
         },
-        body: JSON.stringify({ items: [{ skuId: 'e2e-pager-sku', quantity: i }] }),
+        body: JSON.stringify({ items: [{ skuId: 'e2e-pager-sku', quantity: i }], address: ADDRESS }),
       });
       expect(res.status).toBe(201);
       created.push(((await res.json()) as { orderNo: string }).orderNo);
@@ -605,6 +643,7 @@ describe('stock, failed payments and deadlines as the shopper sees them', () => 
       await bff.ctx.prisma.sku.update({ where: { id: BEANS.skuId }, data: { stock: 1 } });
       await page.getByTestId('cart-checkout').click();
       await page.getByTestId('checkout-submit').waitFor({ state: 'visible', timeout: 10_000 });
+      await addAddressAtCheckout(page);
       await page.getByTestId('checkout-submit').click();
       await expect.poll(() => text(page, 'checkout-error'), { timeout: 10_000 }).toBe('库存仅剩 1 件，去购物车修改');
       // sending the same lines again cannot succeed: the bar offers to change them instead
@@ -646,6 +685,7 @@ describe('stock, failed payments and deadlines as the shopper sees them', () => 
       await page.getByTestId('buy-now').click();
       const sandboxUrl = bff.ctx.sandboxUrl!;
       await page.getByTestId('checkout-submit').waitFor({ state: 'visible', timeout: 10_000 });
+      await addAddressAtCheckout(page);
       await Promise.all([
         page.waitForURL((url) => url.href.startsWith(`${sandboxUrl}/sandbox/cashier`), { timeout: 20_000 }),
         page.getByTestId('checkout-submit').click(),
@@ -694,6 +734,7 @@ describe('stock, failed payments and deadlines as the shopper sees them', () => 
       await page.getByTestId('buy-now').click();
       const sandboxUrl = bff.ctx.sandboxUrl!;
       await page.getByTestId('checkout-submit').waitFor({ state: 'visible', timeout: 10_000 });
+      await addAddressAtCheckout(page);
       await Promise.all([
         page.waitForURL((url) => url.href.startsWith(`${sandboxUrl}/sandbox/cashier`), { timeout: 20_000 }),
         page.getByTestId('checkout-submit').click(),
@@ -748,6 +789,7 @@ describe('a refund request, answered by an admin', () => {
       await page.getByTestId('buy-now').click();
       const sandboxUrl = bff.ctx.sandboxUrl!;
       await page.getByTestId('checkout-submit').waitFor({ state: 'visible', timeout: 10_000 });
+      await addAddressAtCheckout(page);
       await Promise.all([
         page.waitForURL((url) => url.href.startsWith(`${sandboxUrl}/sandbox/cashier`), { timeout: 20_000 }),
         page.getByTestId('checkout-submit').click(),
@@ -826,4 +868,100 @@ describe('a refund request, answered by an admin', () => {
       await adminPhone.context.close();
     }
   }, 180_000);
+});
+
+describe('fulfilment: checkout with a new address, the admin ships, the shopper confirms receipt', () => {
+  it('goes from 待发货 to 待收货 to 已收货', async () => {
+    const shopper = await newPhone();
+    const admin = await newPhone();
+    try {
+      // -- the shopper buys with a new address and pays
+      const { page } = shopper;
+      await page.goto(`${site.url}/#/pages/product/index?id=${TEA.id}`);
+      await page.getByTestId('sku-option').filter({ hasText: '罐装 250g' }).click();
+      await page.getByTestId('buy-now').click();
+      await page.getByTestId('checkout-submit').waitFor({ state: 'visible', timeout: 10_000 });
+      await addAddressAtCheckout(page);
+      await snapshot(page, '20-checkout-address.png');
+      const sandboxUrl = bff.ctx.sandboxUrl!;
+      await Promise.all([
+        page.waitForURL((url) => url.href.startsWith(`${sandboxUrl}/sandbox/cashier`), { timeout: 20_000 }),
+        page.getByTestId('checkout-submit').click(),
+      ]);
+      await page.getByTestId('cashier-confirm').waitFor({ state: 'visible', timeout: 10_000 });
+      await Promise.all([
+        page.waitForURL((url) => url.hash.includes('pages/result/index'), { timeout: 20_000 }),
+        page.getByTestId('cashier-confirm').click(),
+      ]);
+      await expect.poll(() => text(page, 'result-status'), { timeout: 25_000 }).toBe('支付成功');
+      const orderNo = await text(page, 'order-no');
+      const placed = await bff.ctx.prisma.order.findUniqueOrThrow({ where: { orderNo } });
+      expect(placed.address).toEqual({ ...ADDRESS, postalCode: null });
+
+      await page.goto(`${site.url}/#/pages/orders/index`);
+      await page.getByTestId('orders-tab-UNSHIPPED').click();
+      const card = page.getByTestId('order-card').filter({ hasText: orderNo });
+      await card.waitFor({ state: 'visible', timeout: 10_000 });
+      expect((await card.getByTestId('order-card-fulfilment').innerText()).trim()).toBe('待发货');
+
+      // -- the admin finds it under 待发货 and ships it with a tracking number
+      const a = admin.page;
+      await a.goto(`${site.url}/#/pages-admin/login/index`);
+      await a.getByTestId('admin-username').locator('input').fill(ADMIN.username);
+      await a.getByTestId('admin-password').locator('input').fill(ADMIN.password);
+      await a.getByTestId('admin-login-submit').click();
+      await a.getByTestId('admin-orders-list').waitFor({ state: 'visible', timeout: 10_000 });
+      await expect.poll(() => text(a, 'admin-to-ship-count'), { timeout: 10_000 }).toMatch(/^[1-9]\d*$/);
+      await a.getByTestId('admin-filter-to-ship').click();
+      const row = a.getByTestId('admin-order-row').filter({ hasText: orderNo });
+      await row.waitFor({ state: 'visible', timeout: 10_000 });
+      await snapshot(a, '21-admin-to-ship.png');
+      await row.click();
+      await a.getByTestId('admin-ship-panel').waitFor({ state: 'visible', timeout: 10_000 });
+      expect(await text(a, 'admin-order-address')).toContain(ADDRESS.phone);
+      // express without a company or tracking number is refused in the form
+      await a.getByTestId('admin-ship-submit').click();
+      expect(await text(a, 'admin-ship-error')).toBe('请选择快递公司');
+      await a.getByTestId('admin-ship-company').click();
+      await a.locator('.uni-picker-view-indicator').first().waitFor({ state: 'visible', timeout: 5_000 });
+      await a.locator('.uni-picker-action-confirm').click();
+      expect(await text(a, 'admin-ship-company')).toBe('顺丰速运');
+      await a.getByTestId('admin-ship-tracking').locator('input').fill('SF7788990011');
+      await snapshot(a, '22-admin-ship-form.png', true);
+      await a.getByTestId('admin-ship-submit').click();
+      await expect.poll(() => text(a, 'admin-shipment-upload'), { timeout: 15_000 }).toBe('已上传微信');
+      expect(await text(a, 'admin-shipment-tracking')).toBe('顺丰速运 SF7788990011');
+      await snapshot(a, '23-admin-shipped.png', true);
+      // WeChat (the sandbox) holds the shipment, read back with get_order
+      const atWechat = await shippingClient(bff.ctx).getShippingOrder({ outTradeNo: orderNo });
+      expect(atWechat.state).toBe('SHIPPED');
+      expect(atWechat.shipping!.packages).toEqual([
+        expect.objectContaining({
+          expressCompany: 'SF',
+          trackingNo: 'SF7788990011',
+          receiverContact: '139****5678',
+        }),
+      ]);
+
+      // -- the shopper sees 待收货 and confirms (h5: through the sandbox, which plays WeChat)
+      await page.getByTestId('orders-tab-SHIPPED').click();
+      await expect
+        .poll(async () => (await card.getByTestId('order-card-fulfilment').innerText()).trim(), { timeout: 10_000 })
+        .toBe('待收货');
+      await snapshot(page, '24-orders-to-receive.png');
+      await card.click();
+      await expect.poll(() => text(page, 'order-fulfilment-status'), { timeout: 10_000 }).toBe('待收货');
+      expect(await text(page, 'order-tracking-no')).toBe('SF SF7788990011');
+      await snapshot(page, '25-order-shipped.png', true);
+      await page.getByTestId('order-confirm-receipt').click();
+      await expect.poll(() => text(page, 'order-fulfilment-status'), { timeout: 15_000 }).toBe('已收货');
+      expect(await page.getByTestId('order-confirm-receipt').count()).toBe(0);
+      await snapshot(page, '26-order-received.png', true);
+      const done = await bff.ctx.prisma.order.findUniqueOrThrow({ where: { orderNo }, include: { shipment: true } });
+      expect([done.fulfilmentStatus, done.shipment!.receivedVia]).toEqual(['RECEIVED', 'WECHAT']);
+    } finally {
+      await shopper.context.close();
+      await admin.context.close();
+    }
+  }, 150_000);
 });

@@ -73,7 +73,9 @@ describe('mp-weixin build', () => {
     expect(appJson.pages[0]).toBe('pages/index/index');
     expect(appJson.pages.every((p) => p.startsWith('pages/'))).toBe(true);
     expect([...appJson.pages].sort()).toEqual(
-      ['index', 'product', 'cart', 'checkout', 'result', 'orders', 'order'].map((p) => `pages/${p}/index`).sort(),
+      ['index', 'product', 'cart', 'checkout', 'result', 'orders', 'order', 'address']
+        .map((p) => `pages/${p}/index`)
+        .sort(),
     );
     expect(appJson.subPackages).toContainEqual({
       root: 'pages-admin',
@@ -93,6 +95,27 @@ describe('mp-weixin build', () => {
       appid: string;
     };
     expect(project.appid).toBe('touristappid');
+  });
+
+  it('declares chooseAddress and carries WeChat’s privacy-authorization flow', async () => {
+    const appJson = JSON.parse(await readFile(path.join(mpWeixin.outDir, 'app.json'), 'utf8')) as {
+      requiredPrivateInfos?: string[];
+      __usePrivacyCheck__?: boolean;
+    };
+    expect(appJson.requiredPrivateInfos).toEqual(['chooseAddress']);
+    expect(appJson.__usePrivacyCheck__).toBe(true);
+    const files = await listFiles(mpWeixin.outDir);
+    const read = (ext: string) =>
+      Promise.all(files.filter((f) => f.endsWith(ext)).map((f) => readFile(path.join(mpWeixin.outDir, f), 'utf8')));
+    const js = (await read('.js')).join('\n');
+    for (const api of ['getPrivacySetting', 'onNeedPrivacyAuthorization', 'openPrivacyContract', 'chooseAddress'])
+      expect(js, api).toContain(api);
+    // the consent popup's button is WeChat's own agree button
+    expect((await read('.wxml')).join('\n')).toMatch(/open-type="agreePrivacyAuthorization"/);
+    // 确认收货 opens WeChat's confirm component; the sandbox's stand-in is compiled out
+    expect(js).toContain('weappOrderConfirm');
+    expect(js).toContain('openBusinessView');
+    expect(js).not.toContain('/sandbox/confirm-receipt');
   });
 
   it('keeps the main package and each subpackage under WeChat’s 2 MB limit', async () => {
@@ -155,6 +178,8 @@ describe('platform code paths', () => {
     expect(js).toContain('/sandbox/cashier');
     expect(js).toContain('sandbox:');
     expect(js).toContain('/api/client-config');
+    expect(js).toContain('/sandbox/confirm-receipt');
+    expect(js).not.toContain('weappOrderConfirm');
   });
 });
 

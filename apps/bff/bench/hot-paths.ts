@@ -141,6 +141,16 @@ function notifyRun(t: Target, notes: Signed[], c: number, o: HotPathOptions, exp
   });
 }
 
+/** Where the benchmark's orders ship to (an order needs an address). */
+const BENCH_ADDRESS = {
+  name: '张三',
+  phone: '13800001234',
+  province: '浙江省',
+  city: '杭州市',
+  district: '西湖区',
+  detail: '龙井路 18 号',
+};
+
 /** 下单 then 调起支付 for it: one operation, as a shopper does it. */
 function checkoutRun(t: Target, c: number, o: HotPathOptions) {
   return drive(t.proc.pid, { count: o.count, concurrency: c, maxSeconds: o.maxSeconds }, async (i) => {
@@ -151,7 +161,7 @@ function checkoutRun(t: Target, c: number, o: HotPathOptions) {
       'POST',
       '/api/orders',
       { ...auth, 'idempotency-key': randomUUID() },
-      JSON.stringify({ items: [{ skuId, quantity: 1 }] }),
+      JSON.stringify({ items: [{ skuId, quantity: 1 }], address: BENCH_ADDRESS }),
     );
     if (created.status !== 201) throw new Error(`${t.name} create order: ${created.status} ${created.body}`);
     const { orderNo } = JSON.parse(created.body) as { orderNo: string };

@@ -15,6 +15,8 @@ import { ordersModule } from './orders/index.js';
 import { adminModule } from './admin/index.js';
 import { refundsModule } from './refunds/index.js';
 import { reconciliationModule } from './reconciliation/index.js';
+import { addressesModule } from './addresses/index.js';
+import { fulfilmentModule } from './fulfilment/index.js';
 
 /** Every domain module, in mounting order. */
 export function domainModules(ctx: AppContext): DomainModule[] {
@@ -26,6 +28,8 @@ export function domainModules(ctx: AppContext): DomainModule[] {
     adminModule(ctx),
     refundsModule(ctx),
     reconciliationModule(ctx),
+    addressesModule(ctx),
+    fulfilmentModule(ctx),
   ];
 }
 

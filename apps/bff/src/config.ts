@@ -67,6 +67,10 @@ export interface Config {
   jobIntervalMs: number;
   /** log2 of scrypt's N for new admin password hashes */
   adminPasswordScryptCost: number;
+  /** a shipped order counts as received this many days after shipping, whatever WeChat says */
+  autoReceiveDays: number;
+  /** first retry delay of a failed shipping-info upload; doubles per attempt up to an hour */
+  shippingRetryBaseMs: number;
   logLevel: string;
   wechat: WechatConfig;
 }
@@ -156,6 +160,17 @@ const envSchema = z.object({
     24 * 3600_000,
     'how often background jobs run, in milliseconds: e.g. 30000 for every 30 s',
   ).default(30_000),
+  AUTO_RECEIVE_DAYS: z.coerce
+    .number({ message: 'AUTO_RECEIVE_DAYS must be a number of days' })
+    .min(0, 'AUTO_RECEIVE_DAYS must be between 0 and 90')
+    .max(90, 'AUTO_RECEIVE_DAYS must be between 0 and 90')
+    .default(10),
+  SHIPPING_RETRY_BASE_MS: z.coerce
+    .number({ message: 'SHIPPING_RETRY_BASE_MS must be a number of milliseconds' })
+    .int('SHIPPING_RETRY_BASE_MS must be a whole number of milliseconds')
+    .min(0, 'SHIPPING_RETRY_BASE_MS must be between 0 and 3600000')
+    .max(3_600_000, 'SHIPPING_RETRY_BASE_MS must be between 0 and 3600000')
+    .default(30_000),
   LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
       message: 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace or silent',
@@ -393,6 +408,8 @@ export function loadConfig(env: Env = process.env): Config {
     jobsEnabled: e.JOBS_ENABLED ? e.JOBS_ENABLED === 'true' : e.NODE_ENV !== 'test',
     jobIntervalMs: e.JOB_INTERVAL_MS,
     adminPasswordScryptCost: e.ADMIN_PASSWORD_SCRYPT_COST,
+    autoReceiveDays: e.AUTO_RECEIVE_DAYS,
+    shippingRetryBaseMs: e.SHIPPING_RETRY_BASE_MS,
     logLevel: e.LOG_LEVEL,
     wechat,
   };

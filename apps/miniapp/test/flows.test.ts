@@ -120,6 +120,26 @@ describe('cart', () => {
   });
 });
 
+/** what the checkout sends: no postalCode key when there is none */
+const ADDRESS_SENT = {
+  name: '张三',
+  phone: '13800001234',
+  province: '广东省',
+  city: '深圳市',
+  district: '南山区',
+  detail: '科技园路 1 号',
+};
+
+const ADDRESS = {
+  name: '张三',
+  phone: '13800001234',
+  province: '广东省',
+  city: '深圳市',
+  district: '南山区',
+  detail: '科技园路 1 号',
+  postalCode: null,
+};
+
 describe('checkout attempts', () => {
   type Sent = { url: string; header: Record<string, string>; data: unknown };
   let sent: Sent[];
@@ -139,6 +159,9 @@ describe('checkout attempts', () => {
     transactionId: null,
     refunds: [],
     refundRequested: false,
+    address: { ...ADDRESS, postalCode: null },
+    fulfilmentStatus: 'UNSHIPPED',
+    shipment: null,
   });
 
   beforeEach(() => {
@@ -165,6 +188,7 @@ describe('checkout attempts', () => {
   it('sends one Idempotency-Key for every retry of the same submission, and a new one for a new attempt', async () => {
     const checkout = useCheckoutStore();
     checkout.start([lineFromSku(product, product.skus[0]!, 2)], 'buy-now');
+    checkout.setAddress(ADDRESS);
     answers = ['drop', 'drop', 'ok'];
     await expect(checkout.submit()).rejects.toMatchObject({ code: 'NETWORK_ERROR' });
     expect(checkout.error?.code).toBe('NETWORK_ERROR');
@@ -177,7 +201,7 @@ describe('checkout attempts', () => {
     const keys = sent.map((s) => s.header['Idempotency-Key']);
     expect(keys).toHaveLength(3);
     expect(new Set(keys).size).toBe(1);
-    expect(sent[0]!.data).toEqual({ items: [{ skuId: 's-250', quantity: 2 }] });
+    expect(sent[0]!.data).toEqual({ items: [{ skuId: 's-250', quantity: 2 }], address: ADDRESS_SENT });
     // placed: the draft is gone, and coming back to the checkout (even after a restart) leads to the order
     expect(restarted.lines).toEqual([]);
     expect(restarted.placedOrderNo).toBe('UC20261127000000000001');
@@ -194,13 +218,32 @@ describe('checkout attempts', () => {
     const [, , , fourth, fifth] = sent.map((s) => s.header['Idempotency-Key']);
     expect(fourth).not.toBe(keys[0]);
     expect(fifth).not.toBe(fourth);
-    expect(sent[4]!.data).toEqual({ items: [{ skuId: 's-250', quantity: 1 }], remark: '请尽快发货' });
+    expect(sent[4]!.data).toEqual({
+      items: [{ skuId: 's-250', quantity: 1 }],
+      remark: '请尽快发货',
+      address: ADDRESS_SENT,
+    });
   });
 
   it('refuses to submit nothing', async () => {
     const checkout = useCheckoutStore();
     await expect(checkout.submit()).rejects.toThrow('nothing to order');
     expect(sent).toEqual([]);
+  });
+
+  it('asks for a shipping address before sending anything, and a new address is a new attempt', async () => {
+    const checkout = useCheckoutStore();
+    checkout.start([lineFromSku(product, product.skus[0]!, 1)], 'buy-now');
+    await expect(checkout.submit()).rejects.toMatchObject({ code: 'ADDRESS_REQUIRED' });
+    expect(sent).toEqual([]);
+    checkout.setAddress(ADDRESS);
+    answers = ['drop', 'ok'];
+    await expect(checkout.submit()).rejects.toMatchObject({ code: 'NETWORK_ERROR' });
+    checkout.setAddress({ ...ADDRESS, detail: '科技园路 2 号' });
+    await checkout.submit();
+    const [first, second] = sent.map((s) => s.header['Idempotency-Key']);
+    expect(second).not.toBe(first);
+    expect((sent[1]!.data as { address: { detail: string } }).address.detail).toBe('科技园路 2 号');
   });
 });
 

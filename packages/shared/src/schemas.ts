@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { ORDER_STATUSES } from './order-status.js';
+import { addressSchema, fulfilmentStatusSchema, orderAddressSchema, shipmentSchema } from './fulfilment.js';
 
 export const fen = z.number().int().nonnegative();
 export const isoDateTime = z.string();
@@ -80,6 +81,7 @@ export const createOrderRequestSchema = z
       .min(1)
       .max(MAX_LINES_PER_ORDER),
     remark: z.string().max(200).optional(),
+    address: addressSchema,
   })
   .strict();
 export type CreateOrderRequest = z.infer<typeof createOrderRequestSchema>;
@@ -120,6 +122,11 @@ export const orderSchema = z.object({
   transactionId: z.string().nullable(),
   refunds: z.array(refundSchema),
   refundRequested: z.boolean(),
+  /** the shipping address as placed (null only for orders placed before addresses existed) */
+  address: orderAddressSchema.nullable(),
+  fulfilmentStatus: fulfilmentStatusSchema,
+  /** null until an admin ships the order */
+  shipment: shipmentSchema.nullable(),
   /** The shopper's refund requests and how each was answered (REJECTED carries the admin's reason). */
   refundRequests: z
     .array(
@@ -137,6 +144,7 @@ export type Order = z.infer<typeof orderSchema>;
 
 export const listOrdersQuerySchema = z.object({
   status: orderStatusSchema.optional(),
+  fulfilmentStatus: fulfilmentStatusSchema.optional(),
   cursor: z.string().max(200).optional(),
   limit: z.coerce.number().int().min(1).max(100).optional(),
 });
@@ -189,6 +197,7 @@ export type AdminOrder = z.infer<typeof adminOrderSchema>;
 
 export const adminOrdersQuerySchema = z.object({
   status: orderStatusSchema.optional(),
+  fulfilmentStatus: fulfilmentStatusSchema.optional(),
   from: z.string().datetime({ offset: true }).optional(),
   to: z.string().datetime({ offset: true }).optional(),
   q: z.string().max(64).optional(),

@@ -93,7 +93,17 @@ describe('request schemas', () => {
     expect(createOrderRequestSchema.safeParse({ items: [{ skuId: 'a', quantity: 1, priceFen: 1 }] }).success).toBe(
       false,
     );
-    expect(createOrderRequestSchema.safeParse({ items: [{ skuId: 'a', quantity: 2 }] }).success).toBe(true);
+    const address = {
+      name: '张三',
+      phone: '13800001234',
+      province: '浙江省',
+      city: '杭州市',
+      district: '西湖区',
+      detail: '龙井路 18 号',
+    };
+    expect(createOrderRequestSchema.safeParse({ items: [{ skuId: 'a', quantity: 2 }], address }).success).toBe(true);
+    // an order ships somewhere: no address, no order
+    expect(createOrderRequestSchema.safeParse({ items: [{ skuId: 'a', quantity: 2 }] }).success).toBe(false);
   });
   it('accepts only WeChat out_trade_no shapes', () => {
     expect(orderNoSchema.safeParse('UC20260101000000ABCD').success).toBe(true);

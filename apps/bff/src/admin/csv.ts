@@ -1,7 +1,15 @@
 import type { Response } from 'express';
-import { ORDER_STATUS_LABELS, formatFen, shanghaiDate, toRfc3339Beijing, type OrderStatus } from '@uni-checkout/shared';
+import {
+  ORDER_STATUS_LABELS,
+  formatAddressLine,
+  formatFen,
+  shanghaiDate,
+  toRfc3339Beijing,
+  type OrderStatus,
+} from '@uni-checkout/shared';
 import QueryStream from 'pg-query-stream';
 import { dbDriver, type Db } from '../db/index.js';
+import { orderAddress } from '../orders/fulfilment-view.js';
 import { adminOrdersFilter, adminOrdersSql, type AdminOrdersFilter, type AdminOrdersQuery } from './orders.js';
 
 /** Excel opens UTF-8 (Chinese titles) correctly only with a byte order mark. */
@@ -35,6 +43,15 @@ export interface CsvOrderRow {
   paidAt: Date | null;
   closedAt: Date | null;
   remark: string | null;
+  fulfilmentStatus: string;
+  /** the JSONB address snapshot, read back through orderAddress */
+  address: unknown;
+  logisticsType: string | null;
+  expressCompany: string | null;
+  trackingNo: string | null;
+  shippedAt: Date | null;
+  receivedAt: Date | null;
+  uploadState: string | null;
 }
 
 const COLUMNS: [header: string, cell: (o: CsvOrderRow) => string | number | null][] = [
@@ -53,6 +70,22 @@ const COLUMNS: [header: string, cell: (o: CsvOrderRow) => string | number | null
   ['paidAt 支付时间(北京时间)', (o) => (o.paidAt ? toRfc3339Beijing(o.paidAt) : null)],
   ['closedAt 关闭时间(北京时间)', (o) => (o.closedAt ? toRfc3339Beijing(o.closedAt) : null)],
   ['remark 备注', (o) => o.remark],
+  ['fulfilmentStatus 履约状态', (o) => o.fulfilmentStatus],
+  ['receiver 收货人', (o) => orderAddress(o)?.name ?? null],
+  ['phone 电话', (o) => orderAddress(o)?.phone ?? null],
+  [
+    'address 收货地址',
+    (o) => {
+      const a = orderAddress(o);
+      return a ? formatAddressLine(a) : null;
+    },
+  ],
+  ['logisticsType 配送方式', (o) => o.logisticsType],
+  ['expressCompany 快递公司', (o) => o.expressCompany],
+  ['trackingNo 运单号', (o) => o.trackingNo],
+  ['shippedAt 发货时间(北京时间)', (o) => (o.shippedAt ? toRfc3339Beijing(o.shippedAt) : null)],
+  ['receivedAt 收货时间(北京时间)', (o) => (o.receivedAt ? toRfc3339Beijing(o.receivedAt) : null)],
+  ['shippingUpload 发货信息上传', (o) => o.uploadState],
 ];
 
 /** Rows fetched (PostgreSQL: per cursor read; PGlite: per keyset page) and CSV bytes per write. */
@@ -65,8 +98,12 @@ function exportSql(where: string, keyset = '') {
   return `SELECT o.id, o."orderNo", o.status::text AS status, u.openid, o."totalFen", o."refundedFen",
       (SELECT string_agg(i.title || ' ' || i."skuTitle" || ' x' || i.quantity, '; ' ORDER BY i.id)
          FROM "OrderItem" i WHERE i."orderId" = o.id) AS items,
-      o."transactionId", o."createdAt", o."paidAt", o."closedAt", o.remark
+      o."transactionId", o."createdAt", o."paidAt", o."closedAt", o.remark,
+      o."fulfilmentStatus"::text AS "fulfilmentStatus", o.address,
+      sh."logisticsType"::text AS "logisticsType", sh."expressCompany", sh."trackingNo", sh."shippedAt",
+      sh."receivedAt", sh."uploadState"::text AS "uploadState"
     FROM "Order" o JOIN "User" u ON u.id = o."userId"
+      LEFT JOIN "Shipment" sh ON sh."orderId" = o.id
     WHERE ${where}${keyset}
     ORDER BY o."createdAt" DESC, o.id DESC`;
 }

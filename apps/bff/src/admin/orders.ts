@@ -4,6 +4,7 @@ import type { Prisma, PrismaClient } from '../db/index.js';
 import { isQueryableInstant, NEWEST_FIRST, newestFirstAfter, newestFirstPage } from '../http/cursor.js';
 import { AppError } from '../errors.js';
 import { orderRelations, type OrderWithRelations } from './serialize.js';
+import { fulfilmentWhere } from '../orders/fulfilment-view.js';
 
 export type AdminOrdersQuery = z.infer<typeof adminOrdersQuerySchema>;
 
@@ -18,10 +19,12 @@ export interface AdminOrdersFilter {
   from?: Date;
   to?: Date;
   search?: { text: string; userId: string | null };
+  fulfilmentStatus?: AdminOrdersQuery['fulfilmentStatus'];
 }
 
 export async function adminOrdersFilter(prisma: PrismaClient, q: AdminOrdersQuery): Promise<AdminOrdersFilter> {
   const filter: AdminOrdersFilter = {};
+  if (q.fulfilmentStatus) filter.fulfilmentStatus = q.fulfilmentStatus;
   if (q.status) filter.status = q.status;
   if (q.from || q.to) {
     const from = q.from ? new Date(q.from) : undefined;
@@ -54,7 +57,7 @@ export function orderNoPrefixRange(prefix: string): { gte: string; lt: string } 
 }
 
 export function adminOrdersWhere(f: AdminOrdersFilter): Prisma.OrderWhereInput {
-  const where: Prisma.OrderWhereInput = {};
+  const where: Prisma.OrderWhereInput = { ...fulfilmentWhere(f.fulfilmentStatus) };
   if (f.status) where.status = f.status;
   if (f.from || f.to) where.createdAt = { ...(f.from ? { gte: f.from } : {}), ...(f.to ? { lt: f.to } : {}) };
   if (f.search) {
@@ -77,6 +80,11 @@ export function adminOrdersSql(f: AdminOrdersFilter): { where: string; params: u
     return `$${params.length}`;
   };
   const conditions: string[] = [];
+  if (f.fulfilmentStatus) {
+    conditions.push(`o."fulfilmentStatus" = ${p(f.fulfilmentStatus)}::"FulfilmentStatus"`);
+    // 待发货 is paid (or partly refunded) and not yet shipped, as fulfilmentWhere says
+    if (f.fulfilmentStatus === 'UNSHIPPED' && !f.status) conditions.push(`o.status IN ('PAID', 'PARTIALLY_REFUNDED')`);
+  }
   if (f.status) conditions.push(`o.status = ${p(f.status)}::"OrderStatus"`);
   if (f.from) conditions.push(`o."createdAt" >= ${p(f.from)}`);
   if (f.to) conditions.push(`o."createdAt" < ${p(f.to)}`);

@@ -1,5 +1,5 @@
 import { adminActions, refundableFen, type OrderStatus } from '@uni-checkout/shared';
-import type { Order, OrderEvent, OrderItem, Refund, RefundRequest, User } from '../db/index.js';
+import type { Order, OrderEvent, OrderItem, Refund, RefundRequest, Shipment, User } from '../db/index.js';
 import { orderFields } from '../orders/dto.js';
 import { serializeRefund, serializeRefundRequest } from '../refunds/serialize.js';
 
@@ -7,6 +7,7 @@ export type OrderWithRelations = Order & {
   items: OrderItem[];
   refunds: Refund[];
   refundRequests: RefundRequest[];
+  shipment: Shipment | null;
   user: Pick<User, 'openid'>;
 };
 
@@ -43,5 +44,6 @@ export const orderRelations = {
   items: true,
   refunds: { orderBy: { createdAt: 'asc' } },
   refundRequests: { orderBy: { createdAt: 'asc' } },
+  shipment: true,
   user: { select: { openid: true } },
 } as const;

@@ -3,6 +3,7 @@
 export { Prisma, PrismaClient } from './generated/client.js';
 export * from './generated/enums.js';
 export type {
+  Address,
   AdminUser,
   IdempotencyKey,
   Order,
@@ -14,6 +15,7 @@ export type {
   ReconciliationRun,
   Refund,
   RefundRequest,
+  Shipment,
   Sku,
   User,
 } from './generated/client.js';

@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { MAX_QUANTITY_PER_ITEM, sumFen, type CreateOrderRequest } from '@uni-checkout/shared';
+import { MAX_QUANTITY_PER_ITEM, maskPhone, sumFen, type Address, type CreateOrderRequest } from '@uni-checkout/shared';
 import type { AppContext } from '../context.js';
 import type { Order, OrderItem } from '../db/index.js';
 import { insertEvents, sqlQuery, sqlTransaction, type Sql } from '../db/sql.js';
@@ -42,10 +42,27 @@ export function normalizeLines(items: CreateOrderRequest['items']): { skuId: str
   return lines;
 }
 
-function requestHash(lines: { skuId: string; quantity: number }[], remark: string | undefined): string {
+function requestHash(
+  lines: { skuId: string; quantity: number }[],
+  remark: string | undefined,
+  address: Address,
+): string {
   return createHash('sha256')
-    .update(JSON.stringify({ lines, remark: remark ?? null }))
+    .update(JSON.stringify({ lines, remark: remark ?? null, address: addressSnapshot(address) }))
     .digest('hex');
+}
+
+/** The order's own copy of where to ship: later edits of the address book never change it. */
+export function addressSnapshot(a: Address) {
+  return {
+    name: a.name,
+    phone: a.phone,
+    province: a.province,
+    city: a.city,
+    district: a.district,
+    detail: a.detail,
+    postalCode: a.postalCode ?? null,
+  };
 }
 
 /**
@@ -55,7 +72,7 @@ function requestHash(lines: { skuId: string; quantity: number }[], remark: strin
  */
 export async function createOrder(ctx: AppContext, input: CreateOrderInput): Promise<CreatedOrder> {
   const lines = normalizeLines(input.request.items);
-  const hash = requestHash(lines, input.request.remark);
+  const hash = requestHash(lines, input.request.remark, input.request.address);
   const replay = await findReplay(ctx, input.userId, input.idempotencyKey, hash);
   if (replay) return replay;
   for (let attempt = 0; ; attempt++) {
@@ -168,11 +185,21 @@ async function placeOrder(
     }
   }
   const expiresAt = new Date(now.getTime() + ctx.config.orderPayTimeoutMinutes * 60_000);
+  const address = addressSnapshot(input.request.address);
   const order = (
     await sql.query<Order>(
-      `INSERT INTO "Order" (id, "orderNo", "userId", "totalFen", remark, "expiresAt", "createdAt", "updatedAt")
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING *`,
-      [orderId, newOrderNo(now), input.userId, totalFen, input.request.remark ?? null, expiresAt, now],
+      `INSERT INTO "Order" (id, "orderNo", "userId", "totalFen", remark, "address", "expiresAt", "createdAt", "updatedAt")
+       VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $8) RETURNING *`,
+      [
+        orderId,
+        newOrderNo(now),
+        input.userId,
+        totalFen,
+        input.request.remark ?? null,
+        JSON.stringify(address),
+        expiresAt,
+        now,
+      ],
     )
   ).rows[0]!;
   const itemParams: unknown[] = [orderId];
@@ -205,6 +232,7 @@ async function placeOrder(
         totalFen,
         expiresAt: expiresAt.toISOString(),
         items: priced.map((p) => ({ skuId: p.sku.id, quantity: p.quantity, priceFen: p.sku.priceFen })),
+        address: { ...address, phone: maskPhone(address.phone) },
       },
     },
   ]);
@@ -213,5 +241,6 @@ async function placeOrder(
     items: items.rows.sort((a, b) => (a.id < b.id ? -1 : 1)),
     refunds: [],
     refundRequests: [],
+    shipment: null,
   };
 }

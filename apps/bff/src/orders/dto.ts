@@ -1,5 +1,6 @@
 import { shopperActions, type Order as OrderDto, type OrderStatus, type ShopperActions } from '@uni-checkout/shared';
-import type { Order, OrderEvent, OrderItem, Refund, RefundRequest } from '../db/index.js';
+import type { Order, OrderEvent, OrderItem, Refund, RefundRequest, Shipment } from '../db/index.js';
+import { fulfilmentFields } from './fulfilment-view.js';
 
 /**
  * What every order read loads: the order with its lines, refunds, refund requests and the events
@@ -10,6 +11,7 @@ export const orderInclude = {
   refunds: { orderBy: { createdAt: 'asc' } },
   refundRequests: { orderBy: { createdAt: 'asc' } },
   events: { where: { type: 'REFUND_REQUEST_REJECTED' }, orderBy: { id: 'asc' } },
+  shipment: true,
 } as const;
 
 export type OrderWithLines = Order & {
@@ -17,6 +19,7 @@ export type OrderWithLines = Order & {
   refunds: Refund[];
   refundRequests: RefundRequest[];
   events?: OrderEvent[];
+  shipment: Shipment | null;
 };
 
 /** Each refund request with its answer: the reason an admin gave when turning it down. */
@@ -41,7 +44,10 @@ const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
 /** The order as its shopper sees it (packages/shared orderSchema) plus the actions open to them. */
 /** The fields every view of an order shares (the shopper's and the admin's). */
-export function orderFields(o: Order & { items: OrderItem[] }) {
+export function orderFields(
+  o: Order & { items: OrderItem[]; shipment: Shipment | null },
+  opts: { maskPhone?: boolean } = {},
+) {
   return {
     orderNo: o.orderNo,
     status: o.status as OrderStatus,
@@ -63,14 +69,20 @@ export function orderFields(o: Order & { items: OrderItem[] }) {
     closedAt: iso(o.closedAt),
     expiresAt: o.expiresAt.toISOString(),
     transactionId: o.transactionId,
+    ...fulfilmentFields(o, opts),
   };
 }
 
-export function toOrderDto(o: OrderWithLines, now: Date): OrderDto & { actions: ShopperActions } {
+/** In the shopper's list the phone is masked (138****1234); their order page shows it whole. */
+export function toOrderDto(
+  o: OrderWithLines,
+  now: Date,
+  opts: { maskPhone?: boolean } = {},
+): OrderDto & { actions: ShopperActions & { confirmReceipt: boolean } } {
   const status = o.status as OrderStatus;
   const refundRequested = o.refundRequests.some((r) => r.status === 'REQUESTED');
   return {
-    ...orderFields(o),
+    ...orderFields(o, opts),
     refunds: o.refunds.map((r) => ({
       outRefundNo: r.outRefundNo,
       amountFen: r.amountFen,
@@ -81,9 +93,12 @@ export function toOrderDto(o: OrderWithLines, now: Date): OrderDto & { actions: 
     })),
     refundRequested,
     refundRequests: refundRequestAnswers(o),
-    actions: shopperActions(
-      { status, totalFen: o.totalFen, refundedFen: o.refundedFen, expiresAt: o.expiresAt, refundRequested },
-      now,
-    ),
+    actions: {
+      ...shopperActions(
+        { status, totalFen: o.totalFen, refundedFen: o.refundedFen, expiresAt: o.expiresAt, refundRequested },
+        now,
+      ),
+      confirmReceipt: o.fulfilmentStatus === 'SHIPPED',
+    },
   };
 }

@@ -1,5 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import type { OrderStatus } from '@uni-checkout/shared';
+import type { FulfilmentStatus, OrderStatus } from '@uni-checkout/shared';
+import { fulfilmentWhere } from './fulfilment-view.js';
 import type { AppContext } from '../context.js';
 import type { Order, OrderItem, Prisma } from '../db/index.js';
 import { sqlQuery } from '../db/sql.js';
@@ -32,11 +33,12 @@ export async function findOwnPayableOrder(ctx: AppContext, userId: string, order
 export async function listOwnOrders(
   ctx: AppContext,
   userId: string,
-  opts: { status?: OrderStatus; cursor?: string; limit: number },
+  opts: { status?: OrderStatus; fulfilmentStatus?: FulfilmentStatus; cursor?: string; limit: number },
 ): Promise<{ items: OrderWithLines[]; nextCursor: string | null }> {
   const after = newestFirstAfter(opts.cursor);
   const where: Prisma.OrderWhereInput = {
     userId,
+    ...fulfilmentWhere(opts.fulfilmentStatus),
     ...(opts.status ? { status: opts.status } : {}),
     ...after,
   };

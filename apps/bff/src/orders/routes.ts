@@ -43,10 +43,14 @@ export function orderRoutes(ctx: AppContext): Router {
     const q = listOrdersQuerySchema.parse(listQuery(req.query));
     const page = await listOwnOrders(ctx, shopperOf(req).userId, {
       status: q.status,
+      fulfilmentStatus: q.fulfilmentStatus,
       cursor: q.cursor,
       limit: q.limit ?? 20,
     });
-    res.json({ items: page.items.map((o) => toOrderDto(o, ctx.now())), nextCursor: page.nextCursor });
+    res.json({
+      items: page.items.map((o) => toOrderDto(o, ctx.now(), { maskPhone: true })),
+      nextCursor: page.nextCursor,
+    });
   });
 
   router.get('/api/orders/:orderNo', shopper, async (req, res) => {

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminOrderSchema, listSchema, shanghaiDate, toRfc3339Beijing } from '@uni-checkout/shared';
 import { startHarness, type ApiClient, type Harness } from '../support/harness.js';
 import { paidOrder, placeOrder, refundNotified, skus, type Shopper } from '../refunds/paid-order.js';
+import { TEST_ADDRESS } from '../support/shop.js';
 
 describe('admin order list, detail and CSV export', { timeout: 30_000 }, () => {
   let h: Harness;
@@ -153,7 +154,7 @@ describe('admin order list, detail and CSV export', { timeout: 30_000 }, () => {
     const sku = (await skus(h))[0]!;
     const tricky = await alice.post(
       '/api/orders',
-      { items: [{ skuId: sku.id, quantity: 1 }], remark: '=HYPERLINK("http://evil","点我"),x' },
+      { items: [{ skuId: sku.id, quantity: 1 }], address: TEST_ADDRESS, remark: '=HYPERLINK("http://evil","点我"),x' },
       { 'idempotency-key': randomUUID() },
     );
     expect(tricky.status).toBeLessThan(300);

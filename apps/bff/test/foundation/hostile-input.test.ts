@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHarness, type ApiResponse, type Harness } from '../support/harness.js';
-import { anySku, skuStock } from '../support/shop.js';
+import { anySku, skuStock, TEST_ADDRESS } from '../support/shop.js';
 import { paidOrder } from '../refunds/paid-order.js';
 
 /** Input a browser, a script or an attacker can send: each gets a 4xx with a stable code, never a 500. */
@@ -22,12 +22,16 @@ describe('hostile input over HTTP (PostgreSQL)', () => {
     const stockBefore = await skuStock(h, sku.id);
     const key = randomUUID();
     refused(
-      await shopper.post('/api/orders', { items: [{ skuId: 'a\u0000b', quantity: 1 }] }, { 'idempotency-key': key }),
+      await shopper.post(
+        '/api/orders',
+        { items: [{ skuId: 'a\u0000b', quantity: 1 }], address: TEST_ADDRESS },
+        { 'idempotency-key': key },
+      ),
     );
     refused(
       await shopper.post(
         '/api/orders',
-        { items: [{ skuId: sku.id, quantity: 1 }], remark: 'gift\u0000wrap' },
+        { items: [{ skuId: sku.id, quantity: 1 }], address: TEST_ADDRESS, remark: 'gift\u0000wrap' },
         { 'idempotency-key': randomUUID() },
       ),
     );
@@ -44,7 +48,7 @@ describe('hostile input over HTTP (PostgreSQL)', () => {
     expect(await skuStock(h, sku.id)).toBe(stockBefore);
     const placed = await shopper.post(
       '/api/orders',
-      { items: [{ skuId: sku.id, quantity: 1 }] },
+      { items: [{ skuId: sku.id, quantity: 1 }], address: TEST_ADDRESS },
       { 'idempotency-key': key },
     );
     expect(placed.status).toBe(201);
@@ -161,7 +165,7 @@ describe('bodies that are not JSON', () => {
   it('answers 415 UNSUPPORTED_MEDIA_TYPE for a form or text body on a JSON route, placing nothing', async () => {
     const shopper = await h.shopper();
     const sku = await anySku(h);
-    const json = JSON.stringify({ items: [{ skuId: sku.id, quantity: 1 }] });
+    const json = JSON.stringify({ items: [{ skuId: sku.id, quantity: 1 }], address: TEST_ADDRESS });
     for (const [type, body] of [
       ['text/plain', json],
       ['application/x-www-form-urlencoded', `items[0][skuId]=${sku.id}&items[0][quantity]=1`],
@@ -181,7 +185,7 @@ describe('bodies that are not JSON', () => {
   it('still takes JSON (also with a charset) and body-less POSTs', async () => {
     const shopper = await h.shopper();
     const sku = await anySku(h);
-    const body = JSON.stringify({ items: [{ skuId: sku.id, quantity: 1 }] });
+    const body = JSON.stringify({ items: [{ skuId: sku.id, quantity: 1 }], address: TEST_ADDRESS });
     for (const type of ['application/json', 'application/json; charset=utf-8']) {
       const res = await shopper.post('/api/orders', body, { 'content-type': type, 'idempotency-key': randomUUID() });
       expect([type, res.status]).toEqual([type, 201]);

@@ -2,7 +2,16 @@ import { randomUUID } from 'node:crypto';
 import { orderSchema } from '@uni-checkout/shared';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startHarness, type Harness } from '../support/harness.js';
-import { anySku, catalogSkus, createOrder, eventsOf, placeOrder, requestPayment, skuStock } from '../support/shop.js';
+import {
+  anySku,
+  catalogSkus,
+  createOrder,
+  eventsOf,
+  placeOrder,
+  requestPayment,
+  skuStock,
+  TEST_ADDRESS,
+} from '../support/shop.js';
 
 // real servers, a real database and the sandbox: starting them takes seconds on a busy machine
 vi.setConfig({ testTimeout: 30_000, hookTimeout: 120_000 });
@@ -22,7 +31,7 @@ describe('orders (POST/GET /api/orders)', () => {
 
     const tampered = await shopper.post(
       '/api/orders',
-      { items: [{ skuId: a.id, quantity: 1, priceFen: 1 }], totalFen: 1 },
+      { items: [{ skuId: a.id, quantity: 1, priceFen: 1 }], totalFen: 1, address: TEST_ADDRESS },
       { 'idempotency-key': randomUUID() },
     );
     expect(tampered.status).toBe(400);
@@ -81,7 +90,11 @@ describe('orders (POST/GET /api/orders)', () => {
       [{ items: [{ skuId: sku.id, quantity: 1 }], remark: 'x'.repeat(201) }, 400, 'VALIDATION_FAILED'],
     ];
     for (const [body, status, code] of cases) {
-      const res = await shopper.post('/api/orders', body, { 'idempotency-key': randomUUID() });
+      const res = await shopper.post(
+        '/api/orders',
+        { ...(body as object), address: TEST_ADDRESS },
+        { 'idempotency-key': randomUUID() },
+      );
       expect([res.status, res.body.error?.code], JSON.stringify(body).slice(0, 80)).toEqual([status, code]);
     }
     const inactive = await h.bff.ctx.prisma.sku.findFirst({
@@ -107,7 +120,10 @@ describe('orders (POST/GET /api/orders)', () => {
   it('requires an Idempotency-Key, replays the same request and refuses the key for another body', async () => {
     const shopper = await h.shopper();
     const sku = await anySku(h);
-    const missing = await shopper.post('/api/orders', { items: [{ skuId: sku.id, quantity: 1 }] });
+    const missing = await shopper.post('/api/orders', {
+      items: [{ skuId: sku.id, quantity: 1 }],
+      address: TEST_ADDRESS,
+    });
     expect([missing.status, missing.body.error.code]).toEqual([400, 'IDEMPOTENCY_KEY_REQUIRED']);
     const tooLong = await createOrder(shopper, [{ skuId: sku.id, quantity: 1 }], 'k'.repeat(129));
     expect([tooLong.status, tooLong.body.error.code]).toEqual([400, 'VALIDATION_FAILED']);

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { start, type RunningBff } from '../../src/index.js';
 import { createTestDb, type TestDb } from '../support/db.js';
 import { apiClient } from '../support/harness.js';
+import { TEST_ADDRESS } from '../support/shop.js';
 
 vi.setConfig({ testTimeout: 30_000, hookTimeout: 120_000 });
 
@@ -50,7 +51,7 @@ describe('the payment loop in sandbox mode (no merchant account: the BFF starts 
 
     const order = await shopper.post(
       '/api/orders',
-      { items: [{ skuId: sku.id, quantity: 1 }] },
+      { items: [{ skuId: sku.id, quantity: 1 }], address: TEST_ADDRESS },
       { 'idempotency-key': randomUUID() },
     );
     expect(order.status).toBe(201);

@@ -1,6 +1,7 @@
 /** Test helper: a shopper buys and pays through the real routes, WeChat being the sandbox. */
 import { randomUUID } from 'node:crypto';
 import type { ApiClient, Harness } from '../support/harness.js';
+import { TEST_ADDRESS } from '../support/shop.js';
 
 export type Shopper = ApiClient & { openid: string };
 
@@ -22,7 +23,7 @@ export async function placeOrder(h: Harness, shopper: Shopper, opts: { sku?: num
   const sku = all[(opts.sku ?? 0) % all.length]!;
   const res = await shopper.post(
     '/api/orders',
-    { items: [{ skuId: sku.id, quantity: opts.quantity ?? 1 }] },
+    { items: [{ skuId: sku.id, quantity: opts.quantity ?? 1 }], address: TEST_ADDRESS },
     { 'idempotency-key': randomUUID() },
   );
   if (res.status !== 201 && res.status !== 200)

@@ -25,6 +25,8 @@ export interface ApiClient {
   token: string | undefined;
   get<T = any>(path: string, headers?: Record<string, string>): Promise<ApiResponse<T>>;
   post<T = any>(path: string, body?: unknown, headers?: Record<string, string>): Promise<ApiResponse<T>>;
+  put<T = any>(path: string, body?: unknown, headers?: Record<string, string>): Promise<ApiResponse<T>>;
+  del<T = any>(path: string, headers?: Record<string, string>): Promise<ApiResponse<T>>;
 }
 
 export function apiClient(baseUrl: string, token?: string): ApiClient {
@@ -47,6 +49,8 @@ export function apiClient(baseUrl: string, token?: string): ApiClient {
     token,
     get: (p, h) => call('GET', p, undefined, h),
     post: (p, b, h) => call('POST', p, b, h),
+    put: (p, b, h) => call('PUT', p, b, h),
+    del: (p, h) => call('DELETE', p, undefined, h),
   };
 }
 

@@ -4,6 +4,17 @@ import type { ApiClient, Harness } from './harness.js';
 
 export type Shopper = ApiClient & { openid: string };
 
+/** A shipping address every test order goes to (the fields uni.chooseAddress gives, renamed). */
+export const TEST_ADDRESS = {
+  name: '张三',
+  phone: '13800001234',
+  province: '广东省',
+  city: '深圳市',
+  district: '南山区',
+  detail: '科技园路 1 号 A 座 101',
+  postalCode: '518057',
+} as const;
+
 export interface CatalogSku {
   id: string;
   productId: string;
@@ -32,8 +43,9 @@ export async function createOrder(
   shopper: Shopper,
   items: { skuId: string; quantity: number }[],
   key: string = randomUUID(),
+  address: unknown = TEST_ADDRESS,
 ) {
-  return shopper.post('/api/orders', { items }, { 'idempotency-key': key });
+  return shopper.post('/api/orders', { items, address }, { 'idempotency-key': key });
 }
 
 export async function placeOrder(h: Harness, shopper: Shopper, quantity = 1, n = 0) {

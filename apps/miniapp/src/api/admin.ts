@@ -1,13 +1,17 @@
 import {
   adminLoginResponseSchema,
   adminOrderSchema,
+  deliveryCompanySchema,
   listSchema,
   refundSchema,
   statsSchema,
   type AdminLoginRequest,
   type AdminOrder,
   type AdminRefundRequest,
+  type DeliveryCompany,
+  type FulfilmentStatus,
   type OrderStatus,
+  type ShipRequest,
   type Page,
   type Stats,
 } from '@uni-checkout/shared';
@@ -28,6 +32,8 @@ export function adminLogin(credentials: AdminLoginRequest): Promise<{ token: str
 
 export interface AdminOrderFilters {
   status?: OrderStatus;
+  /** UNSHIPPED: 待发货 (paid, not shipped yet) */
+  fulfilmentStatus?: FulfilmentStatus;
   /** an orderNo (or its prefix), a WeChat transaction_id or a shopper's openid */
   q?: string;
 }
@@ -46,7 +52,13 @@ export function listAdminOrders(
 ): Promise<Page<AdminOrder>> {
   return http.get('/api/admin/orders', {
     auth: 'admin',
-    query: { status: filters.status, q: filters.q, cursor: cursor ?? undefined, limit },
+    query: {
+      status: filters.status,
+      fulfilmentStatus: filters.fulfilmentStatus,
+      q: filters.q,
+      cursor: cursor ?? undefined,
+      limit,
+    },
     parse: (body) => adminOrderPageSchema.parse(body) as Page<AdminOrder>,
   });
 }
@@ -123,4 +135,51 @@ export async function downloadOrdersCsv(filters: AdminOrderFilters, adminToken: 
   link.remove();
   setTimeout(() => URL.revokeObjectURL(href), 10_000);
   return name;
+}
+
+/** 待发货, 待收货 and failed shipping-info uploads, counted. */
+export const fulfilmentSummarySchema = z.object({
+  toShip: z.number().int(),
+  shipped: z.number().int(),
+  uploadFailed: z.number().int(),
+});
+export type FulfilmentSummary = z.infer<typeof fulfilmentSummarySchema>;
+
+export function getFulfilmentSummary(): Promise<FulfilmentSummary> {
+  return http.get('/api/admin/fulfilment/summary', {
+    auth: 'admin',
+    toast: false,
+    parse: (body) => fulfilmentSummarySchema.parse(body),
+  });
+}
+
+export function listDeliveryCompanies(): Promise<DeliveryCompany[]> {
+  return http.get('/api/admin/delivery-companies', {
+    auth: 'admin',
+    parse: (body) => listSchema(deliveryCompanySchema).parse(body).items,
+  });
+}
+
+export function shipOrder(orderNo: string, request: ShipRequest): Promise<AdminOrderDetail> {
+  return http.post(
+    `${path(orderNo)}/ship`,
+    { ...request },
+    {
+      auth: 'admin',
+      toast: false,
+      parse: (body) => adminOrderDetailSchema.parse(body),
+    },
+  );
+}
+
+/** Sends the shipping info to WeChat again now (a failed or pending upload). */
+export function retryShippingUpload(orderNo: string): Promise<AdminOrderDetail> {
+  return http.post(
+    `${path(orderNo)}/shipping-upload`,
+    {},
+    {
+      auth: 'admin',
+      parse: (body) => adminOrderDetailSchema.parse(body),
+    },
+  );
 }

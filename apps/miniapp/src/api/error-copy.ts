@@ -15,6 +15,7 @@ export const CLIENT_ERROR_CODES = [
   'LOGIN_FAILED',
   'LOGIN_UNAVAILABLE',
   'CLIENT_ERROR',
+  'ADDRESS_REQUIRED',
 ] as const;
 export type ClientErrorCode = (typeof CLIENT_ERROR_CODES)[number];
 
@@ -61,6 +62,11 @@ export const ERROR_COPY: Record<ErrorCode | ClientErrorCode, Copy> = {
   REFUND_EXCEEDS_PAID: { message: '退款金额超过可退金额，请修改金额' },
   REFUND_NOT_ALLOWED: { message: '该订单当前不能退款，请刷新查看订单状态', next: 'retry' },
   REFUND_BALANCE_INSUFFICIENT: { message: '商户账户余额不足，请充值后再退款' },
+  ORDER_NOT_SHIPPABLE: { message: '该订单当前不能发货（未支付或已全额退款），请刷新查看订单状态', next: 'retry' },
+  SHIPMENT_CONFLICT: { message: '该订单已经发货，发货信息已变化，请刷新后查看', next: 'retry' },
+  ORDER_NOT_SHIPPED: { message: '订单还未发货，暂不能确认收货', next: 'view-order' },
+  RECEIPT_NOT_CONFIRMED: { message: '微信尚未记录收货，请在微信中确认收货后再试', next: 'retry' },
+  ADDRESS_BOOK_FULL: { message: '地址簿已满，请删除不用的地址后再添加' },
   ADMIN_LOCKED: { message: '登录失败次数过多，账号已暂时锁定，请稍后再试' },
   INVALID_CREDENTIALS: { message: '用户名或密码错误，请重新输入' },
   NOTIFICATION_SIGNATURE_INVALID: { message: '支付通知签名无效，已拒收' },
@@ -74,6 +80,7 @@ export const ERROR_COPY: Record<ErrorCode | ClientErrorCode, Copy> = {
   LOGIN_FAILED: { message: '微信登录失败，请稍后重试', next: 'retry' },
   LOGIN_UNAVAILABLE: { message: '网页版仅用于沙箱演示，请在微信小程序中打开' },
   CLIENT_ERROR: { message: '出了点问题，请重试', next: 'retry' },
+  ADDRESS_REQUIRED: { message: '请选择收货地址' },
 };
 
 const record = (v: unknown): Record<string, unknown> =>

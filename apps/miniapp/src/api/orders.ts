@@ -3,6 +3,7 @@ import {
   orderSchema,
   requestPaymentParamsSchema,
   type CreateOrderRequest,
+  type FulfilmentStatus,
   type Order,
   type OrderStatus,
   type Page,
@@ -31,9 +32,13 @@ export function createOrder(request: CreateOrderRequest, idempotencyKey: string)
   );
 }
 
-export function listOrders(params: { status?: OrderStatus; cursor?: string | null }): Promise<Page<Order>> {
+export function listOrders(params: {
+  status?: OrderStatus;
+  fulfilmentStatus?: FulfilmentStatus;
+  cursor?: string | null;
+}): Promise<Page<Order>> {
   return http.get('/api/orders', {
-    query: { status: params.status, cursor: params.cursor ?? undefined },
+    query: { status: params.status, fulfilmentStatus: params.fulfilmentStatus, cursor: params.cursor ?? undefined },
     parse: (body) => orderPageSchema.parse(body) as Page<Order>,
   });
 }
@@ -61,4 +66,12 @@ export function requestRefund(orderNo: string, reason: string): Promise<ShopperR
     { reason },
     { parse: (body) => refundRequestSchema.parse(body) },
   );
+}
+
+/**
+ * 确认收货: the BFF asks WeChat (get_order) whether the shopper confirmed in WeChat's component and
+ * answers the order, RECEIVED once WeChat says so (409 RECEIPT_NOT_CONFIRMED before).
+ */
+export function confirmReceipt(orderNo: string): Promise<Order> {
+  return http.post(`${path(orderNo)}/confirm-receipt`, {}, { toast: false, parse: (body) => orderSchema.parse(body) });
 }

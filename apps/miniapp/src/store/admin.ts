@@ -43,7 +43,7 @@ export const useAdminOrdersStore = defineStore('admin-orders', () => {
   const { items, nextCursor, status, loadingMore, error, isEmpty, hasMore, loadMore } = list;
 
   function load(next: AdminOrderFilters = filters.value): Promise<void> {
-    filters.value = { status: next.status, q: next.q?.trim() || undefined };
+    filters.value = { status: next.status, fulfilmentStatus: next.fulfilmentStatus, q: next.q?.trim() || undefined };
     return list.load();
   }
 
@@ -62,7 +62,12 @@ export const useAdminOrdersStore = defineStore('admin-orders', () => {
   }
 
   function setStatus(value: OrderStatus | undefined): Promise<void> {
-    return load({ ...filters.value, status: value });
+    return load({ ...filters.value, status: value, fulfilmentStatus: undefined });
+  }
+
+  /** 待发货: paid orders waiting to be shipped. */
+  function showToShip(): Promise<void> {
+    return load({ ...filters.value, status: undefined, fulfilmentStatus: 'UNSHIPPED' });
   }
 
   return {
@@ -78,6 +83,7 @@ export const useAdminOrdersStore = defineStore('admin-orders', () => {
     loadMore,
     exportCsv,
     setStatus,
+    showToShip,
   };
 });
 

@@ -1,7 +1,7 @@
-import type { Order } from '@uni-checkout/shared';
+import type { Order, OrderAddress } from '@uni-checkout/shared';
 import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
-import { asApiError, type ApiError } from '../api/http';
+import { ApiError, asApiError } from '../api/http';
 import { createOrder } from '../api/orders';
 import { newIdempotencyKey } from '../utils/random';
 import { readStored, writeStored } from '../utils/storage';
@@ -15,6 +15,8 @@ interface Draft {
   lines: CartLine[];
   source: CheckoutSource;
   remark: string;
+  /** where the goods go (the address book's choice, or one just typed) */
+  address: OrderAddress | null;
   /** One per checkout attempt: kept across retries of the same submission, new when the draft changes. */
   idempotencyKey: string | null;
   /** The order this draft became: coming back to the checkout (back from the pay sheet) leads to it. */
@@ -28,12 +30,15 @@ function loadDraft(): Draft {
       lines: stored.lines,
       source: stored.source,
       remark: typeof stored.remark === 'string' ? stored.remark : '',
+      address: stored.address && typeof stored.address === 'object' ? stored.address : null,
       idempotencyKey: typeof stored.idempotencyKey === 'string' ? stored.idempotencyKey : null,
       placedOrderNo: typeof stored.placedOrderNo === 'string' ? stored.placedOrderNo : null,
     };
   }
-  return { lines: [], source: 'cart', remark: '', idempotencyKey: null };
+  return { lines: [], source: 'cart', remark: '', address: null, idempotencyKey: null };
 }
+
+const sameAddress = (a: OrderAddress | null, b: OrderAddress | null) => JSON.stringify(a) === JSON.stringify(b);
 
 /**
  * The order being placed. The draft is kept in storage (a reload of the h5 page keeps it), and so is
@@ -58,6 +63,15 @@ export const useCheckoutStore = defineStore('checkout', () => {
     },
   });
 
+  const address = computed(() => draft.value.address);
+
+  /** Ships to this address; another address is another request body, so a new attempt. */
+  function setAddress(value: OrderAddress | null): void {
+    if (sameAddress(value, draft.value.address)) return;
+    draft.value = { ...draft.value, address: value ? { ...value } : null, idempotencyKey: null };
+    persist();
+  }
+
   function persist(): void {
     writeStored(CHECKOUT_KEY, draft.value.lines.length || draft.value.placedOrderNo ? draft.value : null);
   }
@@ -66,7 +80,13 @@ export const useCheckoutStore = defineStore('checkout', () => {
 
   /** Starts a checkout of these lines (the whole cart, or one SKU bought now). */
   function start(newLines: CartLine[], source: CheckoutSource): void {
-    draft.value = { lines: newLines.map((l) => ({ ...l })), source, remark: '', idempotencyKey: null };
+    draft.value = {
+      lines: newLines.map((l) => ({ ...l })),
+      source,
+      remark: '',
+      address: draft.value.address,
+      idempotencyKey: null,
+    };
     error.value = null;
     persist();
   }
@@ -75,6 +95,11 @@ export const useCheckoutStore = defineStore('checkout', () => {
   async function submit(): Promise<Order> {
     if (submitting.value) throw new Error('already submitting');
     if (draft.value.lines.length === 0) throw new Error('nothing to order');
+    const shipTo = draft.value.address;
+    if (!shipTo) {
+      error.value = new ApiError('ADDRESS_REQUIRED', '请选择收货地址', 0);
+      throw error.value;
+    }
     if (!draft.value.idempotencyKey) {
       draft.value = { ...draft.value, idempotencyKey: newIdempotencyKey() };
       persist();
@@ -86,11 +111,27 @@ export const useCheckoutStore = defineStore('checkout', () => {
         {
           items: draft.value.lines.map((l) => ({ skuId: l.skuId, quantity: l.quantity })),
           ...(draft.value.remark.trim() ? { remark: draft.value.remark.trim() } : {}),
+          address: {
+            name: shipTo.name,
+            phone: shipTo.phone,
+            province: shipTo.province,
+            city: shipTo.city,
+            district: shipTo.district,
+            detail: shipTo.detail,
+            postalCode: shipTo.postalCode || undefined,
+          },
         },
         draft.value.idempotencyKey!,
       );
       if (draft.value.source === 'cart') useCartStore().removeOrdered(draft.value.lines.map((l) => l.skuId));
-      draft.value = { lines: [], source: 'cart', remark: '', idempotencyKey: null, placedOrderNo: order.orderNo };
+      draft.value = {
+        lines: [],
+        source: 'cart',
+        remark: '',
+        address: shipTo,
+        idempotencyKey: null,
+        placedOrderNo: order.orderNo,
+      };
       persist();
       return order;
     } catch (cause) {
@@ -101,5 +142,18 @@ export const useCheckoutStore = defineStore('checkout', () => {
     }
   }
 
-  return { draft, lines, source, totalFen, remark, submitting, error, placedOrderNo, start, submit };
+  return {
+    draft,
+    lines,
+    source,
+    totalFen,
+    remark,
+    address,
+    submitting,
+    error,
+    placedOrderNo,
+    start,
+    setAddress,
+    submit,
+  };
 });

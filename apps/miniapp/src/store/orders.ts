@@ -13,10 +13,13 @@ import { cancelOrder, getOrder, listOrders, requestRefund } from '../api/orders'
 import { closeReason } from '../utils/countdown';
 import { createPagedList, type LoadStatus } from './paged-list';
 
-export type OrdersTab = 'all' | OrderStatus;
+export type OrdersTab = 'all' | OrderStatus | 'UNSHIPPED' | 'SHIPPED';
 export const ORDERS_TABS: readonly { key: OrdersTab; label: string }[] = [
   { key: 'all', label: '全部' },
   { key: 'PENDING_PAYMENT', label: '待支付' },
+  // fulfilment: 待发货 is paid and not shipped yet, 待收货 shipped and not received
+  { key: 'UNSHIPPED', label: '待发货' },
+  { key: 'SHIPPED', label: '待收货' },
   { key: 'PAID', label: '已支付' },
   { key: 'PARTIALLY_REFUNDED', label: '部分退款' },
   { key: 'REFUNDED', label: '已退款' },
@@ -95,7 +98,10 @@ export function shopperTimeline(order: Order): TimelineEntry[] {
 export const useOrdersStore = defineStore('orders', () => {
   const tab = ref<OrdersTab>('all');
   const list = createPagedList<Order>({
-    fetchPage: (cursor) => listOrders({ status: tab.value === 'all' ? undefined : tab.value, cursor }),
+    fetchPage: (cursor) =>
+      tab.value === 'UNSHIPPED' || tab.value === 'SHIPPED'
+        ? listOrders({ fulfilmentStatus: tab.value, cursor })
+        : listOrders({ status: tab.value === 'all' ? undefined : tab.value, cursor }),
     keyOf: (order) => order.orderNo,
   });
   const { items, nextCursor, status, loadingMore, error, isEmpty, hasMore, loadMore } = list;
