@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -12,6 +13,7 @@ import {
   migrate,
   migrateDb,
   migrationStatus,
+  migrationsDir,
   openDb,
   pingDb,
   type DbKind,
@@ -73,7 +75,13 @@ describe('openDb', () => {
     const pgliteDir = await mkdtemp(join(tmpdir(), 'uc-pglite-'));
     scratch.push(pgliteDir);
 
-    expect(await migrate({ databaseUrl: '', pgliteDir })).toEqual({ applied: [expect.stringMatching(/_init$/)] });
+    // every migration of the repo, the first being the initial schema
+    const all = readdirSync(migrationsDir, { withFileTypes: true })
+      .filter((e) => e.isDirectory() && /^\d{14}_/.test(e.name))
+      .map((e) => e.name)
+      .sort();
+    expect(all[0]).toMatch(/_init$/);
+    expect(await migrate({ databaseUrl: '', pgliteDir })).toEqual({ applied: all });
     const first = await openDb({ databaseUrl: '', pgliteDir });
     expect(first.kind).toBe('pglite');
     await first.prisma.user.create({ data: { openid: 'o-persisted' } });
