@@ -379,7 +379,8 @@ describe('h5 shop in Chromium against the BFF', () => {
       await page.getByTestId('admin-username').locator('input').fill(ADMIN.username);
       await page.getByTestId('admin-password').locator('input').fill('not-the-password');
       await page.getByTestId('admin-login-submit').click();
-      // The BFF's `{ error: { code, message } }` reaches the admin as a toast; no session is stored.
+      // The BFF's `{ error: { code, message } }` reaches the admin as a toast in the shop's Chinese
+      // copy for that code (never the server's English message); no session is stored.
       const rejected = await fetch(`${bff.url}/api/admin/login`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
@@ -389,7 +390,8 @@ describe('h5 shop in Chromium against the BFF', () => {
       const { error } = (await rejected.json()) as { error: { code: string; message: string } };
       const toast = page.locator('uni-toast');
       await toast.first().waitFor({ state: 'visible', timeout: 10_000 });
-      expect((await toast.first().innerText()).trim()).toBe(error.message);
+      expect(error.code).toBe('INVALID_CREDENTIALS');
+      expect((await toast.first().innerText()).trim()).toBe('用户名或密码错误，请重新输入');
       expect(await page.getByTestId('admin-login-status').count()).toBe(0);
       expect(await page.evaluate(() => localStorage.getItem('uni-checkout:admin-token'))).toBeNull();
 

@@ -131,6 +131,28 @@ async function toCheckout(stockBefore?: number): Promise<void> {
   await mp.tap('cart-checkout');
   await mp.waitForRoute('pages/checkout/index');
   expect(await mp.text('checkout-total')).toContain(TOTAL);
+  await ensureAddress(mp);
+}
+
+/** A shopper's first order needs a shipping address: typed into the address book's form and picked. */
+async function ensureAddress(mp: MiniProgram): Promise<void> {
+  if (mp.all('checkout-address-add').length === 0) return;
+  await mp.tap('checkout-address');
+  await mp.waitForRoute('pages/address/index');
+  await mp.find('address-form');
+  const fields: [string, string][] = [
+    ['address-name', '张三'],
+    ['address-phone', '13800138000'],
+    ['address-province', '浙江省'],
+    ['address-city', '杭州市'],
+    ['address-district', '西湖区'],
+    ['address-detail', '文三路 100 号'],
+  ];
+  for (const [testId, value] of fields) await mp.type(testId, value);
+  await mp.tap('address-save');
+  await mp.waitForRoute('pages/checkout/index');
+  await mp.waitFor(() => mp.all('checkout-address-add').length === 0, 'the picked address at checkout');
+  expect(await mp.text('checkout-address')).toContain('文三路 100 号');
 }
 
 async function waitForCard(title: string): Promise<HTMLElement> {

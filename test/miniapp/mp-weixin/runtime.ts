@@ -161,6 +161,7 @@ export class MiniProgram {
   private pendingModals: Modal[] = [];
   private nextPayment: 'confirm' | 'cancel' | 'tamper' = 'confirm';
   private readonly appShowListeners: ((o: unknown) => void)[] = [];
+  private readonly privacyListeners: ((resolve: (r: unknown) => void, ev: unknown) => void)[] = [];
   private readonly appHideListeners: ((o: unknown) => void)[] = [];
   private readonly wxApi: Record<string, WxFunction>;
   private webviewId = 0;
@@ -625,6 +626,16 @@ export class MiniProgram {
             ? ok('chooseAddress', o, { ...this.options.address })
             : fail('chooseAddress', o, 'cancel'),
         ),
+
+      // WeChat's privacy authorisation (用户隐私保护): the test shopper has not agreed yet, so a
+      // privacy API would first raise onNeedPrivacyAuthorization; the listener is kept for that
+      getPrivacySetting: (o: AnyOptions = {}) =>
+        later(() =>
+          ok('getPrivacySetting', o, { needAuthorization: true, privacyContractName: '《小程序隐私保护指引》' }),
+        ),
+      onNeedPrivacyAuthorization: (fn: (resolve: (r: unknown) => void, ev: unknown) => void) =>
+        void this.privacyListeners.push(fn),
+      openPrivacyContract: (o: AnyOptions = {}) => later(() => ok('openPrivacyContract', o, {})),
 
       // -- storage (in memory, values copied as WeChat's serialisation does)
       setStorageSync: (key: string, data: unknown) => void this.storage.set(key, serialise(data)),

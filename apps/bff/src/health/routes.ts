@@ -17,14 +17,6 @@ export function healthRoutes(ctx: AppContext): Router {
       res.status(503).json({ error: { code: 'NOT_READY', message: 'database unreachable' } });
     }
   });
-  // What a client build needs to know about this deployment; public, so never a credential.
-  // The h5 build reads it to log in with `sandbox:<openid>` codes and to open the sandbox's pay sheet.
-  router.get('/api/client-config', (_req, res) => {
-    res.json({
-      wechatMode: ctx.wechatMode,
-      sandboxUrl: ctx.wechatMode === 'sandbox' ? (ctx.sandboxUrl ?? null) : null,
-    });
-  });
   router.get('/metrics', async (req, res) => {
     const token = ctx.config.metricsToken;
     if (token && !sameSecret(req.get('authorization') ?? '', `Bearer ${token}`)) {
@@ -42,4 +34,18 @@ export function healthRoutes(ctx: AppContext): Router {
 function sameSecret(given: string, expected: string): boolean {
   const digest = (v: string) => createHash('sha256').update(v).digest();
   return timingSafeEqual(digest(given), digest(expected));
+}
+
+/** Routes a browser calls: mounted after CORS, unlike the probes above. */
+export function clientConfigRoutes(ctx: AppContext): Router {
+  const router = Router();
+  // What a client build needs to know about this deployment; public, so never a credential.
+  // The h5 build reads it to log in with `sandbox:<openid>` codes and to open the sandbox's pay sheet.
+  router.get('/api/client-config', (_req, res) => {
+    res.json({
+      wechatMode: ctx.wechatMode,
+      sandboxUrl: ctx.wechatMode === 'sandbox' ? (ctx.sandboxUrl ?? null) : null,
+    });
+  });
+  return router;
 }
