@@ -19,10 +19,10 @@ import {
   rejectRefundRequest,
   type AdminOrderDetail,
   type AdminOrderFilters,
-} from '../api/admin';
-import { ApiError, asApiError } from '../api/http';
-import { createPagedList, type LoadStatus } from './paged-list';
-import { useUserStore } from './user';
+} from '../../api/admin';
+import { ApiError, asApiError } from '../../api/http';
+import { createPagedList, type LoadStatus } from '../../store/paged-list';
+import { useUserStore } from '../../store/user';
 
 export const ADMIN_LOGIN_PAGE = '/pages-admin/login/index';
 
