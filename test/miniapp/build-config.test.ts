@@ -21,7 +21,12 @@ describe('production build configuration', () => {
   it('refuses a production build of the sandbox script (sandbox login and pay sheet are for DevTools only)', async () => {
     const outDir = await mkdtemp(path.join(tmpdir(), 'uc-sandbox-prod-'));
     try {
-      const build = buildMiniapp('mp-weixin-sandbox', outDir, { VITE_API_BASE: 'https://shop.example.com' }, 'production');
+      const build = buildMiniapp(
+        'mp-weixin-sandbox',
+        outDir,
+        { VITE_API_BASE: 'https://shop.example.com' },
+        'production',
+      );
       await expect(build).rejects.toThrow(
         /-p mp-weixin-sandbox is the development build for WeChat DevTools .*a production build is made with -p mp-weixin/,
       );

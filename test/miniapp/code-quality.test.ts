@@ -62,9 +62,9 @@ const item = (name: string): QualityItem => {
 describe('miniprogram-ci checkCodeQuality on the production mp-weixin build', () => {
   it('passes every check it runs', () => {
     expect(report.length).toBeGreaterThanOrEqual(9);
-    expect(report.filter((i) => !i.success).map((i) => `${i.name}: ${i.text} ${JSON.stringify(i.detail ?? '')}`)).toEqual(
-      [],
-    );
+    expect(
+      report.filter((i) => !i.success).map((i) => `${i.name}: ${i.text} ${JSON.stringify(i.detail ?? '')}`),
+    ).toEqual([]);
   });
 
   it('WXML and WXSS compression are on, and the files are minified already', async () => {
@@ -86,7 +86,9 @@ describe('miniprogram-ci checkCodeQuality on the production mp-weixin build', ()
     expect(item('CONTAINS_OTHER_PKG_COMPONENTS').detail).toMatchObject({ files: [], comps: [] });
     const files = await listFiles(build.outDir);
     expect(files).not.toContain('store/admin.js');
-    expect(files.filter((f) => f.startsWith('pages-admin/') && /admin/.test(f) && f.endsWith('.js')).length).toBeGreaterThan(0);
+    expect(
+      files.filter((f) => f.startsWith('pages-admin/') && /admin/.test(f) && f.endsWith('.js')).length,
+    ).toBeGreaterThan(0);
   });
 
   it('keeps the main package under 1 MiB', () => {

@@ -218,7 +218,9 @@ describe('no third-party CDN', () => {
   });
 
   it('both bundles ship uview-plus’s icon font themselves', async () => {
-    const font = await readFile(path.join(repoRoot, 'node_modules', 'uview-plus', 'components', 'u-icon', 'upicon.ttf'));
+    const font = await readFile(
+      path.join(repoRoot, 'node_modules', 'uview-plus', 'components', 'u-icon', 'upicon.ttf'),
+    );
     // mp-weixin: inlined for wx.loadFontFace, which takes data: URLs but no path inside the package
     const mpJs = (await bundleText(mpWeixin.outDir)).replace(/\s/g, '');
     expect(mpJs).toContain(`data:font/ttf;charset=utf-8;base64,${font.toString('base64')}`);

@@ -40,7 +40,9 @@ function devToolsPhone(storage?: ReadonlyMap<string, unknown>): MiniProgram {
 
 async function sandboxTransaction(orderNo: string): Promise<{ trade_state: string; payer: { openid: string } }> {
   const res = await fetch(new URL('/sandbox/api/transactions', shop.sandbox.baseUrl));
-  const { items } = (await res.json()) as { items: { out_trade_no: string; trade_state: string; payer: { openid: string } }[] };
+  const { items } = (await res.json()) as {
+    items: { out_trade_no: string; trade_state: string; payer: { openid: string } }[];
+  };
   const tx = items.find((t) => t.out_trade_no === orderNo);
   if (!tx) throw new Error(`the sandbox has no transaction ${orderNo}`);
   return tx;

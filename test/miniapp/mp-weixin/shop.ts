@@ -69,7 +69,9 @@ export async function startShop(): Promise<Shop> {
       skus: { create: TEA.skus },
     },
   });
-  const sandbox = JSON.parse(await readFile(path.join(dataDir, 'sandbox', 'credentials.json'), 'utf8')) as Shop['sandbox'];
+  const sandbox = JSON.parse(
+    await readFile(path.join(dataDir, 'sandbox', 'credentials.json'), 'utf8'),
+  ) as Shop['sandbox'];
   return {
     bff,
     sandbox,
