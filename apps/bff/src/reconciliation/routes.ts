@@ -17,7 +17,7 @@ const listQuerySchema = z.object({
 
 export function reconciliationRoutes(ctx: AppContext): Router {
   const router = express.Router();
-  const admin = requireAdmin(ctx.tokens);
+  const admin = requireAdmin(ctx);
 
   router.post('/api/admin/reconciliations', admin, async (req, res) => {
     const { billDate } = runRequestSchema.parse(req.body ?? {});
