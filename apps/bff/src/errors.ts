@@ -59,9 +59,7 @@ interface BodyParserError extends Error {
  */
 export function isUndecodableBody(err: unknown): boolean {
   const e = err as BodyParserError | undefined;
-  return (
-    e?.status === 400 && e.type === undefined && typeof e.code === 'string' && /^(Z_|ERR_)/.test(e.code)
-  );
+  return e?.status === 400 && e.type === undefined && typeof e.code === 'string' && /^(Z_|ERR_)/.test(e.code);
 }
 
 export const undecodableBodyMessage = 'request body does not decode with its Content-Encoding';
@@ -77,7 +75,10 @@ export const errorHandler: ErrorRequestHandler = (err: unknown, req, res, _next)
     appError = new AppError('PAYLOAD_TOO_LARGE', 413, 'request body is too large');
   } else if (isUndecodableBody(err)) {
     appError = new AppError('BODY_ENCODING_INVALID', 400, undecodableBodyMessage);
-    req.log?.warn({ code: (err as BodyParserError).code, encoding: req.get('content-encoding') }, undecodableBodyMessage);
+    req.log?.warn(
+      { code: (err as BodyParserError).code, encoding: req.get('content-encoding') },
+      undecodableBodyMessage,
+    );
   } else if (err instanceof URIError && (err as BodyParserError).status === 400) {
     // a route parameter whose percent-encoding does not decode (the router marks it 400)
     appError = new AppError('VALIDATION_FAILED', 400, 'path: malformed percent-encoding');

@@ -78,7 +78,9 @@ function parseOrigins(raw: string | undefined): string[] {
     } catch {
       // reported below
     }
-    return fail(`SANDBOX_H5_ORIGIN must list http(s) origins such as https://shop.test:5173 (comma-separated), got "${text}"`);
+    return fail(
+      `SANDBOX_H5_ORIGIN must list http(s) origins such as https://shop.test:5173 (comma-separated), got "${text}"`,
+    );
   });
 }
 

@@ -165,7 +165,8 @@ ${certRows ? `<table data-testid="sandbox-certificates"><tr><th>platform certifi
     const prepayId = params.package.startsWith('prepay_id=') ? params.package.slice('prepay_id='.length) : '';
     const tx = [...store.transactions.values()].find((t) => t.prepayId === prepayId && !t.billOnly);
     let problem = '';
-    if (!returnOk) problem = 'return 参数必须是本机（localhost / 127.0.0.1 / [::1]）或 SANDBOX_H5_ORIGIN 配置的 h5 地址';
+    if (!returnOk)
+      problem = 'return 参数必须是本机（localhost / 127.0.0.1 / [::1]）或 SANDBOX_H5_ORIGIN 配置的 h5 地址';
     else if (!tx) problem = '订单不存在或 prepay_id 无效';
     else if (tx.tradeState === 'SUCCESS' || tx.tradeState === 'REFUND') problem = '该订单已支付';
     else if (tx.tradeState === 'CLOSED') problem = '订单已关闭';

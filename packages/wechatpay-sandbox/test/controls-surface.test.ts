@@ -115,16 +115,26 @@ describe('who may call the controls from a browser', () => {
 describe("the cashier's return", () => {
   async function cashierFor(s: Sandbox, returnUrl: string) {
     const call = merchantClient(s);
-    const body = jsapiBody(s, { notify_url: 'http://127.0.0.1:9/notify', payer: { openid: 'oUpF8uMuAJO_M2pxb1Q9zNjWeS6o' } });
+    const body = jsapiBody(s, {
+      notify_url: 'http://127.0.0.1:9/notify',
+      payer: { openid: 'oUpF8uMuAJO_M2pxb1Q9zNjWeS6o' },
+    });
     const { body: pre } = await call<{ prepay_id: string }>('POST', '/v3/pay/transactions/jsapi', body);
-    const params = signRequestPayment({ appId: s.credentials.appid, prepayId: pre.prepay_id }, s.credentials.merchantPrivateKeyPem);
+    const params = signRequestPayment(
+      { appId: s.credentials.appid, prepayId: pre.prepay_id },
+      s.credentials.merchantPrivateKeyPem,
+    );
     const q = new URLSearchParams({ ...params, openid: 'oUpF8uMuAJO_M2pxb1Q9zNjWeS6o', return: returnUrl });
     const res = await fetch(`${s.url}/sandbox/cashier?${q}`);
     return { status: res.status, html: await res.text() };
   }
 
   it('goes back to loopback shops only', async () => {
-    for (const ok of ['http://127.0.0.1:5173/#/pages/result/index?orderNo=1', 'http://localhost:9/r', 'http://[::1]:5173/']) {
+    for (const ok of [
+      'http://127.0.0.1:5173/#/pages/result/index?orderNo=1',
+      'http://localhost:9/r',
+      'http://[::1]:5173/',
+    ]) {
       const page = await cashierFor(sandbox, ok);
       expect([ok, page.status]).toEqual([ok, 200]);
       expect(page.html).not.toContain('data-testid="cashier-problem"');

@@ -15,7 +15,6 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(() => h?.close());
 
-
 describe('GET /api/admin/orders/:orderNo with refunds in flight', { timeout: 90_000 }, () => {
   it('queries them in parallel and answers the stored state once the short deadline passes', async () => {
     const admin = await h.admin();
@@ -38,7 +37,11 @@ describe('GET /api/admin/orders/:orderNo with refunds in flight', { timeout: 90_
     const elapsed = Date.now() - started;
 
     expect(res.status).toBe(200);
-    expect(res.body.refunds.map((r: { status: string }) => r.status)).toEqual(['PROCESSING', 'PROCESSING', 'PROCESSING']);
+    expect(res.body.refunds.map((r: { status: string }) => r.status)).toEqual([
+      'PROCESSING',
+      'PROCESSING',
+      'PROCESSING',
+    ]);
     expect(res.body.refundableFen).toBe(order.totalFen - 3);
     // all three queries reached WeChat (the fault's count is used up): they ran side by side
     expect(h.sandbox.faults.get().failApi).toBeNull();

@@ -121,7 +121,10 @@ describe('admin sessions', { timeout: 90_000 }, () => {
     const session = await login(credentials);
     const admin = as(session.token);
     expect((await admin.get('/api/admin/orders')).status).toBe(200);
-    await h.bff.ctx.prisma.adminUser.update({ where: { username: credentials.username }, data: { disabledAt: new Date() } });
+    await h.bff.ctx.prisma.adminUser.update({
+      where: { username: credentials.username },
+      data: { disabledAt: new Date() },
+    });
     expect(codeOf(await admin.get('/api/admin/orders'))).toEqual([401, 'SESSION_REVOKED']);
     expect(codeOf(await h.anonymous.post('/api/admin/refresh', { refreshToken: session.refreshToken }))).toEqual([
       401,
@@ -137,9 +140,9 @@ describe('admin sessions', { timeout: 90_000 }, () => {
     await h.bff.ctx.prisma.adminUser.delete({ where: { username: credentials.username } });
     const admin = as(session.token);
     expect(codeOf(await admin.get('/api/admin/orders'))).toEqual([401, 'SESSION_REVOKED']);
-    expect(codeOf(await admin.post(`/api/admin/orders/${order.orderNo}/refunds`, { amountFen: 1, reason: 'x' }))).toEqual(
-      [401, 'SESSION_REVOKED'],
-    );
+    expect(
+      codeOf(await admin.post(`/api/admin/orders/${order.orderNo}/refunds`, { amountFen: 1, reason: 'x' })),
+    ).toEqual([401, 'SESSION_REVOKED']);
     expect(codeOf(await admin.get('/api/admin/reconciliations'))).toEqual([401, 'SESSION_REVOKED']);
   });
 });
