@@ -150,9 +150,11 @@ export async function toCheckout(mp: MiniProgram, stockBefore?: number): Promise
 
 /** A shopper's first order needs a shipping address: typed into the address book's form and picked. */
 async function ensureAddress(mp: MiniProgram): Promise<void> {
-  // the address book loads after the shopper's login: 加载地址中… until then
-  const address = await mp.find('checkout-address');
-  await mp.waitFor(() => !MiniProgram.text(address).includes('加载地址中'), 'the address book to load');
+  // the address book loads when the checkout shows: decide once it has
+  await mp.waitFor(
+    () => mp.all('checkout-address').some((el) => !MiniProgram.text(el).includes('加载地址中')),
+    'the address book at checkout',
+  );
   if (mp.all('checkout-address-add').length === 0) return;
   await mp.tap('checkout-address');
   await mp.waitForRoute('pages/address/index');

@@ -10,5 +10,6 @@ export { useCartStore } from './cart';
 export { useCheckoutStore } from './checkout';
 export { usePaymentStore } from './payment';
 export { useOrdersStore, useOrderDetailStore, usePaymentResultStore } from './orders';
-// The admin stores live in the pages-admin subpackage (pages-admin/store/admin.ts): a module under a
-// subpackage root is built into that subpackage, so the main package does not carry them.
+export { useAdminSessionStore } from './admin-session';
+// The admin pages' stores live in the pages-admin subpackage (pages-admin/store/admin.ts): a module
+// under a subpackage root is built into that subpackage, so the main package does not carry them.

@@ -2,8 +2,6 @@ import {
   formatFen,
   parseYuanToFen,
   isRefundInFlight,
-  refundableFen,
-  refundableNowFen,
   type AdminOrder,
   type OrderStatus,
   type Stats,
@@ -23,15 +21,11 @@ import {
 import { ApiError, asApiError } from '../../api/http';
 import { createPagedList, type LoadStatus } from '../../store/paged-list';
 import { useUserStore } from '../../store/user';
+import { renewAdminSession } from '../../store/admin-session';
 
-export const ADMIN_LOGIN_PAGE = '/pages-admin/login/index';
-
-/** Admin pages without an admin session go to the login page (and come back after it). */
-export function requireAdminSession(here: string): boolean {
-  if (useUserStore().isAdmin) return true;
-  uni.redirectTo({ url: `${ADMIN_LOGIN_PAGE}?redirect=${encodeURIComponent(here)}` });
-  return false;
-}
+// The session (renewal, logout, the login redirect) is used by the request interceptors, so it lives
+// in the main package; the admin pages import it from here with their stores.
+export { ADMIN_LOGIN_PAGE, requireAdminSession, useAdminSessionStore } from '../../store/admin-session';
 
 /** The admin order list: status filter, search (orderNo / transaction_id / openid), cursor pages. */
 export const useAdminOrdersStore = defineStore('admin-orders', () => {
@@ -49,10 +43,19 @@ export const useAdminOrdersStore = defineStore('admin-orders', () => {
 
   /** h5: the CSV of every order matching the filters, downloaded with the admin's token. */
   async function exportCsv(): Promise<string> {
-    const token = useUserStore().adminToken;
-    if (!token) throw new ApiError('UNAUTHORIZED', '请先登录', 401);
+    const download = () => {
+      const token = useUserStore().adminToken;
+      if (!token) throw new ApiError('UNAUTHORIZED', '请先登录', 401);
+      return downloadOrdersCsv(filters.value, token);
+    };
     try {
-      return await downloadOrdersCsv(filters.value, token);
+      try {
+        return await download();
+      } catch (cause) {
+        // the access token expired: renew it once, as every other admin call does
+        if (asApiError(cause).status !== 401 || !(await renewAdminSession())) throw cause;
+        return await download();
+      }
     } catch (cause) {
       const error = asApiError(cause);
       if (error.status === 401) useUserStore().clearSession('admin');
@@ -87,10 +90,13 @@ export const useAdminOrdersStore = defineStore('admin-orders', () => {
   };
 });
 
-/** "12.30" yuan → 1230 fen, with the reason it cannot be refunded as a sentence. */
+/**
+ * "12.30" yuan → 1230 fen, with the reason it cannot be refunded as a sentence. The limit is the
+ * server's `refundableFen` (packages/shared's one rule, refunds in flight counted), never worked out here.
+ */
 export function validateRefundAmount(
   yuan: string,
-  order: Pick<AdminOrder, 'status' | 'totalFen' | 'refundedFen'>,
+  order: Pick<AdminOrder, 'refundableFen'>,
 ): { fen: number } | { error: string } {
   let fen: number;
   try {
@@ -99,7 +105,7 @@ export function validateRefundAmount(
     return { error: '请输入正确的金额（如 100.50，最多两位小数）' };
   }
   if (fen <= 0) return { error: '退款金额必须大于 0' };
-  const left = refundableFen(order);
+  const left = order.refundableFen;
   if (fen > left) return { error: `最多可退 ${formatFen(left)}` };
   return { fen };
 }
@@ -116,7 +122,7 @@ export const useAdminOrderStore = defineStore('admin-order', () => {
   /** Shoppers' requests still waiting for an admin's refund. */
   const openRequests = computed(() => order.value?.refundRequests.filter((r) => r.status === 'REQUESTED') ?? []);
   const refundInFlight = computed(() => order.value?.refunds.some((r) => isRefundInFlight(r.status)) ?? false);
-  const refundableNow = computed(() => (order.value ? refundableNowFen(order.value) : 0));
+  const refundableNow = computed(() => order.value?.refundableFen ?? 0);
 
   async function load(orderNo: string, options: { quiet?: boolean } = {}): Promise<void> {
     if (order.value?.orderNo !== orderNo) order.value = null;
