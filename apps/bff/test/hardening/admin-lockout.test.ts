@@ -1,0 +1,127 @@
+/**
+ * Admin lock-out cannot be used as a weapon, and a failed login tells nothing: an unknown user, a
+ * wrong password and a locked account answer alike — status, code, body, headers and time.
+ */
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ADMIN, startHarness, type ApiResponse, type Harness } from '../support/harness.js';
+import { hashPassword, verifyPassword } from '../../src/admin/passwords.js';
+
+/** N=2^14: a scrypt of tens of milliseconds, large beside the noise of a loaded machine */
+const SCRYPT_COST = 14;
+
+let h: Harness;
+beforeAll(async () => {
+  // the test client stands behind a loopback proxy that names each simulated client
+  h = await startHarness({ env: { TRUST_PROXY: 'loopback', ADMIN_PASSWORD_SCRYPT_COST: String(SCRYPT_COST) } });
+}, 60_000);
+afterAll(() => h?.close());
+
+let clients = 0;
+/** a client address never used before in this file */
+const newClient = () => {
+  clients++;
+  return `10.${20 + (clients >> 16)}.${(clients >> 8) & 255}.${clients & 255}`;
+};
+const login = (body: { username: string; password: string }, client: string) =>
+  h.anonymous.post('/api/admin/login', body, { 'x-forwarded-for': client });
+const wrong = () => ({ username: ADMIN.username, password: `wrong-${randomUUID()}` });
+
+/** five wrong passwords for `username` from `client`: the lock of that pair */
+async function lockPair(username: string, client: string) {
+  for (let i = 0; i < 5; i++) expect((await login({ username, password: `x-${randomUUID()}` }, client)).status).toBe(401);
+}
+
+const visible = (r: ApiResponse) => ({
+  status: r.status,
+  body: r.body,
+  retryAfter: r.headers.get('retry-after'),
+});
+
+describe('admin lock-out', { timeout: 120_000 }, () => {
+  it("given a stranger's wrong passwords on the admin's name (any spelling) from other clients, the admin still logs in from their own", async () => {
+    for (let i = 0; i < 4; i++) {
+      const stranger = newClient();
+      await lockPair(ADMIN.username, stranger);
+      await lockPair(ADMIN.username.toUpperCase(), stranger);
+    }
+    expect((await login(ADMIN, newClient())).status).toBe(200);
+  });
+
+  it('given five failures from one client, that client is refused even the right password, and learns nothing of a lock', async () => {
+    const client = newClient();
+    const unknownBefore = await login({ username: `ghost-${randomUUID()}`, password: 'whatever-123' }, client);
+    await lockPair(ADMIN.username, client);
+    const locked = await login(ADMIN, client);
+    const unknown = await login({ username: `ghost-${randomUUID()}`, password: 'whatever-123' }, newClient());
+    const wrongPassword = await login(wrong(), newClient());
+    // one answer for all: same status, code and body, no Retry-After, no expiry anywhere
+    expect(visible(locked)).toEqual(visible(unknown));
+    expect(visible(locked)).toEqual(visible(wrongPassword));
+    expect(visible(locked)).toEqual(visible(unknownBefore));
+    expect(locked.status).toBe(401);
+    expect(locked.body.error.code).toBe('INVALID_CREDENTIALS');
+    expect(JSON.stringify(locked.body)).not.toMatch(/\d{4}-\d\d-\d\d|minute|until|lock/i);
+    // the lock is that client's alone
+    expect((await login(ADMIN, newClient())).status).toBe(200);
+  });
+
+  it('answers an unknown user, a wrong password and a locked account in the same time (one scrypt each)', async () => {
+    const ROUNDS = 9;
+    // the locked pairs, set up first: each client's own lock, one measured try per client
+    const lockedClients: string[] = [];
+    for (let i = 0; i < ROUNDS; i++) {
+      const client = newClient();
+      await lockPair(ADMIN.username, client);
+      lockedClients.push(client);
+    }
+    const times: Record<'unknown' | 'wrong' | 'locked', number[]> = { unknown: [], wrong: [], locked: [] };
+    const timed = async (kind: keyof typeof times, body: { username: string; password: string }, client: string) => {
+      const t0 = performance.now();
+      const res = await login(body, client);
+      times[kind].push(performance.now() - t0);
+      expect(res.status).toBe(401);
+    };
+    // interleaved, so that the machine's load drifts over all three alike
+    for (let i = 0; i < ROUNDS; i++) {
+      await timed('unknown', { username: `ghost-${randomUUID()}`, password: 'whatever-123' }, newClient());
+      await timed('wrong', wrong(), newClient());
+      await timed('locked', ADMIN, lockedClients[i]!);
+    }
+    // what one scrypt at this cost takes here, measured the same way (medians)
+    const stored = await hashPassword('calibration', SCRYPT_COST);
+    const scrypt: number[] = [];
+    for (let i = 0; i < ROUNDS; i++) {
+      const t0 = performance.now();
+      await verifyPassword('calibration', stored);
+      scrypt.push(performance.now() - t0);
+    }
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+    const m = { unknown: median(times.unknown), wrong: median(times.wrong), locked: median(times.locked) };
+    const cost = median(scrypt);
+    console.log(
+      `admin login medians: unknown ${m.unknown.toFixed(1)} ms, wrong password ${m.wrong.toFixed(1)} ms, locked ${m.locked.toFixed(1)} ms; one scrypt ${cost.toFixed(1)} ms`,
+    );
+    // each answer includes one scrypt's work…
+    for (const kind of ['unknown', 'wrong', 'locked'] as const) expect(m[kind]).toBeGreaterThan(cost * 0.5);
+    // …and they differ by far less than one: a timing cannot tell which case it was
+    expect(Math.abs(m.unknown - m.wrong)).toBeLessThan(cost * 0.5);
+    expect(Math.abs(m.locked - m.wrong)).toBeLessThan(cost * 0.5);
+    expect(Math.abs(m.locked - m.unknown)).toBeLessThan(cost * 0.5);
+  });
+
+  it('rate-limits attempts per client with 429 RATE_LIMITED and Retry-After, leaving other clients alone', async () => {
+    const client = newClient();
+    const statuses: number[] = [];
+    let last: ApiResponse | undefined;
+    for (let i = 0; i < 11; i++) {
+      last = await login({ username: `ghost${i}`, password: 'whatever-123' }, client);
+      statuses.push(last.status);
+    }
+    expect(statuses).toEqual([...Array(10).fill(401), 429]);
+    expect(last!.body.error.code).toBe('RATE_LIMITED');
+    expect(Number(last!.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(Number(last!.headers.get('retry-after'))).toBeLessThanOrEqual(60);
+    expect((await login(ADMIN, newClient())).status).toBe(200);
+  });
+});
