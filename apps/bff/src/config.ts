@@ -211,7 +211,7 @@ const envSchema = z.object({
   SHOPPER_WECHAT_QUERIES_PER_MINUTE: perMinute(
     'SHOPPER_WECHAT_QUERIES_PER_MINUTE',
     "WeChat Pay queries one shopper's order reads may cause",
-  ).default(6),
+  ).default(4),
   LOGINS_PER_CLIENT_PER_MINUTE: perMinute('LOGINS_PER_CLIENT_PER_MINUTE', 'shopper logins per client address').default(60),
   LOGINS_PER_MINUTE: perMinute('LOGINS_PER_MINUTE', 'shopper logins in total, all clients together').default(600),
   LOG_LEVEL: z

@@ -85,6 +85,8 @@ export async function startHarness(
     keyMode?: WechatpayKeyMode;
     /** The sandbox in another mode than the BFF (a misconfigured merchant). */
     sandboxKeyMode?: WechatpayKeyMode;
+    /** the abuse limits as configured by default, instead of GENEROUS_LIMITS */
+    defaultLimits?: boolean;
   } = {},
 ): Promise<Harness> {
   // The key mode of the merchant, for the sandbox and the BFF alike; TEST_WECHATPAY_KEY_MODE runs
@@ -142,7 +144,7 @@ export async function startHarness(
     ADMIN_PASSWORD_SCRYPT_COST: '12',
     // suites place many orders per shopper and log in many shoppers from loopback; the abuse
     // limits' own tests (test/hardening/) set them back to their defaults
-    ...GENEROUS_LIMITS,
+    ...(opts.defaultLimits ? {} : GENEROUS_LIMITS),
     ...opts.env,
   };
   const logs: Record<string, unknown>[] = [];
