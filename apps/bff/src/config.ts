@@ -205,14 +205,17 @@ const envSchema = z.object({
   ).default(20),
   SHOPPER_ORDERS_PER_MINUTE: perMinute('SHOPPER_ORDERS_PER_MINUTE', 'order placements per shopper').default(10),
   SHOPPER_PAYS_PER_MINUTE: perMinute('SHOPPER_PAYS_PER_MINUTE', 'pay requests per shopper').default(20),
-  SHOPPER_ORDER_READS_PER_MINUTE: perMinute('SHOPPER_ORDER_READS_PER_MINUTE', 'reads of one order page per shopper').default(
-    120,
-  ),
+  SHOPPER_ORDER_READS_PER_MINUTE: perMinute(
+    'SHOPPER_ORDER_READS_PER_MINUTE',
+    'reads of one order page per shopper',
+  ).default(120),
   SHOPPER_WECHAT_QUERIES_PER_MINUTE: perMinute(
     'SHOPPER_WECHAT_QUERIES_PER_MINUTE',
     "WeChat Pay queries one shopper's order reads may cause",
   ).default(4),
-  LOGINS_PER_CLIENT_PER_MINUTE: perMinute('LOGINS_PER_CLIENT_PER_MINUTE', 'shopper logins per client address').default(60),
+  LOGINS_PER_CLIENT_PER_MINUTE: perMinute('LOGINS_PER_CLIENT_PER_MINUTE', 'shopper logins per client address').default(
+    60,
+  ),
   LOGINS_PER_MINUTE: perMinute('LOGINS_PER_MINUTE', 'shopper logins in total, all clients together').default(600),
   LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {

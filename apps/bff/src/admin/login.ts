@@ -45,14 +45,18 @@ export function createAdminLogin(ctx: AppContext): AdminLogin {
       ctx.prisma.adminUser.findUnique({ where: { username } }),
       adminLoginFailures.used(pair),
     ]);
-    const locked =
-      failures >= ADMIN_MAX_FAILED_LOGINS || (admin?.lockedUntil != null && admin.lockedUntil > ctx.now());
+    const locked = failures >= ADMIN_MAX_FAILED_LOGINS || (admin?.lockedUntil != null && admin.lockedUntil > ctx.now());
     // the scrypt runs whatever the case: a locked or unknown account costs what a wrong password does
     const matches = await verifyPassword(password, admin?.passwordHash ?? (await dummyHash));
     if (!admin || !matches || locked) {
       await adminLoginFailures.take(pair);
+      // the operators' metrics tell a lock apart; the answer never does
+      ctx.metrics.adminLogins.inc({ outcome: locked ? 'locked' : 'invalid' });
       if (admin && !locked && failures + 1 >= ADMIN_MAX_FAILED_LOGINS)
-        ctx.logger.warn({ adminId: admin.id, client: ip }, 'admin login locked for this client after repeated failures');
+        ctx.logger.warn(
+          { adminId: admin.id, client: ip },
+          'admin login locked for this client after repeated failures',
+        );
       throw invalidCredentials();
     }
     await Promise.all([adminLoginFailures.reset(pair), adminLoginAttempts.giveBack(ip)]);
@@ -70,11 +74,11 @@ export function createAdminLogin(ctx: AppContext): AdminLogin {
         ctx.metrics.adminLogins.inc({ outcome: 'ok' });
         return result;
       } catch (err) {
-        const outcome =
-          err instanceof AppError
-            ? ({ RATE_LIMITED: 'rate_limited', INVALID_CREDENTIALS: 'invalid' } as Record<string, string>)[err.code]
-            : undefined;
-        ctx.metrics.adminLogins.inc({ outcome: outcome ?? 'error' });
+        // invalid and locked were counted where they were told apart
+        if (!(err instanceof AppError && err.code === 'INVALID_CREDENTIALS'))
+          ctx.metrics.adminLogins.inc({
+            outcome: err instanceof AppError && err.code === 'RATE_LIMITED' ? 'rate_limited' : 'error',
+          });
         throw err;
       }
     },

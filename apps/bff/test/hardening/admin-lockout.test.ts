@@ -29,7 +29,8 @@ const wrong = () => ({ username: ADMIN.username, password: `wrong-${randomUUID()
 
 /** five wrong passwords for `username` from `client`: the lock of that pair */
 async function lockPair(username: string, client: string) {
-  for (let i = 0; i < 5; i++) expect((await login({ username, password: `x-${randomUUID()}` }, client)).status).toBe(401);
+  for (let i = 0; i < 5; i++)
+    expect((await login({ username, password: `x-${randomUUID()}` }, client)).status).toBe(401);
 }
 
 const visible = (r: ApiResponse) => ({

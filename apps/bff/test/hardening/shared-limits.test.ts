@@ -40,9 +40,12 @@ describe('two BFF processes on one PostgreSQL database', { timeout: 90_000 }, ()
       api.post('/api/auth/login', { code: `sandbox:o${randomUUID().replace(/-/g, '').slice(0, 27)}` }, client),
     );
     expect(answers.filter((r) => r.status === 200)).toHaveLength(6);
-    expect(answers.filter((r) => r.status === 429).map((r) => r.body.error.code)).toEqual(Array(4).fill('RATE_LIMITED'));
+    expect(answers.filter((r) => r.status === 429).map((r) => r.body.error.code)).toEqual(
+      Array(4).fill('RATE_LIMITED'),
+    );
     // both processes refuse it now
-    for (const api of apis) expect((await api.post('/api/auth/login', { code: 'sandbox:oX' }, client)).status).toBe(429);
+    for (const api of apis)
+      expect((await api.post('/api/auth/login', { code: 'sandbox:oX' }, client)).status).toBe(429);
   });
 
   it('counts a shopper’s order placements across both processes', async () => {
@@ -50,10 +53,14 @@ describe('two BFF processes on one PostgreSQL database', { timeout: 90_000 }, ()
     const auth = { authorization: `Bearer ${shopper.token}` };
     const sku = await anySku(h);
     const place = (api: ApiClient) =>
-      api.post('/api/orders', { items: [{ skuId: sku.id, quantity: 1 }], address: TEST_ADDRESS }, {
-        ...auth,
-        'idempotency-key': randomUUID(),
-      });
+      api.post(
+        '/api/orders',
+        { items: [{ skuId: sku.id, quantity: 1 }], address: TEST_ADDRESS },
+        {
+          ...auth,
+          'idempotency-key': randomUUID(),
+        },
+      );
     const answers = await alternating(6, (api) => place(api));
     expect(answers.filter((r) => r.status === 201)).toHaveLength(4);
     expect(answers.filter((r) => r.status === 429)).toHaveLength(2);
@@ -78,7 +85,13 @@ describe('two BFF processes on one PostgreSQL database', { timeout: 90_000 }, ()
     const rows = await h.bff.ctx.prisma.rateLimit.findMany();
     const prefixes = new Set(rows.map((r) => r.key.split(':')[0]));
     expect([...prefixes].sort()).toEqual(
-      expect.arrayContaining(['admin-login-client', 'admin-login-failures', 'logins', 'logins-client', 'shopper-orders']),
+      expect.arrayContaining([
+        'admin-login-client',
+        'admin-login-failures',
+        'logins',
+        'logins-client',
+        'shopper-orders',
+      ]),
     );
   });
 });
@@ -93,7 +106,8 @@ describe('on PGlite', { timeout: 60_000 }, () => {
   it('counts in memory, with the same limits', async () => {
     expect(h.bff.ctx.limits.store).toBe('memory');
     const statuses = [];
-    for (let i = 0; i < 4; i++) statuses.push((await h.anonymous.post('/api/auth/login', { code: `sandbox:op${i}` })).status);
+    for (let i = 0; i < 4; i++)
+      statuses.push((await h.anonymous.post('/api/auth/login', { code: `sandbox:op${i}` })).status);
     expect(statuses).toEqual([200, 200, 200, 429]);
   });
 });

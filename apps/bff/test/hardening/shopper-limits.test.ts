@@ -51,7 +51,9 @@ describe('per-shopper holds', { timeout: 60_000 }, () => {
   it('holds the cap when the orders arrive at once', async () => {
     const shopper = await h.shopper();
     const sku = await anySku(h, 1);
-    const answers = await Promise.all(Array.from({ length: 8 }, () => createOrder(shopper, [{ skuId: sku.id, quantity: 1 }])));
+    const answers = await Promise.all(
+      Array.from({ length: 8 }, () => createOrder(shopper, [{ skuId: sku.id, quantity: 1 }])),
+    );
     expect(answers.filter((r) => r.status === 201)).toHaveLength(5);
     expect(answers.filter((r) => r.status === 409).map((r) => r.body.error.code)).toEqual(
       Array(3).fill('TOO_MANY_UNPAID_ORDERS'),
@@ -64,7 +66,10 @@ describe('per-shopper holds', { timeout: 60_000 }, () => {
     const other = await anySku(h, 3);
     const tooMany = await createOrder(shopper, [{ skuId: sku.id, quantity: 21 }]);
     expect(tooMany.status).toBe(409);
-    expect(tooMany.body.error).toMatchObject({ code: 'QUANTITY_LIMIT', details: { skuId: sku.id, limit: 20, allowed: 20 } });
+    expect(tooMany.body.error).toMatchObject({
+      code: 'QUANTITY_LIMIT',
+      details: { skuId: sku.id, limit: 20, allowed: 20 },
+    });
     expect((await createOrder(shopper, [{ skuId: sku.id, quantity: 15 }])).status).toBe(201);
     const more = await createOrder(shopper, [
       { skuId: other.id, quantity: 1 },
