@@ -6,16 +6,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiClient, startHarness, type ApiResponse, type Harness } from '../support/harness.js';
 import { countingProxy, type CountingProxy } from '../support/counting-proxy.js';
-import {
-  anySku,
-  createOrder,
-  orderRow,
-  paymentNotification,
-  placeOrder,
-  requestPayment,
-  skuStock,
-  type Shopper,
-} from '../support/shop.js';
+import { anySku, createOrder, placeOrder, skuStock, type Shopper } from '../support/shop.js';
+import { orderRow, paymentNotification, requestPayment } from '../support/shop.js';
 
 let h: Harness;
 beforeAll(async () => {
