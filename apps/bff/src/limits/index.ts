@@ -86,6 +86,8 @@ function wrap(name: string, points: number, limiter: RateLimiterAbstract): Limit
 
 export function createLimits(db: Db, config: LimitsConfig): Limits {
   const driver = dbDriver(db);
+  // one limiter per process deletes long-expired rows (every 5 minutes, for the whole table)
+  let sweeps = true;
   const make = (name: string, points: number, durationSeconds: number): Limiter => {
     const opts = { keyPrefix: name, points, duration: durationSeconds };
     const limiter =
@@ -96,9 +98,11 @@ export function createLimits(db: Db, config: LimitsConfig): Limits {
             storeType: 'pool',
             tableName: RATE_LIMIT_TABLE,
             tableCreated: true,
+            clearExpiredByTimeout: sweeps,
             insuranceLimiter: new RateLimiterMemory(opts),
           })
         : new RateLimiterMemory(opts);
+    sweeps = false;
     return wrap(name, points, limiter);
   };
   return {
