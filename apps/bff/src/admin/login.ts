@@ -1,10 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { AppContext } from '../context.js';
 import { AppError } from '../errors.js';
+import { openAdminSession, type AdminSessionTokens } from '../auth/admin-sessions.js';
 import { ADMIN_MAX_FAILED_LOGINS, rateLimitedError } from '../limits/index.js';
 import { hashPassword, verifyPassword } from './passwords.js';
-
-export const ADMIN_TOKEN_TTL = '12h';
 
 /**
  * The one answer to every failed login — unknown user, wrong password, locked account or pair —
@@ -18,7 +17,7 @@ const invalidCredentials = () =>
   );
 
 export interface AdminLogin {
-  login(input: { username: string; password: string; ip: string }): Promise<{ token: string }>;
+  login(input: { username: string; password: string; ip: string }): Promise<AdminSessionTokens>;
 }
 
 /**
@@ -45,7 +44,11 @@ export function createAdminLogin(ctx: AppContext): AdminLogin {
       ctx.prisma.adminUser.findUnique({ where: { username } }),
       adminLoginFailures.used(pair),
     ]);
-    const locked = failures >= ADMIN_MAX_FAILED_LOGINS || (admin?.lockedUntil != null && admin.lockedUntil > ctx.now());
+    // a disabled admin is answered as an unknown one; an operator's lockedUntil as a locked pair
+    const locked =
+      failures >= ADMIN_MAX_FAILED_LOGINS ||
+      admin?.disabledAt != null ||
+      (admin?.lockedUntil != null && admin.lockedUntil > ctx.now());
     // the scrypt runs whatever the case: a locked or unknown account costs what a wrong password does
     const matches = await verifyPassword(password, admin?.passwordHash ?? (await dummyHash));
     if (!admin || !matches || locked) {
@@ -60,11 +63,7 @@ export function createAdminLogin(ctx: AppContext): AdminLogin {
       throw invalidCredentials();
     }
     await Promise.all([adminLoginFailures.reset(pair), adminLoginAttempts.giveBack(ip)]);
-    const token = await ctx.tokens.sign(
-      { role: 'admin', adminId: admin.id, username: admin.username },
-      ADMIN_TOKEN_TTL,
-    );
-    return { token };
+    return openAdminSession(ctx, admin);
   }
 
   return {

@@ -21,7 +21,7 @@ function orderNoParam(value: unknown): string {
 
 export function orderRoutes(ctx: AppContext): Router {
   const router = express.Router();
-  const shopper = requireShopper(ctx.tokens);
+  const shopper = requireShopper(ctx);
   const perShopper = (limiter: (typeof ctx.limits)['shopperOrders'], what: string) =>
     rateLimit(limiter, (req) => shopperOf(req).userId, `too many ${what}: wait a moment and try again`);
   const placing = perShopper(ctx.limits.shopperOrders, 'new orders');
