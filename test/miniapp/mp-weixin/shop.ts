@@ -12,6 +12,7 @@ import { expect } from 'vitest';
 import { start, type RunningBff } from '@uni-checkout/bff';
 import { formatFen } from '@uni-checkout/shared';
 import { createTestDb, type TestDb } from '../../../apps/bff/test/support/db';
+import { GENEROUS_LIMITS } from '../../../apps/bff/test/support/limits';
 import { BUILD_API_BASE } from '../support/build-env';
 import { MiniProgram, type MiniProgramOptions } from './runtime';
 
@@ -54,6 +55,8 @@ export async function startShop(): Promise<Shop> {
       SANDBOX_TIME_SCALE: '0.01',
       JOBS_ENABLED: 'false',
       JWT_SECRET: randomBytes(32).toString('hex'),
+      // the purchase flows log in and order from loopback, more often than the defaults allow one client
+      ...GENEROUS_LIMITS,
       ADMIN_USERNAME: admin.username,
       ADMIN_PASSWORD: admin.password,
     },
