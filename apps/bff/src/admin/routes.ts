@@ -1,5 +1,5 @@
 import express, { type Router } from 'express';
-import { adminLoginRequestSchema, adminOrdersQuerySchema, orderNoSchema } from '@uni-checkout/shared';
+import { adminLoginRequestSchema, adminOrdersQuerySchema, orderNoSchema, statsQuerySchema } from '@uni-checkout/shared';
 import type { AppContext } from '../context.js';
 import { requireAdmin } from '../auth/guards.js';
 import { AppError } from '../errors.js';
@@ -39,8 +39,9 @@ export function adminRoutes(ctx: AppContext): Router {
     await streamOrdersCsv(ctx.db, query, res);
   });
 
-  router.get('/api/admin/stats', admin, async (_req, res) => {
-    res.json(await adminStats(ctx.prisma, ctx.now()));
+  router.get('/api/admin/stats', admin, async (req, res) => {
+    const query = statsQuerySchema.parse(listQuery(req.query));
+    res.json(await adminStats(ctx.prisma, ctx.now(), query));
   });
 
   router.get('/api/admin/orders/:orderNo', admin, async (req, res) => {
