@@ -146,6 +146,11 @@ export class MiniProgram {
   readonly storage = new Map<string, unknown>();
   /** network URLs the bundle asked WeChat to fetch outside `wx.request` (fonts, preloaded images) */
   readonly assetUrls: { api: string; url: string }[] = [];
+  /**
+   * What the bundle drew on each canvas (by canvas-id) through `wx.createCanvasContext`: j-component
+   * has no canvas, so every drawing call is recorded by name and `draw()` counts a finished frame.
+   */
+  readonly canvases = new Map<string, { calls: string[]; texts: string[]; frames: number }>();
   /** names this runtime implements */
   readonly implemented: string[];
   readonly dir: string;
@@ -710,7 +715,40 @@ export class MiniProgram {
       stopPullDownRefresh: (o: AnyOptions = {}) => later(() => ok('stopPullDownRefresh', o)),
       hideKeyboard: (o: AnyOptions = {}) => later(() => ok('hideKeyboard', o)),
       setNavigationBarTitle: (o: AnyOptions) => later(() => ok('setNavigationBarTitle', o)),
+      // -- canvas (the old CanvasContext API uCharts draws with): recorded, see `canvases`
+      createCanvasContext: (canvasId: string) => this.canvasContext(String(canvasId)),
     };
+  }
+
+  private canvasContext(canvasId: string): Record<string, unknown> {
+    const record = this.canvases.get(canvasId) ?? { calls: [], texts: [], frames: 0 };
+    this.canvases.set(canvasId, record);
+    let fontSize = 10;
+    const context: Record<string, unknown> = {
+      setFontSize: (size: number) => {
+        fontSize = size;
+        record.calls.push('setFontSize');
+      },
+      // WeChat measures with the real font; a CJK glyph is about one em, Latin and digits about half
+      measureText: (text: string) => ({
+        width: [...String(text)].reduce((w, c) => w + (/[\u0100-\uffff]/.test(c) ? fontSize : fontSize * 0.55), 0),
+      }),
+      fillText: (text: string) => {
+        record.texts.push(String(text));
+        record.calls.push('fillText');
+      },
+      draw: (_reserve?: boolean, callback?: () => void) => {
+        record.frames++;
+        if (callback) later(callback);
+      },
+    };
+    // every other CanvasContext method (moveTo, arc, setFillStyle, …) is accepted and recorded
+    return new Proxy(context, {
+      get: (target, name) =>
+        typeof name !== 'string' || name === 'then' || name in target
+          ? (target as Record<string | symbol, unknown>)[name]
+          : (..._args: unknown[]) => void record.calls.push(name),
+    });
   }
 
   private request(o: AnyOptions): { abort(): void } {
