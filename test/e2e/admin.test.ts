@@ -193,6 +193,17 @@ describe('refund requests: the queue, turning one down, refunding one after a co
       await page.getByTestId('admin-reject-submit').click();
       expect(await text(page, 'admin-reject-error')).toBe('请填写拒绝原因，顾客会看到它');
       await page.getByTestId('admin-reject-reason').locator('input').fill('商品已拆封使用，不符合退货条件');
+      await expectAccessible(page, 'admin-order', [
+        'admin-ship-type',
+        'admin-ship-submit',
+        'admin-refund-request-use',
+        'admin-refund-request-reject',
+        'admin-reject-cancel',
+        'admin-reject-submit',
+        'admin-refund-all',
+        'admin-refund-submit',
+        'admin-order-refresh',
+      ]);
       await snapshot(page, 'admin-03-reject.png');
       await page.getByTestId('admin-reject-submit').click();
       await page.getByTestId('admin-refund-requests').waitFor({ state: 'detached', timeout: 10_000 });

@@ -357,6 +357,9 @@ export class MiniProgram {
   async waitFor(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
+      // components the page rendered since (a v-if turned true) are laid out: WeChat sends them `ready`
+      const page = this.stack.at(-1);
+      if (page) this.readyTree(page.comp._exparserNode);
       if (check()) return;
       if (Date.now() > deadline) {
         throw new Error(
@@ -451,10 +454,16 @@ export class MiniProgram {
     this.readyTree(comp._exparserNode);
   }
 
+  /** Components that had their `ready`: WeChat sends it once per component, after its first layout. */
+  private readonly readied = new WeakSet<object>();
+
   private readyTree(node: ExNode): void {
     const { Component, Element } = this.exparser;
     if (node instanceof Component && node.shadowRoot instanceof Element) this.readyTree(node.shadowRoot);
-    if (node instanceof Component) node.triggerLifeTime('ready');
+    if (node instanceof Component && !this.readied.has(node)) {
+      this.readied.add(node);
+      node.triggerLifeTime('ready');
+    }
     for (const child of node.childNodes ?? []) if (child instanceof Element) this.readyTree(child);
   }
 
