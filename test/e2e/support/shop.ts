@@ -14,6 +14,7 @@ import { launchChromium } from '../../miniapp/support/browser';
 import { cachedBuild, repoRoot, type BuildResult } from '../../miniapp/support/build';
 import { TEST_BUILD_ENV } from '../../miniapp/support/build-env';
 import { serveStatic, type StaticServer } from '../../miniapp/support/static-server';
+import { sandboxBffEnv } from '../../miniapp/support/bff-env';
 
 export const screenshotsDir = path.join(repoRoot, 'test-results', 'e2e');
 
@@ -38,23 +39,7 @@ export async function startShop(): Promise<Shop> {
   const bff = await start({
     port: 0,
     logDestination: new Writable({ write: (_c, _e, cb) => cb() }),
-    env: {
-      NODE_ENV: 'test',
-      DATA_DIR: dataDir,
-      DATABASE_URL: testDb.databaseUrl,
-      MIGRATE_ON_START: 'false',
-      // sandbox mode: the BFF starts the sandbox and pays through it
-      WECHATPAY_MCHID: undefined,
-      SANDBOX_PORT: '0',
-      SANDBOX_STATE_DIR: path.join(dataDir, 'sandbox'),
-      // refunds settle (and notify) in tens of milliseconds instead of seconds
-      SANDBOX_TIME_SCALE: '0.01',
-      JOBS_ENABLED: 'false',
-      JWT_SECRET: randomBytes(32).toString('hex'),
-      CORS_ORIGINS: site.url,
-      ADMIN_USERNAME: admin.username,
-      ADMIN_PASSWORD: admin.password,
-    },
+    env: sandboxBffEnv({ dataDir, databaseUrl: testDb.databaseUrl, admin, corsOrigin: site.url }),
   });
   const browser = await launchChromium();
   await mkdir(screenshotsDir, { recursive: true });

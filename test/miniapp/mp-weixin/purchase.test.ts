@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { sandboxBffEnv } from '../support/bff-env';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -28,20 +29,7 @@ beforeAll(async () => {
   bff = await start({
     port: 0,
     logDestination: new Writable({ write: (_c, _e, cb) => cb() }),
-    env: {
-      NODE_ENV: 'test',
-      DATA_DIR: dataDir,
-      DATABASE_URL: testDb.databaseUrl,
-      MIGRATE_ON_START: 'false',
-      WECHATPAY_MCHID: undefined,
-      SANDBOX_PORT: '0',
-      SANDBOX_STATE_DIR: path.join(dataDir, 'sandbox'),
-      SANDBOX_TIME_SCALE: '0.01',
-      JOBS_ENABLED: 'false',
-      JWT_SECRET: randomBytes(32).toString('hex'),
-      ADMIN_USERNAME: ADMIN.username,
-      ADMIN_PASSWORD: ADMIN.password,
-    },
+    env: sandboxBffEnv({ dataDir, databaseUrl: testDb.databaseUrl, admin: ADMIN }),
   });
   await bff.ctx.prisma.product.create({
     data: {
