@@ -1,6 +1,7 @@
 /** The environment of a BFF a browser or mini-program test starts: sandbox mode, its own database and data folder. */
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
+import { GENEROUS_LIMITS } from '../../../apps/bff/test/support/limits';
 
 export function sandboxBffEnv(options: {
   dataDir: string;
@@ -22,6 +23,8 @@ export function sandboxBffEnv(options: {
     SANDBOX_TIME_SCALE: '0.01',
     JOBS_ENABLED: 'false',
     JWT_SECRET: randomBytes(32).toString('hex'),
+    // the flows log in and order from loopback, more often than the defaults allow one client
+    ...GENEROUS_LIMITS,
     ...(options.corsOrigin ? { CORS_ORIGINS: options.corsOrigin } : {}),
     ADMIN_USERNAME: options.admin.username,
     ADMIN_PASSWORD: options.admin.password,
