@@ -8,6 +8,7 @@ import {
   isRefundInFlight,
   refundableNowFen,
   orderNoSchema,
+  orderAddressOf,
   parseYuanToFen,
   shopperActions,
   statusAfterRefunds,
@@ -104,6 +105,29 @@ describe('request schemas', () => {
     expect(createOrderRequestSchema.safeParse({ items: [{ skuId: 'a', quantity: 2 }], address }).success).toBe(true);
     // an order ships somewhere: no address, no order
     expect(createOrderRequestSchema.safeParse({ items: [{ skuId: 'a', quantity: 2 }] }).success).toBe(false);
+  });
+  it("keeps an order's seven address fields and nothing else, a missing postal code as null", () => {
+    const entry = {
+      id: 'a1',
+      isDefault: true,
+      name: '张三',
+      phone: '13800001234',
+      province: '浙江省',
+      city: '杭州市',
+      district: '西湖区',
+      detail: '龙井路 18 号',
+      postalCode: undefined,
+    };
+    expect(orderAddressOf(entry)).toStrictEqual({
+      name: '张三',
+      phone: '13800001234',
+      province: '浙江省',
+      city: '杭州市',
+      district: '西湖区',
+      detail: '龙井路 18 号',
+      postalCode: null,
+    });
+    expect(orderAddressOf({ ...entry, postalCode: '310000' }).postalCode).toBe('310000');
   });
   it('accepts only WeChat out_trade_no shapes', () => {
     expect(orderNoSchema.safeParse('UC20260101000000ABCD').success).toBe(true);

@@ -6,15 +6,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSandbox, type Sandbox } from '@uni-checkout/wechatpay-sandbox';
 import { start, type RunningBff } from '../../src/index.js';
 import { migrate, openDb, seedCatalog } from '../../src/db/index.js';
-import { apiClient, startHarness, type ApiClient, type Harness } from '../support/harness.js';
+import { apiClient, useHarness, type ApiClient } from '../support/harness.js';
 import { placeOrder, requestPayment } from '../support/shop.js';
 
 describe('BFF foundation over HTTP (PostgreSQL, merchant mode against the sandbox)', () => {
-  let h: Harness;
-  beforeAll(async () => {
-    h = await startHarness({ db: 'postgres' });
-  });
-  afterAll(async () => h?.close());
+  const h = useHarness({ db: 'postgres' });
 
   describe('catalog', () => {
     it('lists the seeded products with SKUs priced in integer fen', async () => {

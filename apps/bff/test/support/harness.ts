@@ -10,7 +10,7 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { createSandbox, type Sandbox } from '@uni-checkout/wechatpay-sandbox';
 import type { WechatpayKeyMode } from '../../src/payments/wechatpay-keys.js';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, beforeEach, inject } from 'vitest';
 import { start, type RunningBff } from '../../src/index.js';
 import type { DbKind } from '../../src/db/index.js';
 import { createTestDb } from './db.js';
@@ -183,4 +183,27 @@ export async function startHarness(
       await db.close();
     },
   };
+}
+
+/**
+ * The harness of one `describe` (or file): started before its tests, closed after them, the
+ * sandbox's faults cleared before each test. The answer stands for the harness from `beforeAll` on.
+ */
+export function useHarness(opts?: Parameters<typeof startHarness>[0]): Harness {
+  let current: Harness | undefined;
+  beforeAll(async () => {
+    current = await startHarness(opts);
+  });
+  afterAll(async () => {
+    await current?.close();
+  });
+  beforeEach(() => {
+    current?.sandbox.faults.reset();
+  });
+  return new Proxy({} as Harness, {
+    get(_target, key) {
+      if (!current) throw new Error(`harness.${String(key)} read before the harness started (outside a test or hook)`);
+      return Reflect.get(current, key);
+    },
+  });
 }
