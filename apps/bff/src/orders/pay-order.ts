@@ -1,7 +1,7 @@
 import { toRfc3339Beijing, type RequestPaymentParams } from '@uni-checkout/shared';
 import type { AppContext } from '../context.js';
 import { AppError } from '../errors.js';
-import { insertEvents, sqlOn, sqlTransaction, type EventRow } from '../db/sql.js';
+import { insertEvents, sqlOn, sqlQuery, sqlTransaction, type EventRow } from '../db/sql.js';
 import type { Order, OrderItem } from '../db/index.js';
 import { orderInclude, toOrderDto } from './dto.js';
 import { recordEvent } from './events.js';
@@ -123,11 +123,12 @@ function prepayRequestedEvent(order: PayableOrder, request: JsapiPrepayRequest):
  * knows no prepay can exist and closes here alone; one that finds it set closes at WeChat first.
  */
 async function markPrepayRequested(ctx: AppContext, order: PayableOrder, now: Date): Promise<void> {
-  const marked = await ctx.prisma.order.updateMany({
-    where: { id: order.id, status: 'PENDING_PAYMENT' },
-    data: { prepayRequestedAt: now },
-  });
-  if (marked.count === 0) {
+  const marked = await sqlQuery(
+    ctx.db,
+    `UPDATE "Order" SET "prepayRequestedAt" = $2, "updatedAt" = $2 WHERE id = $1 AND status = 'PENDING_PAYMENT'`,
+    [order.id, now],
+  );
+  if (marked.rowCount === 0) {
     throw new AppError('ORDER_NOT_PAYABLE', 409, `order ${order.orderNo} was closed or paid meanwhile`);
   }
 }
