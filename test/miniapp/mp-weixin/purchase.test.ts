@@ -1,48 +1,27 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { start, type RunningBff } from '@uni-checkout/bff';
-import { createTestDb, type TestDb } from '../../../apps/bff/test/support/db';
+import type { RunningBff } from '@uni-checkout/bff';
 import { formatFen } from '@uni-checkout/shared';
 import { cachedBuild, listFiles, repoRoot, type BuildResult } from '../support/build';
 import { BUILD_API_BASE, TEST_BUILD_ENV } from '../support/build-env';
+import { startSandboxBff, type SandboxBff } from '../../../apps/bff/test/support/sandbox-bff';
 import { MiniProgram } from './runtime';
 import { staticApiCalls, wechatApiNames } from './wx-api';
 
 const ADMIN = { username: 'shop-admin', password: `pw-${randomBytes(9).toString('hex')}` };
 let build: BuildResult;
-let testDb: TestDb;
+let server: SandboxBff;
 let bff: RunningBff;
-let dataDir: string;
 let mp: MiniProgram;
 let sandbox: { appid: string; baseUrl: string };
 
 beforeAll(async () => {
   build = await cachedBuild('mp-weixin', TEST_BUILD_ENV);
   console.log(`mp-weixin build: ${build.cached ? 'reused' : `${build.ms} ms`}`);
-  testDb = await createTestDb('postgres', { seed: true });
-  dataDir = await mkdtemp(path.join(tmpdir(), 'uc-mpwx-'));
-  bff = await start({
-    port: 0,
-    logDestination: new Writable({ write: (_c, _e, cb) => cb() }),
-    env: {
-      NODE_ENV: 'test',
-      DATA_DIR: dataDir,
-      DATABASE_URL: testDb.databaseUrl,
-      MIGRATE_ON_START: 'false',
-      WECHATPAY_MCHID: undefined,
-      SANDBOX_PORT: '0',
-      SANDBOX_STATE_DIR: path.join(dataDir, 'sandbox'),
-      SANDBOX_TIME_SCALE: '0.01',
-      JOBS_ENABLED: 'false',
-      JWT_SECRET: randomBytes(32).toString('hex'),
-      ADMIN_USERNAME: ADMIN.username,
-      ADMIN_PASSWORD: ADMIN.password,
-    },
-  });
+  server = await startSandboxBff({ admin: ADMIN, env: { SANDBOX_TIME_SCALE: '0.01' } });
+  bff = server.bff;
   await bff.ctx.prisma.product.create({
     data: {
       id: TEA.id,
@@ -54,14 +33,12 @@ beforeAll(async () => {
       skus: { create: TEA.skus },
     },
   });
-  sandbox = JSON.parse(await readFile(path.join(dataDir, 'sandbox', 'credentials.json'), 'utf8'));
+  sandbox = JSON.parse(await readFile(path.join(server.sandboxStateDir, 'credentials.json'), 'utf8'));
 }, 420_000);
 
 afterAll(async () => {
   mp?.close();
-  await bff?.stop();
-  await testDb?.close();
-  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  await server?.close();
 });
 
 /** Listed first, one SKU sold out, one in stock: the shopper must pick the right one. */

@@ -74,6 +74,17 @@ export interface Harness {
   close(): Promise<void>;
 }
 
+/**
+ * A sandbox state dir (`dir`, or a new one) holding the run's sandbox identity (global-setup.ts)
+ * when there is one: a sandbox started on it skips generating its RSA keys, several seconds on a
+ * busy machine. Each sandbox gets its own copy, so what one writes (certificates) no other sees.
+ */
+export function sandboxIdentityDir(dir = mkdtempSync(path.join(tmpdir(), 'uc-sandbox-'))): string {
+  const identity = inject('sandboxStateTemplate');
+  if (identity) cpSync(identity, dir, { recursive: true });
+  return dir;
+}
+
 export const ADMIN = { username: 'admin', password: 'correct-horse-battery' };
 
 export async function startHarness(
@@ -93,10 +104,7 @@ export async function startHarness(
   const stateDir = mkdtempSync(path.join(tmpdir(), 'uc-harness-'));
   // a state dir keeps the sandbox's WeChat Pay private key on disk, where tests can read it to
   // sign notifications of their own (forged, stale, mismatching)
-  const sandboxStateDir = path.join(stateDir, 'sandbox');
-  // the run's sandbox identity (global-setup.ts) when there is one: RSA keys are generated once per run
-  const identity = inject('sandboxStateTemplate');
-  if (identity) cpSync(identity, sandboxStateDir, { recursive: true });
+  const sandboxStateDir = sandboxIdentityDir(path.join(stateDir, 'sandbox'));
   const sandbox = await createSandbox({
     port: 0,
     stateDir: sandboxStateDir,
