@@ -14,7 +14,7 @@ import type { RunningBff } from '@uni-checkout/bff';
 import { runJobsOnce } from '../../apps/bff/src/orders/jobs';
 import { formatFen } from '@uni-checkout/shared';
 import { shippingClient } from '../../apps/bff/src/fulfilment/wechat-adapter';
-import { launchChromium } from '../miniapp/support/browser';
+import { launchChromium, settledScreenshot } from '../miniapp/support/browser';
 import { cachedBuild, repoRoot, type BuildResult } from '../miniapp/support/build';
 import { TEST_BUILD_ENV } from '../miniapp/support/build-env';
 import { serveStatic, type StaticServer } from '../miniapp/support/static-server';
@@ -94,20 +94,7 @@ async function newPhone(): Promise<{ context: BrowserContext; page: Page }> {
 }
 
 async function snapshot(page: Page, name: string, fullPage = false): Promise<void> {
-  await page.waitForFunction(
-    () =>
-      document.querySelector('.u-icon') === null ||
-      [...document.fonts].some((f) => f.family.includes('uicon-iconfont') && f.status === 'loaded'),
-    undefined,
-    { timeout: 10_000 },
-  );
-  // let toasts and page transitions settle so the picture shows the page itself
-  await page
-    .locator('uni-toast')
-    .first()
-    .waitFor({ state: 'hidden', timeout: 5_000 })
-    .catch(() => {});
-  await page.screenshot({ path: path.join(screenshotsDir, name), fullPage });
+  await settledScreenshot(page, path.join(screenshotsDir, name), fullPage);
 }
 
 /** The tea's page, 罐装 250g, 立即购买: the checkout, open. */

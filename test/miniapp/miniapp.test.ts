@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import type { RunningBff } from '@uni-checkout/bff';
 import { formatFen } from '@uni-checkout/shared';
-import { launchChromium } from './support/browser';
+import { launchChromium, settledScreenshot } from './support/browser';
 import { cachedBuild, listFiles, repoRoot, totalBytes, type BuildResult } from './support/build';
 import { BUILD_API_BASE, SECRET_SENTINELS, TEST_BUILD_ENV } from './support/build-env';
 import { deadOrigin, serveStatic, type StaticServer } from './support/static-server';
@@ -281,16 +281,9 @@ describe('h5 shop in Chromium against the BFF', () => {
     await site?.close();
   });
 
-  /** Screenshots for a person to look at, taken once uview-plus's icon font has loaded (if icons show). */
+  /** Screenshots for a person to look at (see settledScreenshot). */
   async function snapshot(page: Page, name: string, fullPage = false): Promise<void> {
-    await page.waitForFunction(
-      () =>
-        document.querySelector('.u-icon') === null ||
-        [...document.fonts].some((f) => f.family.includes('uicon-iconfont') && f.status === 'loaded'),
-      undefined,
-      { timeout: 10_000 },
-    );
-    await page.screenshot({ path: path.join(screenshotsDir, name), fullPage });
+    await settledScreenshot(page, path.join(screenshotsDir, name), fullPage);
   }
 
   async function openShop(apiBase: string, hash = '#/pages/index/index'): Promise<Page> {
