@@ -10,6 +10,8 @@ export interface AdminClaims {
   role: 'admin';
   adminId: string;
   username: string;
+  /** the AdminSession this token belongs to: checked on every request, so logout ends it at once */
+  sid: string;
 }
 export type Claims = ShopperClaims | AdminClaims;
 
@@ -18,7 +20,8 @@ const ISSUER = 'uni-checkout';
 export function createTokenService(secret: string) {
   const key = new TextEncoder().encode(secret);
   return {
-    async sign(claims: Claims, ttl: string): Promise<string> {
+    /** `ttl`: a duration ('7d') or the expiry as a Date */
+    async sign(claims: Claims, ttl: string | Date): Promise<string> {
       const subject = claims.role === 'shopper' ? claims.userId : claims.adminId;
       return new SignJWT({ ...claims })
         .setProtectedHeader({ alg: 'HS256' })
@@ -87,9 +90,10 @@ function claimsOf(payload: Payload): Claims | undefined {
     payload.role === 'admin' &&
     typeof payload.adminId === 'string' &&
     typeof payload.username === 'string' &&
+    typeof payload.sid === 'string' &&
     payload.sub === payload.adminId
   ) {
-    return { role: 'admin', adminId: payload.adminId, username: payload.username };
+    return { role: 'admin', adminId: payload.adminId, username: payload.username, sid: payload.sid };
   }
   return undefined;
 }

@@ -31,7 +31,7 @@ const claims = (extra: Record<string, unknown> = {}) => ({
 describe('session token verification', () => {
   it('accepts what it signed, for shoppers and admins', async () => {
     expect(await tokens.verify(await tokens.sign(shopper, '1h'))).toEqual(shopper);
-    const admin = { role: 'admin', adminId: 'a1', username: 'boss' } as const;
+    const admin = { role: 'admin', adminId: 'a1', username: 'boss', sid: 's1' } as const;
     expect(await tokens.verify(await tokens.sign(admin, '1h'))).toEqual(admin);
     expect(await tokens.verify(handMade({ alg: 'HS256', typ: 'JWT' }, claims()))).toEqual(shopper);
   });
@@ -84,6 +84,8 @@ describe('session token verification', () => {
       handMade({ alg: 'HS256' }, claims({ sub: 'u2' })),
       handMade({ alg: 'HS256' }, claims({ role: 'root' })),
       handMade({ alg: 'HS256' }, claims({ openid: 7 })),
+      // an admin token names its session
+      handMade({ alg: 'HS256' }, claims({ role: 'admin', adminId: 'u1', username: 'boss' })),
     ];
     for (const token of refused) expect(await tokens.verify(token), token).toBeUndefined();
     expect(await tokens.verify(handMade({ alg: 'HS256' }, claims({ nbf: now() - 5 })))).toEqual(shopper);
