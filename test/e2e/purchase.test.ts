@@ -13,6 +13,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { RunningBff } from '@uni-checkout/bff';
 import { runJobsOnce } from '../../apps/bff/src/orders/jobs';
 import { formatFen } from '@uni-checkout/shared';
+import { GENEROUS_LIMITS } from '../../apps/bff/test/support/limits';
 import { shippingClient } from '../../apps/bff/src/fulfilment/wechat-adapter';
 import { launchChromium, settledScreenshot } from '../miniapp/support/browser';
 import { cachedBuild, repoRoot, type BuildResult } from '../miniapp/support/build';
@@ -52,6 +53,8 @@ beforeAll(async () => {
     env: {
       // refunds settle (and notify) in tens of milliseconds instead of seconds
       SANDBOX_TIME_SCALE: '0.01',
+      // one shopper places many orders here (the orders list pages through 23 of them)
+      ...GENEROUS_LIMITS,
       CORS_ORIGINS: site.url,
     },
   });
