@@ -60,6 +60,33 @@ afterAll(async () => shop?.close());
 
 const newPhone = () => shop.newPhone();
 
+/** The tea's page, 罐装 250g, 立即购买: the checkout, open. */
+async function buyTeaNow(page: Page): Promise<void> {
+  await page.goto(`${site.url}/#/pages/product/index?id=${TEA.id}`);
+  await page.getByTestId('sku-option').filter({ hasText: '罐装 250g' }).click();
+  await page.getByTestId('buy-now').click();
+  await page.getByTestId('checkout-submit').waitFor({ state: 'visible', timeout: 10_000 });
+}
+
+/** Taps `testId` (提交订单, 重新支付, …) and waits for the sandbox's pay sheet it leads to. */
+async function toPaySheet(page: Page, testId: string): Promise<void> {
+  await Promise.all([
+    page.waitForURL((url) => url.href.startsWith(`${bff.ctx.sandboxUrl!}/sandbox/cashier`), { timeout: 20_000 }),
+    page.getByTestId(testId).click(),
+  ]);
+}
+
+/** On the pay sheet: pays, cancels or fails, and waits for the shop's result page it returns to. */
+async function answerPaySheet(
+  page: Page,
+  button: 'cashier-confirm' | 'cashier-cancel' | 'cashier-fail',
+): Promise<void> {
+  await Promise.all([
+    page.waitForURL((url) => url.hash.includes('pages/result/index'), { timeout: 20_000 }),
+    page.getByTestId(button).click(),
+  ]);
+}
+
 const ADDRESS = {
   name: '林小满',
   phone: '13912345678',
@@ -180,11 +207,7 @@ describe('purchase, payment and refund on the h5 build', () => {
       await snapshot(page, '03-checkout-error.png');
 
       // the retry carries the same key: the BFF answers the order it already made
-      const sandboxUrl = bff.ctx.sandboxUrl!;
-      await Promise.all([
-        page.waitForURL((url) => url.href.startsWith(`${sandboxUrl}/sandbox/cashier`), { timeout: 20_000 }),
-        page.getByTestId('checkout-submit').click(),
-      ]);
+      await toPaySheet(page, 'checkout-submit');
       expect(keys).toHaveLength(2);
       expect(keys[0]).toMatch(/^[\x21-\x7e]{1,128}$/);
       expect(keys[1]).toBe(keys[0]);
@@ -375,33 +398,17 @@ describe('the result page when the shopper does not pay', () => {
   it('shows 待支付 after a cancelled pay sheet, and pays on the second try', async () => {
     const { context, page } = await newPhone();
     try {
-      await page.goto(`${site.url}/#/pages/product/index?id=${TEA.id}`);
-      await page.getByTestId('sku-option').filter({ hasText: '罐装 250g' }).click();
-      await page.getByTestId('buy-now').click();
-      const sandboxUrl = bff.ctx.sandboxUrl!;
-      await page.getByTestId('checkout-submit').waitFor({ state: 'visible', timeout: 10_000 });
+      await buyTeaNow(page);
       expect(await text(page, 'checkout-total')).toBe(formatFen(12800));
       await addAddressAtCheckout(page);
-      await Promise.all([
-        page.waitForURL((url) => url.href.startsWith(`${sandboxUrl}/sandbox/cashier`), { timeout: 20_000 }),
-        page.getByTestId('checkout-submit').click(),
-      ]);
-      await Promise.all([
-        page.waitForURL((url) => url.hash.includes('pages/result/index'), { timeout: 20_000 }),
-        page.getByTestId('cashier-cancel').click(),
-      ]);
+      await toPaySheet(page, 'checkout-submit');
+      await answerPaySheet(page, 'cashier-cancel');
       await expect.poll(() => text(page, 'result-status'), { timeout: 15_000 }).toBe('待支付');
       expect(await text(page, 'result-hint')).toContain('支付已取消');
       await snapshot(page, '13-result-unpaid.png');
 
-      await Promise.all([
-        page.waitForURL((url) => url.href.startsWith(`${sandboxUrl}/sandbox/cashier`), { timeout: 20_000 }),
-        page.getByTestId('result-pay-again').click(),
-      ]);
-      await Promise.all([
-        page.waitForURL((url) => url.hash.includes('pages/result/index'), { timeout: 20_000 }),
-        page.getByTestId('cashier-confirm').click(),
-      ]);
+      await toPaySheet(page, 'result-pay-again');
+      await answerPaySheet(page, 'cashier-confirm');
       await expect.poll(() => text(page, 'result-status'), { timeout: 25_000 }).toBe('支付成功');
 
       // back from the result page (the first page after the pay sheet's redirect) leads to the shop,
@@ -590,15 +597,8 @@ describe('stock, failed payments and deadlines as the shopper sees them', () => 
       await page.getByTestId('cart-checkout').click();
       await page.getByTestId('checkout-submit').waitFor({ state: 'visible', timeout: 10_000 });
       expect(await text(page, 'checkout-total')).toBe(formatFen(BEANS.priceFen));
-      const sandboxUrl = bff.ctx.sandboxUrl!;
-      await Promise.all([
-        page.waitForURL((url) => url.href.startsWith(`${sandboxUrl}/sandbox/cashier`), { timeout: 20_000 }),
-        page.getByTestId('checkout-submit').click(),
-      ]);
-      await Promise.all([
-        page.waitForURL((url) => url.hash.includes('pages/result/index'), { timeout: 20_000 }),
-        page.getByTestId('cashier-confirm').click(),
-      ]);
+      await toPaySheet(page, 'checkout-submit');
+      await answerPaySheet(page, 'cashier-confirm');
       await expect.poll(() => text(page, 'result-status'), { timeout: 25_000 }).toBe('支付成功');
       expect((await bff.ctx.prisma.sku.findUniqueOrThrow({ where: { id: BEANS.skuId } })).stock).toBe(0);
     } finally {
@@ -609,20 +609,11 @@ describe('stock, failed payments and deadlines as the shopper sees them', () => 
   it('says 支付失败 at once when the pay sheet fails, pays again, and a settled pay sheet refuses and returns', async () => {
     const { context, page } = await newPhone();
     try {
-      await page.goto(`${site.url}/#/pages/product/index?id=${TEA.id}`);
-      await page.getByTestId('sku-option').filter({ hasText: '罐装 250g' }).click();
-      await page.getByTestId('buy-now').click();
+      await buyTeaNow(page);
       const sandboxUrl = bff.ctx.sandboxUrl!;
-      await page.getByTestId('checkout-submit').waitFor({ state: 'visible', timeout: 10_000 });
       await addAddressAtCheckout(page);
-      await Promise.all([
-        page.waitForURL((url) => url.href.startsWith(`${sandboxUrl}/sandbox/cashier`), { timeout: 20_000 }),
-        page.getByTestId('checkout-submit').click(),
-      ]);
-      await Promise.all([
-        page.waitForURL((url) => url.hash.includes('pages/result/index'), { timeout: 20_000 }),
-        page.getByTestId('cashier-fail').click(),
-      ]);
+      await toPaySheet(page, 'checkout-submit');
+      await answerPaySheet(page, 'cashier-fail');
       // no 20-second wait for WeChat's word: the sheet said it failed, and the order is unpaid
       const shown = Date.now();
       await expect.poll(() => text(page, 'result-status'), { timeout: 5_000 }).toBe('支付失败');
@@ -631,14 +622,8 @@ describe('stock, failed payments and deadlines as the shopper sees them', () => 
       expect(await page.getByTestId('result-retry').count()).toBe(0);
       await snapshot(page, '23-result-failed.png');
 
-      await Promise.all([
-        page.waitForURL((url) => url.href.startsWith(`${sandboxUrl}/sandbox/cashier`), { timeout: 20_000 }),
-        page.getByTestId('result-pay-again').click(),
-      ]);
-      await Promise.all([
-        page.waitForURL((url) => url.hash.includes('pages/result/index'), { timeout: 20_000 }),
-        page.getByTestId('cashier-confirm').click(),
-      ]);
+      await toPaySheet(page, 'result-pay-again');
+      await answerPaySheet(page, 'cashier-confirm');
       await expect.poll(() => text(page, 'result-status'), { timeout: 25_000 }).toBe('支付成功');
 
       // browser back: the pay sheet of the paid order refuses, and returns to the shop by itself
@@ -658,16 +643,9 @@ describe('stock, failed payments and deadlines as the shopper sees them', () => 
   it('counts an unpaid order down in mm:ss, and at zero reads it again and says it timed out', async () => {
     const { context, page } = await newPhone();
     try {
-      await page.goto(`${site.url}/#/pages/product/index?id=${TEA.id}`);
-      await page.getByTestId('sku-option').filter({ hasText: '罐装 250g' }).click();
-      await page.getByTestId('buy-now').click();
-      const sandboxUrl = bff.ctx.sandboxUrl!;
-      await page.getByTestId('checkout-submit').waitFor({ state: 'visible', timeout: 10_000 });
+      await buyTeaNow(page);
       await addAddressAtCheckout(page);
-      await Promise.all([
-        page.waitForURL((url) => url.href.startsWith(`${sandboxUrl}/sandbox/cashier`), { timeout: 20_000 }),
-        page.getByTestId('checkout-submit').click(),
-      ]);
+      await toPaySheet(page, 'checkout-submit');
       // backing out of the pay sheet leads to the order waiting for payment, not to an empty checkout
       await page.goBack();
       await page.waitForURL((url) => url.hash.includes('pages/order/index'), { timeout: 20_000 });
@@ -713,20 +691,10 @@ describe('a refund request, answered by an admin', () => {
     try {
       // -- a paid order
       const page = shopperPhone.page;
-      await page.goto(`${site.url}/#/pages/product/index?id=${TEA.id}`);
-      await page.getByTestId('sku-option').filter({ hasText: '罐装 250g' }).click();
-      await page.getByTestId('buy-now').click();
-      const sandboxUrl = bff.ctx.sandboxUrl!;
-      await page.getByTestId('checkout-submit').waitFor({ state: 'visible', timeout: 10_000 });
+      await buyTeaNow(page);
       await addAddressAtCheckout(page);
-      await Promise.all([
-        page.waitForURL((url) => url.href.startsWith(`${sandboxUrl}/sandbox/cashier`), { timeout: 20_000 }),
-        page.getByTestId('checkout-submit').click(),
-      ]);
-      await Promise.all([
-        page.waitForURL((url) => url.hash.includes('pages/result/index'), { timeout: 20_000 }),
-        page.getByTestId('cashier-confirm').click(),
-      ]);
+      await toPaySheet(page, 'checkout-submit');
+      await answerPaySheet(page, 'cashier-confirm');
       await expect.poll(() => text(page, 'result-status'), { timeout: 25_000 }).toBe('支付成功');
       const orderNo = await text(page, 'order-no');
       await page.getByTestId('result-view-order').click();
@@ -806,22 +774,12 @@ describe('fulfilment: checkout with a new address, the admin ships, the shopper 
     try {
       // -- the shopper buys with a new address and pays
       const { page } = shopper;
-      await page.goto(`${site.url}/#/pages/product/index?id=${TEA.id}`);
-      await page.getByTestId('sku-option').filter({ hasText: '罐装 250g' }).click();
-      await page.getByTestId('buy-now').click();
-      await page.getByTestId('checkout-submit').waitFor({ state: 'visible', timeout: 10_000 });
+      await buyTeaNow(page);
       await addAddressAtCheckout(page);
       await snapshot(page, '20-checkout-address.png');
-      const sandboxUrl = bff.ctx.sandboxUrl!;
-      await Promise.all([
-        page.waitForURL((url) => url.href.startsWith(`${sandboxUrl}/sandbox/cashier`), { timeout: 20_000 }),
-        page.getByTestId('checkout-submit').click(),
-      ]);
+      await toPaySheet(page, 'checkout-submit');
       await page.getByTestId('cashier-confirm').waitFor({ state: 'visible', timeout: 10_000 });
-      await Promise.all([
-        page.waitForURL((url) => url.hash.includes('pages/result/index'), { timeout: 20_000 }),
-        page.getByTestId('cashier-confirm').click(),
-      ]);
+      await answerPaySheet(page, 'cashier-confirm');
       await expect.poll(() => text(page, 'result-status'), { timeout: 25_000 }).toBe('支付成功');
       const orderNo = await text(page, 'order-no');
       const placed = await bff.ctx.prisma.order.findUniqueOrThrow({ where: { orderNo } });

@@ -11,12 +11,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { start, type RunningBff } from '@uni-checkout/bff';
+import type { RunningBff } from '@uni-checkout/bff';
 import { formatFen } from '@uni-checkout/shared';
-import { launchChromium } from './support/browser';
+import { launchChromium, settledScreenshot } from './support/browser';
 import { cachedBuild, listFiles, repoRoot, totalBytes, type BuildResult } from './support/build';
 import { BUILD_API_BASE, SECRET_SENTINELS, TEST_BUILD_ENV } from './support/build-env';
 import { deadOrigin, serveStatic, type StaticServer } from './support/static-server';
+import { startSandboxBff, type SandboxBff } from '../../apps/bff/test/support/sandbox-bff';
 import { GENEROUS_LIMITS } from '../../apps/bff/test/support/limits';
 
 const MB = 1024 * 1024;
@@ -292,32 +293,25 @@ const ADMIN = { username: 'e2e-admin', password: `pw-${randomBytes(9).toString('
 
 describe('h5 shop in Chromium against the BFF', () => {
   let site: StaticServer;
+  let server: SandboxBff;
   let bff: RunningBff;
   let browser: Browser;
   let imagePath: string;
 
   beforeAll(async () => {
     site = await serveStatic(h5.outDir);
-    const dataDir = await mkdtemp(path.join(workDir, 'bff-'));
-    bff = await start({
-      port: 0,
+    server = await startSandboxBff({
+      admin: ADMIN,
+      postgres: false,
+      parentDir: workDir,
       env: {
-        NODE_ENV: 'test',
         LOG_LEVEL: 'silent',
-        DATA_DIR: dataDir,
-        DATABASE_URL: undefined,
-        WECHATPAY_MCHID: undefined,
-        SANDBOX_PORT: '0',
-        SANDBOX_STATE_DIR: path.join(dataDir, 'sandbox'),
-        JOBS_ENABLED: 'false',
-        JWT_SECRET: randomBytes(32).toString('hex'),
         // every page of every spec logs in from loopback: more often than one client may by default
         ...GENEROUS_LIMITS,
         CORS_ORIGINS: site.url,
-        ADMIN_USERNAME: ADMIN.username,
-        ADMIN_PASSWORD: ADMIN.password,
       },
     });
+    bff = server.bff;
     // A product image shipped with the seed catalog, served by the BFF at /static/products/<file>.
     const imagesDir = path.join(repoRoot, 'prisma', 'seed', 'images');
     const shipped = existsSync(imagesDir)
@@ -344,20 +338,13 @@ describe('h5 shop in Chromium against the BFF', () => {
 
   afterAll(async () => {
     await browser?.close();
-    await bff?.stop();
+    await server?.close();
     await site?.close();
   });
 
-  /** Screenshots for a person to look at, taken once uview-plus's icon font has loaded (if icons show). */
+  /** Screenshots for a person to look at (see settledScreenshot). */
   async function snapshot(page: Page, name: string, fullPage = false): Promise<void> {
-    await page.waitForFunction(
-      () =>
-        document.querySelector('.u-icon') === null ||
-        [...document.fonts].some((f) => f.family.includes('uicon-iconfont') && f.status === 'loaded'),
-      undefined,
-      { timeout: 10_000 },
-    );
-    await page.screenshot({ path: path.join(screenshotsDir, name), fullPage });
+    await settledScreenshot(page, path.join(screenshotsDir, name), fullPage);
   }
 
   async function openShop(

@@ -325,6 +325,8 @@ async function pay(req: http.IncomingMessage, res: http.ServerResponse, orderNo:
     {
       'content-type': 'application/json',
       accept: 'application/json',
+      // WeChat Pay (and the sandbox, as strict) refuses an APIv3 call without one: 400 INVALID_REQUEST
+      'user-agent': 'uni-checkout-lean/1.0',
       authorization: buildAuthorization({
         mchid,
         serialNo: mchSerial,

@@ -18,9 +18,14 @@ const workspaceRoot = path.resolve(bffDir, '../..');
 
 export const BENCH_ADMIN = { username: 'bench-admin', password: 'bench-admin-password' };
 
-/** How the BFF process is started: the same entry as `pnpm --filter @uni-checkout/bff start`. */
+/**
+ * How the BFF process is started: the same entry as `pnpm --filter @uni-checkout/bff start`.
+ * BENCH_BFF_NODE_ARGS adds Node flags in front, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` for a
+ * CPU profile of each BFF (written when the bench stops it).
+ */
 export function bffCommand(): { command: string; args: string[] } {
-  return { command: process.execPath, args: ['scripts/start.mjs'] };
+  const nodeArgs = (process.env.BENCH_BFF_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+  return { command: process.execPath, args: [...nodeArgs, 'scripts/start.mjs'] };
 }
 
 export interface Sandboxed {

@@ -88,6 +88,22 @@ export const orderAddressSchema = z.object({
 });
 export type OrderAddress = z.infer<typeof orderAddressSchema>;
 
+/**
+ * The seven fields an order keeps of an address (a checked request's, or an address-book entry's),
+ * nothing else: later edits of the address book never change an order's copy.
+ */
+export function orderAddressOf(a: Omit<OrderAddress, 'postalCode'> & { postalCode?: string | null }): OrderAddress {
+  return {
+    name: a.name,
+    phone: a.phone,
+    province: a.province,
+    city: a.city,
+    district: a.district,
+    detail: a.detail,
+    postalCode: a.postalCode ?? null,
+  };
+}
+
 /** One line for a label or a list: 广东省 深圳市 南山区 科技园路 1 号. */
 export function formatAddressLine(a: Pick<OrderAddress, 'province' | 'city' | 'district' | 'detail'>): string {
   // municipalities come back from WeChat as 北京市 北京市: say it once

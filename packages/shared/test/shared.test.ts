@@ -8,6 +8,7 @@ import {
   isRefundInFlight,
   refundableFen,
   orderNoSchema,
+  orderAddressOf,
   parseYuanToFen,
   shopperActions,
   statusAfterRefunds,
@@ -86,6 +87,15 @@ describe('order state machine', () => {
   });
 });
 
+const ADDRESS = {
+  name: '张三',
+  phone: '13800001234',
+  province: '浙江省',
+  city: '杭州市',
+  district: '西湖区',
+  detail: '龙井路 18 号',
+};
+
 describe('request schemas', () => {
   it('rejects quantities outside 1..99 and unknown fields', () => {
     expect(createOrderRequestSchema.safeParse({ items: [{ skuId: 'a', quantity: 0 }] }).success).toBe(false);
@@ -93,17 +103,16 @@ describe('request schemas', () => {
     expect(createOrderRequestSchema.safeParse({ items: [{ skuId: 'a', quantity: 1, priceFen: 1 }] }).success).toBe(
       false,
     );
-    const address = {
-      name: '张三',
-      phone: '13800001234',
-      province: '浙江省',
-      city: '杭州市',
-      district: '西湖区',
-      detail: '龙井路 18 号',
-    };
-    expect(createOrderRequestSchema.safeParse({ items: [{ skuId: 'a', quantity: 2 }], address }).success).toBe(true);
+    expect(createOrderRequestSchema.safeParse({ items: [{ skuId: 'a', quantity: 2 }], address: ADDRESS }).success).toBe(
+      true,
+    );
     // an order ships somewhere: no address, no order
     expect(createOrderRequestSchema.safeParse({ items: [{ skuId: 'a', quantity: 2 }] }).success).toBe(false);
+  });
+  it("keeps an order's seven address fields and nothing else, a missing postal code as null", () => {
+    const entry = { ...ADDRESS, id: 'a1', isDefault: true, postalCode: undefined };
+    expect(orderAddressOf(entry)).toStrictEqual({ ...ADDRESS, postalCode: null });
+    expect(orderAddressOf({ ...entry, postalCode: '310000' }).postalCode).toBe('310000');
   });
   it('accepts only WeChat out_trade_no shapes', () => {
     expect(orderNoSchema.safeParse('UC20260101000000ABCD').success).toBe(true);

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import type { Router } from 'express';
+import { shanghaiDayStart } from '@uni-checkout/shared';
 import type { AppContext, SendSigned } from './app.js';
 import { ApiError, paramError } from './errors.js';
 import type { RefundRecord, Store, TransactionRecord } from './store.js';
@@ -62,7 +63,6 @@ const feeFen = (fen: number) => Math.round(fen * FEE_RATE);
 const feeText = (fen: number) => (fen / 100).toFixed(5);
 const rateText = `${(FEE_RATE * 100).toFixed(2)}%`;
 
-const BEIJING_OFFSET_MS = 8 * 3600_000;
 /** WeChat starts making a day's bill at 09:00 Beijing time the next day (下载账单: 次日9点启动生成前一天的对账单). */
 const BILL_MADE_AT_MS = 9 * 3600_000;
 
@@ -71,9 +71,8 @@ const BILL_MADE_AT_MS = 9 * 3600_000;
  * `now` for a bill asked for earlier (the sandbox makes today's bill on demand).
  */
 export function billMadeAt(billDate: string, now: number = Date.now()): number {
-  const [y, m, d] = billDate.split('-').map(Number) as [number, number, number];
-  // Beijing midnight of the next day is 16:00 UTC of billDate.
-  const nextDayBeijing = Date.UTC(y, m - 1, d + 1) - BEIJING_OFFSET_MS;
+  // Beijing keeps one offset all year: the next day begins 24 hours after this one
+  const nextDayBeijing = shanghaiDayStart(billDate).getTime() + 24 * 3600_000;
   return Math.min(now, nextDayBeijing + BILL_MADE_AT_MS);
 }
 

@@ -1,21 +1,21 @@
 import { randomBytes, randomInt } from 'node:crypto';
-
-const BEIJING_OFFSET_MS = 8 * 3600_000;
+// Beijing time is the shop's one clock helper (packages/shared); the sandbox already depends on
+// shared (its CLI's process helpers) and shared depends on nothing of ours, so the arrow points down.
+import { beijingStamp, beijingWallClock, shanghaiDate, toRfc3339Beijing } from '@uni-checkout/shared';
 
 /** RFC 3339 in Beijing time, as WeChat Pay writes every time: `2026-11-27T13:29:35+08:00`. */
 export function rfc3339Beijing(ms: number = Date.now()): string {
-  const d = new Date(Math.floor(ms / 1000) * 1000 + BEIJING_OFFSET_MS);
-  return `${d.toISOString().slice(0, 19)}+08:00`;
+  return toRfc3339Beijing(new Date(ms));
 }
 
 /** `yyyyMMdd` of the Beijing date (bills and ids are cut by Beijing days). */
 export function beijingDate(ms: number = Date.now()): string {
-  return new Date(ms + BEIJING_OFFSET_MS).toISOString().slice(0, 10).replaceAll('-', '');
+  return shanghaiDate(new Date(ms)).replaceAll('-', '');
 }
 
 /** `yyyy-MM-dd HH:mm:ss` Beijing time, the bill file's time format. */
 export function beijingDateTime(ms: number): string {
-  return new Date(ms + BEIJING_OFFSET_MS).toISOString().slice(0, 19).replace('T', ' ');
+  return beijingWallClock(new Date(ms)).replace('T', ' ');
 }
 
 const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
@@ -55,8 +55,7 @@ export function randomHex(bytes: number): string {
 
 /** prepay_id as WeChat shapes it: `wx` + Beijing yyyyMMddHHmmss + 20 more characters (36 in all). */
 export function newPrepayId(now = Date.now()): string {
-  const stamp = new Date(now + BEIJING_OFFSET_MS).toISOString().slice(0, 19).replace(/[-T:]/g, '');
-  return `wx${stamp}${randomHex(10)}`;
+  return `wx${beijingStamp(new Date(now))}${randomHex(10)}`;
 }
 
 /** transaction_id: 28 digits starting with 4200 (WeChat Pay balance/bank card JSAPI orders). */

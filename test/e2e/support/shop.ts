@@ -3,18 +3,16 @@
  * BFF on its own PostgreSQL database (seeded) in sandbox mode, and Chromium with phone-sized pages.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { start, type RunningBff } from '@uni-checkout/bff';
-import { createTestDb, type TestDb } from '../../../apps/bff/test/support/db';
-import { launchChromium } from '../../miniapp/support/browser';
+import type { RunningBff } from '@uni-checkout/bff';
+import { GENEROUS_LIMITS } from '../../../apps/bff/test/support/limits';
+import { startSandboxBff } from '../../../apps/bff/test/support/sandbox-bff';
+import { launchChromium, settledScreenshot } from '../../miniapp/support/browser';
 import { cachedBuild, repoRoot, type BuildResult } from '../../miniapp/support/build';
 import { TEST_BUILD_ENV } from '../../miniapp/support/build-env';
 import { serveStatic, type StaticServer } from '../../miniapp/support/static-server';
-import { sandboxBffEnv } from '../../miniapp/support/bff-env';
 
 export const screenshotsDir = path.join(repoRoot, 'test-results', 'e2e');
 
@@ -34,13 +32,17 @@ export async function startShop(): Promise<Shop> {
   console.log(`h5 build: ${h5.cached ? 'reused' : `${h5.ms} ms`}`);
   const admin = { username: 'shop-admin', password: `pw-${randomBytes(9).toString('hex')}` };
   const site = await serveStatic(h5.outDir);
-  const testDb: TestDb = await createTestDb('postgres', { seed: true });
-  const dataDir = await mkdtemp(path.join(tmpdir(), 'uc-e2e-'));
-  const bff = await start({
-    port: 0,
-    logDestination: new Writable({ write: (_c, _e, cb) => cb() }),
-    env: sandboxBffEnv({ dataDir, databaseUrl: testDb.databaseUrl, admin, corsOrigin: site.url }),
+  const server = await startSandboxBff({
+    admin,
+    env: {
+      // refunds settle (and notify) in tens of milliseconds instead of seconds
+      SANDBOX_TIME_SCALE: '0.01',
+      // one shopper places many orders here (the orders list pages through 23 of them)
+      ...GENEROUS_LIMITS,
+      CORS_ORIGINS: site.url,
+    },
   });
+  const { bff } = server;
   const browser = await launchChromium();
   await mkdir(screenshotsDir, { recursive: true });
 
@@ -64,29 +66,15 @@ export async function startShop(): Promise<Shop> {
     },
     async close() {
       await browser.close();
-      await bff.stop();
-      await testDb.close();
+      await server.close();
       await site.close();
-      await rm(dataDir, { recursive: true, force: true });
     },
   };
 }
 
 /** A picture of the page as the user sees it, once the icon font, toasts and transitions settled. */
 export async function snapshot(page: Page, name: string, fullPage = false): Promise<void> {
-  await page.waitForFunction(
-    () =>
-      document.querySelector('.u-icon') === null ||
-      [...document.fonts].some((f) => f.family.includes('uicon-iconfont') && f.status === 'loaded'),
-    undefined,
-    { timeout: 10_000 },
-  );
-  await page
-    .locator('uni-toast')
-    .first()
-    .waitFor({ state: 'hidden', timeout: 5_000 })
-    .catch(() => {});
-  await page.screenshot({ path: path.join(screenshotsDir, name), fullPage });
+  await settledScreenshot(page, path.join(screenshotsDir, name), fullPage);
 }
 
 /** The text the user reads in the first element with this test id. */

@@ -4,15 +4,13 @@
  * the home page to the checkout.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import { expect } from 'vitest';
-import { start, type RunningBff } from '@uni-checkout/bff';
+import type { RunningBff } from '@uni-checkout/bff';
 import { formatFen } from '@uni-checkout/shared';
-import { createTestDb, type TestDb } from '../../../apps/bff/test/support/db';
-import { sandboxBffEnv } from '../support/bff-env';
+import { startSandboxBff } from '../../../apps/bff/test/support/sandbox-bff';
+import { GENEROUS_LIMITS } from '../../../apps/bff/test/support/limits';
 import { BUILD_API_BASE } from '../support/build-env';
 import { MiniProgram, type MiniProgramOptions } from './runtime';
 
@@ -39,13 +37,15 @@ export interface Shop {
 /** A BFF in sandbox mode (its own sandbox on a free port, WeChat's stand-in) with TEA on sale. */
 export async function startShop(): Promise<Shop> {
   const admin = { username: 'shop-admin', password: `pw-${randomBytes(9).toString('hex')}` };
-  const testDb: TestDb = await createTestDb('postgres', { seed: true });
-  const dataDir = await mkdtemp(path.join(tmpdir(), 'uc-mpwx-'));
-  const bff = await start({
-    port: 0,
-    logDestination: new Writable({ write: (_c, _e, cb) => cb() }),
-    env: sandboxBffEnv({ dataDir, databaseUrl: testDb.databaseUrl, admin }),
+  const server = await startSandboxBff({
+    admin,
+    env: {
+      SANDBOX_TIME_SCALE: '0.01',
+      // the purchase flows log in and order from loopback, more often than the defaults allow one client
+      ...GENEROUS_LIMITS,
+    },
   });
+  const { bff } = server;
   await bff.ctx.prisma.product.create({
     data: {
       id: TEA.id,
@@ -58,17 +58,13 @@ export async function startShop(): Promise<Shop> {
     },
   });
   const sandbox = JSON.parse(
-    await readFile(path.join(dataDir, 'sandbox', 'credentials.json'), 'utf8'),
+    await readFile(path.join(server.sandboxStateDir, 'credentials.json'), 'utf8'),
   ) as Shop['sandbox'];
   return {
     bff,
     sandbox,
     admin,
-    async stop() {
-      await bff.stop();
-      await testDb.close();
-      await rm(dataDir, { recursive: true, force: true });
-    },
+    stop: () => server.close(),
   };
 }
 

@@ -1,5 +1,5 @@
 /** Debian's Chromium driven by playwright-core (Playwright's own browser download is not available here). */
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
@@ -18,4 +18,24 @@ export function launchChromium(): Promise<Browser> {
       '--disable-sync',
     ],
   });
+}
+
+/**
+ * A screenshot for a person to look at, written to `file`: taken once uview-plus's icon font has
+ * loaded (if icons show) and toasts and page transitions have settled.
+ */
+export async function settledScreenshot(page: Page, file: string, fullPage = false): Promise<void> {
+  await page.waitForFunction(
+    () =>
+      document.querySelector('.u-icon') === null ||
+      [...document.fonts].some((f) => f.family.includes('uicon-iconfont') && f.status === 'loaded'),
+    undefined,
+    { timeout: 10_000 },
+  );
+  await page
+    .locator('uni-toast')
+    .first()
+    .waitFor({ state: 'hidden', timeout: 5_000 })
+    .catch(() => {});
+  await page.screenshot({ path: file, fullPage });
 }

@@ -1,4 +1,9 @@
-import { MAX_ADDRESSES_PER_USER, type AddressBookEntry, type SaveAddressRequest } from '@uni-checkout/shared';
+import {
+  MAX_ADDRESSES_PER_USER,
+  orderAddressOf,
+  type AddressBookEntry,
+  type SaveAddressRequest,
+} from '@uni-checkout/shared';
 import { saveAddressRequestSchema } from '@uni-checkout/shared';
 import type { Address, PrismaClient, Prisma } from '../db/index.js';
 import { AppError, notFound } from '../errors.js';
@@ -6,13 +11,7 @@ import { AppError, notFound } from '../errors.js';
 export function toAddressDto(a: Address): AddressBookEntry {
   return {
     id: a.id,
-    name: a.name,
-    phone: a.phone,
-    province: a.province,
-    city: a.city,
-    district: a.district,
-    detail: a.detail,
-    postalCode: a.postalCode,
+    ...orderAddressOf(a),
     isDefault: a.isDefault,
     createdAt: a.createdAt.toISOString(),
     updatedAt: a.updatedAt.toISOString(),

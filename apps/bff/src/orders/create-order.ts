@@ -1,8 +1,16 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { MAX_QUANTITY_PER_ITEM, maskPhone, sumFen, type Address, type CreateOrderRequest } from '@uni-checkout/shared';
+import {
+  MAX_QUANTITY_PER_ITEM,
+  maskPhone,
+  orderAddressOf,
+  sumFen,
+  type Address,
+  type CreateOrderRequest,
+  type OrderAddress,
+} from '@uni-checkout/shared';
 import type { AppContext } from '../context.js';
 import type { Order, OrderItem } from '../db/index.js';
-import { insertEvents, sqlQuery, sqlTransaction, type Sql } from '../db/sql.js';
+import { insertEvents, sqlQuery, sqlTransaction, type EventRow, type Sql } from '../db/sql.js';
 import { AppError } from '../errors.js';
 import { isUniqueViolation } from './db-errors.js';
 import { orderInclude, type OrderWithLines } from './dto.js';
@@ -48,21 +56,8 @@ function requestHash(
   address: Address,
 ): string {
   return createHash('sha256')
-    .update(JSON.stringify({ lines, remark: remark ?? null, address: addressSnapshot(address) }))
+    .update(JSON.stringify({ lines, remark: remark ?? null, address: orderAddressOf(address) }))
     .digest('hex');
-}
-
-/** The order's own copy of where to ship: later edits of the address book never change it. */
-export function addressSnapshot(a: Address) {
-  return {
-    name: a.name,
-    phone: a.phone,
-    province: a.province,
-    city: a.city,
-    district: a.district,
-    detail: a.detail,
-    postalCode: a.postalCode ?? null,
-  };
 }
 
 /**
@@ -179,6 +174,13 @@ interface SkuForSale {
   images: string[];
 }
 
+/** A line priced from the catalog. */
+interface PricedLine {
+  sku: SkuForSale;
+  quantity: number;
+  amountFen: number;
+}
+
 /**
  * The order's one transaction, in plain SQL (the hot path of checkout): the key row, the
  * catalog read, the conditional stock decrements, the order with its lines and its first event.
@@ -198,26 +200,70 @@ async function placeOrder(
     [randomUUID(), input.userId, input.idempotencyKey, hash, orderId],
   );
   await checkShopperHolds(ctx, sql, input.userId, lines);
+  const priced = await priceLines(sql, lines);
+  const totalFen = orderTotal(priced);
+  const now = ctx.now();
+  await reserveStock(sql, priced, now);
+  const expiresAt = new Date(now.getTime() + ctx.config.orderPayTimeoutMinutes * 60_000);
+  const address = orderAddressOf(input.request.address);
+  const order = await insertOrder(sql, {
+    id: orderId,
+    userId: input.userId,
+    totalFen,
+    remark: input.request.remark,
+    address,
+    expiresAt,
+    now,
+  });
+  const items = await insertItems(sql, orderId, priced);
+  await insertEvents(sql, [orderCreatedEvent(order, priced, address, expiresAt)]);
+  return { ...order, items, refunds: [], refundRequests: [], shipment: null };
+}
+
+function orderCreatedEvent(order: Order, priced: PricedLine[], address: OrderAddress, expiresAt: Date): EventRow {
+  return {
+    orderId: order.id,
+    type: 'ORDER_CREATED',
+    payload: {
+      orderNo: order.orderNo,
+      totalFen: order.totalFen,
+      expiresAt: expiresAt.toISOString(),
+      items: priced.map((p) => ({ skuId: p.sku.id, quantity: p.quantity, priceFen: p.sku.priceFen })),
+      address: { ...address, phone: maskPhone(address.phone) },
+    },
+  };
+}
+
+/** Each line priced by the server from the catalog; a SKU not for sale refuses the order. */
+async function priceLines(sql: Sql, lines: { skuId: string; quantity: number }[]): Promise<PricedLine[]> {
   const skus = await sql.query<SkuForSale>(
     `SELECT s.id, s."productId", s.title, s."priceFen", s.active, p.title AS "productTitle", p.active AS "productActive", p.images
      FROM "Sku" s JOIN "Product" p ON p.id = s."productId" WHERE s.id = ANY($1::text[])`,
     [lines.map((l) => l.skuId)],
   );
   const byId = new Map(skus.rows.map((s) => [s.id, s]));
-  const priced = lines.map((line) => {
+  return lines.map((line) => {
     const sku = byId.get(line.skuId);
     if (!sku || !sku.active || !sku.productActive) {
       throw new AppError('PRODUCT_UNAVAILABLE', 422, `SKU ${line.skuId} is not for sale`, { skuId: line.skuId });
     }
     return { sku, quantity: line.quantity, amountFen: sku.priceFen * line.quantity };
   });
+}
+
+function orderTotal(priced: PricedLine[]): number {
   const totalFen = sumFen(priced.map((p) => p.amountFen));
   if (totalFen < 1 || totalFen > MAX_ORDER_TOTAL_FEN) {
     throw new AppError('VALIDATION_FAILED', 400, 'items: the order total must be between 1 fen and 21,474,836.47 yuan');
   }
-  const now = ctx.now();
-  // 库存预占: conditional decrements in skuId order (no deadlocks between two carts); a row whose
-  // stock would go negative is not updated, and the whole order rolls back
+  return totalFen;
+}
+
+/**
+ * 库存预占: conditional decrements in skuId order (no deadlocks between two carts); a row whose
+ * stock would go negative is not updated, and the whole order rolls back.
+ */
+async function reserveStock(sql: Sql, priced: PricedLine[], now: Date): Promise<void> {
   for (const p of priced) {
     const taken = await sql.query(
       `UPDATE "Sku" SET stock = stock - $2, "updatedAt" = $3 WHERE id = $1 AND active AND stock >= $2`,
@@ -232,27 +278,33 @@ async function placeOrder(
       });
     }
   }
-  const expiresAt = new Date(now.getTime() + ctx.config.orderPayTimeoutMinutes * 60_000);
-  const address = addressSnapshot(input.request.address);
-  const order = (
-    await sql.query<Order>(
-      `INSERT INTO "Order" (id, "orderNo", "userId", "totalFen", remark, "address", "expiresAt", "createdAt", "updatedAt")
-       VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $8) RETURNING *`,
-      [
-        orderId,
-        newOrderNo(now),
-        input.userId,
-        totalFen,
-        input.request.remark ?? null,
-        JSON.stringify(address),
-        expiresAt,
-        now,
-      ],
-    )
-  ).rows[0]!;
-  const itemParams: unknown[] = [orderId];
+}
+
+async function insertOrder(
+  sql: Sql,
+  o: {
+    id: string;
+    userId: string;
+    totalFen: number;
+    remark: string | undefined;
+    address: OrderAddress;
+    expiresAt: Date;
+    now: Date;
+  },
+): Promise<Order> {
+  const inserted = await sql.query<Order>(
+    `INSERT INTO "Order" (id, "orderNo", "userId", "totalFen", remark, "address", "expiresAt", "createdAt", "updatedAt")
+     VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $8) RETURNING *`,
+    [o.id, newOrderNo(o.now), o.userId, o.totalFen, o.remark ?? null, JSON.stringify(o.address), o.expiresAt, o.now],
+  );
+  return inserted.rows[0]!;
+}
+
+/** Every line in one INSERT; answered in id order, as Prisma's include reads them. */
+async function insertItems(sql: Sql, orderId: string, priced: PricedLine[]): Promise<OrderItem[]> {
+  const params: unknown[] = [orderId];
   const tuples = priced.map((p) => {
-    itemParams.push(
+    params.push(
       randomUUID(),
       p.sku.productId,
       p.sku.id,
@@ -263,32 +315,13 @@ async function placeOrder(
       p.quantity,
       p.amountFen,
     );
-    const at = itemParams.length - 9;
+    const at = params.length - 9;
     return `($${at + 1}::uuid, $1::uuid, ${Array.from({ length: 8 }, (_, k) => `$${at + 2 + k}`).join(', ')})`;
   });
   const items = await sql.query<OrderItem>(
     `INSERT INTO "OrderItem" (id, "orderId", "productId", "skuId", title, "skuTitle", image, "priceFen", quantity, "amountFen")
      VALUES ${tuples.join(', ')} RETURNING *`,
-    itemParams,
+    params,
   );
-  await insertEvents(sql, [
-    {
-      orderId,
-      type: 'ORDER_CREATED',
-      payload: {
-        orderNo: order.orderNo,
-        totalFen,
-        expiresAt: expiresAt.toISOString(),
-        items: priced.map((p) => ({ skuId: p.sku.id, quantity: p.quantity, priceFen: p.sku.priceFen })),
-        address: { ...address, phone: maskPhone(address.phone) },
-      },
-    },
-  ]);
-  return {
-    ...order,
-    items: items.rows.sort((a, b) => (a.id < b.id ? -1 : 1)),
-    refunds: [],
-    refundRequests: [],
-    shipment: null,
-  };
+  return items.rows.sort((a, b) => (a.id < b.id ? -1 : 1));
 }

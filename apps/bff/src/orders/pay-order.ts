@@ -1,12 +1,12 @@
 import { toRfc3339Beijing, type RequestPaymentParams } from '@uni-checkout/shared';
 import type { AppContext } from '../context.js';
 import { AppError } from '../errors.js';
-import { insertEvents, sqlOn, sqlTransaction, type EventRow } from '../db/sql.js';
+import { insertEvents, sqlOn, sqlQuery, sqlTransaction, type EventRow } from '../db/sql.js';
 import type { Order, OrderItem } from '../db/index.js';
 import { orderInclude, toOrderDto } from './dto.js';
 import { recordEvent } from './events.js';
 import { queryAndSettle, wechatPayAppError } from './sync.js';
-import { WechatPayError } from '../payments/wechatpay-types.js';
+import { asWechatPayError, type JsapiPrepayRequest, type WechatPayError } from '../payments/wechatpay-types.js';
 
 /** A prepay_id is valid for 2 hours (预支付交易会话标识有效期为2小时). */
 export const PREPAY_TTL_MS = 2 * 3600_000;
@@ -63,17 +63,39 @@ export async function payOrder(
 ): Promise<RequestPaymentParams> {
   const now = ctx.now();
   assertPayable(order, now);
-  if (
-    order.prepayId &&
-    order.prepayExpiresAt &&
-    order.prepayExpiresAt.getTime() - now.getTime() > PREPAY_REUSE_MARGIN_MS
-  ) {
-    await insertEvents(sqlOn(ctx.db), [
-      { orderId: order.id, type: 'PREPAY_REUSED', payload: { prepayExpiresAt: order.prepayExpiresAt.toISOString() } },
-    ]);
-    return ctx.wechatpay.requestPaymentParams(order.prepayId);
-  }
-  const request = {
+  if (prepayStillUsable(order, now)) return reusePrepay(ctx, order);
+  const request = prepayRequest(ctx, order, payerOpenid);
+  await markPrepayRequested(ctx, order, now);
+  // the request and its outcome are recorded together, after the call: one write per payment
+  const requested = prepayRequestedEvent(order, request);
+  const prepayId = await requestPrepay(ctx, order, request, requested);
+  const stored = await storePrepay(ctx, order, prepayId, new Date(now.getTime() + PREPAY_TTL_MS), requested);
+  if (!stored) await closeStrayPrepay(ctx, order);
+  return ctx.wechatpay.requestPaymentParams(prepayId);
+}
+
+/** A stored prepay_id with more than the reuse margin of its 2 hours left. */
+function prepayStillUsable(
+  order: PayableOrder,
+  now: Date,
+): order is PayableOrder & { prepayId: string; prepayExpiresAt: Date } {
+  return Boolean(
+    order.prepayId && order.prepayExpiresAt && order.prepayExpiresAt.getTime() - now.getTime() > PREPAY_REUSE_MARGIN_MS,
+  );
+}
+
+async function reusePrepay(
+  ctx: AppContext,
+  order: PayableOrder & { prepayId: string; prepayExpiresAt: Date },
+): Promise<RequestPaymentParams> {
+  await insertEvents(sqlOn(ctx.db), [
+    { orderId: order.id, type: 'PREPAY_REUSED', payload: { prepayExpiresAt: order.prepayExpiresAt.toISOString() } },
+  ]);
+  return ctx.wechatpay.requestPaymentParams(order.prepayId);
+}
+
+function prepayRequest(ctx: AppContext, order: PayableOrder, payerOpenid: string): JsapiPrepayRequest {
+  return {
     outTradeNo: order.orderNo,
     description: describeOrder(order.items),
     timeExpire: toRfc3339Beijing(order.expiresAt),
@@ -81,17 +103,10 @@ export async function payOrder(
     amountFen: order.totalFen,
     payerOpenid,
   };
-  // Marked before WeChat is asked, with a conditional update: a close that finds the mark unset
-  // knows no prepay can exist and closes here alone; one that finds it set closes at WeChat first.
-  const marked = await ctx.prisma.order.updateMany({
-    where: { id: order.id, status: 'PENDING_PAYMENT' },
-    data: { prepayRequestedAt: now },
-  });
-  if (marked.count === 0) {
-    throw new AppError('ORDER_NOT_PAYABLE', 409, `order ${order.orderNo} was closed or paid meanwhile`);
-  }
-  // the request and its outcome are recorded together, after the call: one write per payment
-  const requested: EventRow = {
+}
+
+function prepayRequestedEvent(order: PayableOrder, request: JsapiPrepayRequest): EventRow {
+  return {
     orderId: order.id,
     type: 'PREPAY_REQUESTED',
     payload: {
@@ -101,30 +116,68 @@ export async function payOrder(
       amountFen: request.amountFen,
     },
   };
-  let prepayId: string;
+}
+
+/**
+ * Marked before WeChat is asked, with a conditional update: a close that finds the mark unset
+ * knows no prepay can exist and closes here alone; one that finds it set closes at WeChat first.
+ */
+async function markPrepayRequested(ctx: AppContext, order: PayableOrder, now: Date): Promise<void> {
+  const marked = await sqlQuery(
+    ctx.db,
+    `UPDATE "Order" SET "prepayRequestedAt" = $2, "updatedAt" = $2 WHERE id = $1 AND status = 'PENDING_PAYMENT'`,
+    [order.id, now],
+  );
+  if (marked.rowCount === 0) {
+    throw new AppError('ORDER_NOT_PAYABLE', 409, `order ${order.orderNo} was closed or paid meanwhile`);
+  }
+}
+
+/** JSAPI下单; a refusal is recorded with the request and answered as the shopper should see it. */
+async function requestPrepay(
+  ctx: AppContext,
+  order: PayableOrder,
+  request: JsapiPrepayRequest,
+  requested: EventRow,
+): Promise<string> {
   try {
-    ({ prepayId } = await ctx.wechatpay.jsapiPrepay(request));
+    return (await ctx.wechatpay.jsapiPrepay(request)).prepayId;
   } catch (err) {
-    const e = err instanceof WechatPayError ? err : new WechatPayError('UNKNOWN', 0, String(err), true);
+    const e = asWechatPayError(err);
     await insertEvents(sqlOn(ctx.db), [
       requested,
       { orderId: order.id, type: 'PREPAY_FAILED', payload: { code: e.code, status: e.status, retryable: e.retryable } },
     ]);
-    if (e.code === 'ORDERPAID') {
-      // paid already (a lost notification): bring the order up to date and say so
-      await queryAndSettle(ctx, order, 'query');
-      const current = await ctx.prisma.order.findUnique({ where: { id: order.id }, include: orderInclude });
-      throw new AppError('ORDER_NOT_PAYABLE', 409, `order ${order.orderNo} is already paid`, {
-        order: current ? toOrderDto(current, ctx.now()) : undefined,
-      });
-    }
-    if (e.code === 'ORDER_CLOSED')
-      throw new AppError('ORDER_NOT_PAYABLE', 409, `order ${order.orderNo} is closed at WeChat Pay`);
-    throw wechatPayAppError(e);
+    throw await prepayRefusal(ctx, order, e);
   }
-  const prepayExpiresAt = new Date(now.getTime() + PREPAY_TTL_MS);
-  // one transaction: the conditional update (taking the row lock first, as settling does) and both events
-  const stored = await sqlTransaction(ctx.db, async (sql) => {
+}
+
+async function prepayRefusal(ctx: AppContext, order: PayableOrder, e: WechatPayError): Promise<AppError> {
+  if (e.code === 'ORDERPAID') {
+    // paid already (a lost notification): bring the order up to date and say so
+    await queryAndSettle(ctx, order, 'query');
+    const current = await ctx.prisma.order.findUnique({ where: { id: order.id }, include: orderInclude });
+    return new AppError('ORDER_NOT_PAYABLE', 409, `order ${order.orderNo} is already paid`, {
+      order: current ? toOrderDto(current, ctx.now()) : undefined,
+    });
+  }
+  if (e.code === 'ORDER_CLOSED')
+    return new AppError('ORDER_NOT_PAYABLE', 409, `order ${order.orderNo} is closed at WeChat Pay`);
+  return wechatPayAppError(e);
+}
+
+/**
+ * One transaction: the conditional update (taking the row lock first, as settling does) and both
+ * events. False when the order was closed or paid meanwhile.
+ */
+async function storePrepay(
+  ctx: AppContext,
+  order: PayableOrder,
+  prepayId: string,
+  prepayExpiresAt: Date,
+  requested: EventRow,
+): Promise<boolean> {
+  return sqlTransaction(ctx.db, async (sql) => {
     const updated = await sql.query(
       `UPDATE "Order" SET "prepayId" = $2, "prepayExpiresAt" = $3, version = version + 1, "updatedAt" = $4
        WHERE id = $1 AND status = 'PENDING_PAYMENT'`,
@@ -140,21 +193,21 @@ export async function payOrder(
     ]);
     return updated.rowCount === 1;
   });
-  if (!stored) {
-    // closed here while this prepay was on its way: close it at WeChat too, so nobody can pay it
-    try {
-      await ctx.wechatpay.close(order.orderNo);
-      await recordEvent(ctx.prisma, order.id, 'CLOSE_RESULT', { source: 'cancel', result: 'CLOSED' });
-    } catch (err) {
-      // the expiry job's close and WeChat's own time_expire still end it; a payment wins (paidAfterClose)
-      const e = err instanceof WechatPayError ? err : new WechatPayError('UNKNOWN', 0, String(err), true);
-      await recordEvent(ctx.prisma, order.id, 'CLOSE_RESULT', { source: 'cancel', result: 'FAILED', code: e.code });
-    }
-    throw new AppError(
-      'ORDER_NOT_PAYABLE',
-      409,
-      `order ${order.orderNo} was closed or paid while the payment was being prepared`,
-    );
+}
+
+/** Closed here while this prepay was on its way: close it at WeChat too, so nobody can pay it. */
+async function closeStrayPrepay(ctx: AppContext, order: PayableOrder): Promise<never> {
+  try {
+    await ctx.wechatpay.close(order.orderNo);
+    await recordEvent(ctx.prisma, order.id, 'CLOSE_RESULT', { source: 'cancel', result: 'CLOSED' });
+  } catch (err) {
+    // the expiry job's close and WeChat's own time_expire still end it; a payment wins (paidAfterClose)
+    const e = asWechatPayError(err);
+    await recordEvent(ctx.prisma, order.id, 'CLOSE_RESULT', { source: 'cancel', result: 'FAILED', code: e.code });
   }
-  return ctx.wechatpay.requestPaymentParams(prepayId);
+  throw new AppError(
+    'ORDER_NOT_PAYABLE',
+    409,
+    `order ${order.orderNo} was closed or paid while the payment was being prepared`,
+  );
 }

@@ -5,7 +5,7 @@ import { AppError } from '../errors.js';
 import { recordEvent } from './events.js';
 import { releaseStock } from './stock.js';
 import { settlePayment, type SettleOutcome, type SettleSource } from './settle.js';
-import { WechatPayError } from '../payments/wechatpay-types.js';
+import { asWechatPayError, WechatPayError } from '../payments/wechatpay-types.js';
 
 /**
  * 查询订单 (the seed's step 20): asks WeChat how the order stands and settles it when the money
@@ -61,7 +61,7 @@ export async function closeOrder(ctx: AppContext, order: Order, source: 'close' 
     await ctx.wechatpay.close(order.orderNo);
     await recordEvent(ctx.prisma, order.id, 'CLOSE_RESULT', { source, result: 'CLOSED' });
   } catch (err) {
-    const e = err instanceof WechatPayError ? err : new WechatPayError('UNKNOWN', 0, String(err), true);
+    const e = asWechatPayError(err);
     await recordEvent(ctx.prisma, order.id, 'CLOSE_RESULT', {
       source,
       result: 'FAILED',

@@ -95,6 +95,11 @@ export class WechatPayError extends Error {
   }
 }
 
+/** A failure of a WeChat Pay call as a WechatPayError (anything unforeseen is UNKNOWN, retryable). */
+export function asWechatPayError(err: unknown): WechatPayError {
+  return err instanceof WechatPayError ? err : new WechatPayError('UNKNOWN', 0, String(err), true);
+}
+
 /** Header names WeChat Pay signs notifications with (all lower-case, as Node gives them). */
 export interface NotificationHeaders {
   'wechatpay-timestamp'?: string;

@@ -110,6 +110,89 @@ function header(headers: NotificationHeaders, name: keyof NotificationHeaders): 
   return typeof v === 'string' ? v : '';
 }
 
+/** The notification error code for a refused signature verdict. */
+function refusalCode(reason: Exclude<Verdict, { ok: true }>['reason']): string {
+  if (reason === 'UNKNOWN_SERIAL' || reason === 'EXPIRED_CERTIFICATE') return 'UNKNOWN_SERIAL';
+  if (reason === 'STALE_TIMESTAMP') return 'STALE_TIMESTAMP';
+  return 'BAD_SIGNATURE';
+}
+
+function assertSignatureType(headers: NotificationHeaders): void {
+  const signatureType = header(headers, 'wechatpay-signature-type');
+  if (signatureType && signatureType !== 'WECHATPAY2-SHA256-RSA2048') {
+    throw new WechatPayError('BAD_SIGNATURE', 401, `unsupported Wechatpay-Signature-Type ${signatureType}`, false);
+  }
+}
+
+function badResource(message: string): WechatPayError {
+  return new WechatPayError('BAD_RESOURCE', 400, message, false);
+}
+
+interface EncryptedResource {
+  algorithm: 'AEAD_AES_256_GCM';
+  ciphertext: string;
+  nonce: string;
+  associated_data?: unknown;
+}
+
+interface NotificationEnvelope {
+  id: string;
+  create_time?: unknown;
+  event_type: string;
+  summary?: unknown;
+  resource: EncryptedResource;
+}
+
+/** The notification's JSON envelope, which must carry an AEAD_AES_256_GCM encrypt-resource. */
+function parseEnvelope(body: string): NotificationEnvelope {
+  let envelope: Partial<Record<keyof NotificationEnvelope, unknown>> & {
+    resource?: Partial<Record<keyof EncryptedResource, unknown>>;
+  };
+  try {
+    envelope = JSON.parse(body) as typeof envelope;
+  } catch {
+    throw badResource('notification body is not JSON');
+  }
+  const r = envelope?.resource;
+  if (
+    typeof envelope?.id !== 'string' ||
+    typeof envelope.event_type !== 'string' ||
+    r?.algorithm !== 'AEAD_AES_256_GCM' ||
+    typeof r.ciphertext !== 'string' ||
+    typeof r.nonce !== 'string'
+  ) {
+    throw badResource('notification is not an AEAD_AES_256_GCM encrypt-resource');
+  }
+  return envelope as NotificationEnvelope;
+}
+
+function decryptResource(r: EncryptedResource, apiV3Key: string): string {
+  try {
+    return Aes.AesGcm.decrypt(
+      r.ciphertext,
+      apiV3Key,
+      r.nonce,
+      typeof r.associated_data === 'string' ? r.associated_data : '',
+    );
+  } catch {
+    throw badResource('notification resource does not decrypt with the APIv3 key');
+  }
+}
+
+/** The decrypted resource: a JSON object. */
+function parseResource<T>(plaintext: string): T {
+  let resource: unknown;
+  try {
+    resource = JSON.parse(plaintext);
+  } catch {
+    throw badResource('decrypted notification resource is not JSON');
+  }
+  if (typeof resource !== 'object' || resource === null || Array.isArray(resource)) {
+    throw badResource('decrypted notification resource is not a JSON object');
+  }
+  return resource as T;
+}
+
 export function createWechatPayClient(merchant: MerchantCredentials, deps: WechatPayDeps): WechatPayClient {
   const { logger, metrics } = deps;
   const now = deps.now ?? (() => new Date());
@@ -230,6 +313,17 @@ export function createWechatPayClient(merchant: MerchantCredentials, deps: Wecha
     }
   }
 
+  /** 验签: the notification's signature against the key mode's keys (a new serial refreshes them once). */
+  async function verifyNotificationSignature(headers: NotificationHeaders, body: string): Promise<void> {
+    const verdict = await keys.verifyOrRefresh({ headers: headers as Record<string, string | undefined>, body });
+    if (verdict.ok) return;
+    logger.warn(
+      { serial: verdict.serial || null, reason: verdict.reason },
+      `wechatpay notification refused (${verdict.reason}): ${verdict.detail}`,
+    );
+    throw new WechatPayError(refusalCode(verdict.reason), 401, `notification refused: ${verdict.detail}`, false);
+  }
+
   const mchidParam = { params: { mchid: merchant.mchid } };
 
   return {
@@ -337,78 +431,11 @@ export function createWechatPayClient(merchant: MerchantCredentials, deps: Wecha
     describeKeys: () => keys.describe(),
 
     async verifyNotification<T>(headers: NotificationHeaders, rawBody: Buffer): Promise<VerifiedNotification<T>> {
-      const signatureType = header(headers, 'wechatpay-signature-type');
-      if (signatureType && signatureType !== 'WECHATPAY2-SHA256-RSA2048') {
-        throw new WechatPayError('BAD_SIGNATURE', 401, `unsupported Wechatpay-Signature-Type ${signatureType}`, false);
-      }
+      assertSignatureType(headers);
       const body = rawBody.toString('utf8');
-      const verdict = await keys.verifyOrRefresh({ headers: headers as Record<string, string | undefined>, body });
-      if (!verdict.ok) {
-        logger.warn(
-          { serial: verdict.serial || null, reason: verdict.reason },
-          `wechatpay notification refused (${verdict.reason}): ${verdict.detail}`,
-        );
-        const code =
-          verdict.reason === 'UNKNOWN_SERIAL' || verdict.reason === 'EXPIRED_CERTIFICATE'
-            ? 'UNKNOWN_SERIAL'
-            : verdict.reason === 'STALE_TIMESTAMP'
-              ? 'STALE_TIMESTAMP'
-              : 'BAD_SIGNATURE';
-        throw new WechatPayError(code, 401, `notification refused: ${verdict.detail}`, false);
-      }
-
-      let envelope: {
-        id?: unknown;
-        create_time?: unknown;
-        event_type?: unknown;
-        summary?: unknown;
-        resource?: { algorithm?: unknown; ciphertext?: unknown; associated_data?: unknown; nonce?: unknown };
-      };
-      try {
-        envelope = JSON.parse(body) as typeof envelope;
-      } catch {
-        throw new WechatPayError('BAD_RESOURCE', 400, 'notification body is not JSON', false);
-      }
-      const r = envelope?.resource;
-      if (
-        typeof envelope?.id !== 'string' ||
-        typeof envelope.event_type !== 'string' ||
-        r?.algorithm !== 'AEAD_AES_256_GCM' ||
-        typeof r.ciphertext !== 'string' ||
-        typeof r.nonce !== 'string'
-      ) {
-        throw new WechatPayError(
-          'BAD_RESOURCE',
-          400,
-          'notification is not an AEAD_AES_256_GCM encrypt-resource',
-          false,
-        );
-      }
-      let plaintext: string;
-      try {
-        plaintext = Aes.AesGcm.decrypt(
-          r.ciphertext,
-          merchant.apiV3Key,
-          r.nonce,
-          typeof r.associated_data === 'string' ? r.associated_data : '',
-        );
-      } catch {
-        throw new WechatPayError(
-          'BAD_RESOURCE',
-          400,
-          'notification resource does not decrypt with the APIv3 key',
-          false,
-        );
-      }
-      let resource: T;
-      try {
-        resource = JSON.parse(plaintext) as T;
-      } catch {
-        throw new WechatPayError('BAD_RESOURCE', 400, 'decrypted notification resource is not JSON', false);
-      }
-      if (typeof resource !== 'object' || resource === null || Array.isArray(resource)) {
-        throw new WechatPayError('BAD_RESOURCE', 400, 'decrypted notification resource is not a JSON object', false);
-      }
+      await verifyNotificationSignature(headers, body);
+      const envelope = parseEnvelope(body);
+      const resource = parseResource<T>(decryptResource(envelope.resource, merchant.apiV3Key));
       return {
         id: envelope.id,
         createTime: typeof envelope.create_time === 'string' ? envelope.create_time : '',

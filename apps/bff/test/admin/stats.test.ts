@@ -1,16 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { shanghaiDate, shanghaiDayStart, shiftShanghaiDate, statsSchema } from '@uni-checkout/shared';
-import { startHarness, type ApiClient, type Harness } from '../support/harness.js';
+import { useHarness, type ApiClient } from '../support/harness.js';
 import { paidOrder, placeOrder, refundNotified } from '../refunds/paid-order.js';
 
 describe('GET /api/admin/stats', { timeout: 30_000 }, () => {
-  let h: Harness;
+  const h = useHarness();
   let admin: ApiClient;
   beforeAll(async () => {
-    h = await startHarness();
     admin = await h.admin();
-  }, 60_000);
-  afterAll(() => h?.close());
+  });
 
   it("counts today's and the last 14 Asia/Shanghai days' paid orders, GMV and refunds from the orders created", async () => {
     const a = await paidOrder(h);

@@ -1,33 +1,18 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { start, type RunningBff } from '../../src/index.js';
+import type { RunningBff } from '../../src/index.js';
 import { apiClient, startHarness, type Harness } from '../support/harness.js';
+import { startSandboxBff, type SandboxBff } from '../support/sandbox-bff.js';
 
 /** `GET /api/client-config`: what a client build may know about the deployment, and nothing secret. */
 describe('client configuration', () => {
   describe('in sandbox mode (embedded PGlite)', () => {
+    let server: SandboxBff;
     let bff: RunningBff;
     beforeAll(async () => {
-      const dir = mkdtempSync(path.join(tmpdir(), 'uc-client-config-'));
-      bff = await start({
-        port: 0,
-        logDestination: new Writable({ write: (_c, _e, cb) => cb() }),
-        env: {
-          NODE_ENV: 'test',
-          DATABASE_URL: undefined,
-          PGLITE_DIR: path.join(dir, 'pglite'),
-          DATA_DIR: dir,
-          SANDBOX_PORT: '0',
-          SANDBOX_STATE_DIR: path.join(dir, 'sandbox'),
-          WECHATPAY_MCHID: undefined,
-          JOBS_ENABLED: 'false',
-        },
-      });
+      server = await startSandboxBff({ postgres: false });
+      bff = server.bff;
     }, 120_000);
-    afterAll(async () => bff?.stop());
+    afterAll(async () => server?.close());
 
     it('names the mode and the sandbox URL the h5 pay sheet lives at, without a token', async () => {
       const res = await apiClient(bff.url).get('/api/client-config');

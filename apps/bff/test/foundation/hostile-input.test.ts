@@ -1,16 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startHarness, type ApiResponse, type Harness } from '../support/harness.js';
+import { describe, expect, it } from 'vitest';
+import { useHarness, type ApiResponse } from '../support/harness.js';
 import { anySku, skuStock, TEST_ADDRESS } from '../support/shop.js';
 import { paidOrder } from '../refunds/paid-order.js';
 
 /** Input a browser, a script or an attacker can send: each gets a 4xx with a stable code, never a 500. */
 describe('hostile input over HTTP (PostgreSQL)', () => {
-  let h: Harness;
-  beforeAll(async () => {
-    h = await startHarness({ db: 'postgres' });
-  });
-  afterAll(async () => h?.close());
+  const h = useHarness({ db: 'postgres' });
 
   const refused = (res: ApiResponse, code = 'VALIDATION_FAILED', status = 400) =>
     expect([res.status, res.body?.error?.code]).toEqual([status, code]);
@@ -83,11 +79,7 @@ describe('hostile input over HTTP (PostgreSQL)', () => {
 });
 
 describe('forged catalog cursors', () => {
-  let h: Harness;
-  beforeAll(async () => {
-    h = await startHarness({ db: 'postgres' });
-  });
-  afterAll(async () => h?.close());
+  const h = useHarness({ db: 'postgres' });
 
   const cursorOf = (key: unknown) => Buffer.from(JSON.stringify(key)).toString('base64url');
 
@@ -120,11 +112,7 @@ describe('forged catalog cursors', () => {
 });
 
 describe('instants PostgreSQL cannot compare with', () => {
-  let h: Harness;
-  beforeAll(async () => {
-    h = await startHarness({ db: 'postgres' });
-  });
-  afterAll(async () => h?.close());
+  const h = useHarness({ db: 'postgres' });
 
   const cursorAt = (at: string) =>
     Buffer.from(JSON.stringify([at, '00000000-0000-4000-8000-000000000000'])).toString('base64url');
@@ -156,11 +144,7 @@ describe('instants PostgreSQL cannot compare with', () => {
 });
 
 describe('bodies that are not JSON', () => {
-  let h: Harness;
-  beforeAll(async () => {
-    h = await startHarness({ db: 'postgres' });
-  });
-  afterAll(async () => h?.close());
+  const h = useHarness({ db: 'postgres' });
 
   it('answers 415 UNSUPPORTED_MEDIA_TYPE for a form or text body on a JSON route, placing nothing', async () => {
     const shopper = await h.shopper();

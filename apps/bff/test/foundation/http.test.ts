@@ -6,15 +6,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSandbox, type Sandbox } from '@uni-checkout/wechatpay-sandbox';
 import { start, type RunningBff } from '../../src/index.js';
 import { migrate, openDb, seedCatalog } from '../../src/db/index.js';
-import { apiClient, startHarness, type ApiClient, type Harness } from '../support/harness.js';
+import { apiClient, useHarness, type ApiClient } from '../support/harness.js';
 import { placeOrder, requestPayment } from '../support/shop.js';
+import { startSandboxBff } from '../support/sandbox-bff.js';
 
 describe('BFF foundation over HTTP (PostgreSQL, merchant mode against the sandbox)', () => {
-  let h: Harness;
-  beforeAll(async () => {
-    h = await startHarness({ db: 'postgres' });
-  });
-  afterAll(async () => h?.close());
+  const h = useHarness({ db: 'postgres' });
 
   describe('catalog', () => {
     it('lists the seeded products with SKUs priced in integer fen', async () => {
@@ -185,19 +182,7 @@ describe('BFF on the embedded default (PGlite, sandbox mode)', () => {
     const db = await openDb({ pgliteDir });
     await seedCatalog(db.prisma);
     await db.close();
-    bff = await start({
-      port: 0,
-      logDestination: new Writable({ write: (_c, _e, cb) => cb() }),
-      env: {
-        NODE_ENV: 'test',
-        DATABASE_URL: undefined,
-        PGLITE_DIR: pgliteDir,
-        DATA_DIR: dir,
-        SANDBOX_PORT: '0',
-        SANDBOX_STATE_DIR: path.join(dir, 'sandbox'),
-        WECHATPAY_MCHID: undefined,
-      },
-    });
+    bff = (await startSandboxBff({ postgres: false, dataDir: dir, env: { PGLITE_DIR: pgliteDir } })).bff;
   });
   afterAll(async () => bff?.stop());
 

@@ -1,14 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startHarness, type Harness } from '../support/harness.js';
+import { describe, expect, it } from 'vitest';
+import { useHarness } from '../support/harness.js';
 import { placeOrder } from '../support/shop.js';
 
 /** The list routes as the API contract writes them: `GET /api/orders?status=&cursor=`. */
 describe('list queries with empty parameters (PostgreSQL)', () => {
-  let h: Harness;
-  beforeAll(async () => {
-    h = await startHarness({ db: 'postgres' });
-  });
-  afterAll(async () => h?.close());
+  const h = useHarness({ db: 'postgres' });
 
   it('reads an empty filter or cursor as "not given" on every list', async () => {
     const shopper = await h.shopper();

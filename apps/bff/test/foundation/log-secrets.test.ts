@@ -1,15 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Rsa, Wechatpay } from 'wechatpay-axios-plugin';
-import { startHarness, type Harness } from '../support/harness.js';
+import { useHarness } from '../support/harness.js';
 import { placeOrder, requestPayment } from '../support/shop.js';
 
 /** What reaches the logs when things go wrong: never a credential, whoever logs the error. */
 describe('secrets stay out of the logs (PostgreSQL, WeChat Pay sandbox)', () => {
-  let h: Harness;
-  beforeAll(async () => {
-    h = await startHarness({ db: 'postgres' });
-  });
-  afterAll(async () => h?.close());
+  const h = useHarness({ db: 'postgres' });
 
   /** A genuine failed APIv3 call, as wechatpay-axios-plugin throws it: an axios error holding the signed request. */
   async function failedWechatPayCall(): Promise<unknown> {

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHarness, type Harness } from '../support/harness.js';
-import { signedNotification } from '../support/wechat-notify.js';
+import { postNotification, refundSuccessResource, signedNotification } from '../support/wechat-notify.js';
 import { paidOrder, refundNotified } from '../refunds/paid-order.js';
 
 let h: Harness;
@@ -41,28 +41,11 @@ describe('refund notification atomicity', { timeout: 60_000 }, () => {
       WHEN (NEW.status = 'SUCCESS') EXECUTE FUNCTION refund_fail_once()`);
     await client.end();
 
-    const n = signedNotification(
-      h,
-      {
-        mchid: h.sandbox.credentials.mchid,
-        out_trade_no: order.orderNo,
-        transaction_id: order.transactionId,
-        out_refund_no: refund.outRefundNo,
-        refund_id: refund.refundId,
-        refund_status: 'SUCCESS',
-        success_time: new Date().toISOString(),
-        user_received_account: '支付用户零钱',
-        amount: {
-          total: order.totalFen,
-          refund: refund.amountFen,
-          payer_total: order.totalFen,
-          payer_refund: refund.amountFen,
-        },
-      },
-      { id: randomUUID(), eventType: 'REFUND.SUCCESS' },
-    );
-    const post = () =>
-      fetch(`${h.bff.url}/api/pay/notify/refund`, { method: 'POST', headers: n.headers, body: n.body });
+    const n = signedNotification(h, refundSuccessResource(h, order, refund), {
+      id: randomUUID(),
+      eventType: 'REFUND.SUCCESS',
+    });
+    const post = () => postNotification(h.bff.url, n, 'refund');
     expect((await post()).status).toBeGreaterThanOrEqual(500);
     expect((await post()).status).toBe(204);
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { orderSchema } from '@uni-checkout/shared';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { startHarness, type Harness } from '../support/harness.js';
+import { describe, expect, it, vi } from 'vitest';
+import { useHarness } from '../support/harness.js';
 import {
   anySku,
   catalogSkus,
@@ -17,13 +17,7 @@ import {
 vi.setConfig({ testTimeout: 30_000, hookTimeout: 120_000 });
 
 describe('orders (POST/GET /api/orders)', () => {
-  let h: Harness;
-  beforeAll(async () => {
-    h = await startHarness();
-  });
-  afterAll(async () => {
-    await h?.close();
-  });
+  const h = useHarness();
 
   it('prices the order from the catalog and refuses any price the client sends', async () => {
     const shopper = await h.shopper();
@@ -222,13 +216,7 @@ describe('orders (POST/GET /api/orders)', () => {
 });
 
 describe('cancelling (POST /api/orders/:orderNo/cancel)', () => {
-  let h: Harness;
-  beforeAll(async () => {
-    h = await startHarness();
-  });
-  afterAll(async () => {
-    await h?.close();
-  });
+  const h = useHarness();
 
   it('closes an unpaid order and gives its stock back exactly once', async () => {
     const shopper = await h.shopper();

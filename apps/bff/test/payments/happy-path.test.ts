@@ -1,6 +1,6 @@
 import { orderSchema, requestPaymentParamsSchema } from '@uni-checkout/shared';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { startHarness, type Harness } from '../support/harness.js';
+import { describe, expect, it, vi } from 'vitest';
+import { useHarness } from '../support/harness.js';
 import { runJobsOnce } from '../../src/orders/jobs.js';
 import {
   anySku,
@@ -17,13 +17,7 @@ import {
 vi.setConfig({ testTimeout: 30_000, hookTimeout: 120_000 });
 
 describe.each(['postgres', 'pglite'] as const)('the payment loop on %s', (db) => {
-  let h: Harness;
-  beforeAll(async () => {
-    h = await startHarness({ db });
-  });
-  afterAll(async () => {
-    await h?.close();
-  });
+  const h = useHarness({ db });
 
   it('takes a shopper from login to a PAID order with the full trail', async () => {
     // given a logged-in shopper and a SKU

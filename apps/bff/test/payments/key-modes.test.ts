@@ -5,7 +5,7 @@
  * probe, and a forged error answer.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { startHarness, type Harness } from '../support/harness.js';
+import { startHarness, useHarness, type Harness } from '../support/harness.js';
 import { paidOrder, placeOrder, refundNotified } from '../refunds/paid-order.js';
 import type { WechatpayKeyMode } from '../../src/payments/wechatpay-keys.js';
 
@@ -14,13 +14,7 @@ vi.setConfig({ testTimeout: 60_000, hookTimeout: 120_000 });
 const bootLine = (h: Harness) => h.logs.find((l) => String(l.msg).startsWith('WeChat Pay key mode:'));
 
 describe.each(['public-key', 'platform-cert', 'switching'] as const)('in %s mode', (mode: WechatpayKeyMode) => {
-  let h: Harness;
-  beforeAll(async () => {
-    h = await startHarness({ keyMode: mode });
-  });
-  afterAll(async () => {
-    await h?.close();
-  });
+  const h = useHarness({ keyMode: mode });
 
   it('says the mode at boot', () => {
     const line = bootLine(h)!;
@@ -97,13 +91,7 @@ describe.each(['public-key', 'platform-cert', 'switching'] as const)('in %s mode
 });
 
 describe('a platform certificate rotated while orders are being paid', () => {
-  let h: Harness;
-  beforeAll(async () => {
-    h = await startHarness({ keyMode: 'platform-cert' });
-  });
-  afterAll(async () => {
-    await h?.close();
-  });
+  const h = useHarness({ keyMode: 'platform-cert' });
 
   it('takes the new certificate on its first serial: every order is paid, no notification is refused', async () => {
     const before = h.sandbox.keys.certificates()[0]!.serialNo;
@@ -158,13 +146,7 @@ describe('mismatch: the BFF holds the public key, WeChat signs with a platform c
 });
 
 describe('WeChat signature probe and forged error answers', () => {
-  let h: Harness;
-  beforeAll(async () => {
-    h = await startHarness({ keyMode: 'platform-cert' });
-  });
-  afterAll(async () => {
-    await h?.close();
-  });
+  const h = useHarness({ keyMode: 'platform-cert' });
 
   it('refuses the probe; the sandbox page shows it passed', async () => {
     const notifyUrl = `${h.bff.url}/api/pay/notify/transaction`;

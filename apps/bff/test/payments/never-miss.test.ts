@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { runJobsOnce } from '../../src/orders/jobs.js';
 import { releaseStock } from '../../src/orders/stock.js';
-import { startHarness, type Harness } from '../support/harness.js';
+import { useHarness } from '../support/harness.js';
 import {
   anySku,
   createOrder,
@@ -19,16 +19,7 @@ import { postNotification, signedNotification, successResource } from '../suppor
 vi.setConfig({ testTimeout: 30_000, hookTimeout: 120_000 });
 
 describe('never missing a payment', () => {
-  let h: Harness;
-  beforeAll(async () => {
-    h = await startHarness();
-  });
-  afterAll(async () => {
-    await h?.close();
-  });
-  beforeEach(() => {
-    h.sandbox.faults.reset();
-  });
+  const h = useHarness();
 
   /** The shopper pays in WeChat, and the notification is lost on the way. */
   async function paidButNotNotified(shopper: Shopper, quantity = 1) {

@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { dbDriver } from '../../src/db/index.js';
 import { startBffProcess } from '../support/bff-process.js';
-import { startHarness, type Harness } from '../support/harness.js';
+import { useHarness } from '../support/harness.js';
 import { eventsOf, orderRow, paymentNotification, placeOrder, requestPayment } from '../support/shop.js';
 import { postNotification, signedNotification, successResource } from '../support/wechat-notify.js';
 
@@ -9,16 +9,7 @@ import { postNotification, signedNotification, successResource } from '../suppor
 vi.setConfig({ testTimeout: 30_000, hookTimeout: 120_000 });
 
 describe('payment notifications (POST /api/pay/notify/transaction)', () => {
-  let h: Harness;
-  beforeAll(async () => {
-    h = await startHarness();
-  });
-  afterAll(async () => {
-    await h?.close();
-  });
-  beforeEach(() => {
-    h.sandbox.faults.reset();
-  });
+  const h = useHarness();
 
   const settledEvents = async (orderNo: string) =>
     (await eventsOf(h, orderNo)).filter((e) => e.type === 'PAYMENT_SETTLED');

@@ -1,15 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startHarness, type Harness } from '../support/harness.js';
+import { describe, expect, it } from 'vitest';
+import { useHarness } from '../support/harness.js';
 import { paidOrder } from '../refunds/paid-order.js';
 import { postNotification, signedNotification } from '../support/wechat-notify.js';
 
 /** What the notify routes answer to bodies WeChat Pay never sends. */
 describe('notification bodies the raw parser refuses (PostgreSQL)', () => {
-  let h: Harness;
-  beforeAll(async () => {
-    h = await startHarness({ db: 'postgres' });
-  });
-  afterAll(async () => h?.close());
+  const h = useHarness({ db: 'postgres' });
 
   it('answers an oversized body with 413 in the notify shape, logged as a warning rather than a failure to store', async () => {
     for (const path of ['/api/pay/notify/transaction', '/api/pay/notify/refund']) {

@@ -1,25 +1,16 @@
 import { requestPaymentParamsSchema, toRfc3339Beijing } from '@uni-checkout/shared';
 import { buildRequestPaymentSignString, verifySha256Rsa } from '@uni-checkout/wechatpay-sandbox';
 import { createPublicKey } from 'node:crypto';
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { describeOrder } from '../../src/orders/pay-order.js';
-import { startHarness, type Harness } from '../support/harness.js';
+import { useHarness } from '../support/harness.js';
 import { eventsOf, orderRow, paymentNotification, placeOrder, requestPayment } from '../support/shop.js';
 
 // real servers, a real database and the sandbox: starting them takes seconds on a busy machine
 vi.setConfig({ testTimeout: 30_000, hookTimeout: 120_000 });
 
 describe('paying (POST /api/orders/:orderNo/pay)', () => {
-  let h: Harness;
-  beforeAll(async () => {
-    h = await startHarness();
-  });
-  afterAll(async () => {
-    await h?.close();
-  });
-  beforeEach(() => {
-    h.sandbox.faults.reset();
-  });
+  const h = useHarness();
 
   it('answers uni.requestPayment params signed over appId/timeStamp/nonceStr/package with the merchant key', async () => {
     const shopper = await h.shopper();

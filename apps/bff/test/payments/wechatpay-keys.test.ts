@@ -12,6 +12,7 @@ import {
   signSha256Rsa,
   type Sandbox,
 } from '@uni-checkout/wechatpay-sandbox';
+import { sandboxIdentityDir } from '../support/harness.js';
 import {
   WechatpayKeys,
   type CertificateStore,
@@ -78,7 +79,7 @@ function certificateFetcher(sandbox: Sandbox, serial?: string) {
 }
 
 async function setup(sandboxMode: WechatpayKeyMode, bffMode: WechatpayKeyMode, apiV3Key?: string) {
-  const sandbox = await createSandbox({ timeScale: 0.001, keyMode: sandboxMode });
+  const sandbox = await createSandbox({ stateDir: sandboxIdentityDir(), timeScale: 0.001, keyMode: sandboxMode });
   open.push(sandbox);
   const c = sandbox.credentials;
   const store = memoryStore();
@@ -161,7 +162,7 @@ describe('platform-certificate mode', () => {
 
   it('downloads on an unknown serial when the slot is free, once for many concurrent callers', async () => {
     let clock = Date.now();
-    const sandbox = await createSandbox({ timeScale: 0.001, keyMode: 'platform-cert' });
+    const sandbox = await createSandbox({ stateDir: sandboxIdentityDir(), timeScale: 0.001, keyMode: 'platform-cert' });
     open.push(sandbox);
     const store = memoryStore(() => clock);
     const keys = new WechatpayKeys({
@@ -233,7 +234,7 @@ describe('public-key mode', () => {
   });
 
   it('accepts any of several public key ids, refuses an unconfigured one', async () => {
-    const sandbox = await createSandbox({ timeScale: 0.001 });
+    const sandbox = await createSandbox({ stateDir: sandboxIdentityDir(), timeScale: 0.001 });
     open.push(sandbox);
     const c = sandbox.credentials;
     const { generateKeyPairSync } = await import('node:crypto');
@@ -267,7 +268,7 @@ describe('public-key mode', () => {
   });
 
   it('refuses the signature probe', async () => {
-    const sandbox = await createSandbox({ timeScale: 0.001 });
+    const sandbox = await createSandbox({ stateDir: sandboxIdentityDir(), timeScale: 0.001 });
     open.push(sandbox);
     const c = sandbox.credentials;
     const keys = new WechatpayKeys({

@@ -1,21 +1,18 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { shanghaiDate } from '@uni-checkout/shared';
 import { runDailyReconciliation, yesterdayInShanghai } from '../../src/reconciliation/daily.js';
 import { parseTradeBill } from '../../src/reconciliation/bill.js';
-import { startHarness, type ApiClient, type Harness } from '../support/harness.js';
+import { useHarness, type ApiClient } from '../support/harness.js';
 import { paidOrder, placeOrder, refundNotified } from '../refunds/paid-order.js';
 
 describe('reconciliation against the trade bill', { timeout: 30_000 }, () => {
-  let h: Harness;
+  const h = useHarness();
   let admin: ApiClient;
   const today = shanghaiDate(new Date());
   let cleanRunId: string;
-
   beforeAll(async () => {
-    h = await startHarness();
     admin = await h.admin();
-  }, 60_000);
-  afterAll(() => h?.close());
+  });
 
   it('a clean day finds no difference', async () => {
     await paidOrder(h);

@@ -1,13 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHarness, type ApiClient, type Harness } from '../support/harness.js';
-import { signedNotification, type SignedNotification } from '../support/wechat-notify.js';
+import {
+  postNotification,
+  refundSuccessResource,
+  signedNotification,
+  type SignedNotification,
+} from '../support/wechat-notify.js';
 import { paidOrder, refundNotified } from './paid-order.js';
 
-async function postRefundNotification(h: Harness, n: SignedNotification) {
-  const res = await fetch(`${h.bff.url}/api/pay/notify/refund`, { method: 'POST', headers: n.headers, body: n.body });
-  const text = await res.text();
-  return { status: res.status, body: text ? (JSON.parse(text) as { error: { code: string } }) : undefined };
-}
+const postRefundNotification = (h: Harness, n: SignedNotification) =>
+  postNotification<{ error: { code: string } }>(h.bff.url, n, 'refund');
 
 /** Refund notifications WeChat would never send, signed with the sandbox's WeChat Pay key. */
 describe('POST /api/pay/notify/refund', { timeout: 30_000 }, () => {
@@ -33,23 +35,7 @@ describe('POST /api/pay/notify/refund', { timeout: 30_000 }, () => {
   }, 60_000);
   afterAll(() => h?.close());
 
-  const resource = (overrides: Record<string, unknown> = {}) => ({
-    mchid: h.sandbox.credentials.mchid,
-    out_trade_no: order.orderNo,
-    transaction_id: order.transactionId,
-    out_refund_no: refund.outRefundNo,
-    refund_id: refund.refundId,
-    refund_status: 'SUCCESS',
-    success_time: new Date().toISOString(),
-    user_received_account: '支付用户零钱',
-    amount: {
-      total: order.totalFen,
-      refund: refund.amountFen,
-      payer_total: order.totalFen,
-      payer_refund: refund.amountFen,
-    },
-    ...overrides,
-  });
+  const resource = (overrides: Record<string, unknown> = {}) => refundSuccessResource(h, order, refund, overrides);
   const state = async () => ({
     refund: (await h.bff.ctx.prisma.refund.findUniqueOrThrow({ where: { outRefundNo: refund.outRefundNo } })).status,
     order: await h.bff.ctx.prisma.order.findUniqueOrThrow({

@@ -1,17 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { shanghaiDate } from '@uni-checkout/shared';
-import { startHarness, type ApiClient, type Harness } from '../support/harness.js';
+import { useHarness, type ApiClient } from '../support/harness.js';
 import { paidOrder, refundNotified } from './paid-order.js';
 
 /** The embedded default database runs the same row locks, advisory lock and raw SQL as PostgreSQL. */
 describe('refunds, admin views and reconciliation on PGlite', { timeout: 30_000 }, () => {
-  let h: Harness;
+  const h = useHarness({ db: 'pglite' });
   let admin: ApiClient;
   beforeAll(async () => {
-    h = await startHarness({ db: 'pglite' });
     admin = await h.admin();
-  }, 60_000);
-  afterAll(() => h?.close());
+  });
 
   it('refunds part then the rest, and the day reconciles clean', async () => {
     const order = await paidOrder(h, undefined, { quantity: 2 });

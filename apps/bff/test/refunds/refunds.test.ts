@@ -1,6 +1,6 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { runRefundQueries } from '../../src/refunds/refunds.js';
-import { startHarness, type ApiClient, type Harness } from '../support/harness.js';
+import { useHarness, type ApiClient, type Harness } from '../support/harness.js';
 import { paidOrder, placeOrder, refundNotified } from './paid-order.js';
 
 const refundEvents = async (h: Harness, orderNo: string) =>
@@ -9,16 +9,11 @@ const refundEvents = async (h: Harness, orderNo: string) =>
   );
 
 describe('refunds', { timeout: 30_000 }, () => {
-  let h: Harness;
+  const h = useHarness();
   let admin: ApiClient;
   beforeAll(async () => {
-    h = await startHarness();
     admin = await h.admin();
-  }, 60_000);
-  afterEach(() => {
-    h.sandbox.faults.reset();
   });
-  afterAll(() => h?.close());
 
   it('a shopper asks for a refund of a paid order; admins see the request; it is approved when an admin refunds', async () => {
     const order = await paidOrder(h);

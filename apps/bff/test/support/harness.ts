@@ -10,7 +10,7 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { createSandbox, type Sandbox } from '@uni-checkout/wechatpay-sandbox';
 import type { WechatpayKeyMode } from '../../src/payments/wechatpay-keys.js';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, beforeEach, inject } from 'vitest';
 import { start, type RunningBff } from '../../src/index.js';
 import type { DbKind } from '../../src/db/index.js';
 import { createTestDb } from './db.js';
@@ -75,6 +75,17 @@ export interface Harness {
   close(): Promise<void>;
 }
 
+/**
+ * A sandbox state dir (`dir`, or a new one) holding the run's sandbox identity (global-setup.ts)
+ * when there is one: a sandbox started on it skips generating its RSA keys, several seconds on a
+ * busy machine. Each sandbox gets its own copy, so what one writes (certificates) no other sees.
+ */
+export function sandboxIdentityDir(dir = mkdtempSync(path.join(tmpdir(), 'uc-sandbox-'))): string {
+  const identity = inject('sandboxStateTemplate');
+  if (identity) cpSync(identity, dir, { recursive: true });
+  return dir;
+}
+
 export const ADMIN = { username: 'admin', password: 'correct-horse-battery' };
 
 export async function startHarness(
@@ -96,10 +107,7 @@ export async function startHarness(
   const stateDir = mkdtempSync(path.join(tmpdir(), 'uc-harness-'));
   // a state dir keeps the sandbox's WeChat Pay private key on disk, where tests can read it to
   // sign notifications of their own (forged, stale, mismatching)
-  const sandboxStateDir = path.join(stateDir, 'sandbox');
-  // the run's sandbox identity (global-setup.ts) when there is one: RSA keys are generated once per run
-  const identity = inject('sandboxStateTemplate');
-  if (identity) cpSync(identity, sandboxStateDir, { recursive: true });
+  const sandboxStateDir = sandboxIdentityDir(path.join(stateDir, 'sandbox'));
   const sandbox = await createSandbox({
     port: 0,
     stateDir: sandboxStateDir,
@@ -189,4 +197,27 @@ export async function startHarness(
       await db.close();
     },
   };
+}
+
+/**
+ * The harness of one `describe` (or file): started before its tests, closed after them, the
+ * sandbox's faults cleared before each test. The answer stands for the harness from `beforeAll` on.
+ */
+export function useHarness(opts?: Parameters<typeof startHarness>[0]): Harness {
+  let current: Harness | undefined;
+  beforeAll(async () => {
+    current = await startHarness(opts);
+  });
+  afterAll(async () => {
+    await current?.close();
+  });
+  beforeEach(() => {
+    current?.sandbox.faults.reset();
+  });
+  return new Proxy({} as Harness, {
+    get(_target, key) {
+      if (!current) throw new Error(`harness.${String(key)} read before the harness started (outside a test or hook)`);
+      return Reflect.get(current, key);
+    },
+  });
 }

@@ -77,8 +77,39 @@ export function successResource(
   };
 }
 
-export async function postNotification(url: string, n: SignedNotification) {
-  const res = await fetch(`${url}/api/pay/notify/transaction`, { method: 'POST', headers: n.headers, body: n.body });
+/** A REFUND.SUCCESS resource as WeChat sends it, for a refund of the whole or part of a paid order. */
+export function refundSuccessResource(
+  h: Harness,
+  order: { orderNo: string; totalFen: number; transactionId: string },
+  refund: { outRefundNo: string; amountFen: number; refundId: string | null },
+  overrides: Record<string, unknown> = {},
+) {
+  return {
+    mchid: h.sandbox.credentials.mchid,
+    out_trade_no: order.orderNo,
+    transaction_id: order.transactionId,
+    out_refund_no: refund.outRefundNo,
+    refund_id: refund.refundId,
+    refund_status: 'SUCCESS',
+    success_time: new Date().toISOString(),
+    user_received_account: '支付用户零钱',
+    amount: {
+      total: order.totalFen,
+      refund: refund.amountFen,
+      payer_total: order.totalFen,
+      payer_refund: refund.amountFen,
+    },
+    ...overrides,
+  };
+}
+
+/** Posts a notification to the BFF at `url` (a payment's, or a refund's), as WeChat Pay does. */
+export async function postNotification<B = unknown>(
+  url: string,
+  n: SignedNotification,
+  kind: 'transaction' | 'refund' = 'transaction',
+): Promise<{ status: number; body: B | undefined }> {
+  const res = await fetch(`${url}/api/pay/notify/${kind}`, { method: 'POST', headers: n.headers, body: n.body });
   const text = await res.text();
-  return { status: res.status, body: text ? (JSON.parse(text) as unknown) : undefined };
+  return { status: res.status, body: text ? (JSON.parse(text) as B) : undefined };
 }
