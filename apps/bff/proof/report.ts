@@ -9,6 +9,8 @@ export interface Row {
   error: string | undefined;
   invariants: InvariantReport | undefined;
   seconds: number;
+  /** error-level log lines the BFF processes wrote (expected where the scenario breaks something) */
+  errorLogs: string[];
   ok: boolean;
 }
 

@@ -68,6 +68,7 @@ try {
     let figure: string | undefined;
     let error: string | undefined;
     let invariants: InvariantReport | undefined;
+    let errorLogs: string[] = [];
     try {
       const stockBefore = await stockSnapshot(shop);
       try {
@@ -79,6 +80,7 @@ try {
     } catch (err) {
       error ??= (err as Error).message;
     } finally {
+      errorLogs = shop.errorLogs();
       await shop.close();
     }
     const row: Row = {
@@ -89,12 +91,15 @@ try {
       error,
       invariants,
       seconds: (Date.now() - t0) / 1000,
+      errorLogs,
       ok: !error && !!invariants?.ok,
     };
     rows.push(row);
     process.stderr.write(
       `proof: ${scenario.id} ${row.ok ? 'ok' : 'FAILED'} in ${row.seconds.toFixed(1)} s${error ? `: ${error}` : ''}\n`,
     );
+    if (errorLogs.length)
+      process.stderr.write(`  ${errorLogs.length} error-level BFF log lines, the first: ${errorLogs[0]}\n`);
     for (const r of invariants?.results ?? [])
       if (r.violations.length) process.stderr.write(`  ${r.name}: ${r.violations.slice(0, 5).join('; ')}\n`);
   }
@@ -111,9 +116,15 @@ const markdown = renderMarkdown(rows, {
   loadAtEnd: load(),
   seconds: (Date.now() - started) / 1000,
 });
-const out = values.out ?? (quick || only ? undefined : path.resolve(bffDir, '../../docs/RELIABILITY.md'));
+// relative paths are the caller's (pnpm runs this in apps/bff and names the caller's directory INIT_CWD)
+const callerPath = (p: string) => path.resolve(process.env.INIT_CWD ?? process.cwd(), p);
+const out = values.out
+  ? callerPath(values.out)
+  : quick || only
+    ? undefined
+    : path.resolve(bffDir, '../../docs/RELIABILITY.md');
 if (out) writeFileSync(out, markdown);
-if (values.json) writeFileSync(values.json, JSON.stringify(rows, null, 2));
+if (values.json) writeFileSync(callerPath(values.json), JSON.stringify(rows, null, 2));
 console.log(markdown);
 if (out) console.error(`proof: wrote ${out}`);
 process.exit(rows.every((r) => r.ok) ? 0 : 1);

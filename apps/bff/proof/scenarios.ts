@@ -21,6 +21,7 @@ import {
   sandboxNotifications,
   sandboxRefunds,
   seededSku,
+  statuses,
   until,
   type Answer,
   type PlacedOrder,
@@ -57,7 +58,7 @@ function tally(answers: Answer[]): string {
     const key = a.status === 0 ? 'no answer' : `${a.status}${a.body?.error?.code ? ` ${a.body.error.code}` : ''}`;
     counts.set(key, (counts.get(key) ?? 0) + 1);
   }
-  return [...counts].map(([k, n]) => `${k} ×${n}`).join(', ');
+  return [...counts].map(([k, n]) => `${k} ×${n}`).join(', ') || 'none';
 }
 
 async function startBffs(shop: Shop, n: number, opts?: Parameters<Shop['startBff']>[0]): Promise<Bff[]> {
@@ -132,18 +133,24 @@ const killMidNotification: Scenario = {
         return { order, params: await requestPayment(url, order) };
       }),
     );
-    // a slow database keeps every settlement in flight long enough for the kill to land inside some
-    for (const b of bffs) b.dbProxy.setLatency(25);
+    // a slow database keeps every settlement in flight long enough for the kill to land inside some:
+    // the victim dies as the first order is settled, with the others on their way
+    for (const b of bffs) b.dbProxy.setLatency(40);
     const victim = bffs[0]!;
     const t0 = performance.now();
     await Promise.all(orders.map(({ order, params }) => confirmInWechat(shop, order, params)));
-    await sleep(120);
+    const nos = orders.map((o) => o.order.orderNo);
+    await until(
+      'a first order settled',
+      async () => [...(await statuses(shop, nos)).values()].some((s) => s === 'PAID'),
+      20_000,
+      5,
+    );
     await shop.kill(victim);
     const killedAt = performance.now() - t0;
     for (const b of bffs) b.dbProxy.setLatency(0);
     await sleep(300);
     await shop.restart(victim);
-    const nos = orders.map((o) => o.order.orderNo);
     await until('every paid order settled after the crash', () => allInStatus(shop, nos, ['PAID']), 60_000);
     const recovered = performance.now() - t0;
     const records = (await sandboxNotifications(shop)).filter((r) => nos.includes(r.out_trade_no));
@@ -151,7 +158,7 @@ const killMidNotification: Scenario = {
     const unanswered = attempts.filter((a) => a.status === null).length;
     const failed = attempts.filter((a) => a.status !== null && a.status >= 300).length;
     expect(unanswered + failed > 0, 'the kill cut no delivery: the scenario proved nothing');
-    return `${n} payments notified through the balancer to ${bffs.length} processes, one killed ${killedAt.toFixed(0)} ms in and restarted: ${unanswered} deliveries cut without an answer, ${failed} answered as failed, ${attempts.length - n} redeliveries; all ${n} PAID ${seconds(recovered)} after the first notification`;
+    return `${n} payments notified through the balancer to ${bffs.length} processes, one killed ${killedAt.toFixed(0)} ms in, as the first order settled, and restarted: ${unanswered} deliveries cut without an answer, ${failed} answered as failed, ${attempts.length - n} redeliveries; all ${n} PAID ${seconds(recovered)} after the first notification`;
   },
 };
 
@@ -173,17 +180,26 @@ const killMidRefund: Scenario = {
         bearer(token),
       ),
     );
-    // killed as soon as the first refund is reserved: the others are somewhere on their way
+    // killed once a third of the refunds are reserved or one has reached WeChat: the others are
+    // somewhere on their way (checking the admin, reserving, calling WeChat, recording its answer)
     const t0 = performance.now();
     await until(
-      'a first refund reserved',
-      async () => (await shop.sql(`SELECT 1 FROM "Refund" LIMIT 1`)).length > 0,
+      'refunds under way',
+      async () => {
+        const [r] = await shop.sql<{ reserved: string; sent: string }>(
+          `SELECT count(*) AS reserved, count(*) FILTER (WHERE status <> 'PENDING') AS sent FROM "Refund"`,
+        );
+        return Number(r!.reserved) >= n / 3 || Number(r!.sent) > 0;
+      },
       20_000,
       5,
     );
     await shop.kill(victim);
     const killedAt = performance.now() - t0;
     const answers = await Promise.all(refunding);
+    const atKill = await shop.sql<{ status: string; n: string }>(
+      `SELECT status, count(*) AS n FROM "Refund" GROUP BY status ORDER BY status`,
+    );
     await shop.restart(victim);
     const cut = answers.filter((a) => a.status === 0).length;
     expect(cut > 0, 'the kill cut no refund request: the scenario proved nothing');
@@ -218,7 +234,7 @@ const killMidRefund: Scenario = {
     await until('every order REFUNDED', () => allInStatus(shop, nos, ['REFUNDED']), 60_000);
     const remote = (await sandboxRefunds(shop)).filter((r) => nos.includes(r.out_trade_no));
     expect(remote.length === n, `WeChat holds ${remote.length} refunds for ${n} orders`);
-    return `${n} full refunds sent to one process, killed ${killedAt.toFixed(0)} ms in, as the first was reserved (${cut} requests cut, ${n - cut} answered: ${tally(answers.filter((a) => a.status !== 0))}); ${never.length} never reached the database and were asked again; ${n} orders REFUNDED, ${remote.length} refunds at WeChat (one each)`;
+    return `${n} full refunds sent to one process, killed ${killedAt.toFixed(0)} ms in (${cut} requests cut, answered: ${tally(answers.filter((a) => a.status !== 0))}; left by the crash: ${atKill.map((r) => `${r.n} ${r.status}`).join(', ')}, settled by the refund job and WeChat's notifications); ${never.length} never reached the database and were asked again; ${n} orders REFUNDED, ${remote.length} refunds at WeChat (one each)`;
   },
 };
 
@@ -292,7 +308,7 @@ const databaseOutage: Scenario = {
       during.every((a) => a.status < 200 || a.status >= 500 || a.status === 201 || a.status === 200),
       'a client error during the outage',
     );
-    return `${seconds(outageMs)} outage under 4 shoppers' traffic on 2 processes: /readyz ${ready.status} during it; requests during it: ${tally(during) || 'none'}; ready ${readyAfter.toFixed(0)} ms after the database returned; ${confirmed.length} payments confirmed at WeChat over the run, all PAID (notifications retried by WeChat)`;
+    return `${seconds(outageMs)} outage under 4 shoppers' traffic on 2 processes: /readyz ${ready.status} during it; requests during it: ${tally(during)}; ready ${readyAfter.toFixed(0)} ms after the database returned; ${confirmed.length} payments confirmed at WeChat over the run, all PAID (notifications retried by WeChat)`;
   },
 };
 
@@ -395,6 +411,10 @@ const refundRace: Scenario = {
           ),
         );
       }),
+    );
+    expect(
+      answers.every((a) => [201, 202].includes(a.status) || a.body?.error?.code === 'REFUND_EXCEEDS_PAID'),
+      `a refund was neither accepted nor refused as exceeding what was paid: ${tally(answers)}`,
     );
     const accepted = answers.filter((a) => a.status === 201 || a.status === 202).length;
     expect(accepted === orders.length, `${accepted} refunds accepted for ${orders.length} orders`);

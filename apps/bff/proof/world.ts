@@ -9,6 +9,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import path from 'node:path';
+import { createInterface } from 'node:readline';
 import pg from 'pg';
 import { buildBff } from '../scripts/build.mjs';
 import {
@@ -62,6 +63,7 @@ export interface Bff {
   /** this process's way to PostgreSQL */
   dbProxy: TcpProxy;
   child: Child;
+  errors: string[];
 }
 
 export interface BffOptions {
@@ -83,6 +85,8 @@ export interface Shop {
   kill(bff: Bff): Promise<void>;
   /** starts the process again on the same database, as a supervisor would after a crash */
   restart(bff: Bff): Promise<Bff>;
+  /** error-level log lines of every process this shop started (killed ones included) */
+  errorLogs(): string[];
   sql<R extends pg.QueryResultRow = Record<string, unknown>>(text: string, params?: unknown[]): Promise<R[]>;
   close(): Promise<void>;
 }
@@ -96,6 +100,7 @@ export async function openShop(world: ProofWorld, label: string): Promise<Shop> 
   const publicUrl = `http://127.0.0.1:${balancer.port}`;
   const bffs: Bff[] = [];
   const options = new Map<Bff, BffOptions>();
+  const everStarted: Bff[] = [];
   let count = 0;
   const syncBalancer = () => balancer.setTargets(bffs.map((b) => targetOf(b.url)));
 
@@ -129,8 +134,14 @@ export async function openShop(world: ProofWorld, label: string): Promise<Shop> 
       (line) => logField(line, 'uni-checkout BFF listening', 'url'),
       60_000,
     );
-    const bff = { name: bffName, url: child.ready, dbProxy, child };
+    // error-level log lines (pino level 50+): the runner shows them beside a failed row
+    const errors: string[] = [];
+    createInterface({ input: child.child.stdout! }).on('line', (line) => {
+      if (/^\{"level":(50|60)/.test(line)) errors.push(line.slice(0, 2000));
+    });
+    const bff = { name: bffName, url: child.ready, dbProxy, child, errors };
     options.set(bff, opts);
+    everStarted.push(bff);
     return bff;
   }
 
@@ -159,6 +170,7 @@ export async function openShop(world: ProofWorld, label: string): Promise<Shop> 
       syncBalancer();
       return again;
     },
+    errorLogs: () => everStarted.flatMap((b) => b.errors.map((e) => `${b.name}: ${e}`)),
     async sql(text, params) {
       return (await pool.query(text, params)).rows;
     },
