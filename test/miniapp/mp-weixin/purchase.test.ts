@@ -136,6 +136,11 @@ async function toCheckout(stockBefore?: number): Promise<void> {
 
 /** A shopper's first order needs a shipping address: typed into the address book's form and picked. */
 async function ensureAddress(mp: MiniProgram): Promise<void> {
+  // the address book loads when the checkout shows: decide once it has
+  await mp.waitFor(
+    () => mp.all('checkout-address').some((el) => !MiniProgram.text(el).includes('加载地址中')),
+    'the address book at checkout',
+  );
   if (mp.all('checkout-address-add').length === 0) return;
   await mp.tap('checkout-address');
   await mp.waitForRoute('pages/address/index');
