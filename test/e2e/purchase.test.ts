@@ -16,6 +16,7 @@ import { start, type RunningBff } from '@uni-checkout/bff';
 import { runJobsOnce } from '../../apps/bff/src/orders/jobs';
 import { formatFen } from '@uni-checkout/shared';
 import { createTestDb, type TestDb } from '../../apps/bff/test/support/db';
+import { GENEROUS_LIMITS } from '../../apps/bff/test/support/limits';
 import { shippingClient } from '../../apps/bff/src/fulfilment/wechat-adapter';
 import { launchChromium } from '../miniapp/support/browser';
 import { cachedBuild, repoRoot, type BuildResult } from '../miniapp/support/build';
@@ -68,6 +69,8 @@ beforeAll(async () => {
       SANDBOX_TIME_SCALE: '0.01',
       JOBS_ENABLED: 'false',
       JWT_SECRET: randomBytes(32).toString('hex'),
+      // one shopper places many orders here (the orders list pages through 23 of them)
+      ...GENEROUS_LIMITS,
       CORS_ORIGINS: site.url,
       ADMIN_USERNAME: ADMIN.username,
       ADMIN_PASSWORD: ADMIN.password,

@@ -17,6 +17,7 @@ import { launchChromium } from './support/browser';
 import { cachedBuild, listFiles, repoRoot, totalBytes, type BuildResult } from './support/build';
 import { BUILD_API_BASE, SECRET_SENTINELS, TEST_BUILD_ENV } from './support/build-env';
 import { deadOrigin, serveStatic, type StaticServer } from './support/static-server';
+import { GENEROUS_LIMITS } from '../../apps/bff/test/support/limits';
 
 const MB = 1024 * 1024;
 /** WeChat's limit for the main package and for each subpackage. */
@@ -255,6 +256,8 @@ describe('h5 shop in Chromium against the BFF', () => {
         SANDBOX_STATE_DIR: path.join(dataDir, 'sandbox'),
         JOBS_ENABLED: 'false',
         JWT_SECRET: randomBytes(32).toString('hex'),
+        // every page of every spec logs in from loopback: more often than one client may by default
+        ...GENEROUS_LIMITS,
         CORS_ORIGINS: site.url,
         ADMIN_USERNAME: ADMIN.username,
         ADMIN_PASSWORD: ADMIN.password,

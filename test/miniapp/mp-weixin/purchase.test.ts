@@ -6,6 +6,7 @@ import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { start, type RunningBff } from '@uni-checkout/bff';
 import { createTestDb, type TestDb } from '../../../apps/bff/test/support/db';
+import { GENEROUS_LIMITS } from '../../../apps/bff/test/support/limits';
 import { formatFen } from '@uni-checkout/shared';
 import { cachedBuild, listFiles, repoRoot, type BuildResult } from '../support/build';
 import { BUILD_API_BASE, TEST_BUILD_ENV } from '../support/build-env';
@@ -39,6 +40,8 @@ beforeAll(async () => {
       SANDBOX_TIME_SCALE: '0.01',
       JOBS_ENABLED: 'false',
       JWT_SECRET: randomBytes(32).toString('hex'),
+      // the purchase flows log in and order from loopback, more often than the defaults allow one client
+      ...GENEROUS_LIMITS,
       ADMIN_USERNAME: ADMIN.username,
       ADMIN_PASSWORD: ADMIN.password,
     },
