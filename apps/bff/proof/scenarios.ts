@@ -465,6 +465,8 @@ const forgeries: Scenario = {
   },
 };
 
+import { ABUSE_SCENARIOS } from './abuse.js';
+
 export const SCENARIOS: Scenario[] = [
   duplicateNotifications(2),
   duplicateNotifications(3),
@@ -475,4 +477,5 @@ export const SCENARIOS: Scenario[] = [
   stockRace,
   refundRace,
   forgeries,
+  ...ABUSE_SCENARIOS,
 ];
