@@ -6,25 +6,17 @@
  * sides see 部分退款.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { start, type RunningBff } from '@uni-checkout/bff';
+import type { BrowserContext, Page } from 'playwright-core';
+import type { RunningBff } from '@uni-checkout/bff';
 import { runJobsOnce } from '../../apps/bff/src/orders/jobs';
 import { formatFen } from '@uni-checkout/shared';
-import { createTestDb, type TestDb } from '../../apps/bff/test/support/db';
-import { GENEROUS_LIMITS } from '../../apps/bff/test/support/limits';
 import { shippingClient } from '../../apps/bff/src/fulfilment/wechat-adapter';
-import { launchChromium } from '../miniapp/support/browser';
-import { cachedBuild, repoRoot, type BuildResult } from '../miniapp/support/build';
-import { TEST_BUILD_ENV } from '../miniapp/support/build-env';
-import { serveStatic, type StaticServer } from '../miniapp/support/static-server';
-
-const screenshotsDir = path.join(repoRoot, 'test-results', 'e2e');
-const ADMIN = { username: 'shop-admin', password: `pw-${randomBytes(9).toString('hex')}` };
+import { repoRoot } from '../miniapp/support/build';
+import type { StaticServer } from '../miniapp/support/static-server';
+import { screenshotsDir, snapshot, startShop, text, type Shop } from './support/shop';
 
 /** A product with one SKU in stock and one sold out, listed first. */
 const TEA = {
@@ -40,42 +32,14 @@ const QUANTITY = 2;
 const TOTAL_FEN = 12800 * QUANTITY;
 const REFUND_FEN = 10050;
 
-let h5: BuildResult;
-let testDb: TestDb;
+let shop: Shop;
 let bff: RunningBff;
 let site: StaticServer;
-let browser: Browser;
-let dataDir: string;
+let ADMIN: Shop['admin'];
 
 beforeAll(async () => {
-  h5 = await cachedBuild('h5', TEST_BUILD_ENV);
-  console.log(`h5 build: ${h5.cached ? 'reused' : `${h5.ms} ms`}`);
-  site = await serveStatic(h5.outDir);
-  testDb = await createTestDb('postgres', { seed: true });
-  dataDir = await mkdtemp(path.join(tmpdir(), 'uc-e2e-'));
-  bff = await start({
-    port: 0,
-    logDestination: new Writable({ write: (_c, _e, cb) => cb() }),
-    env: {
-      NODE_ENV: 'test',
-      DATA_DIR: dataDir,
-      DATABASE_URL: testDb.databaseUrl,
-      MIGRATE_ON_START: 'false',
-      // sandbox mode: the BFF starts the sandbox and pays through it
-      WECHATPAY_MCHID: undefined,
-      SANDBOX_PORT: '0',
-      SANDBOX_STATE_DIR: path.join(dataDir, 'sandbox'),
-      // refunds settle (and notify) in tens of milliseconds instead of seconds
-      SANDBOX_TIME_SCALE: '0.01',
-      JOBS_ENABLED: 'false',
-      JWT_SECRET: randomBytes(32).toString('hex'),
-      // one shopper places many orders here (the orders list pages through 23 of them)
-      ...GENEROUS_LIMITS,
-      CORS_ORIGINS: site.url,
-      ADMIN_USERNAME: ADMIN.username,
-      ADMIN_PASSWORD: ADMIN.password,
-    },
-  });
+  shop = await startShop();
+  ({ bff, site, admin: ADMIN } = shop);
   const images = (await readdir(path.join(repoRoot, 'prisma', 'seed', 'images')))
     .filter((f) => /\.(png|jpe?g)$/i.test(f))
     .sort();
@@ -90,49 +54,11 @@ beforeAll(async () => {
       skus: { create: TEA.skus },
     },
   });
-  browser = await launchChromium();
-  await mkdir(screenshotsDir, { recursive: true });
 }, 900_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await bff?.stop();
-  await testDb?.close();
-  await site?.close();
-  if (dataDir) await rm(dataDir, { recursive: true, force: true });
-});
+afterAll(async () => shop?.close());
 
-async function newPhone(): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await browser.newContext({
-    viewport: { width: 390, height: 844 },
-    deviceScaleFactor: 2,
-    acceptDownloads: true,
-  });
-  // The hosting page's runtime config: the bundle itself points at an unreachable origin.
-  await context.addInitScript((api) => {
-    (window as unknown as { __UNI_CHECKOUT_API__: string }).__UNI_CHECKOUT_API__ = api;
-  }, bff.url);
-  return { context, page: await context.newPage() };
-}
-
-async function snapshot(page: Page, name: string, fullPage = false): Promise<void> {
-  await page.waitForFunction(
-    () =>
-      document.querySelector('.u-icon') === null ||
-      [...document.fonts].some((f) => f.family.includes('uicon-iconfont') && f.status === 'loaded'),
-    undefined,
-    { timeout: 10_000 },
-  );
-  // let toasts and page transitions settle so the picture shows the page itself
-  await page
-    .locator('uni-toast')
-    .first()
-    .waitFor({ state: 'hidden', timeout: 5_000 })
-    .catch(() => {});
-  await page.screenshot({ path: path.join(screenshotsDir, name), fullPage });
-}
-
-const text = async (page: Page, testId: string) => (await page.getByTestId(testId).first().innerText()).trim();
+const newPhone = () => shop.newPhone();
 
 const ADDRESS = {
   name: '林小满',

@@ -8,7 +8,7 @@ import { createPinia, setActivePinia } from 'pinia';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { getStats } from '../src/api/admin';
 import { installHttpInterceptors } from '../src/api/interceptors';
-import { ADMIN_LOGIN_PAGE, useAdminOrderStore, useAdminSessionStore } from '../src/store/admin';
+import { ADMIN_LOGIN_PAGE, useAdminOrderStore, useAdminSessionStore } from '../src/pages-admin/store/admin';
 import { useUserStore } from '../src/store/user';
 
 interface Sent {
@@ -41,7 +41,20 @@ function fakeUni(bff: (req: Sent) => Answer) {
   return { storage, sent, pages };
 }
 
-const stats = { today: { paidCount: 1, gmvFen: 100, refundedFen: 0 }, days: [] };
+const stats = {
+  today: { paidCount: 1, gmvFen: 100, refundedFen: 0 },
+  days: [],
+  range: {
+    from: '2026-11-16',
+    to: '2026-11-29',
+    paidCount: 1,
+    gmvFen: 100,
+    refundedFen: 0,
+    netFen: 100,
+    refundRate: 0,
+    averageOrderFen: 100,
+  },
+};
 const unauthorized = (code: string): Answer => ({ statusCode: 401, data: { error: { code, message: code } } });
 const pathOf = (url: string) => new URL(url).pathname;
 

@@ -41,6 +41,8 @@ export interface MiniProgramOptions {
   openid: string;
   /** what the shopper picks in WeChat's address sheet (`wx.chooseAddress`) */
   address?: Record<string, string>;
+  /** what the phone's storage holds before launch (a phone that has run the app before) */
+  storage?: ReadonlyMap<string, unknown>;
   /** console.error of the bundle (also recorded in `errors`) */
   log?: (line: string) => void;
 }
@@ -146,6 +148,13 @@ export class MiniProgram {
   readonly storage = new Map<string, unknown>();
   /** network URLs the bundle asked WeChat to fetch outside `wx.request` (fonts, preloaded images) */
   readonly assetUrls: { api: string; url: string }[] = [];
+  /** fonts the bundle loaded from data: URLs (what `wx.loadFontFace` registered) */
+  readonly fonts: { family: string; bytes: number; global: boolean }[] = [];
+  /**
+   * What the bundle drew on each canvas (by canvas-id) through `wx.createCanvasContext`: j-component
+   * has no canvas, so every drawing call is recorded by name and `draw()` counts a finished frame.
+   */
+  readonly canvases = new Map<string, { calls: string[]; texts: string[]; frames: number }>();
   /** names this runtime implements */
   readonly implemented: string[];
   readonly dir: string;
@@ -171,6 +180,7 @@ export class MiniProgram {
     this.dir = mkdtempSync(path.join(tmpdir(), 'uc-mp-weixin-'));
     cpSync(options.bundleDir, this.dir, { recursive: true });
     this.appJson = JSON.parse(readFileSync(path.join(this.dir, 'app.json'), 'utf8')) as AppJson;
+    for (const [key, value] of options.storage ?? []) this.storage.set(key, value);
     this.dom = new JSDOM('<!doctype html><html><head></head><body></body></html>', { pretendToBeVisual: true });
     const api = this.api();
     this.implemented = Object.keys(api).sort();
@@ -352,6 +362,9 @@ export class MiniProgram {
   async waitFor(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
+      // components the page rendered since (a v-if turned true) are laid out: WeChat sends them `ready`
+      const page = this.stack.at(-1);
+      if (page) this.readyTree(page.comp._exparserNode);
       if (check()) return;
       if (Date.now() > deadline) {
         throw new Error(
@@ -446,10 +459,16 @@ export class MiniProgram {
     this.readyTree(comp._exparserNode);
   }
 
+  /** Components that had their `ready`: WeChat sends it once per component, after its first layout. */
+  private readonly readied = new WeakSet<object>();
+
   private readyTree(node: ExNode): void {
     const { Component, Element } = this.exparser;
     if (node instanceof Component && node.shadowRoot instanceof Element) this.readyTree(node.shadowRoot);
-    if (node instanceof Component) node.triggerLifeTime('ready');
+    if (node instanceof Component && !this.readied.has(node)) {
+      this.readied.add(node);
+      node.triggerLifeTime('ready');
+    }
     for (const child of node.childNodes ?? []) if (child instanceof Element) this.readyTree(child);
   }
 
@@ -598,12 +617,24 @@ export class MiniProgram {
       onThemeChange: () => undefined,
       offThemeChange: () => undefined,
       nextTick: (fn: () => void) => void setTimeout(fn, 0),
-      // WeChat downloads these from the network; the test machine has no route to a CDN, so the
-      // call answers as WeChat does offline, and the URL is recorded (third-party hosts show up here)
+      // A font inlined as a data: URL is decoded and must be a TrueType/OpenType/WOFF file; a network
+      // font would be downloaded, and the test machine has no route to a CDN, so that call answers as
+      // WeChat does offline, and the URL is recorded (third-party hosts show up here)
       loadFontFace: (o: AnyOptions) =>
         later(() => {
-          this.assetUrls.push({ api: 'loadFontFace', url: String(o.source ?? '') });
-          fail('loadFontFace', o, 'network unreachable from the test runtime');
+          const source = String(o.source ?? '');
+          const inline = /^url\(\s*["']?data:[^;,]+(?:;[^;,]+)*;base64,([A-Za-z0-9+/=]+)["']?\s*\)$/.exec(source);
+          if (!inline) {
+            this.assetUrls.push({ api: 'loadFontFace', url: source });
+            return fail('loadFontFace', o, 'network unreachable from the test runtime');
+          }
+          const font = Buffer.from(inline[1]!, 'base64');
+          const magic = font.subarray(0, 4).toString('hex');
+          if (!['00010000', '4f54544f', '774f4646', '774f4632', '74727565'].includes(magic)) {
+            return fail('loadFontFace', o, `not a font file (starts ${magic})`);
+          }
+          this.fonts.push({ family: String(o.family ?? ''), bytes: font.length, global: o.global === true });
+          ok('loadFontFace', o, { status: 'loaded' });
         }),
       preloadAssets: (o: AnyOptions) =>
         later(() => {
@@ -710,7 +741,40 @@ export class MiniProgram {
       stopPullDownRefresh: (o: AnyOptions = {}) => later(() => ok('stopPullDownRefresh', o)),
       hideKeyboard: (o: AnyOptions = {}) => later(() => ok('hideKeyboard', o)),
       setNavigationBarTitle: (o: AnyOptions) => later(() => ok('setNavigationBarTitle', o)),
+      // -- canvas (the old CanvasContext API uCharts draws with): recorded, see `canvases`
+      createCanvasContext: (canvasId: string) => this.canvasContext(String(canvasId)),
     };
+  }
+
+  private canvasContext(canvasId: string): Record<string, unknown> {
+    const record = this.canvases.get(canvasId) ?? { calls: [], texts: [], frames: 0 };
+    this.canvases.set(canvasId, record);
+    let fontSize = 10;
+    const context: Record<string, unknown> = {
+      setFontSize: (size: number) => {
+        fontSize = size;
+        record.calls.push('setFontSize');
+      },
+      // WeChat measures with the real font; a CJK glyph is about one em, Latin and digits about half
+      measureText: (text: string) => ({
+        width: [...String(text)].reduce((w, c) => w + (/[\u0100-\uffff]/.test(c) ? fontSize : fontSize * 0.55), 0),
+      }),
+      fillText: (text: string) => {
+        record.texts.push(String(text));
+        record.calls.push('fillText');
+      },
+      draw: (_reserve?: boolean, callback?: () => void) => {
+        record.frames++;
+        if (callback) later(callback);
+      },
+    };
+    // every other CanvasContext method (moveTo, arc, setFillStyle, …) is accepted and recorded
+    return new Proxy(context, {
+      get: (target, name) =>
+        typeof name !== 'string' || name === 'then' || name in target
+          ? (target as Record<string | symbol, unknown>)[name]
+          : (..._args: unknown[]) => void record.calls.push(name),
+    });
   }
 
   private request(o: AnyOptions): { abort(): void } {
