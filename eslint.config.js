@@ -52,7 +52,16 @@ export default tseslint.config(
     },
   },
   {
-    files: ['**/*.mjs', '**/*.cjs', '**/scripts/**', '**/cli.ts', '**/*-cli.ts', '**/bench/**', '**/test/**'],
+    files: [
+      '**/*.mjs',
+      '**/*.cjs',
+      '**/scripts/**',
+      '**/cli.ts',
+      '**/*-cli.ts',
+      '**/bench/**',
+      '**/proof/**',
+      '**/test/**',
+    ],
     rules: { 'no-console': 'off' },
   },
 );

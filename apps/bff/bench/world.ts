@@ -37,7 +37,8 @@ export interface Sandboxed {
   wechatpayPrivateKeyPem: string;
 }
 
-export async function startSandbox(): Promise<Sandboxed> {
+/** `env`: the sandbox CLI's own settings (SANDBOX_TIME_SCALE, …) beside the bench's. */
+export async function startSandbox(env: Record<string, string> = {}): Promise<Sandboxed> {
   const stateDir = mkdtempSync(path.join(tmpdir(), 'uc-bench-'));
   const sandbox = await spawnServer(
     'sandbox',
@@ -45,7 +46,7 @@ export async function startSandbox(): Promise<Sandboxed> {
     ['--import', 'tsx', 'src/cli.ts'],
     {
       cwd: path.join(workspaceRoot, 'packages/wechatpay-sandbox'),
-      env: { ...process.env, SANDBOX_PORT: '0', SANDBOX_STATE_DIR: path.join(stateDir, 'sandbox') },
+      env: { ...process.env, ...env, SANDBOX_PORT: '0', SANDBOX_STATE_DIR: path.join(stateDir, 'sandbox') },
     },
     (line) => /WeChat Pay sandbox listening on (\S+)/.exec(line)?.[1],
   );

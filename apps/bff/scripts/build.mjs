@@ -9,12 +9,13 @@ import { build, stop } from 'esbuild';
 const bffDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const outfile = path.join(bffDir, 'dist', 'main.mjs');
 
-export async function buildBff() {
+/** `to`: another output file than dist/main.mjs (a run that must not replace the one `start` uses). */
+export async function buildBff(to = outfile) {
   const pkg = JSON.parse(readFileSync(path.join(bffDir, 'package.json'), 'utf8'));
   const external = Object.keys(pkg.dependencies).filter((name) => !name.startsWith('@uni-checkout/'));
   await build({
     entryPoints: [path.join(bffDir, 'src', 'main.ts')],
-    outfile,
+    outfile: to,
     bundle: true,
     platform: 'node',
     format: 'esm',
@@ -26,7 +27,7 @@ export async function buildBff() {
   });
   // the build service is a child process: not kept beside the server
   await stop();
-  return outfile;
+  return to;
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

@@ -120,6 +120,10 @@ export function createPgPool(databaseUrl: string, max: number): pg.Pool {
   // An idle client losing its server (restart, failover) emits 'error' on the pool; without a
   // listener that would end the process. The pool drops the client; the next query reconnects.
   pool.on('error', () => {});
+  // A client checked out (a transaction in progress) has no pool listener: its server going away
+  // would emit an unhandled 'error' and end the whole process. The query in flight still fails
+  // with the error, and the pool discards the broken client when it is released.
+  pool.on('connect', (client) => client.on('error', () => {}));
   return pool;
 }
 

@@ -6,8 +6,19 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { aesGcmEncrypt, buildResponseSignString, randomNonce, signSha256Rsa } from '@uni-checkout/wechatpay-sandbox';
-import type { Harness } from './harness.js';
+import {
+  aesGcmEncrypt,
+  buildResponseSignString,
+  randomNonce,
+  signSha256Rsa,
+  type SandboxCredentials,
+} from '@uni-checkout/wechatpay-sandbox';
+
+/** What signing needs of a sandbox: its credentials and its state dir (a Harness, or a sandbox process's). */
+export interface SandboxKeys {
+  sandbox: { credentials: SandboxCredentials };
+  sandboxStateDir: string;
+}
 
 export interface SignedNotification {
   body: string;
@@ -15,9 +26,16 @@ export interface SignedNotification {
 }
 
 export function signedNotification(
-  h: Harness,
+  h: SandboxKeys,
   resource: Record<string, unknown>,
-  opts: { id?: string; timestamp?: number; serial?: string; eventType?: string } = {},
+  opts: {
+    id?: string;
+    timestamp?: number;
+    serial?: string;
+    eventType?: string;
+    /** sign with this key instead of WeChat Pay's (a forger's) */
+    privateKeyPem?: string;
+  } = {},
 ): SignedNotification {
   const c = h.sandbox.credentials;
   const nonce = randomNonce(12);
@@ -38,7 +56,7 @@ export function signedNotification(
   });
   const timestamp = String(opts.timestamp ?? Math.floor(Date.now() / 1000));
   const headerNonce = randomNonce(32);
-  const key = readFileSync(path.join(h.sandboxStateDir, 'wechatpay-private-key.pem'), 'utf8');
+  const key = opts.privateKeyPem ?? readFileSync(path.join(h.sandboxStateDir, 'wechatpay-private-key.pem'), 'utf8');
   return {
     body,
     headers: {
@@ -54,7 +72,7 @@ export function signedNotification(
 
 /** A TRANSACTION.SUCCESS resource as WeChat sends it, for an order of this shop. */
 export function successResource(
-  h: Harness,
+  h: SandboxKeys,
   order: { orderNo: string; totalFen: number },
   openid: string,
   overrides: Record<string, unknown> = {},
