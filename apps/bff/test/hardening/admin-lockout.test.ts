@@ -7,8 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN, startHarness, type ApiResponse, type Harness } from '../support/harness.js';
 import { hashPassword, verifyPassword } from '../../src/admin/passwords.js';
 
-/** N=2^14: a scrypt of tens of milliseconds, large beside the noise of a loaded machine */
-const SCRYPT_COST = 14;
+/** N=2^15: a scrypt of about 100 ms, large beside the noise of database round trips on a loaded machine */
+const SCRYPT_COST = 15;
 
 let h: Harness;
 beforeAll(async () => {
