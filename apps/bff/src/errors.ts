@@ -46,6 +46,38 @@ function sqlState(err: unknown): string | undefined {
   return typeof cause?.originalCode === 'string' ? cause.originalCode : undefined;
 }
 
+// node's socket errors, PostgreSQL's connection-exception class (08…) and its shutdown / not-ready
+// states (57P01–57P03), Prisma's "can't reach" / "connection closed" / "pool timeout" codes
+const UNREACHABLE_CODES = /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|EHOSTUNREACH|ENETUNREACH|08\w{3}|57P0[123]|P1001|P1002|P1017|P2024)$/;
+const UNREACHABLE_MESSAGES =
+  /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection closed|connect ECONNREFUSED/i;
+
+/**
+ * The database is out of reach (PostgreSQL restarting, failing over, the network cut): not a fault
+ * of the request and not a bug, so a 503 the client may retry shortly instead of a 500. Looks
+ * through the causes a driver adapter or Prisma wraps the socket's error in.
+ */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  const seen = new Set<unknown>();
+  const queue: unknown[] = [err];
+  while (queue.length > 0 && seen.size < 10) {
+    const e = queue.shift() as
+      | { code?: unknown; originalCode?: unknown; errorCode?: unknown; message?: unknown; cause?: unknown; meta?: unknown }
+      | undefined;
+    if (e === null || typeof e !== 'object' || seen.has(e)) continue;
+    seen.add(e);
+    for (const code of [e.code, e.originalCode, e.errorCode])
+      if (typeof code === 'string' && UNREACHABLE_CODES.test(code)) return true;
+    if (typeof e.message === 'string' && UNREACHABLE_MESSAGES.test(e.message)) return true;
+    const adapter = (e.meta as { driverAdapterError?: unknown } | undefined)?.driverAdapterError;
+    queue.push(e.cause, adapter, (adapter as { cause?: unknown } | undefined)?.cause);
+  }
+  return false;
+}
+
+/** Seconds a client waits before retrying while the database is out of reach. */
+const DATABASE_RETRY_AFTER_SECONDS = 5;
+
 interface BodyParserError extends Error {
   type?: string;
   status?: number;
@@ -90,6 +122,10 @@ export const errorHandler: ErrorRequestHandler = (err: unknown, req, res, _next)
     (err as BodyParserError)?.type === 'charset.unsupported'
   ) {
     appError = new AppError('UNSUPPORTED_MEDIA_TYPE', 415, 'unsupported request body encoding or charset');
+  } else if (isDatabaseUnavailable(err)) {
+    appError = new AppError('SERVICE_UNAVAILABLE', 503, 'the service is recovering, please retry shortly', {
+      retryAfterSeconds: DATABASE_RETRY_AFTER_SECONDS,
+    });
   } else {
     appError = new AppError('INTERNAL', 500, 'internal error, please retry later');
   }
@@ -102,6 +138,6 @@ export const errorHandler: ErrorRequestHandler = (err: unknown, req, res, _next)
   if (appError.details !== undefined) body.error.details = appError.details;
   // a rate limit says when to come back (RFC 9110 Retry-After, whole seconds)
   const retryAfter = (appError.details as { retryAfterSeconds?: unknown } | undefined)?.retryAfterSeconds;
-  if (appError.status === 429 && typeof retryAfter === 'number') res.setHeader('Retry-After', String(retryAfter));
+  if ((appError.status === 429 || appError.status === 503) && typeof retryAfter === 'number') res.setHeader('Retry-After', String(retryAfter));
   res.status(appError.status).json(body);
 };

@@ -48,6 +48,8 @@ export const ERROR_CODES = [
   'INVALID_CREDENTIALS',
   'NOTIFICATION_SIGNATURE_INVALID',
   'NOTIFICATION_REJECTED',
+  // the database is out of reach for now (a restart, a failover, a cut): retry shortly
+  'SERVICE_UNAVAILABLE',
   'INTERNAL',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];

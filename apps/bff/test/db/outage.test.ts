@@ -9,6 +9,7 @@ import { openDb, pingDb, type Db } from '../../src/db/index.js';
 import { sqlTransaction } from '../../src/db/sql.js';
 import { startTcpProxy, targetOf, type TcpProxy } from '../../proof/tcp-proxy.js';
 import { createTestDb, type TestDb } from '../support/db.js';
+import { startSandboxBff, type SandboxBff } from '../support/sandbox-bff.js';
 
 describe('the database going away mid-transaction', () => {
   let testDb: TestDb;
@@ -51,5 +52,46 @@ describe('the database going away mid-transaction', () => {
     expect(await db.prisma.$transaction(async (tx) => tx.$queryRaw<{ two: number }[]>`SELECT 2 AS two`)).toEqual([
       { two: 2 },
     ]);
+  });
+});
+
+describe('a request while the database is out of reach', () => {
+  let testDb: TestDb;
+  let proxy: TcpProxy;
+  let server: SandboxBff;
+
+  beforeAll(async () => {
+    testDb = await createTestDb('postgres', { seed: true });
+    proxy = await startTcpProxy([targetOf(testDb.databaseUrl!)]);
+    server = await startSandboxBff({
+      postgres: false,
+      env: { DATABASE_URL: proxy.url(testDb.databaseUrl!), MIGRATE_ON_START: 'false' },
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    await server?.close();
+    await proxy?.close();
+    await testDb?.close();
+  });
+
+  it('answers 503 SERVICE_UNAVAILABLE with Retry-After, not a 500, and serves again once it is back', async () => {
+    const products = () => fetch(`${server.bff.url}/api/products`);
+    expect((await products()).status).toBe(200);
+
+    proxy.cut();
+    const during = await products();
+    expect(during.status).toBe(503);
+    expect(during.headers.get('retry-after')).toBe('5');
+    expect(((await during.json()) as { error: { code: string } }).error.code).toBe('SERVICE_UNAVAILABLE');
+
+    proxy.restore();
+    const deadline = Date.now() + 15_000;
+    let after = await products();
+    while (after.status !== 200 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 200));
+      after = await products();
+    }
+    expect(after.status).toBe(200);
   });
 });

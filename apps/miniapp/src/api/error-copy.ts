@@ -75,6 +75,7 @@ export const ERROR_COPY: Record<ErrorCode | ClientErrorCode, Copy> = {
   INVALID_CREDENTIALS: { message: '用户名或密码错误，请重新输入' },
   NOTIFICATION_SIGNATURE_INVALID: { message: '支付通知签名无效，已拒收' },
   NOTIFICATION_REJECTED: { message: '支付通知内容不符，已拒收' },
+  SERVICE_UNAVAILABLE: { message: '服务正在恢复中，请稍等片刻再试', next: 'retry' },
   INTERNAL: { message: '服务出了点问题，请稍后重试', next: 'retry' },
   NETWORK_ERROR: { message: '网络连接失败，请检查网络后重试', next: 'retry' },
   TIMEOUT: { message: '请求超时，请稍后重试', next: 'retry' },
