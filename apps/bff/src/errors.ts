@@ -48,7 +48,8 @@ function sqlState(err: unknown): string | undefined {
 
 // node's socket errors, PostgreSQL's connection-exception class (08…) and its shutdown / not-ready
 // states (57P01–57P03), Prisma's "can't reach" / "connection closed" / "pool timeout" codes
-const UNREACHABLE_CODES = /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|EHOSTUNREACH|ENETUNREACH|08\w{3}|57P0[123]|P1001|P1002|P1017|P2024)$/;
+const UNREACHABLE_CODES =
+  /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|EHOSTUNREACH|ENETUNREACH|08\w{3}|57P0[123]|P1001|P1002|P1017|P2024)$/;
 const UNREACHABLE_MESSAGES =
   /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection closed|connect ECONNREFUSED/i;
 
@@ -62,7 +63,14 @@ export function isDatabaseUnavailable(err: unknown): boolean {
   const queue: unknown[] = [err];
   while (queue.length > 0 && seen.size < 10) {
     const e = queue.shift() as
-      | { code?: unknown; originalCode?: unknown; errorCode?: unknown; message?: unknown; cause?: unknown; meta?: unknown }
+      | {
+          code?: unknown;
+          originalCode?: unknown;
+          errorCode?: unknown;
+          message?: unknown;
+          cause?: unknown;
+          meta?: unknown;
+        }
       | undefined;
     if (e === null || typeof e !== 'object' || seen.has(e)) continue;
     seen.add(e);
@@ -138,6 +146,7 @@ export const errorHandler: ErrorRequestHandler = (err: unknown, req, res, _next)
   if (appError.details !== undefined) body.error.details = appError.details;
   // a rate limit says when to come back (RFC 9110 Retry-After, whole seconds)
   const retryAfter = (appError.details as { retryAfterSeconds?: unknown } | undefined)?.retryAfterSeconds;
-  if ((appError.status === 429 || appError.status === 503) && typeof retryAfter === 'number') res.setHeader('Retry-After', String(retryAfter));
+  if ((appError.status === 429 || appError.status === 503) && typeof retryAfter === 'number')
+    res.setHeader('Retry-After', String(retryAfter));
   res.status(appError.status).json(body);
 };

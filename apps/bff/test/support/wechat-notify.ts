@@ -97,7 +97,7 @@ export function successResource(
 
 /** A REFUND.SUCCESS resource as WeChat sends it, for a refund of the whole or part of a paid order. */
 export function refundSuccessResource(
-  h: Harness,
+  h: SandboxKeys,
   order: { orderNo: string; totalFen: number; transactionId: string },
   refund: { outRefundNo: string; amountFen: number; refundId: string | null },
   overrides: Record<string, unknown> = {},
