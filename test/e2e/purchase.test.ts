@@ -926,6 +926,8 @@ describe('fulfilment: checkout with a new address, the admin ships, the shopper 
       await a.locator('.uni-picker-view-indicator').first().waitFor({ state: 'visible', timeout: 5_000 });
       await a.locator('.uni-picker-action-confirm').click();
       expect(await text(a, 'admin-ship-company')).toBe('顺丰速运');
+      // the refusal answered the last submit: picking a company clears it
+      expect(await a.getByTestId('admin-ship-error').count()).toBe(0);
       await a.getByTestId('admin-ship-tracking').locator('input').fill('SF7788990011');
       await snapshot(a, '22-admin-ship-form.png', true);
       await a.getByTestId('admin-ship-submit').click();
@@ -951,11 +953,16 @@ describe('fulfilment: checkout with a new address, the admin ships, the shopper 
       await snapshot(page, '24-orders-to-receive.png');
       await card.click();
       await expect.poll(() => text(page, 'order-fulfilment-status'), { timeout: 10_000 }).toBe('待收货');
-      expect(await text(page, 'order-tracking-no')).toBe('SF SF7788990011');
+      expect(await text(page, 'order-tracking-no')).toBe('顺丰速运 SF7788990011');
+      const shippedTimeline = await page.getByTestId('order-timeline-item').allInnerTexts();
+      expect(shippedTimeline.map((t) => t.split('\n')[0]!.trim())).toEqual(['下单', '支付成功', '已发货']);
+      expect(shippedTimeline[2]).toContain('顺丰速运 SF7788990011');
       await snapshot(page, '25-order-shipped.png', true);
       await page.getByTestId('order-confirm-receipt').click();
       await expect.poll(() => text(page, 'order-fulfilment-status'), { timeout: 15_000 }).toBe('已收货');
       expect(await page.getByTestId('order-confirm-receipt').count()).toBe(0);
+      const receivedTimeline = await page.getByTestId('order-timeline-item').allInnerTexts();
+      expect(receivedTimeline.map((t) => t.split('\n')[0]!.trim())).toEqual(['下单', '支付成功', '已发货', '已收货']);
       await snapshot(page, '26-order-received.png', true);
       const done = await bff.ctx.prisma.order.findUniqueOrThrow({ where: { orderNo }, include: { shipment: true } });
       expect([done.fulfilmentStatus, done.shipment!.receivedVia]).toEqual(['RECEIVED', 'WECHAT']);

@@ -5,7 +5,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { validateRefundAmount } from '../src/store/admin';
 import { useCheckoutStore } from '../src/store/checkout';
 import { clampQuantity, lineFromSku, linesTotalFen, stockNote, useCartStore } from '../src/store/cart';
-import { pollDelays, shopperTimeline } from '../src/store/orders';
+import { pollDelays, shipmentLine, shopperTimeline } from '../src/store/orders';
 import { resultPageUrl, sandboxCashierUrl } from '../src/store/payment';
 import { closeReason, formatCountdown } from '../src/utils/countdown';
 import { beijingTime, eventLabel, eventSummary } from '../src/utils/events';
@@ -346,6 +346,42 @@ describe('order timelines', () => {
       ['退款处理中', '¥1.00 · 差价'],
       ['退款成功', '¥100.50 · 缺货'],
     ]);
+  });
+
+  it('puts 已发货 and 已收货 in their real place among refunds, with the company’s name', () => {
+    const order = {
+      createdAt: '2026-11-27T05:00:00.000Z',
+      paidAt: '2026-11-27T05:00:05.000Z',
+      closedAt: null,
+      shipment: {
+        logisticsType: 'EXPRESS',
+        expressCompany: 'SF',
+        expressCompanyName: '顺丰速运',
+        trackingNo: 'SF7788990011',
+        shippedAt: '2026-11-27T08:00:00.000Z',
+        receivedAt: '2026-11-29T08:00:00.000Z',
+      },
+      refunds: [
+        {
+          outRefundNo: 'RF1',
+          amountFen: 100,
+          reason: '差价',
+          status: 'SUCCESS',
+          createdAt: '2026-11-28T06:00:00.000Z',
+          succeededAt: '2026-11-28T06:00:01.000Z',
+        },
+      ],
+    } as unknown as Order;
+    expect(shopperTimeline(order).map((e) => [e.label, e.detail ?? ''])).toEqual([
+      ['下单', ''],
+      ['支付成功', ''],
+      ['已发货', '顺丰速运 SF7788990011'],
+      ['退款成功', '¥1.00 · 差价'],
+      ['已收货', ''],
+    ]);
+    const noName = { ...order.shipment!, expressCompanyName: null, receivedAt: null };
+    expect(shipmentLine(noName)).toBe('SF SF7788990011');
+    expect(shipmentLine({ ...noName, logisticsType: 'SELF_PICKUP', trackingNo: null })).toBe('用户自提');
   });
 
   it('puts 下单 before 支付成功 even when WeChat’s whole-second pay time reads earlier', () => {

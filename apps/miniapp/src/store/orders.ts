@@ -1,6 +1,7 @@
 import {
   formatFen,
   isPaidStatus,
+  LOGISTICS_TYPE_LABELS,
   shopperActions,
   type Order,
   type OrderStatus,
@@ -33,6 +34,12 @@ export function actionsOf(order: Order, now = new Date()): ShopperActions {
   return shopperActions(order, now);
 }
 
+/** "顺丰速运 SF7788990011": the company's name (a code only when the name is unknown) and the waybill. */
+export function shipmentLine(shipment: NonNullable<Order['shipment']>): string {
+  if (!shipment.trackingNo) return LOGISTICS_TYPE_LABELS[shipment.logisticsType];
+  return `${shipment.expressCompanyName ?? shipment.expressCompany ?? ''} ${shipment.trackingNo}`.trim();
+}
+
 export interface TimelineEntry {
   key: string;
   label: string;
@@ -41,7 +48,7 @@ export interface TimelineEntry {
 }
 
 /**
- * 下单, 支付成功, 订单关闭 and each refund, in the order they happened. Times alone cannot say so:
+ * 下单, 支付成功, 已发货 / 已收货, 订单关闭 and each refund, in the order they happened. Times alone cannot say so:
  * WeChat's success_time has whole seconds, so a payment within the second of the order would sort
  * before it. Each step keeps its place in the lifecycle (created → paid → after), and only steps of
  * the same place are ordered by time.
@@ -78,6 +85,11 @@ export function shopperTimeline(order: Order): TimelineEntry[] {
         step: 2,
       });
     }
+  }
+  const shipment = order.shipment;
+  if (shipment) {
+    entries.push({ key: 'shipped', label: '已发货', at: shipment.shippedAt, detail: shipmentLine(shipment), step: 2 });
+    if (shipment.receivedAt) entries.push({ key: 'received', label: '已收货', at: shipment.receivedAt, step: 2 });
   }
   for (const refund of order.refunds) {
     const label = refund.status === 'SUCCESS' ? '退款成功' : refund.status === 'CLOSED' ? '退款关闭' : '退款处理中';
