@@ -91,7 +91,7 @@ describe('cart', () => {
     expect(cart.lines[0]!.quantity).toBe(1);
     expect(cart.blocked).toBe(false);
     cart.updateStock(kg.id, 0);
-    expect(stockNote(cart.lines[0]!)).toEqual({ text: '已售罄', blocking: true });
+    expect(stockNote(cart.lines[0]!)).toEqual({ text: '售罄', blocking: true });
     expect(stockNote({ stock: 50, quantity: 2 })).toBeNull();
     expect(stockNote({ stock: null, quantity: 2 })).toBeNull();
   });

@@ -104,8 +104,8 @@ async function toCheckout(stockBefore?: number): Promise<void> {
   await mp.waitForRoute('pages/product/index');
   expect(await mp.text('product-detail-title')).toBe(TEA.title);
   const gift = mp.all('sku-option').find((el) => el.getAttribute('data-sku-id') === 'mpwx-tea-gift');
-  // j-component renders no aria-* attributes: what the shopper reads is the 缺货 note and the greyed class
-  expect(MiniProgram.text(gift!)).toBe('礼盒 200g（缺货）');
+  // j-component renders no aria-* attributes: what the shopper reads is the 售罄 note and the greyed class
+  expect(MiniProgram.text(gift!)).toBe('礼盒 200g（售罄）');
   expect(gift!.className).toContain('product__sku--disabled');
   const can = mp.all('sku-option').find((el) => el.getAttribute('data-sku-id') === 'mpwx-tea-can')!;
   await mp.tap(can);
