@@ -6,24 +6,27 @@
  * sides see 部分退款.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { start, type RunningBff } from '@uni-checkout/bff';
+import type { BrowserContext, Page } from 'playwright-core';
 import { runJobsOnce } from '../../apps/bff/src/orders/jobs';
 import { formatFen } from '@uni-checkout/shared';
-import { createTestDb, type TestDb } from '../../apps/bff/test/support/db';
 import { shippingClient } from '../../apps/bff/src/fulfilment/wechat-adapter';
-import { launchChromium } from '../miniapp/support/browser';
-import { cachedBuild, repoRoot, type BuildResult } from '../miniapp/support/build';
-import { TEST_BUILD_ENV } from '../miniapp/support/build-env';
-import { serveStatic, type StaticServer } from '../miniapp/support/static-server';
-
-const screenshotsDir = path.join(repoRoot, 'test-results', 'e2e');
-const ADMIN = { username: 'shop-admin', password: `pw-${randomBytes(9).toString('hex')}` };
+import { repoRoot } from '../miniapp/support/build';
+import {
+  ADDRESS,
+  ADMIN,
+  addAddressAtCheckout,
+  bff,
+  newPhone,
+  screenshotsDir,
+  site,
+  snapshot,
+  startShop,
+  stopShop,
+  text,
+} from './shop';
 
 /** A product with one SKU in stock and one sold out, listed first. */
 const TEA = {
@@ -39,40 +42,8 @@ const QUANTITY = 2;
 const TOTAL_FEN = 12800 * QUANTITY;
 const REFUND_FEN = 10050;
 
-let h5: BuildResult;
-let testDb: TestDb;
-let bff: RunningBff;
-let site: StaticServer;
-let browser: Browser;
-let dataDir: string;
-
 beforeAll(async () => {
-  h5 = await cachedBuild('h5', TEST_BUILD_ENV);
-  console.log(`h5 build: ${h5.cached ? 'reused' : `${h5.ms} ms`}`);
-  site = await serveStatic(h5.outDir);
-  testDb = await createTestDb('postgres', { seed: true });
-  dataDir = await mkdtemp(path.join(tmpdir(), 'uc-e2e-'));
-  bff = await start({
-    port: 0,
-    logDestination: new Writable({ write: (_c, _e, cb) => cb() }),
-    env: {
-      NODE_ENV: 'test',
-      DATA_DIR: dataDir,
-      DATABASE_URL: testDb.databaseUrl,
-      MIGRATE_ON_START: 'false',
-      // sandbox mode: the BFF starts the sandbox and pays through it
-      WECHATPAY_MCHID: undefined,
-      SANDBOX_PORT: '0',
-      SANDBOX_STATE_DIR: path.join(dataDir, 'sandbox'),
-      // refunds settle (and notify) in tens of milliseconds instead of seconds
-      SANDBOX_TIME_SCALE: '0.01',
-      JOBS_ENABLED: 'false',
-      JWT_SECRET: randomBytes(32).toString('hex'),
-      CORS_ORIGINS: site.url,
-      ADMIN_USERNAME: ADMIN.username,
-      ADMIN_PASSWORD: ADMIN.password,
-    },
-  });
+  await startShop();
   const images = (await readdir(path.join(repoRoot, 'prisma', 'seed', 'images')))
     .filter((f) => /\.(png|jpe?g)$/i.test(f))
     .sort();
@@ -87,84 +58,12 @@ beforeAll(async () => {
       skus: { create: TEA.skus },
     },
   });
-  browser = await launchChromium();
-  await mkdir(screenshotsDir, { recursive: true });
 }, 900_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await bff?.stop();
-  await testDb?.close();
-  await site?.close();
-  if (dataDir) await rm(dataDir, { recursive: true, force: true });
-});
+afterAll(stopShop);
 
-async function newPhone(): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await browser.newContext({
-    viewport: { width: 390, height: 844 },
-    deviceScaleFactor: 2,
-    acceptDownloads: true,
-  });
-  // The hosting page's runtime config: the bundle itself points at an unreachable origin.
-  await context.addInitScript((api) => {
-    (window as unknown as { __UNI_CHECKOUT_API__: string }).__UNI_CHECKOUT_API__ = api;
-  }, bff.url);
-  return { context, page: await context.newPage() };
-}
-
-async function snapshot(page: Page, name: string, fullPage = false): Promise<void> {
-  await page.waitForFunction(
-    () =>
-      document.querySelector('.u-icon') === null ||
-      [...document.fonts].some((f) => f.family.includes('uicon-iconfont') && f.status === 'loaded'),
-    undefined,
-    { timeout: 10_000 },
-  );
-  // let toasts and page transitions settle so the picture shows the page itself
-  await page
-    .locator('uni-toast')
-    .first()
-    .waitFor({ state: 'hidden', timeout: 5_000 })
-    .catch(() => {});
-  await page.screenshot({ path: path.join(screenshotsDir, name), fullPage });
-}
-
-const text = async (page: Page, testId: string) => (await page.getByTestId(testId).first().innerText()).trim();
-
-const ADDRESS = {
-  name: '林小满',
-  phone: '13912345678',
-  province: '浙江省',
-  city: '杭州市',
-  district: '西湖区',
-  detail: '龙井路 18 号',
-};
-
-/**
- * On the checkout of a shopper with an empty address book: 添加收货地址 opens the book with its
- * form; a bad phone is refused in the form, a good address is saved, picked, and shown back on
- * the checkout.
- */
-async function addAddressAtCheckout(page: Page, screenshot?: string): Promise<void> {
-  await page.getByTestId('checkout-address-add').click();
-  await page.getByTestId('address-form').waitFor({ state: 'visible', timeout: 10_000 });
-  const fields: [string, string][] = [
-    ['address-name', ADDRESS.name],
-    ['address-phone', '1391234'],
-    ['address-province', ADDRESS.province],
-    ['address-city', ADDRESS.city],
-    ['address-district', ADDRESS.district],
-    ['address-detail', ADDRESS.detail],
-  ];
-  for (const [id, value] of fields) await page.getByTestId(id).locator('input').fill(value);
-  await page.getByTestId('address-save').click();
-  expect(await text(page, 'address-phone-error')).toBe('请填写正确的手机号或固定电话');
-  await page.getByTestId('address-phone').locator('input').fill(ADDRESS.phone);
-  if (screenshot) await snapshot(page, screenshot);
-  await page.getByTestId('address-save').click();
-  await page.getByTestId('checkout-address').getByTestId('address-card-name').waitFor({ timeout: 10_000 });
-  expect(await text(page, 'address-card-line')).toBe('浙江省 杭州市 西湖区 龙井路 18 号');
-}
+/** An item of uni-app's h5 tab bar (WeChat draws its own; the mp-weixin test taps it with tapTab). */
+const tab = (page: Page, label: string) => page.locator('.uni-tabbar__item').filter({ hasText: label });
 
 describe('purchase, payment and refund on the h5 build', () => {
   let orderNo = '';
@@ -617,12 +516,27 @@ describe('stock, failed payments and deadlines as the shopper sees them', () => 
     const { context, page } = await newPhone();
     try {
       await page.goto(`${site.url}/#/pages/index/index`);
+      // the home page's chips filter in place
       await page.getByTestId('category-list').waitFor({ state: 'visible', timeout: 20_000 });
       await page.locator('[data-testid="category-chip"][data-category="coffee"]').click();
-      const card = page.getByTestId('product-card').filter({ hasText: BEANS.title });
-      await card.waitFor({ state: 'visible', timeout: 10_000 });
+      await page.getByTestId('product-card').filter({ hasText: BEANS.title }).waitFor({ timeout: 10_000 });
       expect(await page.getByTestId('product-card').filter({ hasText: TEA.title }).count()).toBe(0);
       expect(await text(page, 'category-list')).toContain('咖啡');
+      await snapshot(page, '20-home-chips.png');
+
+      // the 分类 tab: the catalog's categories down the side, the chosen one's products beside
+      await tab(page, '分类').click();
+      await page.getByTestId('category-side').waitFor({ state: 'visible', timeout: 20_000 });
+      expect((await page.getByTestId('category-side-item').allInnerTexts()).map((t) => t.trim())).toEqual(
+        expect.arrayContaining(['茶叶', '咖啡']),
+      );
+      await page.locator('[data-testid="category-side-item"][data-category="coffee"]').click();
+      expect(await text(page, 'category-title')).toBe('咖啡');
+      const card = page.getByTestId('category-products').getByTestId('product-card').filter({ hasText: BEANS.title });
+      await card.waitFor({ state: 'visible', timeout: 10_000 });
+      expect(
+        await page.getByTestId('category-products').getByTestId('product-card').filter({ hasText: TEA.title }).count(),
+      ).toBe(0);
       await snapshot(page, '20-category.png');
       await card.click();
 
@@ -632,8 +546,10 @@ describe('stock, failed payments and deadlines as the shopper sees them', () => 
       expect(await text(page, 'quantity-value')).toBe('3');
       await page.getByTestId('add-to-cart').click();
       await expect.poll(() => text(page, 'cart-count')).toBe('3');
+      // the cart is a tab: the product page's cart link switches to it, where the tab shows the count
       await page.getByTestId('product-detail-cart').click();
       await page.getByTestId('cart-line').first().waitFor({ state: 'visible', timeout: 10_000 });
+      await expect.poll(() => tab(page, '购物车').locator('.uni-tabbar__badge').innerText()).toBe('3');
       expect(await text(page, 'cart-line-stock')).toBe('仅剩 3 件');
       await page.getByTestId('cart-line-quantity-plus').click();
       expect(await text(page, 'cart-line-quantity-value')).toBe('3');
@@ -672,6 +588,33 @@ describe('stock, failed payments and deadlines as the shopper sees them', () => 
       ]);
       await expect.poll(() => text(page, 'result-status'), { timeout: 25_000 }).toBe('支付成功');
       expect((await bff.ctx.prisma.sku.findUniqueOrThrow({ where: { id: BEANS.skuId } })).stock).toBe(0);
+      const orderNo = await text(page, 'order-no');
+
+      // 我的: the paid order waits to ship; its entry opens the list on that tab, whose card buys again
+      await page.getByTestId('result-go-shop').click();
+      await tab(page, '我的').click();
+      const toShip = page.locator('[data-testid="me-order-entry"][data-key="UNSHIPPED"]');
+      await expect.poll(() => toShip.getByTestId('me-order-count').innerText(), { timeout: 10_000 }).toBe('1');
+      expect(
+        await page
+          .locator('[data-testid="me-order-entry"][data-key="PENDING_PAYMENT"]')
+          .getByTestId('me-order-count')
+          .count(),
+      ).toBe(0);
+      expect(await page.getByTestId('me-addresses').innerText()).toContain('共 1 个');
+      await snapshot(page, '28-me.png');
+      await toShip.click();
+      const mine = page.getByTestId('order-card').filter({ hasText: orderNo });
+      await mine.waitFor({ state: 'visible', timeout: 10_000 });
+      expect(await page.getByTestId('orders-tab-UNSHIPPED').getAttribute('aria-selected')).toBe('true');
+      expect(await mine.getByTestId('order-card-thumb').count()).toBe(1);
+      expect(await mine.getByTestId('order-card-pay').count()).toBe(0);
+      await snapshot(page, '29-orders-to-ship.png');
+      await mine.getByTestId('order-card-rebuy').click();
+      await page.getByTestId('cart-line').first().waitFor({ state: 'visible', timeout: 10_000 });
+      expect(await page.getByTestId('cart-line').getAttribute('data-sku-id')).toBe(BEANS.skuId);
+      // sold out since: the cart says so and holds the checkout
+      await expect.poll(() => text(page, 'cart-line-stock'), { timeout: 10_000 }).toBe('售罄');
     } finally {
       await context.close();
     }
@@ -971,4 +914,60 @@ describe('fulfilment: checkout with a new address, the admin ships, the shopper 
       await admin.context.close();
     }
   }, 150_000);
+});
+
+describe('leaving the checkout while the order is being placed', () => {
+  it('opens no pay sheet elsewhere: the shopper is told, and the order waits in 待支付 with its countdown', async () => {
+    const { context, page } = await newPhone();
+    try {
+      await page.goto(`${site.url}/#/pages/index/index`);
+      await page.getByTestId('product-card').first().waitFor({ state: 'visible', timeout: 20_000 });
+      await page.getByTestId('product-card').filter({ hasText: TEA.title }).click();
+      await page.getByTestId('sku-option').filter({ hasText: '罐装 250g' }).click();
+      await page.getByTestId('buy-now').click();
+      await page.getByTestId('checkout-submit').waitFor({ state: 'visible', timeout: 10_000 });
+      await addAddressAtCheckout(page);
+      // the BFF creates the order at once, but its answer is held until the shopper has left
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      let created = 0;
+      await page.route(`${bff.url}/api/orders`, async (route) => {
+        if (route.request().method() !== 'POST') return route.fallback();
+        const response = await route.fetch();
+        created++;
+        await held;
+        await route.fulfill({ response });
+      });
+      await page.getByTestId('checkout-submit').click();
+      await expect.poll(() => created, { timeout: 10_000 }).toBe(1);
+      await page.goBack(); // the browser's back, mid-submit
+      await page.getByTestId('product-detail').waitFor({ state: 'visible', timeout: 10_000 });
+      release();
+
+      const modal = page.locator('.uni-modal');
+      await modal.waitFor({ state: 'visible', timeout: 10_000 });
+      expect(await modal.innerText()).toContain('订单已提交，待支付');
+      expect(await modal.innerText()).toMatch(/请在 \d\d:\d\d 内完成支付/);
+      await snapshot(page, '30-left-mid-submit.png');
+      // no pay sheet sprang open on the page the shopper went back to
+      expect(page.url()).toContain('pages/product/index');
+      await page.unrouteAll();
+
+      await modal.locator('.uni-modal__btn_primary').click();
+      await expect.poll(() => text(page, 'order-status'), { timeout: 10_000 }).toBe('待支付');
+      expect(await text(page, 'order-countdown')).toMatch(/^\d\d:\d\d$/);
+      const orderNo = await text(page, 'order-no');
+      const placed = await bff.ctx.prisma.order.findUniqueOrThrow({ where: { orderNo } });
+      // one order for this shopper, unpaid: the submit that was left behind made it, nothing else
+      const orders = await bff.ctx.prisma.order.findMany({ where: { userId: placed.userId } });
+      expect(orders.map((o) => [o.orderNo, o.status])).toEqual([[orderNo, 'PENDING_PAYMENT']]);
+
+      await page.goto(`${site.url}/#/pages/orders/index?status=PENDING_PAYMENT`);
+      const card = page.getByTestId('order-card').filter({ hasText: orderNo });
+      await card.waitFor({ state: 'visible', timeout: 10_000 });
+      expect(await card.getByTestId('order-card-pay').count()).toBe(1);
+    } finally {
+      await context.close();
+    }
+  }, 120_000);
 });

@@ -20,8 +20,14 @@ function toSegment([px, py], [ax, ay], [bx, by]) {
   return Math.hypot(px - (ax + t * dx), py - (ay + t * dy));
 }
 
-const polyline = (...points) => (p) => points.slice(1).some((b, i) => toSegment(p, points[i], b) <= STROKE / 2);
-const ring = (cx, cy, r, keep = () => true) => (p) => Math.abs(Math.hypot(p[0] - cx, p[1] - cy) - r) <= STROKE / 2 && keep(p);
+const polyline =
+  (...points) =>
+  (p) =>
+    points.slice(1).some((b, i) => toSegment(p, points[i], b) <= STROKE / 2);
+const ring =
+  (cx, cy, r, keep = () => true) =>
+  (p) =>
+    Math.abs(Math.hypot(p[0] - cx, p[1] - cy) - r) <= STROKE / 2 && keep(p);
 const disc = (cx, cy, r) => (p) => Math.hypot(p[0] - cx, p[1] - cy) <= r;
 const square = (x, y, s) => polyline([x, y], [x + s, y], [x + s, y + s], [x, y + s], [x, y]);
 

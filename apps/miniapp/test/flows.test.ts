@@ -443,6 +443,10 @@ describe('test ids', () => {
       for (const m of vue.matchAll(/data-testid="([a-z0-9-]+)"/g)) inSource.add(m[1]!);
       // the page-state component's parts, named by the page that uses it (`retry-testid="orders-retry"`)
       for (const m of vue.matchAll(/\b(?:loading|error|retry|empty)-testid="([a-z0-9-]+)"/g)) inSource.add(m[1]!);
+      // the paged-list-view's parts, from the page's prefix (`prefix="orders"` → `orders-loading` …)
+      for (const m of vue.matchAll(/\bprefix="([a-z0-9-]+)"/g))
+        for (const part of ['loading', 'error', 'retry', 'empty']) inSource.add(`${m[1]}-${part}`);
+      for (const m of vue.matchAll(/\b(?:list|more)-testid="([a-z0-9-]+)"/g)) inSource.add(m[1]!);
       // ids built from a value (`orders-tab-${key}`) or a stepper's prefix (`${testid}-minus`)
       for (const m of vue.matchAll(/:data-testid="`([a-z-]+)\$\{/g)) prefixes.push(m[1]!);
       for (const m of vue.matchAll(/(?<![-:\w])testid="([a-z-]+)"/g))
@@ -465,6 +469,8 @@ describe('test ids', () => {
       'data-check',
       'data-event-type',
       'data-date',
+      'data-category',
+      'data-key',
       'pages/index',
       'pages/product',
       'pages/cart',

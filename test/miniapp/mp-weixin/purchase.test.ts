@@ -123,8 +123,10 @@ async function toCheckout(stockBefore?: number): Promise<void> {
   expect(quantity()).toBe(QUANTITY);
   await mp.tap('add-to-cart');
   await mp.waitFor(() => mp.all('cart-count').some((el) => MiniProgram.text(el) === String(QUANTITY)), 'cart count');
+  // the cart is a tab: reached with switchTab, and its tab carries the count as WeChat's badge
   await mp.tap('product-detail-cart');
   await mp.waitForRoute('pages/cart/index');
+  await mp.waitFor(() => mp.tabBadges.get(2) === String(QUANTITY), 'the 购物车 tab badge');
   const line = await mp.find('cart-line');
   expect(line.getAttribute('data-sku-id')).toBe('mpwx-tea-can');
   expect(await mp.text('cart-total')).toContain(TOTAL);
@@ -200,6 +202,23 @@ describe("the production mp-weixin bundle in WeChat's component framework", () =
     await mp.tap('result-go-shop');
     await mp.waitForRoute('pages/index/index');
     expect(mp.pageStack).toEqual(['pages/index/index']);
+    // the ordered lines left the cart, and so did the badge
+    expect(mp.tabBadges.has(2)).toBe(false);
+
+    // 我的 (a tab): the paid order waits to ship; its entry opens the list on that tab
+    await mp.tapTab('pages/me/index');
+    const entry = (key: string) => mp.all('me-order-entry').find((el) => el.getAttribute('data-key') === key);
+    const count = (key: string) => {
+      const badge = entry(key)?.querySelector('[data-testid="me-order-count"]');
+      return badge ? MiniProgram.text(badge) : '';
+    };
+    await mp.waitFor(() => count('UNSHIPPED') === '1', '我的 · 待发货 1');
+    expect(count('PENDING_PAYMENT')).toBe('');
+    await mp.tap(entry('UNSHIPPED')!);
+    await mp.waitForRoute('pages/orders/index');
+    const toShip = await waitForOrderCard(paidOrderNo);
+    expect(toShip.querySelectorAll('[data-testid="order-card-rebuy"]')).toHaveLength(1);
+    await mp.tapTab('pages/index/index');
     await mp.tap('nav-orders');
     await mp.waitForRoute('pages/orders/index');
     const card = await waitForOrderCard(paidOrderNo);
