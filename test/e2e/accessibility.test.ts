@@ -90,8 +90,7 @@ describe('tap targets and contrast on the shopper pages (h5, 390×844)', () => {
         where: { skus: { some: { stock: { gt: 5 } } } },
         orderBy: { sortOrder: 'asc' },
       });
-      await page.goto(`${site.url}/#/pages/index/index`);
-      await page.getByTestId('product-card').filter({ hasText: product.title }).first().click();
+      await page.goto(`${site.url}/#/pages/product/index?id=${encodeURIComponent(product.id)}`);
       await page.getByTestId('sku-option').first().waitFor({ state: 'visible', timeout: 10_000 });
       await page
         .locator(`${id('sku-option')}[aria-disabled="false"]`)

@@ -443,10 +443,13 @@ describe('test ids', () => {
       for (const m of vue.matchAll(/data-testid="([a-z0-9-]+)"/g)) inSource.add(m[1]!);
       // the page-state component's parts, named by the page that uses it (`retry-testid="orders-retry"`)
       for (const m of vue.matchAll(/\b(?:loading|error|retry|empty)-testid="([a-z0-9-]+)"/g)) inSource.add(m[1]!);
-      // the paged-list-view's parts, from the page's prefix (`prefix="orders"` → `orders-loading` …)
+      // page-state's parts from the page's prefix (`prefix="orders"` → `orders-loading` …); a list can be empty
+      const parts = vue.includes('<paged-list-view')
+        ? ['loading', 'error', 'retry', 'empty']
+        : ['loading', 'error', 'retry'];
       for (const m of vue.matchAll(/\bprefix="([a-z0-9-]+)"/g))
-        for (const part of ['loading', 'error', 'retry', 'empty']) inSource.add(`${m[1]}-${part}`);
-      for (const m of vue.matchAll(/\b(?:list|more)-testid="([a-z0-9-]+)"/g)) inSource.add(m[1]!);
+        for (const part of parts) inSource.add(`${m[1]}-${part}`);
+      for (const m of vue.matchAll(/\b(?:list|more|button)-testid="([a-z0-9-]+)"/g)) inSource.add(m[1]!);
       // ids built from a value (`orders-tab-${key}`) or a stepper's prefix (`${testid}-minus`)
       for (const m of vue.matchAll(/:data-testid="`([a-z-]+)\$\{/g)) prefixes.push(m[1]!);
       for (const m of vue.matchAll(/(?<![-:\w])testid="([a-z-]+)"/g))
