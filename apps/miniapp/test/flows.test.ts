@@ -447,7 +447,7 @@ describe('test ids', () => {
       const parts = vue.includes('<paged-list-view')
         ? ['loading', 'error', 'retry', 'empty']
         : ['loading', 'error', 'retry'];
-      for (const m of vue.matchAll(/\bprefix="([a-z0-9-]+)"/g))
+      for (const m of vue.matchAll(/(?<![:\w-])prefix="([a-z0-9-]+)"/g))
         for (const part of parts) inSource.add(`${m[1]}-${part}`);
       for (const m of vue.matchAll(/\b(?:list|more|button)-testid="([a-z0-9-]+)"/g)) inSource.add(m[1]!);
       // ids built from a value (`orders-tab-${key}`) or a stepper's prefix (`${testid}-minus`)
