@@ -7,7 +7,8 @@ export function categoryLabel(category: string): string {
   return CATEGORY_LABELS[category] ?? category;
 }
 
-/** The catalog's own categories (a product's `category`), in the order they first appear. */
+/** The catalog's own categories (a product's `category`), in the order they first appear; 其他 last. */
 export function categoriesOf(products: readonly Pick<Product, 'category'>[]): string[] {
-  return [...new Set(products.map((p) => p.category))];
+  const seen = [...new Set(products.map((p) => p.category))];
+  return [...seen.filter((c) => c !== ''), ...seen.filter((c) => c === '')];
 }
