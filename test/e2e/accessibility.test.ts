@@ -119,7 +119,7 @@ describe('tap targets and contrast on the shopper pages (h5, 390×844)', () => {
 
       await page.getByTestId('cart-checkout').click();
       await page.getByTestId('checkout-address-add').waitFor({ state: 'visible', timeout: 10_000 });
-      report.checkout = await audit(page, [id('checkout-address-add'), id('checkout-submit'), BACK]);
+      report.checkout = await audit(page, [id('checkout-address'), id('checkout-submit'), BACK]);
       await addAddressAtCheckout(page);
       // the pay sheet is dismissed: the order waits, unpaid
       await Promise.all([
