@@ -49,7 +49,20 @@ function sqlState(err: unknown): string | undefined {
 interface BodyParserError extends Error {
   type?: string;
   status?: number;
+  code?: unknown;
 }
+
+/**
+ * A body whose Content-Encoding (gzip, deflate, br) does not decode: body-parser passes the
+ * decompressor's error on as a 400 without a `type` (zlib's codes are `Z_…`, brotli's `ERR_…`).
+ * The client sent it wrong: a 400, logged as a warning, on every route.
+ */
+export function isUndecodableBody(err: unknown): boolean {
+  const e = err as BodyParserError | undefined;
+  return e?.status === 400 && e.type === undefined && typeof e.code === 'string' && /^(Z_|ERR_)/.test(e.code);
+}
+
+export const undecodableBodyMessage = 'request body does not decode with its Content-Encoding';
 
 /** Turns every error into `{ error: { code, message } }`; never leaks a stack or an internal message. */
 export const errorHandler: ErrorRequestHandler = (err: unknown, req, res, _next) => {
@@ -60,6 +73,12 @@ export const errorHandler: ErrorRequestHandler = (err: unknown, req, res, _next)
     appError = new AppError('MALFORMED_JSON', 400, 'request body is not valid JSON');
   } else if ((err as BodyParserError)?.type === 'entity.too.large') {
     appError = new AppError('PAYLOAD_TOO_LARGE', 413, 'request body is too large');
+  } else if (isUndecodableBody(err)) {
+    appError = new AppError('BODY_ENCODING_INVALID', 400, undecodableBodyMessage);
+    req.log?.warn(
+      { code: (err as BodyParserError).code, encoding: req.get('content-encoding') },
+      undecodableBodyMessage,
+    );
   } else if (err instanceof URIError && (err as BodyParserError).status === 400) {
     // a route parameter whose percent-encoding does not decode (the router marks it 400)
     appError = new AppError('VALIDATION_FAILED', 400, 'path: malformed percent-encoding');

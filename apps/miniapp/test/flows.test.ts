@@ -269,7 +269,8 @@ describe('result page polling', () => {
 });
 
 describe('admin refund amount', () => {
-  const order = { status: 'PAID' as const, totalFen: 25600, refundedFen: 10000 };
+  // the server's refundableFen: paid 256.00, refunded 100.00
+  const order = { refundableFen: 15600 };
 
   it('converts yuan to fen without floating point', () => {
     expect(validateRefundAmount('100.50', order)).toEqual({ fen: 10050 });
@@ -283,7 +284,7 @@ describe('admin refund amount', () => {
     }
     expect(validateRefundAmount('0', order)).toEqual({ error: '退款金额必须大于 0' });
     expect(validateRefundAmount('156.01', order)).toEqual({ error: '最多可退 ¥156.00' });
-    expect(validateRefundAmount('1', { ...order, status: 'PENDING_PAYMENT' })).toEqual({ error: '最多可退 ¥0.00' });
+    expect(validateRefundAmount('1', { refundableFen: 0 })).toEqual({ error: '最多可退 ¥0.00' });
   });
 });
 

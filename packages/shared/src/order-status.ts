@@ -58,8 +58,7 @@ export function refundableFen(
   refunds: readonly { status: string; amountFen: number }[] = [],
 ): number {
   if (!isPaidStatus(order.status)) return 0;
-  const reserving: readonly string[] = RESERVING_REFUND_STATUSES;
-  const inFlightFen = refunds.filter((r) => reserving.includes(r.status)).reduce((sum, r) => sum + r.amountFen, 0);
+  const inFlightFen = refunds.filter((r) => isRefundInFlight(r.status)).reduce((sum, r) => sum + r.amountFen, 0);
   return Math.max(0, order.totalFen - order.refundedFen - inFlightFen);
 }
 
@@ -67,21 +66,8 @@ export function refundableFen(
  * Refunds still with WeChat Pay: their amount stays reserved until they succeed or close (an
  * ABNORMAL one, e.g. a closed bank card, waits for the merchant to resolve it at WeChat Pay).
  */
-export const REFUND_IN_FLIGHT_STATUSES: readonly string[] = ['PENDING', 'PROCESSING', 'ABNORMAL'];
-
 export function isRefundInFlight(status: string): boolean {
-  return REFUND_IN_FLIGHT_STATUSES.includes(status);
-}
-
-/** What an admin may refund now: the paid amount not yet refunded, less the refunds still in flight. */
-export function refundableNowFen(order: {
-  status: OrderStatus;
-  totalFen: number;
-  refundedFen: number;
-  refunds: readonly { status: string; amountFen: number }[];
-}): number {
-  const reserved = order.refunds.filter((r) => isRefundInFlight(r.status)).reduce((sum, r) => sum + r.amountFen, 0);
-  return Math.max(0, refundableFen(order) - reserved);
+  return (RESERVING_REFUND_STATUSES as readonly string[]).includes(status);
 }
 
 export interface OrderActionInput {

@@ -36,7 +36,21 @@ export const adminLoginRequestSchema = z
   .object({ username: z.string().min(1).max(64), password: z.string().min(1).max(256) })
   .strict();
 export type AdminLoginRequest = z.infer<typeof adminLoginRequestSchema>;
-export const adminLoginResponseSchema = z.object({ token: z.string() });
+/**
+ * An admin session (login and refresh answer the same): a short access token, and a single-use
+ * refresh token that `POST /api/admin/refresh` trades for a new pair until `refreshExpiresAt`.
+ */
+export const adminLoginResponseSchema = z.object({
+  token: z.string(),
+  expiresIn: z.number().int().nonnegative(),
+  refreshToken: z.string(),
+  refreshExpiresAt: z.string(),
+});
+export type AdminSession = z.infer<typeof adminLoginResponseSchema>;
+export const adminRefreshRequestSchema = z.object({ refreshToken: z.string().min(1).max(200) }).strict();
+export type AdminRefreshRequest = z.infer<typeof adminRefreshRequestSchema>;
+/** `POST /api/admin/logout`: the session of the Bearer token, or the one the refresh token names. */
+export const adminLogoutRequestSchema = z.object({ refreshToken: z.string().min(1).max(200).optional() }).strict();
 
 // ---- catalog ----
 export const skuSchema = z.object({

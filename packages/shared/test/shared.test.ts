@@ -6,7 +6,7 @@ import {
   fenToYuan,
   formatFen,
   isRefundInFlight,
-  refundableNowFen,
+  refundableFen,
   orderNoSchema,
   parseYuanToFen,
   shopperActions,
@@ -124,8 +124,8 @@ describe('refund policy', () => {
     ];
     expect(refunds.map((r) => isRefundInFlight(r.status))).toEqual([false, true, true, false]);
     expect(isRefundInFlight('ABNORMAL')).toBe(true);
-    expect(refundableNowFen({ ...order, refunds })).toBe(25600 - 10050 - 5000 - 50);
-    expect(refundableNowFen({ ...order, status: 'PENDING_PAYMENT', refunds: [] })).toBe(0);
-    expect(refundableNowFen({ ...order, refunds: [{ status: 'PROCESSING', amountFen: 99_999 }] })).toBe(0);
+    expect(refundableFen(order, refunds)).toBe(25600 - 10050 - 5000 - 50);
+    expect(refundableFen({ ...order, status: 'PENDING_PAYMENT' }, [])).toBe(0);
+    expect(refundableFen(order, [{ status: 'PROCESSING', amountFen: 99_999 }])).toBe(0);
   });
 });

@@ -38,6 +38,8 @@ export interface AppContext {
   /** Rewrites credentials.json after a rotation. */
   onKeysChanged: () => void;
   sendSignatureProbe: (notifyUrl: string) => Promise<SignatureProbeRecord>;
+  /** Origins (besides loopback ones) the h5 app is served from: CORS and the cashier's `return`. */
+  h5Origins: readonly string[];
 }
 
 declare module 'express-serve-static-core' {
@@ -69,15 +71,19 @@ export function buildApp(ctx: AppContext): express.Express {
 
   app.use(buildWxa(ctx));
 
-  app.use(
-    '/sandbox',
-    cors,
-    express.json({ limit: '256kb' }),
-    express.urlencoded({ extended: false }),
-    buildControls(ctx),
-  );
+  app.use('/sandbox', buildControls(ctx));
   app.use((req, res) => {
     res.status(404).json({ code: 'NOT_FOUND', message: `no such endpoint: ${req.method} ${req.path}` });
+  });
+  // the last word on anything no router answered: JSON, never Express's HTML page with a stack
+  app.use((err: unknown, _req: Request, res: Response, next: NextFunction) => {
+    void next;
+    const e = err as { status?: unknown; message?: unknown };
+    if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500) {
+      return void res.status(e.status).json({ code: 'INVALID_REQUEST', message: String(e.message ?? 'bad request') });
+    }
+    console.error('[wechatpay-sandbox] unexpected error', err);
+    if (!res.headersSent) res.status(500).json({ code: 'SYSTEM_ERROR', message: 'unexpected sandbox error' });
   });
   return app;
 }
@@ -270,16 +276,56 @@ export type SendSigned = (res: Response, status: number, body?: unknown) => void
 
 // ---- /sandbox controls ------------------------------------------------------------------------
 
-function cors(req: Request, res: Response, next: NextFunction) {
-  res.set({
-    'Access-Control-Allow-Origin': req.get('origin') ?? '*',
-    Vary: 'Origin',
-    'Access-Control-Allow-Methods': 'GET, POST, PUT, DELETE, OPTIONS',
-    'Access-Control-Allow-Headers': req.get('access-control-request-headers') ?? 'Content-Type',
-    'Access-Control-Max-Age': '600',
-  });
-  if (req.method === 'OPTIONS') return void res.status(204).end();
-  next();
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/** http(s)://localhost, 127.0.0.1 or [::1], any port. */
+export function isLoopbackOrigin(origin: string): boolean {
+  try {
+    const u = new URL(origin);
+    return (u.protocol === 'http:' || u.protocol === 'https:') && LOOPBACK_HOSTS.has(u.hostname);
+  } catch {
+    return false;
+  }
+}
+
+/** Loopback, or one of the configured h5 origins. */
+export function isTrustedOrigin(origin: string, h5Origins: readonly string[]): boolean {
+  if (isLoopbackOrigin(origin)) return true;
+  try {
+    return h5Origins.includes(new URL(origin).origin);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The controls flip faults and pay orders: a web page a developer happens to open must not reach
+ * them. Browsers name the page's origin on every cross-origin request (and on every POST), so a
+ * request from an origin that is neither loopback, the sandbox itself nor a configured h5 origin is
+ * refused before it does anything — a form post or a no-cors fetch included, which CORS headers
+ * alone would not stop. Requests without an Origin (curl, the BFF, tests) are not browsers'.
+ */
+function controlsCors(ctx: AppContext) {
+  return (req: Request, res: Response, next: NextFunction) => {
+    const origin = req.get('origin');
+    if (origin === undefined) return next();
+    const self = `${req.protocol}://${req.get('host') ?? ''}`;
+    if (origin !== self && !isTrustedOrigin(origin, ctx.h5Origins)) {
+      return void res.status(403).json({
+        code: 'ORIGIN_NOT_ALLOWED',
+        message: `the sandbox controls answer loopback origins and SANDBOX_H5_ORIGIN only, not ${origin}`,
+      });
+    }
+    res.set({
+      'Access-Control-Allow-Origin': origin,
+      Vary: 'Origin',
+      'Access-Control-Allow-Methods': 'GET, POST, PUT, DELETE, OPTIONS',
+      'Access-Control-Allow-Headers': 'Content-Type',
+      'Access-Control-Max-Age': '600',
+    });
+    if (req.method === 'OPTIONS') return void res.status(204).end();
+    next();
+  };
 }
 
 const billInjectSchema = z
@@ -313,6 +359,8 @@ const billOverrideSchema = z.object({ totalFen: z.number().int().min(0).nullable
 function buildControls(ctx: AppContext): express.Router {
   const r = express.Router();
   const { core, faults } = ctx;
+  // parsed inside this router, so that its error handler (JSON) answers a body that does not parse
+  r.use(controlsCors(ctx), express.json({ limit: '256kb' }), express.urlencoded({ extended: false }));
 
   // The dashboard's links are relative: /sandbox must become /sandbox/.
   r.get('/', (req, res, next) => {

@@ -67,6 +67,23 @@ function parseDays(raw: string | undefined): number | undefined {
   return n;
 }
 
+/** Comma-separated http(s) origins; loopback ones need no mention. */
+function parseOrigins(raw: string | undefined): string[] {
+  if (raw === undefined || raw.trim() === '') return [];
+  return raw.split(',').map((entry) => {
+    const text = entry.trim();
+    try {
+      const u = new URL(text);
+      if ((u.protocol === 'http:' || u.protocol === 'https:') && u.origin === text.replace(/\/$/, '')) return u.origin;
+    } catch {
+      // reported below
+    }
+    return fail(
+      `SANDBOX_H5_ORIGIN must list http(s) origins such as https://shop.test:5173 (comma-separated), got "${text}"`,
+    );
+  });
+}
+
 const port = parsePort(process.env.SANDBOX_PORT);
 const keyMode = parseKeyMode(process.env.SANDBOX_KEY_MODE);
 const switchDays = parseSwitchDays(process.env.SANDBOX_SWITCH_DAYS);
@@ -75,6 +92,7 @@ const timeScale = parseScale(process.env.SANDBOX_TIME_SCALE);
 const stateDir = resolve(process.env.SANDBOX_STATE_DIR || join(workspaceRoot(process.cwd()), '.data', 'sandbox'));
 const host = process.env.SANDBOX_HOST || '127.0.0.1';
 const autoConfirmDays = parseDays(process.env.SANDBOX_AUTO_CONFIRM_DAYS);
+const h5Origins = parseOrigins(process.env.SANDBOX_H5_ORIGIN);
 
 // Handlers go in before anything is printed, so a signal right after start-up is never missed.
 const running: { sandbox?: Awaited<ReturnType<typeof createSandbox>> } = {};
@@ -103,6 +121,7 @@ const sandbox = await createSandbox({
   ...(switchDays !== undefined ? { switchDays } : {}),
   ...(refundNotifyUrl ? { refundNotifyUrl } : {}),
   ...(autoConfirmDays ? { autoConfirmDays } : {}),
+  h5Origins,
 }).catch((err: NodeJS.ErrnoException) => {
   if (err.code === 'EADDRINUSE') fail(`port ${port} is already in use; set SANDBOX_PORT to another port`);
   fail(err.message);

@@ -1,5 +1,5 @@
 import type { Router } from 'express';
-import type { AppContext } from './app.js';
+import { isTrustedOrigin, type AppContext } from './app.js';
 import { refundBody, transactionBody } from './core.js';
 import type { NotificationRecord } from './store.js';
 import type { ShippingView } from './wxa.js';
@@ -159,19 +159,14 @@ ${certRows ? `<table data-testid="sandbox-certificates"><tr><th>platform certifi
       openid: str('openid'),
     };
     const returnUrl = str('return');
-    let returnOk = returnUrl === '';
-    if (returnUrl !== '') {
-      try {
-        const u = new URL(returnUrl);
-        returnOk = u.protocol === 'http:' || u.protocol === 'https:';
-      } catch {
-        returnOk = false;
-      }
-    }
+    // the sheet sends the shopper back only to the shop: a loopback or configured h5 origin, never
+    // to wherever a link says (an open redirect carrying the payment's outcome)
+    const returnOk = returnUrl === '' || isTrustedOrigin(returnUrl, ctx.h5Origins);
     const prepayId = params.package.startsWith('prepay_id=') ? params.package.slice('prepay_id='.length) : '';
     const tx = [...store.transactions.values()].find((t) => t.prepayId === prepayId && !t.billOnly);
     let problem = '';
-    if (!returnOk) problem = 'return 参数必须是 http(s) 地址';
+    if (!returnOk)
+      problem = 'return 参数必须是本机（localhost / 127.0.0.1 / [::1]）或 SANDBOX_H5_ORIGIN 配置的 h5 地址';
     else if (!tx) problem = '订单不存在或 prepay_id 无效';
     else if (tx.tradeState === 'SUCCESS' || tx.tradeState === 'REFUND') problem = '该订单已支付';
     else if (tx.tradeState === 'CLOSED') problem = '订单已关闭';

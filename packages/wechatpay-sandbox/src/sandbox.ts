@@ -56,6 +56,11 @@ export interface SandboxOptions {
   settleDelayMs?: number;
   /** access_token lifetime before scaling. Default 7200 (s), as WeChat's. */
   accessTokenTtlSeconds?: number;
+  /**
+   * Origins the h5 app is served from besides loopback ones (e.g. `https://shop.test:5173`): the
+   * controls' CORS admits them and the cashier's `return` may go there. Loopback always may.
+   */
+  h5Origins?: readonly string[];
 }
 
 export interface PayInput {
@@ -127,6 +132,20 @@ export interface Sandbox {
   /** Moves a paid transaction's success time back (refund-period tests). */
   backdateTransaction(outTradeNo: string, ms: number): void;
   close(): Promise<void>;
+}
+
+/** Each entry's origin (scheme://host:port); throws on anything that is not an http(s) URL. */
+function normalizeOrigins(origins: readonly string[]): string[] {
+  return origins.map((o) => {
+    let u: URL;
+    try {
+      u = new URL(o);
+    } catch {
+      throw new Error(`h5 origin "${o}" is not a URL (e.g. https://shop.test:5173)`);
+    }
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error(`h5 origin "${o}" must be http(s)`);
+    return u.origin;
+  });
 }
 
 export async function createSandbox(opts: SandboxOptions = {}): Promise<Sandbox> {
@@ -208,6 +227,7 @@ export async function createSandbox(opts: SandboxOptions = {}): Promise<Sandbox>
     keyRing,
     onKeysChanged: refreshKeyCredentials,
     sendSignatureProbe: probe,
+    h5Origins: normalizeOrigins(opts.h5Origins ?? []),
   });
   const server: Server = createServer(app);
   await new Promise<void>((resolve, reject) => {

@@ -152,7 +152,7 @@ describe('/sandbox/cashier', () => {
     const res = await fetch(cashierUrl(params, 'javascript:alert(1)'));
     expect(res.status).toBe(400);
     const html = await res.text();
-    expect(html).toContain('return 参数必须是 http(s) 地址');
+    expect(html).toContain('return 参数必须是本机');
     expect(html).not.toContain('alert(1)"');
   });
 });

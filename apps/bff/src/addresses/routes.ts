@@ -6,7 +6,7 @@ import { createAddress, deleteAddress, listAddresses, toAddressDto, updateAddres
 /** 收货地址簿: the shopper's own addresses; another shopper's id is a 404. */
 export function addressRoutes(ctx: AppContext): Router {
   const router = express.Router();
-  const shopper = requireShopper(ctx.tokens);
+  const shopper = requireShopper(ctx);
 
   router.get('/api/addresses', shopper, async (req, res) => {
     const rows = await listAddresses(ctx.prisma, shopperOf(req).userId);

@@ -1,9 +1,9 @@
 import type { AppContext } from '../context.js';
 import { AppError } from '../errors.js';
+import { openAdminSession, type AdminSessionTokens } from '../auth/admin-sessions.js';
 import { hashPassword, verifyPassword } from './passwords.js';
 import { SlidingWindowLimiter } from './rate-limit.js';
 
-export const ADMIN_TOKEN_TTL = '12h';
 export const MAX_FAILED_LOGINS = 5;
 export const LOCK_MINUTES = 15;
 export const LOGIN_ATTEMPTS_PER_MINUTE = 10;
@@ -13,7 +13,7 @@ const locked = (until: Date) =>
   new AppError('ADMIN_LOCKED', 423, `too many failed logins: this account is locked until ${until.toISOString()}`);
 
 export interface AdminLogin {
-  login(input: { username: string; password: string; ip: string }): Promise<{ token: string }>;
+  login(input: { username: string; password: string; ip: string }): Promise<AdminSessionTokens>;
 }
 
 /**
@@ -54,7 +54,8 @@ export function createAdminLogin(ctx: AppContext): AdminLogin {
       });
     }
     const admin = await ctx.prisma.adminUser.findUnique({ where: { username } });
-    if (!admin) {
+    // a disabled admin is answered as an unknown one
+    if (!admin || admin.disabledAt) {
       await verifyPassword(password, await dummyHash);
       throw invalidCredentials();
     }
@@ -74,11 +75,7 @@ export function createAdminLogin(ctx: AppContext): AdminLogin {
       throw locked(fresh?.lockedUntil ?? now);
     }
     limiter.release(keys, gate.at);
-    const token = await ctx.tokens.sign(
-      { role: 'admin', adminId: admin.id, username: admin.username },
-      ADMIN_TOKEN_TTL,
-    );
-    return { token };
+    return openAdminSession(ctx, admin);
   }
 
   return {

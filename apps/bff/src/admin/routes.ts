@@ -1,7 +1,14 @@
 import express, { type Router } from 'express';
-import { adminLoginRequestSchema, adminOrdersQuerySchema, orderNoSchema } from '@uni-checkout/shared';
+import {
+  adminLoginRequestSchema,
+  adminLogoutRequestSchema,
+  adminOrdersQuerySchema,
+  adminRefreshRequestSchema,
+  orderNoSchema,
+} from '@uni-checkout/shared';
 import type { AppContext } from '../context.js';
-import { requireAdmin } from '../auth/guards.js';
+import { adminOf, requireAdmin } from '../auth/guards.js';
+import { refreshAdminSession, revokeAdminSession, sessionOfRefreshToken } from '../auth/admin-sessions.js';
 import { AppError } from '../errors.js';
 import { createAdminLogin } from './login.js';
 import { adminOrdersPage } from './orders.js';
@@ -13,7 +20,7 @@ import { listQuery } from '../http/input.js';
 
 export function adminRoutes(ctx: AppContext): Router {
   const router = express.Router();
-  const admin = requireAdmin(ctx.tokens);
+  const admin = requireAdmin(ctx);
   const login = createAdminLogin(ctx);
 
   router.post('/api/admin/login', async (req, res) => {
@@ -27,6 +34,29 @@ export function adminRoutes(ctx: AppContext): Router {
       throw err;
     }
   });
+
+  router.post('/api/admin/refresh', async (req, res) => {
+    const { refreshToken } = adminRefreshRequestSchema.parse(req.body ?? {});
+    res.json(await refreshAdminSession(ctx, refreshToken));
+  });
+
+  // ends the session the refresh token names (the access token may have expired already), else
+  // the Bearer token's
+  router.post(
+    '/api/admin/logout',
+    async (req, res, next) => {
+      const { refreshToken } = adminLogoutRequestSchema.parse(req.body ?? {});
+      const session = refreshToken ? await sessionOfRefreshToken(ctx, refreshToken) : undefined;
+      if (!session) return next();
+      await revokeAdminSession(ctx, session.id, 'logout');
+      res.status(204).end();
+    },
+    admin,
+    async (req, res) => {
+      await revokeAdminSession(ctx, adminOf(req).sid, 'logout');
+      res.status(204).end();
+    },
+  );
 
   router.get('/api/admin/orders', admin, async (req, res) => {
     const query = adminOrdersQuerySchema.parse(listQuery(req.query));

@@ -9,6 +9,8 @@ export interface AdminClaims {
   role: 'admin';
   adminId: string;
   username: string;
+  /** the AdminSession this token belongs to: checked on every request, so logout ends it at once */
+  sid: string;
 }
 export type Claims = ShopperClaims | AdminClaims;
 
@@ -17,7 +19,8 @@ const ISSUER = 'uni-checkout';
 export function createTokenService(secret: string) {
   const key = new TextEncoder().encode(secret);
   return {
-    async sign(claims: Claims, ttl: string): Promise<string> {
+    /** `ttl`: a duration ('7d') or the expiry as a Date */
+    async sign(claims: Claims, ttl: string | Date): Promise<string> {
       const subject = claims.role === 'shopper' ? claims.userId : claims.adminId;
       return new SignJWT({ ...claims })
         .setProtectedHeader({ alg: 'HS256' })
@@ -48,9 +51,10 @@ export function createTokenService(secret: string) {
           payload.role === 'admin' &&
           typeof payload.adminId === 'string' &&
           typeof payload.username === 'string' &&
+          typeof payload.sid === 'string' &&
           payload.sub === payload.adminId
         ) {
-          return { role: 'admin', adminId: payload.adminId, username: payload.username };
+          return { role: 'admin', adminId: payload.adminId, username: payload.username, sid: payload.sid };
         }
         return undefined;
       } catch {

@@ -20,8 +20,8 @@ function orderNoParam(value: unknown): string {
 
 export function fulfilmentRoutes(ctx: AppContext): Router {
   const router = express.Router();
-  const admin = requireAdmin(ctx.tokens);
-  const shopper = requireShopper(ctx.tokens);
+  const admin = requireAdmin(ctx);
+  const shopper = requireShopper(ctx);
 
   const adminView = async (orderNo: string) => {
     const order = await ctx.prisma.order.findUniqueOrThrow({ where: { orderNo }, include: orderRelations });

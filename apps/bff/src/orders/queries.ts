@@ -1,4 +1,3 @@
-import { setTimeout as delay } from 'node:timers/promises';
 import type { FulfilmentStatus, OrderStatus, OrderSummary } from '@uni-checkout/shared';
 import { fulfilmentWhere } from './fulfilment-view.js';
 import type { AppContext } from '../context.js';
@@ -7,6 +6,7 @@ import { sqlQuery } from '../db/sql.js';
 import type { PayableOrder } from './pay-order.js';
 import { notFound } from '../errors.js';
 import { NEWEST_FIRST, newestFirstAfter, newestFirstPage } from '../http/cursor.js';
+import { LATE, withinDeadline } from '../http/deadline.js';
 import { queryAndSettle } from './sync.js';
 import { orderInclude, type OrderWithLines } from './dto.js';
 
@@ -105,12 +105,7 @@ export async function refreshFromWechat(ctx: AppContext, order: OrderWithLines):
   });
   // a result page polls this route: a slow WeChat must not hold it up — the query carries on
   // and settles in the background, and the next poll sees the result
-  const waited = new AbortController();
-  const outcome = await Promise.race([
-    query,
-    delay(ACTIVE_QUERY_WAIT_MS, 'slow' as const, { signal: waited.signal }).catch(() => 'slow' as const),
-  ]);
-  waited.abort();
-  if (outcome === 'slow' || (outcome?.kind !== 'settled' && outcome?.kind !== 'already')) return order;
+  const outcome = await withinDeadline(query, ACTIVE_QUERY_WAIT_MS);
+  if (outcome === LATE || (outcome?.kind !== 'settled' && outcome?.kind !== 'already')) return order;
   return (await ctx.prisma.order.findUnique({ where: { id: order.id }, include: orderInclude }))!;
 }

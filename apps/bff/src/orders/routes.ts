@@ -20,7 +20,7 @@ function orderNoParam(value: unknown): string {
 
 export function orderRoutes(ctx: AppContext): Router {
   const router = express.Router();
-  const shopper = requireShopper(ctx.tokens);
+  const shopper = requireShopper(ctx);
 
   router.post('/api/orders', shopper, async (req, res) => {
     const key = req.get('idempotency-key');

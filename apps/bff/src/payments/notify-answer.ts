@@ -1,5 +1,6 @@
 import type { ErrorRequestHandler, Response } from 'express';
 import type { ErrorCode } from '@uni-checkout/shared';
+import { isUndecodableBody, undecodableBodyMessage } from '../errors.js';
 
 /**
  * How a WeChat Pay callback is refused. WeChat reads only the status (2xx: delivered; anything
@@ -17,6 +18,11 @@ export function refuseNotification(res: Response, status: number, code: ErrorCod
  */
 export const notifyErrorHandler: ErrorRequestHandler = (err, req, res, _next) => {
   const parser = err as { type?: unknown; status?: unknown };
+  if (isUndecodableBody(err)) {
+    req.log.warn({ encoding: req.get('content-encoding') }, `notification refused: ${undecodableBodyMessage}`);
+    if (!res.headersSent) refuseNotification(res, 400, 'BODY_ENCODING_INVALID', undecodableBodyMessage);
+    return;
+  }
   if (
     typeof parser?.type === 'string' &&
     typeof parser.status === 'number' &&

@@ -4,6 +4,7 @@ import type { AppContext } from '../context.js';
 import { adminOf, requireAdmin } from '../auth/guards.js';
 import { AppError } from '../errors.js';
 import { checkBillDate, reconcile } from './reconcile.js';
+import { listQuery } from '../http/input.js';
 import { findRun, listRuns, serializeRun } from './queries.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -16,7 +17,7 @@ const listQuerySchema = z.object({
 
 export function reconciliationRoutes(ctx: AppContext): Router {
   const router = express.Router();
-  const admin = requireAdmin(ctx.tokens);
+  const admin = requireAdmin(ctx);
 
   router.post('/api/admin/reconciliations', admin, async (req, res) => {
     const { billDate } = runRequestSchema.parse(req.body ?? {});
@@ -27,7 +28,7 @@ export function reconciliationRoutes(ctx: AppContext): Router {
   });
 
   router.get('/api/admin/reconciliations', admin, async (req, res) => {
-    const q = listQuerySchema.parse(req.query);
+    const q = listQuerySchema.parse(listQuery(req.query));
     res.json(await listRuns(ctx, { billDate: q.billDate, cursor: q.cursor, limit: q.limit ?? 20 }));
   });
 

@@ -26,8 +26,8 @@ function orderNoParam(value: unknown): string {
 
 export function refundRoutes(ctx: AppContext): Router {
   const router = express.Router();
-  const shopper = requireShopper(ctx.tokens);
-  const admin = requireAdmin(ctx.tokens);
+  const shopper = requireShopper(ctx);
+  const admin = requireAdmin(ctx);
 
   router.post('/api/orders/:orderNo/refund-requests', shopper, async (req, res) => {
     const { reason } = refundRequestBodySchema.parse(req.body ?? {});

@@ -21,15 +21,16 @@ describe('POST /api/admin/login', { timeout: 60_000 }, () => {
 
   const from = (ip: string) => ({ 'x-forwarded-for': ip });
 
-  it('given the right password, answers a 12 h admin token that opens the admin API', async () => {
+  it('given the right password, answers a 15 min admin token (and a refresh token) that opens the admin API', async () => {
     const res = await h.anonymous.post('/api/admin/login', ADMIN, from('10.0.0.1'));
     expect(res.status).toBe(200);
-    expect(Object.keys(res.body)).toEqual(['token']);
+    expect(Object.keys(res.body).sort()).toEqual(['expiresIn', 'refreshExpiresAt', 'refreshToken', 'token']);
     const claims = await h.bff.ctx.tokens.verify(res.body.token);
     expect(claims).toMatchObject({ role: 'admin', username: ADMIN.username });
     const [, payload] = res.body.token.split('.');
     const { iat, exp } = JSON.parse(Buffer.from(payload, 'base64url').toString());
-    expect(exp - iat).toBe(12 * 3600);
+    expect(exp - iat).toBe(15 * 60);
+    expect(res.body.expiresIn).toBe(15 * 60);
     const orders = await h.anonymous.get('/api/admin/orders', { authorization: `Bearer ${res.body.token}` });
     expect(orders.status).toBe(200);
   });

@@ -8,6 +8,7 @@ import {
   type AdminLoginRequest,
   type AdminOrder,
   type AdminRefundRequest,
+  type AdminSession,
   type DeliveryCompany,
   type FulfilmentStatus,
   type OrderStatus,
@@ -19,7 +20,7 @@ import { z } from 'zod';
 import { getApiBase } from './config';
 import { ApiError, http, toApiError } from './http';
 
-export function adminLogin(credentials: AdminLoginRequest): Promise<{ token: string }> {
+export function adminLogin(credentials: AdminLoginRequest): Promise<AdminSession> {
   return http.post(
     '/api/admin/login',
     { ...credentials },
@@ -28,6 +29,20 @@ export function adminLogin(credentials: AdminLoginRequest): Promise<{ token: str
       parse: (body) => adminLoginResponseSchema.parse(body),
     },
   );
+}
+
+/** Trades the single-use refresh token for a new session pair (no toast: a failure means "log in"). */
+export function adminRefresh(refreshToken: string): Promise<AdminSession> {
+  return http.post(
+    '/api/admin/refresh',
+    { refreshToken },
+    { auth: 'none', toast: false, parse: (body) => adminLoginResponseSchema.parse(body) },
+  );
+}
+
+/** Ends the session the refresh token names at the BFF (works after the access token expired). */
+export function adminLogout(refreshToken: string): Promise<unknown> {
+  return http.post('/api/admin/logout', { refreshToken }, { auth: 'none', toast: false });
 }
 
 export interface AdminOrderFilters {

@@ -65,9 +65,9 @@ export type RequestOptions<T> = Partial<Omit<RequestConfig<T>, 'url'>> & {
 
 /**
  * Told about a 401 on a call that sent a session; answers whether the call should be sent once more
- * (the shopper's session renews itself with a fresh login, an admin's needs the password again).
+ * (the shopper's session renews itself with a fresh login, an admin's with its refresh token).
  */
-export type SessionExpiredHandler = (auth: 'user' | 'admin', sent: RequestConfig) => boolean;
+export type SessionExpiredHandler = (auth: 'user' | 'admin', sent: RequestConfig) => boolean | Promise<boolean>;
 let sessionExpiredHandler: SessionExpiredHandler | null = null;
 
 export function setSessionExpiredHandler(handler: SessionExpiredHandler): void {
@@ -149,7 +149,7 @@ export async function request<T>(url: string, options: RequestOptions<T> = {}): 
       error.status === 401 &&
       config.auth !== 'none' &&
       !options.isSessionRetry &&
-      sessionExpiredHandler?.(config.auth, config)
+      (await sessionExpiredHandler?.(config.auth, config))
     ) {
       // Same request again (same Idempotency-Key, if any): the session interceptor logs in first.
       return request<T>(url, { ...options, isSessionRetry: true });

@@ -1,6 +1,7 @@
 import { getApiBase } from './config';
 import { addErrorInterceptor, addRequestInterceptor, setSessionExpiredHandler } from './http';
 import { useUserStore } from '../store/user';
+import { renewAdminSession } from '../store/admin';
 
 let installed = false;
 
@@ -28,9 +29,10 @@ export function installHttpInterceptors(): void {
     return { ...config, header: { ...config.header, Authorization: `Bearer ${token}` } };
   });
 
-  // An expired shopper token: drop it and send the call once more, which logs in afresh.
+  // An expired shopper token: drop it and send the call once more, which logs in afresh. An expired
+  // admin token: renew it with the refresh token and send the call once more.
   setSessionExpiredHandler((auth, sent) => {
-    if (auth !== 'user') return false;
+    if (auth === 'admin') return renewAdminSession(sent);
     const user = useUserStore();
     // Another call may have logged in again meanwhile: only the token this call sent is dropped.
     if (user.token && sent.header.Authorization === `Bearer ${user.token}`) user.clearSession('user');

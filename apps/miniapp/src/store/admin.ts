@@ -2,8 +2,6 @@ import {
   formatFen,
   parseYuanToFen,
   isRefundInFlight,
-  refundableFen,
-  refundableNowFen,
   type AdminOrder,
   type OrderStatus,
   type Stats,
@@ -11,6 +9,8 @@ import {
 import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
 import {
+  adminLogout,
+  adminRefresh,
   createAdminRefund,
   downloadOrdersCsv,
   getAdminOrder,
@@ -20,11 +20,65 @@ import {
   type AdminOrderDetail,
   type AdminOrderFilters,
 } from '../api/admin';
-import { ApiError, asApiError } from '../api/http';
+import { ApiError, asApiError, type RequestConfig } from '../api/http';
 import { createPagedList, type LoadStatus } from './paged-list';
 import { useUserStore } from './user';
 
 export const ADMIN_LOGIN_PAGE = '/pages-admin/login/index';
+
+let renewing: Promise<boolean> | null = null;
+
+/**
+ * The admin's short access token was refused: trade the single-use refresh token for a new pair —
+ * once for any number of calls refused together — and answer whether to send the call again.
+ * A refused refresh (the session was ended: logout, admin disabled) answers false: log in again.
+ */
+export function renewAdminSession(sent?: Pick<RequestConfig, 'header'>): Promise<boolean> {
+  const user = useUserStore();
+  // another call renewed the session meanwhile: send again with the new token
+  if (sent && user.adminToken && sent.header.Authorization !== `Bearer ${user.adminToken}`) {
+    return Promise.resolve(true);
+  }
+  const refreshToken = user.adminRefreshToken;
+  if (!refreshToken) return Promise.resolve(false);
+  renewing ??= adminRefresh(refreshToken)
+    .then(
+      (session) => {
+        user.setAdminSession(session);
+        return true;
+      },
+      () => false,
+    )
+    .finally(() => {
+      renewing = null;
+    });
+  return renewing;
+}
+
+/** The admin's session: `logout()` ends it at the BFF and on this device. */
+export const useAdminSessionStore = defineStore('admin-session', () => {
+  const loggingOut = ref(false);
+  const isAdmin = computed(() => useUserStore().isAdmin);
+
+  /**
+   * Ends the session at the BFF (its refresh token and every access token it issued stop working)
+   * and forgets it here, then opens the login page. Offline, the session is forgotten here anyway.
+   */
+  async function logout(options: { goToLogin?: boolean } = {}): Promise<void> {
+    const user = useUserStore();
+    const refreshToken = user.adminRefreshToken;
+    loggingOut.value = true;
+    try {
+      if (refreshToken) await adminLogout(refreshToken).catch(() => undefined);
+    } finally {
+      user.clearSession('admin');
+      loggingOut.value = false;
+    }
+    if (options.goToLogin ?? true) uni.reLaunch({ url: ADMIN_LOGIN_PAGE });
+  }
+
+  return { isAdmin, loggingOut, logout };
+});
 
 /** Admin pages without an admin session go to the login page (and come back after it). */
 export function requireAdminSession(here: string): boolean {
@@ -49,10 +103,19 @@ export const useAdminOrdersStore = defineStore('admin-orders', () => {
 
   /** h5: the CSV of every order matching the filters, downloaded with the admin's token. */
   async function exportCsv(): Promise<string> {
-    const token = useUserStore().adminToken;
-    if (!token) throw new ApiError('UNAUTHORIZED', '请先登录', 401);
+    const download = () => {
+      const token = useUserStore().adminToken;
+      if (!token) throw new ApiError('UNAUTHORIZED', '请先登录', 401);
+      return downloadOrdersCsv(filters.value, token);
+    };
     try {
-      return await downloadOrdersCsv(filters.value, token);
+      try {
+        return await download();
+      } catch (cause) {
+        // the access token expired: renew it once, as every other admin call does
+        if (asApiError(cause).status !== 401 || !(await renewAdminSession())) throw cause;
+        return await download();
+      }
     } catch (cause) {
       const error = asApiError(cause);
       if (error.status === 401) useUserStore().clearSession('admin');
@@ -87,10 +150,13 @@ export const useAdminOrdersStore = defineStore('admin-orders', () => {
   };
 });
 
-/** "12.30" yuan → 1230 fen, with the reason it cannot be refunded as a sentence. */
+/**
+ * "12.30" yuan → 1230 fen, with the reason it cannot be refunded as a sentence. The limit is the
+ * server's `refundableFen` (packages/shared's one rule, refunds in flight counted), never worked out here.
+ */
 export function validateRefundAmount(
   yuan: string,
-  order: Pick<AdminOrder, 'status' | 'totalFen' | 'refundedFen'>,
+  order: Pick<AdminOrder, 'refundableFen'>,
 ): { fen: number } | { error: string } {
   let fen: number;
   try {
@@ -99,7 +165,7 @@ export function validateRefundAmount(
     return { error: '请输入正确的金额（如 100.50，最多两位小数）' };
   }
   if (fen <= 0) return { error: '退款金额必须大于 0' };
-  const left = refundableFen(order);
+  const left = order.refundableFen;
   if (fen > left) return { error: `最多可退 ${formatFen(left)}` };
   return { fen };
 }
@@ -116,7 +182,7 @@ export const useAdminOrderStore = defineStore('admin-order', () => {
   /** Shoppers' requests still waiting for an admin's refund. */
   const openRequests = computed(() => order.value?.refundRequests.filter((r) => r.status === 'REQUESTED') ?? []);
   const refundInFlight = computed(() => order.value?.refunds.some((r) => isRefundInFlight(r.status)) ?? false);
-  const refundableNow = computed(() => (order.value ? refundableNowFen(order.value) : 0));
+  const refundableNow = computed(() => order.value?.refundableFen ?? 0);
 
   async function load(orderNo: string, options: { quiet?: boolean } = {}): Promise<void> {
     if (order.value?.orderNo !== orderNo) order.value = null;

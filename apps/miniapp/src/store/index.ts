@@ -10,4 +10,4 @@ export { useCartStore } from './cart';
 export { useCheckoutStore } from './checkout';
 export { usePaymentStore } from './payment';
 export { useOrdersStore, useOrderDetailStore, usePaymentResultStore } from './orders';
-export { useAdminOrdersStore, useAdminOrderStore, useAdminStatsStore } from './admin';
+export { useAdminOrdersStore, useAdminOrderStore, useAdminSessionStore, useAdminStatsStore } from './admin';

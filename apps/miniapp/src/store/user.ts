@@ -1,5 +1,5 @@
 import { defineStore } from 'pinia';
-import type { AdminLoginRequest, User } from '@uni-checkout/shared';
+import type { AdminLoginRequest, AdminSession, User } from '@uni-checkout/shared';
 import { computed, ref } from 'vue';
 import { adminLogin } from '../api/admin';
 import { loginWithCode } from '../api/auth';
@@ -14,6 +14,7 @@ import { readStored, writeStored } from '../utils/storage';
 const TOKEN_KEY = 'uni-checkout:token';
 const OPENID_KEY = 'uni-checkout:openid';
 const ADMIN_TOKEN_KEY = 'uni-checkout:admin-token';
+const ADMIN_REFRESH_TOKEN_KEY = 'uni-checkout:admin-refresh-token';
 /** h5 only: this browser's made-up shopper, see `sandboxLoginCode`. */
 const SANDBOX_OPENID_KEY = 'uni-checkout:sandbox-openid';
 
@@ -71,6 +72,8 @@ export const useUserStore = defineStore('user', () => {
   const openid = ref<string | null>(readString(OPENID_KEY));
   /** The admin's BFF session (from `POST /api/admin/login`), kept apart from the shopper's. */
   const adminToken = ref<string | null>(readString(ADMIN_TOKEN_KEY));
+  /** Single use: traded for a new pair when the short admin token expires (see store/admin.ts). */
+  const adminRefreshToken = ref<string | null>(readString(ADMIN_REFRESH_TOKEN_KEY));
 
   const isLoggedIn = computed(() => token.value !== null);
   const isAdmin = computed(() => adminToken.value !== null);
@@ -79,6 +82,7 @@ export const useUserStore = defineStore('user', () => {
     token.value = readString(TOKEN_KEY);
     openid.value = readString(OPENID_KEY);
     adminToken.value = readString(ADMIN_TOKEN_KEY);
+    adminRefreshToken.value = readString(ADMIN_REFRESH_TOKEN_KEY);
   }
 
   function setToken(value: string): void {
@@ -89,6 +93,13 @@ export const useUserStore = defineStore('user', () => {
   function setAdminToken(value: string): void {
     adminToken.value = value;
     writeStored(ADMIN_TOKEN_KEY, value);
+  }
+
+  /** A login's or a refresh's answer: the access token and the refresh token that replaces the last. */
+  function setAdminSession(session: Pick<AdminSession, 'token' | 'refreshToken'>): void {
+    setAdminToken(session.token);
+    adminRefreshToken.value = session.refreshToken;
+    writeStored(ADMIN_REFRESH_TOKEN_KEY, session.refreshToken);
   }
 
   let loggingIn: Promise<string> | null = null;
@@ -119,14 +130,15 @@ export const useUserStore = defineStore('user', () => {
 
   /** `POST /api/admin/login`; a wrong password rejects with the BFF's ApiError (already toasted). */
   async function loginAdmin(credentials: AdminLoginRequest): Promise<void> {
-    const { token: issued } = await adminLogin(credentials);
-    setAdminToken(issued);
+    setAdminSession(await adminLogin(credentials));
   }
 
   function clearSession(which: 'user' | 'admin'): void {
     if (which === 'admin') {
       adminToken.value = null;
+      adminRefreshToken.value = null;
       writeStored(ADMIN_TOKEN_KEY, null);
+      writeStored(ADMIN_REFRESH_TOKEN_KEY, null);
     } else {
       token.value = null;
       writeStored(TOKEN_KEY, null);
@@ -137,11 +149,13 @@ export const useUserStore = defineStore('user', () => {
     token,
     openid,
     adminToken,
+    adminRefreshToken,
     isLoggedIn,
     isAdmin,
     restore,
     setToken,
     setAdminToken,
+    setAdminSession,
     ensureLogin,
     loginAdmin,
     clearSession,
