@@ -83,7 +83,15 @@ export async function shipOrder(
     });
     if (moved.count === 0) return undefined;
     const created = await tx.shipment.create({
-      data: { orderId: order.id, ...w, expressCompanyName, shippedBy: by, shippedAt: now, uploadState: 'PENDING', nextUploadAt: now },
+      data: {
+        orderId: order.id,
+        ...w,
+        expressCompanyName,
+        shippedBy: by,
+        shippedAt: now,
+        uploadState: 'PENDING',
+        nextUploadAt: now,
+      },
     });
     const address = orderAddress(order);
     await recordEvent(tx, order.id, 'SHIPPED', {

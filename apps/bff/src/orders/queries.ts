@@ -32,16 +32,19 @@ export async function findOwnPayableOrder(ctx: AppContext, userId: string, order
 
 /** 退款售后: money went back (in part or in whole), or the shopper's refund request waits for an answer. */
 const AFTER_SALE: Prisma.OrderWhereInput = {
-  OR: [
-    { status: { in: ['PARTIALLY_REFUNDED', 'REFUNDED'] } },
-    { refundRequests: { some: { status: 'REQUESTED' } } },
-  ],
+  OR: [{ status: { in: ['PARTIALLY_REFUNDED', 'REFUNDED'] } }, { refundRequests: { some: { status: 'REQUESTED' } } }],
 };
 
 export async function listOwnOrders(
   ctx: AppContext,
   userId: string,
-  opts: { status?: OrderStatus; fulfilmentStatus?: FulfilmentStatus; afterSale?: boolean; cursor?: string; limit: number },
+  opts: {
+    status?: OrderStatus;
+    fulfilmentStatus?: FulfilmentStatus;
+    afterSale?: boolean;
+    cursor?: string;
+    limit: number;
+  },
 ): Promise<{ items: OrderWithLines[]; nextCursor: string | null }> {
   const after = newestFirstAfter(opts.cursor);
   const where: Prisma.OrderWhereInput = {
