@@ -142,6 +142,7 @@ uni-checkout is running (embedded PGlite + WeChat Pay sandbox, no accounts neede
   BFF API            ${apiBase}   (GET /readyz, /api/products)
   sandbox dashboard  http://127.0.0.1:${SANDBOX_PORT}/sandbox/
   WeChat DevTools    import ${path.join(root, 'apps/miniapp/dist/dev/mp-weixin')}${skipMp ? ' (skipped: --no-mp-weixin)' : ''}
+                     (测试号, 详情 → 本地设置 → 不校验合法域名; sandbox login and pay sheet: apps/miniapp/README.md)
 Ctrl-C stops everything.`);
 } catch (err) {
   console.error(`pnpm dev: ${err.message}`);

@@ -7,6 +7,12 @@ declare module '*.vue' {
   export default component;
 }
 
+declare module 'virtual:uview-icon-font' {
+  /** uview-plus's icon font as shipped in its npm package: a URL h5 serves, a data: URL in the mini-program. */
+  const url: string;
+  export default url;
+}
+
 interface ImportMetaEnv {
   readonly VITE_API_BASE?: string;
   readonly VITE_API_TIMEOUT_MS?: string;

@@ -1,5 +1,6 @@
 import { defineConfig, loadEnv, type Plugin } from 'vite';
 import uniModule from '@dcloudio/vite-plugin-uni';
+import { localAssets } from './vite/local-assets';
 
 // The plugin is published as CommonJS; from an ESM config its factory sits under `default`.
 const uni = ((uniModule as unknown as { default?: unknown }).default ?? uniModule) as () => Plugin[];
@@ -27,10 +28,29 @@ function assertApiBase(mode: string): void {
   }
 }
 
+/** The uni-app script of the sandbox build (package.json → uni-app.scripts): `#ifdef SANDBOX`. */
+const SANDBOX_SCRIPT = 'mp-weixin-sandbox';
+
+/**
+ * The sandbox build logs in with made-up openids and pays through an in-app stand-in for WeChat's
+ * pay sheet: it is for WeChat DevTools against `pnpm dev`, never for users.
+ */
+function assertNotSandbox(mode: string): void {
+  if (process.env.UNI_CUSTOM_SCRIPT === SANDBOX_SCRIPT) {
+    throw new Error(
+      `-p ${SANDBOX_SCRIPT} is the development build for WeChat DevTools (pnpm dev:mp-weixin); ` +
+        `a ${mode} build is made with -p mp-weixin (pnpm build:mp-weixin)`,
+    );
+  }
+}
+
 export default defineConfig(({ command, mode }) => {
-  if (command === 'build' && mode === 'production') assertApiBase(mode);
+  if (command === 'build' && mode === 'production') {
+    assertNotSandbox(mode);
+    assertApiBase(mode);
+  }
   return {
-    plugins: [uni()],
+    plugins: [uni(), localAssets()],
     server: { host: '127.0.0.1', port: h5Port(), strictPort: true },
     preview: { host: '127.0.0.1', port: h5Port() },
   };

@@ -12,6 +12,7 @@ import { expect } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { start, type RunningBff } from '@uni-checkout/bff';
 import { createTestDb, type TestDb } from '../../apps/bff/test/support/db';
+import { GENEROUS_LIMITS } from '../../apps/bff/test/support/limits';
 import { launchChromium } from '../miniapp/support/browser';
 import { cachedBuild, repoRoot, type BuildResult } from '../miniapp/support/build';
 import { TEST_BUILD_ENV } from '../miniapp/support/build-env';
@@ -50,6 +51,8 @@ export async function startShop(): Promise<void> {
       SANDBOX_TIME_SCALE: '0.01',
       JOBS_ENABLED: 'false',
       JWT_SECRET: randomBytes(32).toString('hex'),
+      // one shopper places many orders here (the orders list pages through 23 of them)
+      ...GENEROUS_LIMITS,
       CORS_ORIGINS: site.url,
       ADMIN_USERNAME: ADMIN.username,
       ADMIN_PASSWORD: ADMIN.password,

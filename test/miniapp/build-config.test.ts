@@ -1,4 +1,4 @@
-/** A production build that does not name its BFF stops before compiling anything. */
+/** A production build that does not name its BFF, or that is the sandbox build, stops before compiling anything. */
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -13,6 +13,24 @@ describe('production build configuration', () => {
       const build = buildMiniapp('mp-weixin', outDir, { VITE_API_BASE: '' });
       await expect(build).rejects.toThrow(/VITE_API_BASE is not set: a production build needs the BFF's https origin/);
       expect(await readdir(outDir)).toEqual([]); // nothing was written
+    } finally {
+      await rm(outDir, { recursive: true, force: true });
+    }
+  }, 180_000);
+
+  it('refuses a production build of the sandbox script (sandbox login and pay sheet are for DevTools only)', async () => {
+    const outDir = await mkdtemp(path.join(tmpdir(), 'uc-sandbox-prod-'));
+    try {
+      const build = buildMiniapp(
+        'mp-weixin-sandbox',
+        outDir,
+        { VITE_API_BASE: 'https://shop.example.com' },
+        'production',
+      );
+      await expect(build).rejects.toThrow(
+        /-p mp-weixin-sandbox is the development build for WeChat DevTools .*a production build is made with -p mp-weixin/,
+      );
+      expect(await readdir(outDir)).toEqual([]);
     } finally {
       await rm(outDir, { recursive: true, force: true });
     }

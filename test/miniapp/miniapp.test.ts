@@ -17,6 +17,7 @@ import { launchChromium } from './support/browser';
 import { cachedBuild, listFiles, repoRoot, totalBytes, type BuildResult } from './support/build';
 import { BUILD_API_BASE, SECRET_SENTINELS, TEST_BUILD_ENV } from './support/build-env';
 import { deadOrigin, serveStatic, type StaticServer } from './support/static-server';
+import { GENEROUS_LIMITS } from '../../apps/bff/test/support/limits';
 
 const MB = 1024 * 1024;
 /** WeChat's limit for the main package and for each subpackage. */
@@ -173,18 +174,23 @@ describe('mp-weixin build', () => {
 });
 
 describe('platform code paths', () => {
-  async function bundleText(dir: string): Promise<string> {
-    const files = (await listFiles(dir)).filter((f) => f.endsWith('.js'));
-    return (await Promise.all(files.map((f) => readFile(path.join(dir, f), 'utf8')))).join('\n');
-  }
-
   it('mp-weixin pays with WeChat’s own sheet and logs in with wx.login codes only', async () => {
     const js = await bundleText(mpWeixin.outDir);
     expect(js).toMatch(/requestPayment/);
     expect(js).toMatch(/wxpay/);
-    // the sandbox's h5 stand-ins are compiled out of the mini-program
+    // the sandbox's stand-ins (h5's cashier, the sandbox build's login and in-app pay sheet) are
+    // compiled out of the production mini-program
     expect(js).not.toContain('/sandbox/cashier');
     expect(js).not.toContain('sandbox:');
+    expect(js).not.toContain('/sandbox/pay');
+    expect(js).not.toContain('pages-sandbox');
+    expect(js).not.toContain('uni-checkout:sandbox-openid');
+    const files = await listFiles(mpWeixin.outDir);
+    expect(files.filter((f) => f.startsWith('pages-sandbox/'))).toEqual([]);
+    const appJson = JSON.parse(await readFile(path.join(mpWeixin.outDir, 'app.json'), 'utf8')) as {
+      subPackages: { root: string }[];
+    };
+    expect(appJson.subPackages.map((s) => s.root)).toEqual(['pages-admin']);
   });
 
   it('h5 opens the sandbox pay sheet and logs in with sandbox codes', async () => {
@@ -196,6 +202,56 @@ describe('platform code paths', () => {
     expect(js).not.toContain('weappOrderConfirm');
   });
 });
+
+/** Hosts of third-party CDNs that uview-plus and uni-app load from by default. */
+const CDN_PATTERNS = [
+  /at\.alicdn\.com/,
+  /\bcdn\d*\.dcloud\.net\.cn/,
+  /cdn\.dcimg\.net/,
+  // uni-app's mp-weixin runtime spells cdn1.dcloud.net.cn as character codes for wx.preloadAssets
+  /99,\s*100,\s*110,\s*49\b/,
+  /preloadAssets/,
+];
+
+describe('no third-party CDN', () => {
+  async function cdnReferences(dir: string): Promise<string[]> {
+    const found: string[] = [];
+    for (const file of await listFiles(dir)) {
+      if (!/\.(js|json|wxml|wxss|css|html)$/.test(file)) continue;
+      const text = await readFile(path.join(dir, file), 'utf8');
+      for (const pattern of CDN_PATTERNS) {
+        const m = pattern.exec(text);
+        if (m) found.push(`${file}: ${text.slice(Math.max(0, m.index - 60), m.index + 60)}`);
+      }
+    }
+    return found;
+  }
+
+  it('neither bundle references the icon font CDN or DCloud’s CDN', async () => {
+    expect(await cdnReferences(mpWeixin.outDir)).toEqual([]);
+    expect(await cdnReferences(h5.outDir)).toEqual([]);
+  });
+
+  it('both bundles ship uview-plus’s icon font themselves', async () => {
+    const font = await readFile(
+      path.join(repoRoot, 'node_modules', 'uview-plus', 'components', 'u-icon', 'upicon.ttf'),
+    );
+    // mp-weixin: inlined for wx.loadFontFace, which takes data: URLs but no path inside the package
+    const mpJs = (await bundleText(mpWeixin.outDir)).replace(/\s/g, '');
+    expect(mpJs).toContain(`data:font/ttf;charset=utf-8;base64,${font.toString('base64')}`);
+    // h5: an asset file beside the app, byte for byte the package's
+    const h5Fonts = (await listFiles(h5.outDir)).filter((f) => f.endsWith('.ttf'));
+    expect(h5Fonts).toHaveLength(1);
+    expect((await readFile(path.join(h5.outDir, h5Fonts[0]!))).equals(font)).toBe(true);
+    expect(await bundleText(h5.outDir)).toContain(path.basename(h5Fonts[0]!));
+  });
+});
+
+/** Every .js file of a bundle, joined. */
+async function bundleText(dir: string): Promise<string> {
+  const files = (await listFiles(dir)).filter((f) => f.endsWith('.js'));
+  return (await Promise.all(files.map((f) => readFile(path.join(dir, f), 'utf8')))).join('\n');
+}
 
 describe('h5 build', () => {
   it('emits an index.html whose assets load relative to it', async () => {
@@ -269,6 +325,8 @@ describe('h5 shop in Chromium against the BFF', () => {
         SANDBOX_STATE_DIR: path.join(dataDir, 'sandbox'),
         JOBS_ENABLED: 'false',
         JWT_SECRET: randomBytes(32).toString('hex'),
+        // every page of every spec logs in from loopback: more often than one client may by default
+        ...GENEROUS_LIMITS,
         CORS_ORIGINS: site.url,
         ADMIN_USERNAME: ADMIN.username,
         ADMIN_PASSWORD: ADMIN.password,
@@ -316,8 +374,14 @@ describe('h5 shop in Chromium against the BFF', () => {
     await page.screenshot({ path: path.join(screenshotsDir, name), fullPage });
   }
 
-  async function openShop(apiBase: string, hash = '#/pages/index/index'): Promise<Page> {
+  async function openShop(
+    apiBase: string,
+    hash = '#/pages/index/index',
+    /** called with every URL the page requests, from the first one on */
+    onRequest?: (url: string) => void,
+  ): Promise<Page> {
     const page = await browser.newPage({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2 });
+    if (onRequest) page.on('request', (req) => onRequest(req.url()));
     // The hosting page's runtime override: the bundle itself points at BUILD_API_BASE.
     await page.addInitScript((api) => {
       (window as unknown as { __UNI_CHECKOUT_API__: string }).__UNI_CHECKOUT_API__ = api;
@@ -359,6 +423,33 @@ describe('h5 shop in Chromium against the BFF', () => {
         .toBe(true);
 
       await snapshot(page, 'product-list.png', true);
+    } finally {
+      await page.close();
+    }
+  }, 60_000);
+
+  it('draws uview-plus icons with the font it ships, and requests nothing from a third-party host', async () => {
+    const requested: string[] = [];
+    const page = await openShop(bff.url, '#/pages/index/index', (url) => requested.push(url));
+    try {
+      await page.getByTestId('product-list').waitFor({ state: 'visible', timeout: 20_000 });
+      const icon = page.locator('.u-icon__icon').first();
+      await icon.waitFor({ state: 'visible', timeout: 10_000 });
+      await page.waitForFunction(
+        () => [...document.fonts].some((f) => f.family.includes('uicon-iconfont') && f.status === 'loaded'),
+        undefined,
+        { timeout: 10_000 },
+      );
+      expect(await icon.evaluate((el) => getComputedStyle(el).fontFamily)).toContain('uicon-iconfont');
+      // the glyph is drawn from the loaded font: its box has the icon's size, not an empty fallback's
+      const box = await icon.boundingBox();
+      expect(box!.width).toBeGreaterThan(8);
+      const fontRequests = requested.filter((url) => /\.(ttf|woff2?)(\?|$)/.test(url));
+      expect(fontRequests.length).toBeGreaterThan(0);
+      const allowed = new Set([new URL(site.url).origin, new URL(bff.url).origin]);
+      expect(requested.filter((url) => !url.startsWith('data:') && !allowed.has(new URL(url).origin))).toEqual([]);
+      await page.getByTestId('nav-cart').screenshot({ path: path.join(screenshotsDir, 'icon-nav-cart.png') });
+      await snapshot(page, 'icons-home.png');
     } finally {
       await page.close();
     }

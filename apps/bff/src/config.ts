@@ -71,8 +71,26 @@ export interface Config {
   autoReceiveDays: number;
   /** first retry delay of a failed shipping-info upload; doubles per attempt up to an hour */
   shippingRetryBaseMs: number;
+  /** abuse limits: per shopper, per client and in total (README "Abuse limits") */
+  limits: LimitsConfig;
   logLevel: string;
   wechat: WechatConfig;
+}
+
+export interface LimitsConfig {
+  /** open unpaid orders one shopper may hold */
+  maxUnpaidOrders: number;
+  /** units of one SKU over a shopper's open unpaid orders, the new one included */
+  maxUnitsPerSku: number;
+  /** per shopper, per minute */
+  ordersPerMinute: number;
+  paysPerMinute: number;
+  orderReadsPerMinute: number;
+  /** how often one shopper's order reads may ask WeChat Pay about unpaid orders, per minute */
+  wechatQueriesPerMinute: number;
+  /** POST /api/auth/login per client (IP) and in total, per minute, checked before jscode2session */
+  loginsPerClientPerMinute: number;
+  loginsPerMinute: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -109,6 +127,8 @@ const wholeNumber = (name: string, min: number, max: number, what: string) =>
       `${name} must be a whole number from ${min} to ${max} (${what})`,
     )
     .transform(Number);
+
+const perMinute = (name: string, what: string) => wholeNumber(name, 1, 1_000_000, `${what} per minute`);
 
 const trueOrFalse = (name: string) =>
   z.enum(['true', 'false'], { message: `${name} must be true or false` }).optional();
@@ -171,6 +191,32 @@ const envSchema = z.object({
     .min(0, 'SHIPPING_RETRY_BASE_MS must be between 0 and 3600000')
     .max(3_600_000, 'SHIPPING_RETRY_BASE_MS must be between 0 and 3600000')
     .default(30_000),
+  SHOPPER_MAX_UNPAID_ORDERS: wholeNumber(
+    'SHOPPER_MAX_UNPAID_ORDERS',
+    1,
+    1000,
+    'how many open unpaid orders one shopper may hold',
+  ).default(5),
+  SHOPPER_MAX_UNITS_PER_SKU: wholeNumber(
+    'SHOPPER_MAX_UNITS_PER_SKU',
+    1,
+    100_000,
+    "how many units of one SKU a shopper's open unpaid orders may hold together",
+  ).default(20),
+  SHOPPER_ORDERS_PER_MINUTE: perMinute('SHOPPER_ORDERS_PER_MINUTE', 'order placements per shopper').default(10),
+  SHOPPER_PAYS_PER_MINUTE: perMinute('SHOPPER_PAYS_PER_MINUTE', 'pay requests per shopper').default(20),
+  SHOPPER_ORDER_READS_PER_MINUTE: perMinute(
+    'SHOPPER_ORDER_READS_PER_MINUTE',
+    'reads of one order page per shopper',
+  ).default(120),
+  SHOPPER_WECHAT_QUERIES_PER_MINUTE: perMinute(
+    'SHOPPER_WECHAT_QUERIES_PER_MINUTE',
+    "WeChat Pay queries one shopper's order reads may cause",
+  ).default(4),
+  LOGINS_PER_CLIENT_PER_MINUTE: perMinute('LOGINS_PER_CLIENT_PER_MINUTE', 'shopper logins per client address').default(
+    60,
+  ),
+  LOGINS_PER_MINUTE: perMinute('LOGINS_PER_MINUTE', 'shopper logins in total, all clients together').default(600),
   LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
       message: 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace or silent',
@@ -410,6 +456,16 @@ export function loadConfig(env: Env = process.env): Config {
     adminPasswordScryptCost: e.ADMIN_PASSWORD_SCRYPT_COST,
     autoReceiveDays: e.AUTO_RECEIVE_DAYS,
     shippingRetryBaseMs: e.SHIPPING_RETRY_BASE_MS,
+    limits: {
+      maxUnpaidOrders: e.SHOPPER_MAX_UNPAID_ORDERS,
+      maxUnitsPerSku: e.SHOPPER_MAX_UNITS_PER_SKU,
+      ordersPerMinute: e.SHOPPER_ORDERS_PER_MINUTE,
+      paysPerMinute: e.SHOPPER_PAYS_PER_MINUTE,
+      orderReadsPerMinute: e.SHOPPER_ORDER_READS_PER_MINUTE,
+      wechatQueriesPerMinute: e.SHOPPER_WECHAT_QUERIES_PER_MINUTE,
+      loginsPerClientPerMinute: e.LOGINS_PER_CLIENT_PER_MINUTE,
+      loginsPerMinute: e.LOGINS_PER_MINUTE,
+    },
     logLevel: e.LOG_LEVEL,
     wechat,
   };

@@ -2,6 +2,7 @@ import type { Config, MerchantCredentials } from './config.js';
 import type { Db, PrismaClient } from './db/index.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
+import type { Limits } from './limits/index.js';
 import type { TokenService } from './auth/tokens.js';
 import type { MiniProgramClient } from './wechat/mini-program.js';
 import type { WechatPayClient } from './payments/wechatpay-types.js';
@@ -14,6 +15,8 @@ export interface AppContext {
   logger: Logger;
   metrics: Metrics;
   tokens: TokenService;
+  /** rate limits and lock-outs (PostgreSQL-backed, shared by every process; in memory on PGlite) */
+  limits: Limits;
   miniProgram: MiniProgramClient;
   /** WeChat Pay APIv3 (the real one, or the sandbox in sandbox mode) */
   wechatpay: WechatPayClient;

@@ -100,5 +100,8 @@ export const errorHandler: ErrorRequestHandler = (err: unknown, req, res, _next)
     error: { code: appError.code, message: appError.message },
   };
   if (appError.details !== undefined) body.error.details = appError.details;
+  // a rate limit says when to come back (RFC 9110 Retry-After, whole seconds)
+  const retryAfter = (appError.details as { retryAfterSeconds?: unknown } | undefined)?.retryAfterSeconds;
+  if (appError.status === 429 && typeof retryAfter === 'number') res.setHeader('Retry-After', String(retryAfter));
   res.status(appError.status).json(body);
 };

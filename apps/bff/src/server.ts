@@ -15,6 +15,7 @@ import { prismaCertificateStore } from './payments/certificate-store.js';
 import { createApp, domainModules } from './app.js';
 import type { AppContext } from './context.js';
 import { startJobs, type JobScheduler } from './jobs/scheduler.js';
+import { createLimits } from './limits/index.js';
 
 /** how long in-flight requests may take to finish once stop() is called */
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -74,6 +75,7 @@ export async function start(opts: StartOptions = {}): Promise<RunningBff> {
       prisma: db.prisma,
       logger,
       metrics,
+      limits: createLimits(db, config.limits),
       tokens: createTokenService(config.jwtSecret ?? (await devJwtSecret(config.dataDir))),
       miniProgram: createMiniProgramClient({
         apiBase: merchant.apiBase,

@@ -8,7 +8,7 @@ import { createPinia, setActivePinia } from 'pinia';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { getStats } from '../src/api/admin';
 import { installHttpInterceptors } from '../src/api/interceptors';
-import { ADMIN_LOGIN_PAGE, useAdminOrderStore, useAdminSessionStore } from '../src/store/admin';
+import { ADMIN_LOGIN_PAGE, useAdminOrderStore, useAdminSessionStore } from '../src/pages-admin/store/admin';
 import { useUserStore } from '../src/store/user';
 
 interface Sent {

@@ -2,7 +2,7 @@
 import type { Order, Product } from '@uni-checkout/shared';
 import { createPinia, setActivePinia } from 'pinia';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { validateRefundAmount } from '../src/store/admin';
+import { validateRefundAmount } from '../src/pages-admin/store/admin';
 import { useCheckoutStore } from '../src/store/checkout';
 import { clampQuantity, lineFromSku, linesTotalFen, stockNote, useCartStore } from '../src/store/cart';
 import { pollDelays, shipmentLine, shopperTimeline } from '../src/store/orders';

@@ -1,195 +1,45 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { start, type RunningBff } from '@uni-checkout/bff';
-import { createTestDb, type TestDb } from '../../../apps/bff/test/support/db';
-import { formatFen } from '@uni-checkout/shared';
 import { cachedBuild, listFiles, repoRoot, type BuildResult } from '../support/build';
-import { BUILD_API_BASE, TEST_BUILD_ENV } from '../support/build-env';
+import { TEST_BUILD_ENV } from '../support/build-env';
 import { MiniProgram } from './runtime';
+import { newPhone, startShop, TEA, TOTAL, toCheckout, waitForCard, waitForOrderCard, type Shop } from './shop';
 import { staticApiCalls, wechatApiNames } from './wx-api';
 
-const ADMIN = { username: 'shop-admin', password: `pw-${randomBytes(9).toString('hex')}` };
 let build: BuildResult;
-let testDb: TestDb;
-let bff: RunningBff;
-let dataDir: string;
+let shop: Shop;
+let ADMIN: Shop['admin'];
 let mp: MiniProgram;
-let sandbox: { appid: string; baseUrl: string };
 
 beforeAll(async () => {
   build = await cachedBuild('mp-weixin', TEST_BUILD_ENV);
   console.log(`mp-weixin build: ${build.cached ? 'reused' : `${build.ms} ms`}`);
-  testDb = await createTestDb('postgres', { seed: true });
-  dataDir = await mkdtemp(path.join(tmpdir(), 'uc-mpwx-'));
-  bff = await start({
-    port: 0,
-    logDestination: new Writable({ write: (_c, _e, cb) => cb() }),
-    env: {
-      NODE_ENV: 'test',
-      DATA_DIR: dataDir,
-      DATABASE_URL: testDb.databaseUrl,
-      MIGRATE_ON_START: 'false',
-      WECHATPAY_MCHID: undefined,
-      SANDBOX_PORT: '0',
-      SANDBOX_STATE_DIR: path.join(dataDir, 'sandbox'),
-      SANDBOX_TIME_SCALE: '0.01',
-      JOBS_ENABLED: 'false',
-      JWT_SECRET: randomBytes(32).toString('hex'),
-      ADMIN_USERNAME: ADMIN.username,
-      ADMIN_PASSWORD: ADMIN.password,
-    },
-  });
-  await bff.ctx.prisma.product.create({
-    data: {
-      id: TEA.id,
-      title: TEA.title,
-      subtitle: '岩茶',
-      description: TEA.description,
-      images: ['/static/products/tea.png'],
-      sortOrder: -1000,
-      skus: { create: TEA.skus },
-    },
-  });
-  sandbox = JSON.parse(await readFile(path.join(dataDir, 'sandbox', 'credentials.json'), 'utf8'));
+  shop = await startShop();
+  ADMIN = shop.admin;
 }, 420_000);
 
 afterAll(async () => {
   mp?.close();
-  await bff?.stop();
-  await testDb?.close();
-  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  await shop?.stop();
 });
-
-/** Listed first, one SKU sold out, one in stock: the shopper must pick the right one. */
-const TEA = {
-  id: 'mpwx-tea',
-  title: '武夷岩茶 小罐',
-  description: '岩韵明显，焙火中足。',
-  skus: [
-    { id: 'mpwx-tea-gift', title: '礼盒 200g', priceFen: 26800, stock: 0 },
-    { id: 'mpwx-tea-can', title: '小罐 50g', priceFen: 9900, stock: 20 },
-  ],
-};
-const QUANTITY = 2;
-const TOTAL = formatFen(9900 * QUANTITY);
-
-function newPhone(openid: string): MiniProgram {
-  return new MiniProgram({
-    bundleDir: build.outDir,
-    requestOrigins: { [new URL(BUILD_API_BASE).origin]: bff.url },
-    sandboxUrl: sandbox.baseUrl,
-    appId: sandbox.appid,
-    openid,
-    address: {
-      userName: '张三',
-      telNumber: '13800138000',
-      provinceName: '浙江省',
-      cityName: '杭州市',
-      countyName: '西湖区',
-      detailInfo: '文三路 100 号',
-      postalCode: '310000',
-      nationalCode: '330106',
-    },
-  });
-}
-
-/** Buys QUANTITY of the in-stock tea up to the checkout page, starting from the home page. */
-async function toCheckout(stockBefore?: number): Promise<void> {
-  const card = await waitForCard(TEA.title);
-  await mp.tap(card);
-  await mp.waitForRoute('pages/product/index');
-  expect(await mp.text('product-detail-title')).toBe(TEA.title);
-  const gift = mp.all('sku-option').find((el) => el.getAttribute('data-sku-id') === 'mpwx-tea-gift');
-  // j-component renders no aria-* attributes: what the shopper reads is the 售罄 note and the greyed class
-  expect(MiniProgram.text(gift!)).toBe('礼盒 200g（售罄）');
-  expect(gift!.className).toContain('product__sku--disabled');
-  const can = mp.all('sku-option').find((el) => el.getAttribute('data-sku-id') === 'mpwx-tea-can')!;
-  await mp.tap(can);
-  await mp.waitFor(() => can.className.includes('product__sku--active'), 'the 50g SKU selected');
-  expect(await mp.text('product-detail-stock')).toMatch(
-    stockBefore === undefined ? /^库存 \d+$/ : `库存 ${stockBefore}`,
-  );
-  // the product page keeps the quantity of the last visit: step to QUANTITY from wherever it is
-  const quantity = () => Number(MiniProgram.text(mp.all('quantity-value')[0]!));
-  for (let taps = 0; quantity() !== QUANTITY && taps < 10; taps++) {
-    const before = quantity();
-    await mp.tap(before < QUANTITY ? 'quantity-plus' : 'quantity-minus');
-    await mp.waitFor(() => quantity() !== before, 'the quantity to change');
-  }
-  expect(quantity()).toBe(QUANTITY);
-  await mp.tap('add-to-cart');
-  await mp.waitFor(() => mp.all('cart-count').some((el) => MiniProgram.text(el) === String(QUANTITY)), 'cart count');
-  // the cart is a tab: reached with switchTab, and its tab carries the count as WeChat's badge
-  await mp.tap('product-detail-cart');
-  await mp.waitForRoute('pages/cart/index');
-  await mp.waitFor(() => mp.tabBadges.get(2) === String(QUANTITY), 'the 购物车 tab badge');
-  const line = await mp.find('cart-line');
-  expect(line.getAttribute('data-sku-id')).toBe('mpwx-tea-can');
-  expect(await mp.text('cart-total')).toContain(TOTAL);
-  await mp.tap('cart-checkout');
-  await mp.waitForRoute('pages/checkout/index');
-  expect(await mp.text('checkout-total')).toContain(TOTAL);
-  await ensureAddress(mp);
-}
-
-/** A shopper's first order needs a shipping address: typed into the address book's form and picked. */
-async function ensureAddress(mp: MiniProgram): Promise<void> {
-  // the address book loads when the checkout shows: decide once it has
-  await mp.waitFor(
-    () => mp.all('checkout-address').some((el) => !MiniProgram.text(el).includes('加载地址中')),
-    'the address book at checkout',
-  );
-  if (mp.all('checkout-address-add').length === 0) return;
-  await mp.tap('checkout-address');
-  await mp.waitForRoute('pages/address/index');
-  await mp.find('address-form');
-  const fields: [string, string][] = [
-    ['address-name', '张三'],
-    ['address-phone', '13800138000'],
-    ['address-province', '浙江省'],
-    ['address-city', '杭州市'],
-    ['address-district', '西湖区'],
-    ['address-detail', '文三路 100 号'],
-  ];
-  for (const [testId, value] of fields) await mp.type(testId, value);
-  await mp.tap('address-save');
-  await mp.waitForRoute('pages/checkout/index');
-  await mp.waitFor(() => mp.all('checkout-address-add').length === 0, 'the picked address at checkout');
-  expect(await mp.text('checkout-address')).toContain('文三路 100 号');
-}
-
-async function waitForCard(title: string): Promise<HTMLElement> {
-  let card: HTMLElement | undefined;
-  await mp.waitFor(
-    () => {
-      card = mp.all('product-card').find((el) => MiniProgram.text(el).includes(title));
-      return card !== undefined;
-    },
-    `a product card "${title}"`,
-    20_000,
-  );
-  return card!;
-}
 
 describe("the production mp-weixin bundle in WeChat's component framework", () => {
   let paidOrderNo = '';
   const paidOrders: string[] = [];
 
   it('a shopper launches the app, buys two cans, pays with wx.requestPayment and sees 支付成功', async () => {
-    mp = newPhone(`o-mpwx-${randomBytes(6).toString('hex')}`);
+    mp = newPhone(shop, build.outDir, `o-mpwx-${randomBytes(6).toString('hex')}`);
     await mp.launch();
     expect(mp.currentRoute).toBe('pages/index/index');
-    await waitForCard(TEA.title);
+    await waitForCard(mp, TEA.title);
     const titles = mp.all('product-title').map((el) => MiniProgram.text(el));
     expect(titles.length).toBeGreaterThan(1);
     expect(titles[0]).toBe(TEA.title);
     expect(mp.calls.get('login')).toBe(1);
 
-    await toCheckout(20);
+    await toCheckout(mp, 20);
     await mp.tap('checkout-submit');
     await mp.waitForRoute('pages/result/index', 20_000);
     const status = await mp.find('result-status');
@@ -226,14 +76,14 @@ describe("the production mp-weixin bundle in WeChat's component framework", () =
     await mp.tapTab('pages/index/index');
     await mp.tap('nav-orders');
     await mp.waitForRoute('pages/orders/index');
-    const card = await waitForOrderCard(paidOrderNo);
+    const card = await waitForOrderCard(mp, paidOrderNo);
     expect(MiniProgram.text(card.querySelector('[data-testid="order-card-status"]')!)).toBe('已支付');
     expect(MiniProgram.text(card.querySelector('[data-testid="order-card-total"]')!)).toContain(TOTAL);
     // pull-down refresh loads the list again and ends WeChat's refresh animation
     const stops = mp.calls.get('stopPullDownRefresh') ?? 0;
     await mp.pullDownRefresh();
     await mp.waitFor(() => (mp.calls.get('stopPullDownRefresh') ?? 0) > stops, 'stopPullDownRefresh');
-    const refreshed = await waitForOrderCard(paidOrderNo);
+    const refreshed = await waitForOrderCard(mp, paidOrderNo);
     expect(MiniProgram.text(refreshed.querySelector('[data-testid="order-card-status"]')!)).toBe('已支付');
     await mp.tap(refreshed);
     await mp.waitForRoute('pages/order/index');
@@ -243,7 +93,7 @@ describe("the production mp-weixin bundle in WeChat's component framework", () =
 
   it('a second order whose pay sheet is dismissed stays 待支付, and the shopper cancels it on the order page', async () => {
     await mp.open('/pages/index/index');
-    await toCheckout();
+    await toCheckout(mp);
     mp.cancelNextPayment();
     await mp.tap('checkout-submit');
     await mp.waitForRoute('pages/result/index', 20_000);
@@ -266,15 +116,15 @@ describe("the production mp-weixin bundle in WeChat's component framework", () =
     await mp.waitFor(() => mp.toasts.some((t) => t.title === '订单已取消'), 'the 订单已取消 toast');
 
     await mp.open('/pages/orders/index');
-    const closed = await waitForOrderCard(orderNo);
+    const closed = await waitForOrderCard(mp, orderNo);
     expect(MiniProgram.text(closed.querySelector('[data-testid="order-card-status"]')!)).toBe('已关闭');
-    const paid = await waitForOrderCard(paidOrderNo);
+    const paid = await waitForOrderCard(mp, paidOrderNo);
     expect(MiniProgram.text(paid.querySelector('[data-testid="order-card-status"]')!)).toBe('已支付');
   }, 120_000);
 
   it('WeChat Pay refuses a paySign that does not verify; paying again from the result page succeeds', async () => {
     await mp.open('/pages/index/index');
-    await toCheckout();
+    await toCheckout(mp);
     mp.tamperNextPaySign();
     await mp.tap('checkout-submit');
     await mp.waitForRoute('pages/result/index', 20_000);
@@ -346,6 +196,9 @@ describe("the production mp-weixin bundle in WeChat's component framework", () =
     console.log(`console.error lines from the bundle: ${mp.errors.length}\n${mp.errors.join('\n')}`);
     expect([...mp.missing]).toEqual([]);
     expect(mp.errors).toEqual([]);
+    // nothing from a CDN: uview-plus's icon font comes inlined from the bundle, no preloaded image
+    expect(mp.assetUrls).toEqual([]);
+    expect(mp.fonts).toContainEqual(expect.objectContaining({ family: 'uicon-iconfont', global: true }));
     expect(referenced.filter((name) => !mp.implemented.includes(name))).toEqual([]);
     const readme = await readFile(path.join(repoRoot, 'apps', 'miniapp', 'README.md'), 'utf8');
     const section = readme.slice(readme.indexOf('<!-- wx-apis:start -->'), readme.indexOf('<!-- wx-apis:end -->'));
@@ -390,16 +243,3 @@ describe("the production mp-weixin bundle in WeChat's component framework", () =
     expect(offDomain.errMsg).toBe('request:fail url not in domain list: https://elsewhere.example');
   }, 120_000);
 });
-
-async function waitForOrderCard(orderNo: string): Promise<HTMLElement> {
-  let card: HTMLElement | undefined;
-  await mp.waitFor(
-    () => {
-      card = mp.all('order-card').find((el) => el.getAttribute('data-order-no') === orderNo);
-      return card !== undefined;
-    },
-    `order card ${orderNo}`,
-    20_000,
-  );
-  return card!;
-}

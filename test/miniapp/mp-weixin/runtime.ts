@@ -41,6 +41,8 @@ export interface MiniProgramOptions {
   openid: string;
   /** what the shopper picks in WeChat's address sheet (`wx.chooseAddress`) */
   address?: Record<string, string>;
+  /** what the phone's storage holds before launch (a phone that has run the app before) */
+  storage?: ReadonlyMap<string, unknown>;
   /** console.error of the bundle (also recorded in `errors`) */
   log?: (line: string) => void;
 }
@@ -148,6 +150,8 @@ export class MiniProgram {
   readonly storage = new Map<string, unknown>();
   /** network URLs the bundle asked WeChat to fetch outside `wx.request` (fonts, preloaded images) */
   readonly assetUrls: { api: string; url: string }[] = [];
+  /** fonts the bundle loaded from data: URLs (what `wx.loadFontFace` registered) */
+  readonly fonts: { family: string; bytes: number; global: boolean }[] = [];
   /** names this runtime implements */
   readonly implemented: string[];
   readonly dir: string;
@@ -173,6 +177,7 @@ export class MiniProgram {
     this.dir = mkdtempSync(path.join(tmpdir(), 'uc-mp-weixin-'));
     cpSync(options.bundleDir, this.dir, { recursive: true });
     this.appJson = JSON.parse(readFileSync(path.join(this.dir, 'app.json'), 'utf8')) as AppJson;
+    for (const [key, value] of options.storage ?? []) this.storage.set(key, value);
     this.dom = new JSDOM('<!doctype html><html><head></head><body></body></html>', { pretendToBeVisual: true });
     const api = this.api();
     this.implemented = Object.keys(api).sort();
@@ -612,12 +617,24 @@ export class MiniProgram {
       onThemeChange: () => undefined,
       offThemeChange: () => undefined,
       nextTick: (fn: () => void) => void setTimeout(fn, 0),
-      // WeChat downloads these from the network; the test machine has no route to a CDN, so the
-      // call answers as WeChat does offline, and the URL is recorded (third-party hosts show up here)
+      // A font inlined as a data: URL is decoded and must be a TrueType/OpenType/WOFF file; a network
+      // font would be downloaded, and the test machine has no route to a CDN, so that call answers as
+      // WeChat does offline, and the URL is recorded (third-party hosts show up here)
       loadFontFace: (o: AnyOptions) =>
         later(() => {
-          this.assetUrls.push({ api: 'loadFontFace', url: String(o.source ?? '') });
-          fail('loadFontFace', o, 'network unreachable from the test runtime');
+          const source = String(o.source ?? '');
+          const inline = /^url\(\s*["']?data:[^;,]+(?:;[^;,]+)*;base64,([A-Za-z0-9+/=]+)["']?\s*\)$/.exec(source);
+          if (!inline) {
+            this.assetUrls.push({ api: 'loadFontFace', url: source });
+            return fail('loadFontFace', o, 'network unreachable from the test runtime');
+          }
+          const font = Buffer.from(inline[1]!, 'base64');
+          const magic = font.subarray(0, 4).toString('hex');
+          if (!['00010000', '4f54544f', '774f4646', '774f4632', '74727565'].includes(magic)) {
+            return fail('loadFontFace', o, `not a font file (starts ${magic})`);
+          }
+          this.fonts.push({ family: String(o.family ?? ''), bytes: font.length, global: o.global === true });
+          ok('loadFontFace', o, { status: 'loaded' });
         }),
       preloadAssets: (o: AnyOptions) =>
         later(() => {

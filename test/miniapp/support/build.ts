@@ -13,7 +13,12 @@ const run = promisify(execFile);
 export const miniappDir = fileURLToPath(new URL('../../../apps/miniapp/', import.meta.url));
 export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 
-export type Target = 'h5' | 'mp-weixin';
+/**
+ * `mp-weixin-sandbox` is the build `pnpm dev:mp-weixin` watches for WeChat DevTools: the uni-app
+ * script of that name (`#ifdef SANDBOX`: sandbox login and the in-app sandbox pay sheet) with the
+ * development env files, built once here instead of watched.
+ */
+export type Target = 'h5' | 'mp-weixin' | 'mp-weixin-sandbox';
 
 export interface BuildResult {
   target: Target;
@@ -24,14 +29,22 @@ export interface BuildResult {
   cached?: boolean;
 }
 
-/** `uni build [-p mp-weixin] --outDir <outDir>`; rejects with the CLI's output when the build fails. */
+/** `uni build [-p <target>] --outDir <outDir>`; rejects with the CLI's output when the build fails. */
 export async function buildMiniapp(
   target: Target,
   outDir: string,
   env: Record<string, string> = {},
+  /** Vite's mode (which .env files apply): production, but development for the sandbox build */
+  mode: 'production' | 'development' = target === 'mp-weixin-sandbox' ? 'development' : 'production',
 ): Promise<BuildResult> {
   const uni = path.join(miniappDir, 'node_modules', '.bin', 'uni');
-  const args = ['build', ...(target === 'mp-weixin' ? ['-p', 'mp-weixin'] : []), '--outDir', outDir];
+  const args = [
+    'build',
+    ...(target === 'h5' ? [] : ['-p', target]),
+    ...(mode === 'development' ? ['--mode', 'development'] : []),
+    '--outDir',
+    outDir,
+  ];
   const started = Date.now();
   try {
     const { stdout, stderr } = await run(uni, args, {

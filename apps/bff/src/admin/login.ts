@@ -1,80 +1,68 @@
+import { createHash } from 'node:crypto';
 import type { AppContext } from '../context.js';
 import { AppError } from '../errors.js';
 import { openAdminSession, type AdminSessionTokens } from '../auth/admin-sessions.js';
+import { ADMIN_MAX_FAILED_LOGINS, rateLimitedError } from '../limits/index.js';
 import { hashPassword, verifyPassword } from './passwords.js';
-import { SlidingWindowLimiter } from './rate-limit.js';
 
-export const MAX_FAILED_LOGINS = 5;
-export const LOCK_MINUTES = 15;
-export const LOGIN_ATTEMPTS_PER_MINUTE = 10;
-
-const invalidCredentials = () => new AppError('INVALID_CREDENTIALS', 401, 'wrong username or password');
-const locked = (until: Date) =>
-  new AppError('ADMIN_LOCKED', 423, `too many failed logins: this account is locked until ${until.toISOString()}`);
+/**
+ * The one answer to every failed login — unknown user, wrong password, locked account or pair —
+ * so that neither the status, the code, the message nor (see below) the time tells them apart.
+ */
+const invalidCredentials = () =>
+  new AppError(
+    'INVALID_CREDENTIALS',
+    401,
+    'wrong username or password (after repeated failures, wait a while before trying again)',
+  );
 
 export interface AdminLogin {
   login(input: { username: string; password: string; ip: string }): Promise<AdminSessionTokens>;
 }
 
 /**
- * Admin login: rate-limited per IP and per username, account locked after repeated failures.
- * Unknown users cost one scrypt like known ones, so timing does not tell which usernames exist.
+ * Admin login. Attempts are rate-limited per client; failures lock the pair (account, client) for
+ * ADMIN_LOCK_MINUTES after ADMIN_MAX_FAILED_LOGINS, never the account itself, so a stranger's
+ * wrong passwords cannot lock the real admin out from their own client. A lock is never announced
+ * (no expiry, no other code). Every failure costs one scrypt and the same queries, known user or
+ * not, locked or not, so its timing tells nothing either. Counters: the shared limits store.
  */
 export function createAdminLogin(ctx: AppContext): AdminLogin {
-  const limiter = new SlidingWindowLimiter(LOGIN_ATTEMPTS_PER_MINUTE, 60_000, () => ctx.now().getTime());
+  const { adminLoginAttempts, adminLoginFailures } = ctx.limits;
   // computed up front, so even the first unknown username costs exactly one scrypt
   const dummyHash = hashPassword('uni-checkout: no such admin', ctx.config.adminPasswordScryptCost);
   dummyHash.catch(() => undefined);
 
-  async function recordFailure(adminId: string): Promise<Date | undefined> {
-    // the increment is one UPDATE … RETURNING, so concurrent failures all count
-    const after = await ctx.prisma.adminUser.update({
-      where: { id: adminId },
-      data: { failedLogins: { increment: 1 } },
-    });
-    if (after.failedLogins < MAX_FAILED_LOGINS) return undefined;
-    const until = new Date(ctx.now().getTime() + LOCK_MINUTES * 60_000);
-    await ctx.prisma.adminUser.updateMany({
-      where: { id: adminId, failedLogins: { gte: MAX_FAILED_LOGINS } },
-      data: { lockedUntil: until, failedLogins: 0 },
-    });
-    ctx.logger.warn({ adminId, lockedUntil: until }, 'admin account locked after repeated failed logins');
-    return until;
-  }
-
-  const metrics = ctx.metrics;
-
   async function attempt({ username, password, ip }: { username: string; password: string; ip: string }) {
-    const keys = [`ip:${ip}`, `user:${username.toLowerCase()}`];
     // counted before the password is checked, so a burst of concurrent guesses is limited too
-    const gate = limiter.take(keys);
-    if (!gate.allowed) {
-      throw new AppError('RATE_LIMITED', 429, 'too many login attempts: wait a minute and try again', {
-        retryAfterSeconds: Math.ceil(gate.retryAfterMs / 1000),
-      });
-    }
-    const admin = await ctx.prisma.adminUser.findUnique({ where: { username } });
-    // a disabled admin is answered as an unknown one
-    if (!admin || admin.disabledAt) {
-      await verifyPassword(password, await dummyHash);
+    const gate = await adminLoginAttempts.take(ip);
+    if (!gate.allowed) throw rateLimitedError(gate, 'too many login attempts: wait a minute and try again');
+    // one pair per case-insensitive name and client ("Admin" and "admin" fill the same count),
+    // hashed: a key of bounded length whatever the name
+    const pair = createHash('sha256').update(`${username.toLowerCase()}\u0000${ip}`).digest('base64url');
+    const [admin, failures] = await Promise.all([
+      ctx.prisma.adminUser.findUnique({ where: { username } }),
+      adminLoginFailures.used(pair),
+    ]);
+    // a disabled admin is answered as an unknown one; an operator's lockedUntil as a locked pair
+    const locked =
+      failures >= ADMIN_MAX_FAILED_LOGINS ||
+      admin?.disabledAt != null ||
+      (admin?.lockedUntil != null && admin.lockedUntil > ctx.now());
+    // the scrypt runs whatever the case: a locked or unknown account costs what a wrong password does
+    const matches = await verifyPassword(password, admin?.passwordHash ?? (await dummyHash));
+    if (!admin || !matches || locked) {
+      await adminLoginFailures.take(pair);
+      // the operators' metrics tell a lock apart; the answer never does
+      ctx.metrics.adminLogins.inc({ outcome: locked ? 'locked' : 'invalid' });
+      if (admin && !locked && failures + 1 >= ADMIN_MAX_FAILED_LOGINS)
+        ctx.logger.warn(
+          { adminId: admin.id, client: ip },
+          'admin login locked for this client after repeated failures',
+        );
       throw invalidCredentials();
     }
-    const now = ctx.now();
-    if (admin.lockedUntil && admin.lockedUntil > now) throw locked(admin.lockedUntil);
-    if (!(await verifyPassword(password, admin.passwordHash))) {
-      await recordFailure(admin.id);
-      throw invalidCredentials();
-    }
-    // a lock set by a concurrent failure wins over this success
-    const reset = await ctx.prisma.adminUser.updateMany({
-      where: { id: admin.id, OR: [{ lockedUntil: null }, { lockedUntil: { lte: now } }] },
-      data: { failedLogins: 0, lockedUntil: null },
-    });
-    if (reset.count === 0) {
-      const fresh = await ctx.prisma.adminUser.findUnique({ where: { id: admin.id } });
-      throw locked(fresh?.lockedUntil ?? now);
-    }
-    limiter.release(keys, gate.at);
+    await Promise.all([adminLoginFailures.reset(pair), adminLoginAttempts.giveBack(ip)]);
     return openAdminSession(ctx, admin);
   }
 
@@ -82,19 +70,14 @@ export function createAdminLogin(ctx: AppContext): AdminLogin {
     async login(input) {
       try {
         const result = await attempt(input);
-        metrics.adminLogins.inc({ outcome: 'ok' });
+        ctx.metrics.adminLogins.inc({ outcome: 'ok' });
         return result;
       } catch (err) {
-        const outcome =
-          err instanceof AppError
-            ? (
-                { RATE_LIMITED: 'rate_limited', ADMIN_LOCKED: 'locked', INVALID_CREDENTIALS: 'invalid' } as Record<
-                  string,
-                  string
-                >
-              )[err.code]
-            : undefined;
-        metrics.adminLogins.inc({ outcome: outcome ?? 'error' });
+        // invalid and locked were counted where they were told apart
+        if (!(err instanceof AppError && err.code === 'INVALID_CREDENTIALS'))
+          ctx.metrics.adminLogins.inc({
+            outcome: err instanceof AppError && err.code === 'RATE_LIMITED' ? 'rate_limited' : 'error',
+          });
         throw err;
       }
     },

@@ -17,6 +17,7 @@ import { adminOrderDetail } from './order-detail.js';
 import { streamOrdersCsv } from './csv.js';
 import { adminStats } from './stats.js';
 import { listQuery } from '../http/input.js';
+import { clientOf } from '../limits/index.js';
 
 export function adminRoutes(ctx: AppContext): Router {
   const router = express.Router();
@@ -25,14 +26,7 @@ export function adminRoutes(ctx: AppContext): Router {
 
   router.post('/api/admin/login', async (req, res) => {
     const body = adminLoginRequestSchema.parse(req.body ?? {});
-    try {
-      res.json(await login.login({ ...body, ip: req.ip ?? req.socket.remoteAddress ?? 'unknown' }));
-    } catch (err) {
-      if (err instanceof AppError && err.code === 'RATE_LIMITED') {
-        res.setHeader('Retry-After', String((err.details as { retryAfterSeconds: number }).retryAfterSeconds));
-      }
-      throw err;
-    }
+    res.json(await login.login({ ...body, ip: clientOf(req) }));
   });
 
   router.post('/api/admin/refresh', async (req, res) => {

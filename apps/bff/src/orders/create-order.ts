@@ -121,6 +121,53 @@ async function findReplay(
   return { order, replayed: true };
 }
 
+/**
+ * What one shopper may hold unpaid (SHOPPER_MAX_UNPAID_ORDERS orders, SHOPPER_MAX_UNITS_PER_SKU
+ * units of a SKU over them, this order included), so nobody can sit on the stock for the payment
+ * window. The shopper's row is locked first: their concurrent orders are counted one after another.
+ * Orders past expiresAt no longer count: WeChat takes no payment for them, the expiry job frees them.
+ */
+async function checkShopperHolds(
+  ctx: AppContext,
+  sql: Sql,
+  userId: string,
+  lines: { skuId: string; quantity: number }[],
+): Promise<void> {
+  const { maxUnpaidOrders, maxUnitsPerSku } = ctx.config.limits;
+  const now = ctx.now();
+  await sql.query('SELECT id FROM "User" WHERE id = $1 FOR UPDATE', [userId]);
+  const open = await sql.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM "Order" WHERE "userId" = $1 AND status = 'PENDING_PAYMENT' AND "expiresAt" > $2`,
+    [userId, now],
+  );
+  if (open.rows[0]!.n >= maxUnpaidOrders) {
+    throw new AppError(
+      'TOO_MANY_UNPAID_ORDERS',
+      409,
+      `you have ${maxUnpaidOrders} unpaid orders: pay or cancel one before placing another`,
+      { limit: maxUnpaidOrders },
+    );
+  }
+  const held = await sql.query<{ skuId: string; units: number }>(
+    `SELECT i."skuId", sum(i.quantity)::int AS units FROM "OrderItem" i JOIN "Order" o ON o.id = i."orderId"
+     WHERE o."userId" = $1 AND o.status = 'PENDING_PAYMENT' AND o."expiresAt" > $2 AND i."skuId" = ANY($3::text[])
+     GROUP BY i."skuId"`,
+    [userId, now, lines.map((l) => l.skuId)],
+  );
+  const heldBySku = new Map(held.rows.map((r) => [r.skuId, r.units]));
+  for (const line of lines) {
+    const already = heldBySku.get(line.skuId) ?? 0;
+    if (already + line.quantity > maxUnitsPerSku) {
+      throw new AppError(
+        'QUANTITY_LIMIT',
+        409,
+        `at most ${maxUnitsPerSku} units of SKU ${line.skuId} may wait for payment at once (${already} already in unpaid orders)`,
+        { skuId: line.skuId, limit: maxUnitsPerSku, allowed: Math.max(0, maxUnitsPerSku - already) },
+      );
+    }
+  }
+}
+
 interface SkuForSale {
   id: string;
   productId: string;
@@ -150,6 +197,7 @@ async function placeOrder(
     `INSERT INTO "IdempotencyKey" (id, "userId", key, "requestHash", "orderId") VALUES ($1, $2, $3, $4, $5)`,
     [randomUUID(), input.userId, input.idempotencyKey, hash, orderId],
   );
+  await checkShopperHolds(ctx, sql, input.userId, lines);
   const skus = await sql.query<SkuForSale>(
     `SELECT s.id, s."productId", s.title, s."priceFen", s.active, p.title AS "productTitle", p.active AS "productActive", p.images
      FROM "Sku" s JOIN "Product" p ON p.id = s."productId" WHERE s.id = ANY($1::text[])`,

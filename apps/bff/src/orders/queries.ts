@@ -85,7 +85,8 @@ export const ACTIVE_QUERY_INTERVAL_MS = 3_000;
 /**
  * While an order is unpaid and has a prepay, reading it asks WeChat (the seed's step 20) so a
  * lost notification never leaves a paid order unpaid. Throttled per order with a conditional
- * update of lastQueriedAt: of many concurrent readers, one asks.
+ * update of lastQueriedAt: of many concurrent readers, one asks; and per shopper
+ * (SHOPPER_WECHAT_QUERIES_PER_MINUTE), so polling many orders cannot multiply WeChat Pay calls.
  */
 export async function refreshFromWechat(ctx: AppContext, order: OrderWithLines): Promise<OrderWithLines> {
   if (order.status !== 'PENDING_PAYMENT' || !order.prepayId) return order;
@@ -102,6 +103,9 @@ export async function refreshFromWechat(ctx: AppContext, order: OrderWithLines):
     data: { lastQueriedAt: now },
   });
   if (claimed.count === 0) return order;
+  // and at most so often per shopper, whatever number of orders they poll: beyond it the read
+  // answers what is stored (the notification, or the payment jobs' query, settles it meanwhile)
+  if (!(await ctx.limits.shopperWechatQueries.take(order.userId)).allowed) return order;
   const query = queryAndSettle(ctx, order, 'query').catch((err: unknown) => {
     ctx.logger.warn({ err, orderNo: order.orderNo }, 'active query failed');
     return undefined;

@@ -9,6 +9,7 @@ import { createOrder } from './create-order.js';
 import { toOrderDto } from './dto.js';
 import { findOwnOrder, findOwnPayableOrder, listOwnOrders, refreshFromWechat, summarizeOwnOrders } from './queries.js';
 import { listQuery } from '../http/input.js';
+import { rateLimit } from '../limits/index.js';
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,128}$/;
 
@@ -21,8 +22,13 @@ function orderNoParam(value: unknown): string {
 export function orderRoutes(ctx: AppContext): Router {
   const router = express.Router();
   const shopper = requireShopper(ctx);
+  const perShopper = (limiter: (typeof ctx.limits)['shopperOrders'], what: string) =>
+    rateLimit(limiter, (req) => shopperOf(req).userId, `too many ${what}: wait a moment and try again`);
+  const placing = perShopper(ctx.limits.shopperOrders, 'new orders');
+  const paying = perShopper(ctx.limits.shopperPays, 'payment requests');
+  const reading = perShopper(ctx.limits.shopperOrderReads, 'order reads');
 
-  router.post('/api/orders', shopper, async (req, res) => {
+  router.post('/api/orders', shopper, placing, async (req, res) => {
     const key = req.get('idempotency-key');
     if (key === undefined) {
       throw new AppError(
@@ -54,11 +60,11 @@ export function orderRoutes(ctx: AppContext): Router {
     });
   });
 
-  router.get('/api/orders/summary', shopper, async (req, res) => {
+  router.get('/api/orders/summary', shopper, reading, async (req, res) => {
     res.json(await summarizeOwnOrders(ctx, shopperOf(req).userId));
   });
 
-  router.get('/api/orders/:orderNo', shopper, async (req, res) => {
+  router.get('/api/orders/:orderNo', shopper, reading, async (req, res) => {
     const order = await findOwnOrder(ctx, shopperOf(req).userId, orderNoParam(req.params.orderNo));
     res.json(toOrderDto(await refreshFromWechat(ctx, order), ctx.now()));
   });
@@ -70,7 +76,7 @@ export function orderRoutes(ctx: AppContext): Router {
     res.json(toOrderDto(await findOwnOrder(ctx, userId, orderNo), ctx.now()));
   });
 
-  router.post('/api/orders/:orderNo/pay', shopper, async (req, res) => {
+  router.post('/api/orders/:orderNo/pay', shopper, paying, async (req, res) => {
     const { userId, openid } = shopperOf(req);
     const order = await findOwnPayableOrder(ctx, userId, orderNoParam(req.params.orderNo));
     res.json(await payOrder(ctx, order, openid));

@@ -109,6 +109,21 @@ describe('configuration', () => {
     expect(real.mode === 'sandbox' && real.timeScale).toBe(1);
   });
 
+  it('reads the abuse limits, with their documented defaults', () => {
+    expect(loadConfig({}).limits).toEqual({
+      maxUnpaidOrders: 5,
+      maxUnitsPerSku: 20,
+      ordersPerMinute: 10,
+      paysPerMinute: 20,
+      orderReadsPerMinute: 120,
+      wechatQueriesPerMinute: 4,
+      loginsPerClientPerMinute: 60,
+      loginsPerMinute: 600,
+    });
+    const set = loadConfig({ SHOPPER_MAX_UNPAID_ORDERS: '2', LOGINS_PER_MINUTE: '1000' }).limits;
+    expect([set.maxUnpaidOrders, set.loginsPerMinute]).toEqual([2, 1000]);
+  });
+
   const jobInterval =
     'JOB_INTERVAL_MS must be a whole number from 50 to 86400000 (how often background jobs run, in milliseconds: e.g. 30000 for every 30 s)';
   const timeScale =
@@ -131,6 +146,16 @@ describe('configuration', () => {
     ],
     ['LOG_LEVEL', 'verbose', 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace or silent'],
     ['JOBS_ENABLED', 'yes', 'JOBS_ENABLED must be true or false'],
+    [
+      'SHOPPER_MAX_UNPAID_ORDERS',
+      '0',
+      'SHOPPER_MAX_UNPAID_ORDERS must be a whole number from 1 to 1000 (how many open unpaid orders one shopper may hold)',
+    ],
+    [
+      'SHOPPER_ORDERS_PER_MINUTE',
+      'lots',
+      'SHOPPER_ORDERS_PER_MINUTE must be a whole number from 1 to 1000000 (order placements per shopper per minute)',
+    ],
   ])('%s=%j stops with one sentence a person can act on, not zod wording', (name, value, message) => {
     const text = failure({ [name]: value });
     expect(text).toEqual(message);

@@ -14,6 +14,7 @@ import { inject } from 'vitest';
 import { start, type RunningBff } from '../../src/index.js';
 import type { DbKind } from '../../src/db/index.js';
 import { createTestDb } from './db.js';
+import { GENEROUS_LIMITS } from './limits.js';
 
 export interface ApiResponse<T = any> {
   status: number;
@@ -84,6 +85,8 @@ export async function startHarness(
     keyMode?: WechatpayKeyMode;
     /** The sandbox in another mode than the BFF (a misconfigured merchant). */
     sandboxKeyMode?: WechatpayKeyMode;
+    /** the abuse limits as configured by default, instead of GENEROUS_LIMITS */
+    defaultLimits?: boolean;
   } = {},
 ): Promise<Harness> {
   // The key mode of the merchant, for the sandbox and the BFF alike; TEST_WECHATPAY_KEY_MODE runs
@@ -139,6 +142,9 @@ export async function startHarness(
     JOBS_ENABLED: 'false',
     // admin password hashes at N=2^12 instead of 2^17: the same scrypt, ~30x cheaper per login
     ADMIN_PASSWORD_SCRYPT_COST: '12',
+    // suites place many orders per shopper and log in many shoppers from loopback; the abuse
+    // limits' own tests (test/hardening/) set them back to their defaults
+    ...(opts.defaultLimits ? {} : GENEROUS_LIMITS),
     ...opts.env,
   };
   const logs: Record<string, unknown>[] = [];

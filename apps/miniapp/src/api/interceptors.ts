@@ -1,7 +1,7 @@
 import { getApiBase } from './config';
 import { addErrorInterceptor, addRequestInterceptor, setSessionExpiredHandler } from './http';
 import { useUserStore } from '../store/user';
-import { renewAdminSession } from '../store/admin';
+import { renewAdminSession } from '../store/admin-session';
 
 let installed = false;
 

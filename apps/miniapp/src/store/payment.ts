@@ -3,9 +3,12 @@ import { defineStore } from 'pinia';
 import { ref } from 'vue';
 import { ApiError, asApiError } from '../api/http';
 import { prepay } from '../api/orders';
-// #ifdef H5
+// #ifdef H5 || SANDBOX
 import { getClientConfig } from '../api/client-config';
 import { useUserStore } from './user';
+// #endif
+// #ifdef SANDBOX
+import { openSandboxPaySheet } from '../utils/sandbox-pay';
 // #endif
 
 export const RESULT_PAGE = '/pages/result/index';
@@ -31,6 +34,29 @@ function requestWeixinPayment(params: RequestPaymentParams): Promise<PayOutcome>
       fail: (err: { errMsg?: string }) => resolve(/cancel/i.test(err.errMsg ?? '') ? 'cancel' : 'fail'),
     } as UniApp.RequestPaymentOptions);
   });
+}
+
+// #ifdef SANDBOX
+/**
+ * The sandbox build's pay sheet (development only): against a BFF in sandbox mode the in-app sheet
+ * pays the sandbox's prepay as WeChat's client would; against a merchant-mode BFF, WeChat's own.
+ */
+async function requestSandboxOrWeixinPayment(orderNo: string, params: RequestPaymentParams): Promise<PayOutcome> {
+  const config = await getClientConfig();
+  const openid = useUserStore().openid;
+  if (config.wechatMode !== 'sandbox' || !config.sandboxUrl || !openid) return requestWeixinPayment(params);
+  return openSandboxPaySheet({ orderNo, params, openid, sandboxUrl: config.sandboxUrl });
+}
+// #endif
+
+/** The mini-program's pay sheet: WeChat's, or in the sandbox build the sandbox's stand-in. */
+function requestMiniProgramPayment(orderNo: string, params: RequestPaymentParams): Promise<PayOutcome> {
+  // #ifdef SANDBOX
+  return requestSandboxOrWeixinPayment(orderNo, params);
+  // #endif
+  // #ifndef SANDBOX
+  return requestWeixinPayment(params);
+  // #endif
 }
 
 /** Errors raised here never went through the request wrapper, whose interceptor toasts. */
@@ -102,7 +128,7 @@ export const usePaymentStore = defineStore('payment', () => {
       return;
       // #endif
       // #ifndef H5
-      const outcome = await requestWeixinPayment(params);
+      const outcome = await requestMiniProgramPayment(orderNo, params);
       uni.redirectTo({ url: resultPageUrl(orderNo, outcome) });
       // #endif
     } catch (cause) {

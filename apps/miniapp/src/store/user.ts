@@ -4,7 +4,7 @@ import { computed, ref } from 'vue';
 import { adminLogin } from '../api/admin';
 import { loginWithCode } from '../api/auth';
 import { ApiError } from '../api/http';
-// #ifdef H5
+// #ifdef H5 || SANDBOX
 import { getClientConfig } from '../api/client-config';
 import { randomToken } from '../utils/random';
 // #endif
@@ -15,7 +15,7 @@ const TOKEN_KEY = 'uni-checkout:token';
 const OPENID_KEY = 'uni-checkout:openid';
 const ADMIN_TOKEN_KEY = 'uni-checkout:admin-token';
 const ADMIN_REFRESH_TOKEN_KEY = 'uni-checkout:admin-refresh-token';
-/** h5 only: this browser's made-up shopper, see `sandboxLoginCode`. */
+/** h5 and the sandbox build: this device's made-up shopper, see `sandboxLoginCode`. */
 const SANDBOX_OPENID_KEY = 'uni-checkout:sandbox-openid';
 
 function readString(key: string): string | null {
@@ -35,32 +35,42 @@ function weixinLoginCode(): Promise<string> {
   });
 }
 
-// #ifdef H5
+// #ifdef H5 || SANDBOX
 /**
- * A browser has no `uni.login`. Against a BFF in sandbox mode (it says so in
- * `GET /api/client-config`) the h5 build logs in as `sandbox:<openid>`, a code only the sandbox's
- * jscode2session accepts — real WeChat refuses it — with an openid made up once per browser and kept
- * in storage, so the shopper finds their orders again after a reload.
+ * Against a BFF in sandbox mode (it says so in `GET /api/client-config`) the shopper logs in as
+ * `sandbox:<openid>`, a code only the sandbox's jscode2session accepts — real WeChat refuses it —
+ * with an openid made up once per device and kept in storage, so the shopper finds their orders
+ * again after a reload or a restart. h5 has no `uni.login` at all; the mini-program's sandbox build
+ * (WeChat DevTools against `pnpm dev`, no AppID of its own) gets codes from `uni.login` that no
+ * sandbox can trade. Null when the BFF is in merchant mode.
  */
-async function sandboxLoginCode(): Promise<string> {
+async function sandboxLoginCode(): Promise<string | null> {
   const config = await getClientConfig();
-  if (config.wechatMode !== 'sandbox') {
-    throw new ApiError('LOGIN_UNAVAILABLE', '网页版仅用于沙箱演示，请在微信小程序中打开', 0);
-  }
+  if (config.wechatMode !== 'sandbox') return null;
   let openid = readString(SANDBOX_OPENID_KEY);
   if (!openid) {
+    // #ifdef H5
     openid = `oH5${randomToken(25)}`;
+    // #endif
+    // #ifndef H5
+    openid = `oDev${randomToken(24)}`;
+    // #endif
     writeStored(SANDBOX_OPENID_KEY, openid);
   }
   return `sandbox:${openid}`;
 }
 // #endif
 
-function loginCode(): Promise<string> {
+async function loginCode(): Promise<string> {
   // #ifdef H5
-  return sandboxLoginCode();
+  const code = await sandboxLoginCode();
+  if (code === null) throw new ApiError('LOGIN_UNAVAILABLE', '网页版仅用于沙箱演示，请在微信小程序中打开', 0);
+  return code;
   // #endif
-  // #ifndef H5
+  // #ifdef SANDBOX
+  return (await sandboxLoginCode()) ?? weixinLoginCode();
+  // #endif
+  // #ifndef H5 || SANDBOX
   return weixinLoginCode();
   // #endif
 }

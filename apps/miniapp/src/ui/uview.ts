@@ -1,22 +1,14 @@
 import type { App } from 'vue';
 import uviewPlus from 'uview-plus';
-// #ifdef H5
-import bundledIconFontUrl from 'uview-plus/components/u-icon/upicon.ttf?url';
-// #endif
+import packagedIconFontUrl from 'virtual:uview-icon-font';
 
 /**
- * uview-plus loads its icon font from a third-party CDN by default. h5 serves the copy shipped in
- * the package instead (no outside request, works offline). WeChat's `loadFontFace` only takes a
- * network URL, so the mini-program keeps the default unless `VITE_ICON_FONT_URL` names one on the
- * shop's own domain (listed among the downloadFile 合法域名).
+ * uview-plus loads its icon font from a third-party CDN by default; the app ships the copy from
+ * the npm package instead (see vite/local-assets.ts): no outside request, works offline, needs no
+ * downloadFile 合法域名. `VITE_ICON_FONT_URL` may name a copy on the shop's own domain instead.
  */
-function iconFontUrl(): string | undefined {
-  const configured = import.meta.env.VITE_ICON_FONT_URL;
-  if (configured) return configured;
-  // #ifdef H5
-  return bundledIconFontUrl;
-  // #endif
-  return undefined;
+function iconFontUrl(): string {
+  return import.meta.env.VITE_ICON_FONT_URL || packagedIconFontUrl;
 }
 
 /** The package's own config has `iconUrl`; its type declarations lag behind and omit it. */
@@ -26,7 +18,6 @@ type UviewConfig = Parameters<typeof uviewPlus.install>[1] extends
   : never;
 
 export function installUview(app: App): void {
-  const iconUrl = iconFontUrl();
-  const config: UviewConfig = iconUrl ? { iconUrl } : {};
+  const config: UviewConfig = { iconUrl: iconFontUrl() };
   app.use(uviewPlus, () => ({ options: { config } }));
 }

@@ -9,8 +9,6 @@ import {
 import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
 import {
-  adminLogout,
-  adminRefresh,
   createAdminRefund,
   downloadOrdersCsv,
   getAdminOrder,
@@ -19,73 +17,15 @@ import {
   rejectRefundRequest,
   type AdminOrderDetail,
   type AdminOrderFilters,
-} from '../api/admin';
-import { ApiError, asApiError, type RequestConfig } from '../api/http';
-import { createPagedList, type LoadStatus } from './paged-list';
-import { useUserStore } from './user';
+} from '../../api/admin';
+import { ApiError, asApiError } from '../../api/http';
+import { createPagedList, type LoadStatus } from '../../store/paged-list';
+import { useUserStore } from '../../store/user';
+import { renewAdminSession } from '../../store/admin-session';
 
-export const ADMIN_LOGIN_PAGE = '/pages-admin/login/index';
-
-let renewing: Promise<boolean> | null = null;
-
-/**
- * The admin's short access token was refused: trade the single-use refresh token for a new pair —
- * once for any number of calls refused together — and answer whether to send the call again.
- * A refused refresh (the session was ended: logout, admin disabled) answers false: log in again.
- */
-export function renewAdminSession(sent?: Pick<RequestConfig, 'header'>): Promise<boolean> {
-  const user = useUserStore();
-  // another call renewed the session meanwhile: send again with the new token
-  if (sent && user.adminToken && sent.header.Authorization !== `Bearer ${user.adminToken}`) {
-    return Promise.resolve(true);
-  }
-  const refreshToken = user.adminRefreshToken;
-  if (!refreshToken) return Promise.resolve(false);
-  renewing ??= adminRefresh(refreshToken)
-    .then(
-      (session) => {
-        user.setAdminSession(session);
-        return true;
-      },
-      () => false,
-    )
-    .finally(() => {
-      renewing = null;
-    });
-  return renewing;
-}
-
-/** The admin's session: `logout()` ends it at the BFF and on this device. */
-export const useAdminSessionStore = defineStore('admin-session', () => {
-  const loggingOut = ref(false);
-  const isAdmin = computed(() => useUserStore().isAdmin);
-
-  /**
-   * Ends the session at the BFF (its refresh token and every access token it issued stop working)
-   * and forgets it here, then opens the login page. Offline, the session is forgotten here anyway.
-   */
-  async function logout(options: { goToLogin?: boolean } = {}): Promise<void> {
-    const user = useUserStore();
-    const refreshToken = user.adminRefreshToken;
-    loggingOut.value = true;
-    try {
-      if (refreshToken) await adminLogout(refreshToken).catch(() => undefined);
-    } finally {
-      user.clearSession('admin');
-      loggingOut.value = false;
-    }
-    if (options.goToLogin ?? true) uni.reLaunch({ url: ADMIN_LOGIN_PAGE });
-  }
-
-  return { isAdmin, loggingOut, logout };
-});
-
-/** Admin pages without an admin session go to the login page (and come back after it). */
-export function requireAdminSession(here: string): boolean {
-  if (useUserStore().isAdmin) return true;
-  uni.redirectTo({ url: `${ADMIN_LOGIN_PAGE}?redirect=${encodeURIComponent(here)}` });
-  return false;
-}
+// The session (renewal, logout, the login redirect) is used by the request interceptors, so it lives
+// in the main package; the admin pages import it from here with their stores.
+export { ADMIN_LOGIN_PAGE, requireAdminSession, useAdminSessionStore } from '../../store/admin-session';
 
 /** The admin order list: status filter, search (orderNo / transaction_id / openid), cursor pages. */
 export const useAdminOrdersStore = defineStore('admin-orders', () => {

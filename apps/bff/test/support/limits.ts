@@ -1,0 +1,11 @@
+/** Limits far above what any suite does, so that only the abuse-limit tests meet them. */
+export const GENEROUS_LIMITS: Record<string, string> = {
+  SHOPPER_MAX_UNPAID_ORDERS: '1000',
+  SHOPPER_MAX_UNITS_PER_SKU: '100000',
+  SHOPPER_ORDERS_PER_MINUTE: '100000',
+  SHOPPER_PAYS_PER_MINUTE: '100000',
+  SHOPPER_ORDER_READS_PER_MINUTE: '100000',
+  SHOPPER_WECHAT_QUERIES_PER_MINUTE: '100000',
+  LOGINS_PER_CLIENT_PER_MINUTE: '100000',
+  LOGINS_PER_MINUTE: '100000',
+};
