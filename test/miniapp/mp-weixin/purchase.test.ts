@@ -71,7 +71,7 @@ describe("the production mp-weixin bundle in WeChat's component framework", () =
     expect(count('PENDING_PAYMENT')).toBe('');
     await mp.tap(entry('UNSHIPPED')!);
     await mp.waitForRoute('pages/orders/index');
-    const toShip = await waitForOrderCard(paidOrderNo);
+    const toShip = await waitForOrderCard(mp, paidOrderNo);
     expect(toShip.querySelectorAll('[data-testid="order-card-rebuy"]')).toHaveLength(1);
     await mp.tapTab('pages/index/index');
     await mp.tap('nav-orders');
