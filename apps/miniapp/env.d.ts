@@ -23,3 +23,20 @@ interface ImportMetaEnv {
 interface ImportMeta {
   readonly env: ImportMetaEnv;
 }
+
+/** uCharts ships JavaScript only: the part of its surface the admin's stats chart uses. */
+declare module '@qiun/ucharts' {
+  interface UChartsOptions {
+    type: string;
+    context: unknown;
+    canvasId?: string;
+    width: number;
+    height: number;
+    categories: string[];
+    series: { name: string; data: number[]; color?: string }[];
+    [option: string]: unknown;
+  }
+  export default class UCharts {
+    constructor(options: UChartsOptions);
+  }
+}

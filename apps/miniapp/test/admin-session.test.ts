@@ -41,7 +41,20 @@ function fakeUni(bff: (req: Sent) => Answer) {
   return { storage, sent, pages };
 }
 
-const stats = { today: { paidCount: 1, gmvFen: 100, refundedFen: 0 }, days: [] };
+const stats = {
+  today: { paidCount: 1, gmvFen: 100, refundedFen: 0 },
+  days: [],
+  range: {
+    from: '2026-11-16',
+    to: '2026-11-29',
+    paidCount: 1,
+    gmvFen: 100,
+    refundedFen: 0,
+    netFen: 100,
+    refundRate: 0,
+    averageOrderFen: 100,
+  },
+};
 const unauthorized = (code: string): Answer => ({ statusCode: 401, data: { error: { code, message: code } } });
 const pathOf = (url: string) => new URL(url).pathname;
 

@@ -428,8 +428,21 @@ describe('order timelines', () => {
     expect(eventSummary({ long: 'x'.repeat(500) }, 20)).toHaveLength(20);
     expect(eventSummary(null)).toBe('');
     expect(beijingTime('2026-11-27T17:30:00.000Z')).toBe('2026-11-28 01:30:00');
+    // a reconciliation difference's sides: instants in Beijing time, WeChat's own wall clock as is
+    expect(eventSummary({ totalFen: 25600, paidAt: '2026-11-27T17:30:00.000Z' })).toBe(
+      '订单金额: ¥256.00 · 支付时间: 2026-11-28 01:30:00',
+    );
+    expect(eventSummary({ refundStatus: 'SUCCESS', tradeTime: '2026-11-28 01:30:00' })).toBe(
+      '退款状态: SUCCESS · 交易时间: 2026-11-28 01:30:00',
+    );
   });
 });
+
+/** What each component adds to the `testid` a page gives it (none listed: the id itself). */
+const COMPONENT_TESTID_PARTS: Record<string, string[]> = {
+  'quantity-stepper': ['minus', 'value', 'plus'],
+  'paged-list': ['loading', 'error', 'retry', 'empty', 'list', 'more', 'end'],
+};
 
 describe('test ids', () => {
   it('every data-testid in the source is listed in the README, and every listed one exists', async () => {
@@ -451,10 +464,14 @@ describe('test ids', () => {
       for (const m of vue.matchAll(/(?<![:\w-])prefix="([a-z0-9-]+)"/g))
         for (const part of parts) inSource.add(`${m[1]}-${part}`);
       for (const m of vue.matchAll(/\b(?:list|more|button)-testid="([a-z0-9-]+)"/g)) inSource.add(m[1]!);
-      // ids built from a value (`orders-tab-${key}`) or a stepper's prefix (`${testid}-minus`)
-      for (const m of vue.matchAll(/:data-testid="`([a-z-]+)\$\{/g)) prefixes.push(m[1]!);
-      for (const m of vue.matchAll(/(?<![-:\w])testid="([a-z-]+)"/g))
-        for (const part of ['minus', 'value', 'plus']) inSource.add(`${m[1]}-${part}`);
+      // ids built from a value (`orders-tab-${key}`), on an element or handed to a component
+      for (const m of vue.matchAll(/:(?:data-)?testid="`([a-z-]+)\$\{/g)) prefixes.push(m[1]!);
+      // ids a component builds from the `testid` its page hands it
+      for (const m of vue.matchAll(/<([a-z-]+)\s[^>]*?(?<![-:\w])testid="([a-z0-9-]+)"/g)) {
+        const [, component, id] = m as unknown as [string, string, string];
+        for (const part of COMPONENT_TESTID_PARTS[component] ?? ['']) inSource.add(part ? `${id}-${part}` : id);
+      }
+      for (const m of vue.matchAll(/\bcount-testid="([a-z0-9-]+)"/g)) inSource.add(m[1]!);
     }
     const readme = await readFile(path.join(appDir, 'README.md'), 'utf8');
     const section = readme.slice(readme.indexOf('## Test ids'), readme.indexOf('## Tests'));
@@ -475,6 +492,8 @@ describe('test ids', () => {
       'data-date',
       'data-category',
       'data-key',
+      'data-bill-date',
+      'data-kind',
       'pages/index',
       'pages/product',
       'pages/cart',
@@ -489,6 +508,12 @@ describe('test ids', () => {
     const dynamic = (id: string) => prefixes.some((p) => id.startsWith(p)) && !inSource.has(id);
     const missingFromSource = [...listed].filter((id) => !inSource.has(id) && !dynamic(id));
     expect(missingFromSource).toEqual([]);
-    expect(prefixes.sort()).toEqual(['admin-filter-status-', 'orders-tab-']);
+    expect(prefixes.sort()).toEqual([
+      'admin-filter-status-',
+      'admin-nav-',
+      'admin-search-mode-',
+      'orders-tab-',
+      'stats-range-',
+    ]);
   });
 });

@@ -33,3 +33,8 @@ export function shanghaiDayStart(date: string): Date {
 export function toRfc3339Beijing(at: Date): string {
   return `${beijingWallClock(at)}+08:00`;
 }
+
+/** The Asia/Shanghai date `days` after (negative: before) `date`, both YYYY-MM-DD. */
+export function shiftShanghaiDate(date: string, days: number): string {
+  return new Date(Date.parse(`${date}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
+}

@@ -226,12 +226,47 @@ export const adminOrdersQuerySchema = z.object({
   from: z.string().datetime({ offset: true }).optional(),
   to: z.string().datetime({ offset: true }).optional(),
   q: z.string().max(64).optional(),
+  /** part of a product's title, as the order's items hold it (case-insensitive) */
+  product: z.string().max(64).optional(),
   cursor: z.string().max(200).optional(),
   limit: z.coerce.number().int().min(1).max(100).optional(),
 });
 
+/** A calendar date as `YYYY-MM-DD` that exists (2026-02-30 does not). */
+export const calendarDateSchema = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date as YYYY-MM-DD')
+  .refine((d) => {
+    const at = new Date(`${d}T00:00:00Z`);
+    return !Number.isNaN(at.getTime()) && at.toISOString().slice(0, 10) === d;
+  }, 'must be a date that exists');
+
+/** The longest span `GET /api/admin/stats` answers day by day. */
+export const STATS_MAX_DAYS = 366;
+
+/** `from`/`to`: Asia/Shanghai dates, both included; `to` defaults to today, `from` to 13 days before `to`. */
+export const statsQuerySchema = z.object({ from: calendarDateSchema.optional(), to: calendarDateSchema.optional() });
+export type StatsQuery = z.infer<typeof statsQuerySchema>;
+
+const statsDaySchema = z.object({ date: z.string(), paidCount: z.number().int(), gmvFen: fen, refundedFen: fen });
+
 export const statsSchema = z.object({
   today: z.object({ paidCount: z.number().int(), gmvFen: fen, refundedFen: fen }),
-  days: z.array(z.object({ date: z.string(), paidCount: z.number().int(), gmvFen: fen, refundedFen: fen })),
+  days: z.array(statsDaySchema),
+  /**
+   * The figures of `days` together. 成交额 (`gmvFen`) is what was paid, refunds not taken off;
+   * `netFen` = gmvFen − refundedFen; `refundRate` = refundedFen / gmvFen (0 without sales);
+   * `averageOrderFen` = gmvFen / paidCount, rounded to the fen.
+   */
+  range: z.object({
+    from: z.string(),
+    to: z.string(),
+    paidCount: z.number().int(),
+    gmvFen: fen,
+    refundedFen: fen,
+    netFen: z.number().int(),
+    refundRate: z.number().min(0),
+    averageOrderFen: fen,
+  }),
 });
 export type Stats = z.infer<typeof statsSchema>;

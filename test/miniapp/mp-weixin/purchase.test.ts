@@ -174,6 +174,16 @@ describe("the production mp-weixin bundle in WeChat's component framework", () =
     const statuses = mp.all('admin-order-status').map((el) => MiniProgram.text(el));
     expect(statuses.filter((t) => t === '已支付')).toHaveLength(paidOrders.length);
     expect(statuses.filter((t) => t === '已关闭')).toHaveLength(1);
+
+    // 统计: the figures of the last 14 days, and uCharts draws their chart on the page's canvas
+    await mp.tap('admin-nav-stats');
+    await mp.waitForRoute('pages-admin/stats/index');
+    await mp.find('stats-range-gmv', 20_000);
+    await mp.waitFor(() => (mp.canvases.get('admin-stats-chart')?.frames ?? 0) > 0, 'the stats chart drawn');
+    const chart = mp.canvases.get('admin-stats-chart')!;
+    expect(chart.texts).toEqual(expect.arrayContaining(['成交额', '退款']));
+    expect(chart.calls.filter((c) => c === 'fillRect' || c === 'fill').length).toBeGreaterThan(0);
+    expect(await mp.text('stats-range-paid')).toBe(String(paidOrders.length));
   }, 120_000);
 
   it('calls only wx APIs the runtime implements, all of them listed in apps/miniapp/README.md', async () => {

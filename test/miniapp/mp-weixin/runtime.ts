@@ -152,6 +152,11 @@ export class MiniProgram {
   readonly assetUrls: { api: string; url: string }[] = [];
   /** fonts the bundle loaded from data: URLs (what `wx.loadFontFace` registered) */
   readonly fonts: { family: string; bytes: number; global: boolean }[] = [];
+  /**
+   * What the bundle drew on each canvas (by canvas-id) through `wx.createCanvasContext`: j-component
+   * has no canvas, so every drawing call is recorded by name and `draw()` counts a finished frame.
+   */
+  readonly canvases = new Map<string, { calls: string[]; texts: string[]; frames: number }>();
   /** names this runtime implements */
   readonly implemented: string[];
   readonly dir: string;
@@ -359,6 +364,9 @@ export class MiniProgram {
   async waitFor(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
+      // components the page rendered since (a v-if turned true) are laid out: WeChat sends them `ready`
+      const page = this.stack.at(-1);
+      if (page) this.readyTree(page.comp._exparserNode);
       if (check()) return;
       if (Date.now() > deadline) {
         throw new Error(
@@ -453,10 +461,16 @@ export class MiniProgram {
     this.readyTree(comp._exparserNode);
   }
 
+  /** Components that had their `ready`: WeChat sends it once per component, after its first layout. */
+  private readonly readied = new WeakSet<object>();
+
   private readyTree(node: ExNode): void {
     const { Component, Element } = this.exparser;
     if (node instanceof Component && node.shadowRoot instanceof Element) this.readyTree(node.shadowRoot);
-    if (node instanceof Component) node.triggerLifeTime('ready');
+    if (node instanceof Component && !this.readied.has(node)) {
+      this.readied.add(node);
+      node.triggerLifeTime('ready');
+    }
     for (const child of node.childNodes ?? []) if (child instanceof Element) this.readyTree(child);
   }
 
@@ -744,7 +758,40 @@ export class MiniProgram {
       removeTabBarBadge: (o: AnyOptions) => this.tabBadge('removeTabBarBadge', o, null),
       hideKeyboard: (o: AnyOptions = {}) => later(() => ok('hideKeyboard', o)),
       setNavigationBarTitle: (o: AnyOptions) => later(() => ok('setNavigationBarTitle', o)),
+      // -- canvas (the old CanvasContext API uCharts draws with): recorded, see `canvases`
+      createCanvasContext: (canvasId: string) => this.canvasContext(String(canvasId)),
     };
+  }
+
+  private canvasContext(canvasId: string): Record<string, unknown> {
+    const record = this.canvases.get(canvasId) ?? { calls: [], texts: [], frames: 0 };
+    this.canvases.set(canvasId, record);
+    let fontSize = 10;
+    const context: Record<string, unknown> = {
+      setFontSize: (size: number) => {
+        fontSize = size;
+        record.calls.push('setFontSize');
+      },
+      // WeChat measures with the real font; a CJK glyph is about one em, Latin and digits about half
+      measureText: (text: string) => ({
+        width: [...String(text)].reduce((w, c) => w + (/[\u0100-\uffff]/.test(c) ? fontSize : fontSize * 0.55), 0),
+      }),
+      fillText: (text: string) => {
+        record.texts.push(String(text));
+        record.calls.push('fillText');
+      },
+      draw: (_reserve?: boolean, callback?: () => void) => {
+        record.frames++;
+        if (callback) later(callback);
+      },
+    };
+    // every other CanvasContext method (moveTo, arc, setFillStyle, …) is accepted and recorded
+    return new Proxy(context, {
+      get: (target, name) =>
+        typeof name !== 'string' || name === 'then' || name in target
+          ? (target as Record<string | symbol, unknown>)[name]
+          : (..._args: unknown[]) => void record.calls.push(name),
+    });
   }
 
   private request(o: AnyOptions): { abort(): void } {

@@ -12,7 +12,7 @@ import { expect } from 'vitest';
 import { start, type RunningBff } from '@uni-checkout/bff';
 import { formatFen } from '@uni-checkout/shared';
 import { createTestDb, type TestDb } from '../../../apps/bff/test/support/db';
-import { GENEROUS_LIMITS } from '../../../apps/bff/test/support/limits';
+import { sandboxBffEnv } from '../support/bff-env';
 import { BUILD_API_BASE } from '../support/build-env';
 import { MiniProgram, type MiniProgramOptions } from './runtime';
 
@@ -44,22 +44,7 @@ export async function startShop(): Promise<Shop> {
   const bff = await start({
     port: 0,
     logDestination: new Writable({ write: (_c, _e, cb) => cb() }),
-    env: {
-      NODE_ENV: 'test',
-      DATA_DIR: dataDir,
-      DATABASE_URL: testDb.databaseUrl,
-      MIGRATE_ON_START: 'false',
-      WECHATPAY_MCHID: undefined,
-      SANDBOX_PORT: '0',
-      SANDBOX_STATE_DIR: path.join(dataDir, 'sandbox'),
-      SANDBOX_TIME_SCALE: '0.01',
-      JOBS_ENABLED: 'false',
-      JWT_SECRET: randomBytes(32).toString('hex'),
-      // the purchase flows log in and order from loopback, more often than the defaults allow one client
-      ...GENEROUS_LIMITS,
-      ADMIN_USERNAME: admin.username,
-      ADMIN_PASSWORD: admin.password,
-    },
+    env: sandboxBffEnv({ dataDir, databaseUrl: testDb.databaseUrl, admin }),
   });
   await bff.ctx.prisma.product.create({
     data: {

@@ -19,6 +19,8 @@ export interface AdminOrdersFilter {
   from?: Date;
   to?: Date;
   search?: { text: string; userId: string | null };
+  /** part of an item's title */
+  product?: string;
   fulfilmentStatus?: AdminOrdersQuery['fulfilmentStatus'];
 }
 
@@ -40,6 +42,8 @@ export async function adminOrdersFilter(prisma: PrismaClient, q: AdminOrdersQuer
     filter.from = from;
     filter.to = to;
   }
+  const product = q.product?.trim();
+  if (product) filter.product = product;
   const text = q.q?.trim();
   if (text) {
     const user = await prisma.user.findUnique({ where: { openid: text }, select: { id: true } });
@@ -56,10 +60,19 @@ export function orderNoPrefixRange(prefix: string): { gte: string; lt: string } 
   return { gte: prefix, lt: `${prefix}\u007f` };
 }
 
+/**
+ * `text` for a LIKE pattern, its wildcards (`%`, `_`) and the escape character matched as
+ * themselves: Prisma's `contains` hands its value to ILIKE as it is, so "%" would match every title.
+ */
+export function likeLiteral(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
 export function adminOrdersWhere(f: AdminOrdersFilter): Prisma.OrderWhereInput {
   const where: Prisma.OrderWhereInput = { ...fulfilmentWhere(f.fulfilmentStatus) };
   if (f.status) where.status = f.status;
   if (f.from || f.to) where.createdAt = { ...(f.from ? { gte: f.from } : {}), ...(f.to ? { lt: f.to } : {}) };
+  if (f.product) where.items = { some: { title: { contains: likeLiteral(f.product), mode: 'insensitive' } } };
   if (f.search) {
     const { text, userId } = f.search;
     where.OR = [
@@ -88,6 +101,10 @@ export function adminOrdersSql(f: AdminOrdersFilter): { where: string; params: u
   if (f.status) conditions.push(`o.status = ${p(f.status)}::"OrderStatus"`);
   if (f.from) conditions.push(`o."createdAt" >= ${p(f.from)}`);
   if (f.to) conditions.push(`o."createdAt" < ${p(f.to)}`);
+  if (f.product) {
+    const pattern = `%${likeLiteral(f.product)}%`;
+    conditions.push(`EXISTS (SELECT 1 FROM "OrderItem" i WHERE i."orderId" = o.id AND i.title ILIKE ${p(pattern)})`);
+  }
   if (f.search) {
     const { text, userId } = f.search;
     const range = orderNoPrefixRange(text);

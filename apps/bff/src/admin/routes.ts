@@ -5,6 +5,7 @@ import {
   adminOrdersQuerySchema,
   adminRefreshRequestSchema,
   orderNoSchema,
+  statsQuerySchema,
 } from '@uni-checkout/shared';
 import type { AppContext } from '../context.js';
 import { adminOf, requireAdmin } from '../auth/guards.js';
@@ -63,8 +64,9 @@ export function adminRoutes(ctx: AppContext): Router {
     await streamOrdersCsv(ctx.db, query, res);
   });
 
-  router.get('/api/admin/stats', admin, async (_req, res) => {
-    res.json(await adminStats(ctx.prisma, ctx.now()));
+  router.get('/api/admin/stats', admin, async (req, res) => {
+    const query = statsQuerySchema.parse(listQuery(req.query));
+    res.json(await adminStats(ctx.prisma, ctx.now(), query));
   });
 
   router.get('/api/admin/orders/:orderNo', admin, async (req, res) => {

@@ -49,3 +49,8 @@ export async function listRefundRequests(
     nextCursor,
   };
 }
+
+/** How many shoppers' refund requests wait for an admin: the badge on the admin's pages. */
+export async function refundRequestsSummary(ctx: AppContext): Promise<{ requested: number }> {
+  return { requested: await ctx.prisma.refundRequest.count({ where: { status: 'REQUESTED' } }) };
+}

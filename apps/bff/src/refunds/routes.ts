@@ -6,7 +6,7 @@ import { adminOf, requireAdmin, requireShopper, shopperOf } from '../auth/guards
 import { AppError } from '../errors.js';
 import { serializeRefund, serializeRefundRequest } from './serialize.js';
 import { createAdminRefund, rejectRefundRequest, requestRefundByShopper } from './refunds.js';
-import { listRefundRequests, refundedOrderSummary } from './queries.js';
+import { listRefundRequests, refundedOrderSummary, refundRequestsSummary } from './queries.js';
 import { listQuery } from '../http/input.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -55,6 +55,10 @@ export function refundRoutes(ctx: AppContext): Router {
   router.get('/api/admin/refund-requests', admin, async (req, res) => {
     const q = refundRequestsQuerySchema.parse(listQuery(req.query));
     res.json(await listRefundRequests(ctx, { status: q.status, cursor: q.cursor, limit: q.limit ?? 20 }));
+  });
+
+  router.get('/api/admin/refund-requests/summary', admin, async (_req, res) => {
+    res.json(await refundRequestsSummary(ctx));
   });
 
   router.post('/api/admin/refund-requests/:id/reject', admin, async (req, res) => {

@@ -71,6 +71,38 @@ describe('admin order list, detail and CSV export', { timeout: 30_000 }, () => {
     ).toEqual([]);
   });
 
+  it('finds orders by part of a product title, as in the list so in the CSV, wildcards taken literally', async () => {
+    const all = await h.bff.ctx.prisma.order.findMany({ include: { items: true } });
+    const bobTitle = all.find((o) => o.orderNo === bobPaid)!.items[0]!.title;
+    // a middle part of the title, in another case where it has letters
+    const part = [...bobTitle].slice(1, -1).join('').toLowerCase() || bobTitle;
+    const holding = all
+      .filter((o) => o.items.some((i) => i.title.toLowerCase().includes(part.toLowerCase())))
+      .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || (b.id < a.id ? -1 : 1))
+      .map((o) => o.orderNo);
+    expect(holding).toContain(bobPaid);
+    const found = await admin.get(`/api/admin/orders?product=${encodeURIComponent(part)}`);
+    expect(found.status).toBe(200);
+    expect(nos(found.body)).toEqual(holding);
+    // with the other filters: bob's only
+    expect(
+      nos((await admin.get(`/api/admin/orders?product=${encodeURIComponent(part)}&q=${bob.openid}`)).body),
+    ).toEqual([bobPaid]);
+    expect(nos((await admin.get('/api/admin/orders?product=%25')).body)).toEqual([]);
+    expect(nos((await admin.get('/api/admin/orders?product=_')).body)).toEqual([]);
+    expect((await admin.get(`/api/admin/orders?product=${'x'.repeat(65)}`)).status).toBe(400);
+
+    const csv = await fetch(`${h.bff.url}/api/admin/orders.csv?product=${encodeURIComponent(part)}`, {
+      headers: { authorization: `Bearer ${admin.token}` },
+    });
+    const lines = (await csv.text()).split('\r\n').filter(Boolean);
+    expect(lines.slice(1).map((l) => l.split(',')[0])).toEqual(holding.map((no) => `"${no}"`));
+    const literal = await fetch(`${h.bff.url}/api/admin/orders.csv?product=%25`, {
+      headers: { authorization: `Bearer ${admin.token}` },
+    });
+    expect((await literal.text()).split('\r\n').filter(Boolean)).toHaveLength(1);
+  });
+
   it('pages with a keyset cursor: every order once, in order', async () => {
     const seen: string[] = [];
     let cursor: string | null = null;

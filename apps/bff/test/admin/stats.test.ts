@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { shanghaiDate, shanghaiDayStart, statsSchema } from '@uni-checkout/shared';
+import { shanghaiDate, shanghaiDayStart, shiftShanghaiDate, statsSchema } from '@uni-checkout/shared';
 import { startHarness, type ApiClient, type Harness } from '../support/harness.js';
 import { paidOrder, placeOrder, refundNotified } from '../refunds/paid-order.js';
 
@@ -61,5 +61,70 @@ describe('GET /api/admin/stats', { timeout: 30_000 }, () => {
     expect([...dates].sort()).toEqual(dates);
     const totals = res.body.days.reduce((s: number, d: { gmvFen: number }) => s + d.gmvFen, 0);
     expect(totals).toBe(a.totalFen + b.totalFen + 4321);
+
+    // the 14 days together: 成交额 keeps the refunded order whole; the refund is taken off only in netFen
+    const gmv = a.totalFen + b.totalFen + 4321;
+    expect(res.body.range).toEqual({
+      from: shiftShanghaiDate(today, -13),
+      to: today,
+      paidCount: 3,
+      gmvFen: gmv,
+      refundedFen: 7,
+      netFen: gmv - 7,
+      refundRate: Math.round((7 / gmv) * 10_000) / 10_000,
+      averageOrderFen: Math.round(gmv / 3),
+    });
+
+    // a span asked for by its dates: the 30 days up to today reach the order paid 15 days ago
+    const month = await admin.get(`/api/admin/stats?from=${shiftShanghaiDate(today, -29)}&to=${today}`);
+    expect(month.status).toBe(200);
+    expect(month.body.days).toHaveLength(30);
+    expect(month.body.range).toMatchObject({ paidCount: 4, gmvFen: gmv + 999, refundedFen: 7, netFen: gmv + 999 - 7 });
+
+    // a span that ends before today: only its own days, and today's figures still today's
+    const past = await admin.get(`/api/admin/stats?from=${threeDaysAgo}&to=${threeDaysAgo}`);
+    expect(past.status).toBe(200);
+    expect(past.body.days).toEqual([{ date: threeDaysAgo, paidCount: 1, gmvFen: 4321, refundedFen: 0 }]);
+    expect(past.body.range).toMatchObject({
+      paidCount: 1,
+      gmvFen: 4321,
+      netFen: 4321,
+      refundRate: 0,
+      averageOrderFen: 4321,
+    });
+    expect(past.body.today).toEqual(res.body.today);
+  });
+
+  it('refuses dates that do not exist, a span backwards and one over 366 days, with VALIDATION_FAILED', async () => {
+    const today = shanghaiDate(new Date());
+    for (const query of [
+      'from=2026-02-30',
+      'to=20260101',
+      `from=${shiftShanghaiDate(today, 1)}`,
+      `from=${today}&to=${shiftShanghaiDate(today, -1)}`,
+      `from=2024-01-01&to=2025-01-01`,
+    ]) {
+      const res = await admin.get(`/api/admin/stats?${query}`);
+      expect([query, res.status, res.body.error?.code]).toEqual([query, 400, 'VALIDATION_FAILED']);
+    }
+    // 366 days, both ends included, is the most
+    const year = await admin.get('/api/admin/stats?from=2024-01-01&to=2024-12-31');
+    expect(year.status).toBe(200);
+    expect(year.body.days).toHaveLength(366);
+  });
+
+  it('answers a span without sales with zero rates, not NaN', async () => {
+    const res = await admin.get('/api/admin/stats?from=2020-01-01&to=2020-01-07');
+    expect(res.status).toBe(200);
+    expect(res.body.range).toEqual({
+      from: '2020-01-01',
+      to: '2020-01-07',
+      paidCount: 0,
+      gmvFen: 0,
+      refundedFen: 0,
+      netFen: 0,
+      refundRate: 0,
+      averageOrderFen: 0,
+    });
   });
 });

@@ -56,6 +56,23 @@ describe('refunds', { timeout: 30_000 }, () => {
     expect(after.body.refundRequested).toBe(false);
   });
 
+  it('counts the requests waiting for an admin: one more per request, one less when it is answered', async () => {
+    const before = await admin.get('/api/admin/refund-requests/summary');
+    expect(before.status).toBe(200);
+    const waiting = before.body.requested as number;
+    const waitingInDb = await h.bff.ctx.prisma.refundRequest.count({ where: { status: 'REQUESTED' } });
+    expect(waiting).toBe(waitingInDb);
+
+    const order = await paidOrder(h);
+    const asked = await order.shopper.post(`/api/orders/${order.orderNo}/refund-requests`, { reason: '不合适' });
+    expect((await admin.get('/api/admin/refund-requests/summary')).body).toEqual({ requested: waiting + 1 });
+    await admin.post(`/api/admin/refund-requests/${asked.body.id}/reject`, { reason: '已拆封' });
+    expect((await admin.get('/api/admin/refund-requests/summary')).body).toEqual({ requested: waiting });
+
+    expect((await order.shopper.get('/api/admin/refund-requests/summary')).status).toBe(403);
+    expect((await h.anonymous.get('/api/admin/refund-requests/summary')).status).toBe(401);
+  });
+
   it('an admin may turn a request down; the shopper may then ask again', async () => {
     const order = await paidOrder(h);
     const asked = await order.shopper.post(`/api/orders/${order.orderNo}/refund-requests`, { reason: '不想要了' });

@@ -1,8 +1,12 @@
 import {
+  shanghaiDayStart,
+  shiftShanghaiDate,
   adminLoginResponseSchema,
   adminOrderSchema,
   deliveryCompanySchema,
   listSchema,
+  orderStatusSchema,
+  refundRequestViewSchema,
   refundSchema,
   statsSchema,
   type AdminLoginRequest,
@@ -51,6 +55,23 @@ export interface AdminOrderFilters {
   fulfilmentStatus?: FulfilmentStatus;
   /** an orderNo (or its prefix), a WeChat transaction_id or a shopper's openid */
   q?: string;
+  /** part of a product title */
+  product?: string;
+  /** Asia/Shanghai dates (YYYY-MM-DD), both included: orders placed from the start of `from` to the end of `to` */
+  fromDate?: string;
+  toDate?: string;
+}
+
+/** The list's query as the BFF reads it: the Beijing days become the instants they start and end. */
+export function adminOrdersQuery(filters: AdminOrderFilters): Record<string, string | undefined> {
+  return {
+    status: filters.status,
+    fulfilmentStatus: filters.fulfilmentStatus,
+    q: filters.q,
+    product: filters.product,
+    from: filters.fromDate ? shanghaiDayStart(filters.fromDate).toISOString() : undefined,
+    to: filters.toDate ? shanghaiDayStart(shiftShanghaiDate(filters.toDate, 1)).toISOString() : undefined,
+  };
 }
 
 /** The admin's order view (with the shoppers' refund requests), as packages/shared defines it. */
@@ -68,9 +89,7 @@ export function listAdminOrders(
   return http.get('/api/admin/orders', {
     auth: 'admin',
     query: {
-      status: filters.status,
-      fulfilmentStatus: filters.fulfilmentStatus,
-      q: filters.q,
+      ...adminOrdersQuery(filters),
       cursor: cursor ?? undefined,
       limit,
     },
@@ -111,15 +130,108 @@ export function rejectRefundRequest(requestId: string, reason: string): Promise<
   return http.post(`/api/admin/refund-requests/${encodeURIComponent(requestId)}/reject`, { reason }, { auth: 'admin' });
 }
 
-export function getStats(): Promise<Stats> {
-  return http.get('/api/admin/stats', { auth: 'admin', parse: (body) => statsSchema.parse(body) });
+/** `from`/`to`: Asia/Shanghai dates, both included (the BFF's default: the last 14 days). */
+export function getStats(range: { from?: string; to?: string } = {}): Promise<Stats> {
+  return http.get('/api/admin/stats', {
+    auth: 'admin',
+    toast: false,
+    query: { from: range.from, to: range.to },
+    parse: (body) => statsSchema.parse(body),
+  });
+}
+
+const refundRequestsSummarySchema = z.object({ requested: z.number().int().nonnegative() });
+
+/** How many shoppers' refund requests wait for an admin (the badge). */
+export function getRefundRequestsSummary(): Promise<{ requested: number }> {
+  return http.get('/api/admin/refund-requests/summary', {
+    auth: 'admin',
+    toast: false,
+    parse: (body) => refundRequestsSummarySchema.parse(body),
+  });
+}
+
+export const refundRequestQueueItemSchema = refundRequestViewSchema.extend({
+  orderNo: z.string(),
+  orderStatus: orderStatusSchema,
+  totalFen: z.number().int(),
+  refundedFen: z.number().int(),
+  openid: z.string(),
+});
+export type RefundRequestQueueItem = z.infer<typeof refundRequestQueueItemSchema>;
+
+/** Shoppers' refund requests, newest first (REQUESTED: the ones still waiting). */
+export function listRefundRequests(
+  status: 'REQUESTED' | 'APPROVED' | 'REJECTED' | undefined,
+  cursor: string | null,
+  limit = 20,
+): Promise<Page<RefundRequestQueueItem>> {
+  return http.get('/api/admin/refund-requests', {
+    auth: 'admin',
+    toast: false,
+    query: { status, cursor: cursor ?? undefined, limit },
+    parse: (body) => listSchema(refundRequestQueueItemSchema).parse(body) as Page<RefundRequestQueueItem>,
+  });
+}
+
+export const reconciliationRunSchema = z.object({
+  id: z.string(),
+  billDate: z.string(),
+  /** RUNNING | DONE | FAILED */
+  status: z.string(),
+  remoteCount: z.number().int(),
+  localCount: z.number().int(),
+  diffCount: z.number().int(),
+  error: z.string().nullable(),
+  startedBy: z.string(),
+  createdAt: z.string(),
+  finishedAt: z.string().nullable(),
+});
+export type ReconciliationRun = z.infer<typeof reconciliationRunSchema>;
+
+export const reconciliationDiffSchema = z.object({
+  id: z.string(),
+  orderNo: z.string(),
+  /** MISSING_LOCAL | MISSING_REMOTE | STATE_MISMATCH | AMOUNT_MISMATCH */
+  kind: z.string(),
+  local: z.unknown(),
+  remote: z.unknown(),
+});
+export type ReconciliationDiff = z.infer<typeof reconciliationDiffSchema>;
+const reconciliationDetailSchema = reconciliationRunSchema.extend({ diffs: z.array(reconciliationDiffSchema) });
+export type ReconciliationDetail = z.infer<typeof reconciliationDetailSchema>;
+
+/** Reconciliation runs against WeChat Pay's trade bill, newest first. */
+export function listReconciliations(cursor: string | null, limit = 20): Promise<Page<ReconciliationRun>> {
+  return http.get('/api/admin/reconciliations', {
+    auth: 'admin',
+    toast: false,
+    query: { cursor: cursor ?? undefined, limit },
+    parse: (body) => listSchema(reconciliationRunSchema).parse(body) as Page<ReconciliationRun>,
+  });
+}
+
+export function getReconciliation(id: string): Promise<ReconciliationDetail> {
+  return http.get(`/api/admin/reconciliations/${encodeURIComponent(id)}`, {
+    auth: 'admin',
+    toast: false,
+    parse: (body) => reconciliationDetailSchema.parse(body),
+  });
+}
+
+/** Downloads the bill of one Beijing day from WeChat Pay and compares it with the orders (again). */
+export function runReconciliation(billDate: string): Promise<ReconciliationRun> {
+  return http.post(
+    '/api/admin/reconciliations',
+    { billDate },
+    { auth: 'admin', toast: false, parse: (body) => reconciliationRunSchema.parse(body) },
+  );
 }
 
 /** Where `GET /api/admin/orders.csv` lives for these filters (it needs the admin's bearer token). */
 export function ordersCsvUrl(filters: AdminOrderFilters): string {
   const query = new URLSearchParams();
-  if (filters.status) query.set('status', filters.status);
-  if (filters.q) query.set('q', filters.q);
+  for (const [name, value] of Object.entries(adminOrdersQuery(filters))) if (value) query.set(name, value);
   const qs = query.toString();
   return `${getApiBase()}/api/admin/orders.csv${qs ? `?${qs}` : ''}`;
 }

@@ -21,6 +21,15 @@ export interface PagedListOptions<T> {
   toError?: (cause: unknown) => ApiError;
 }
 
+/** What a page shows of a paged list (components/paged-list takes a pinia store of one as it is). */
+export interface PagedListState {
+  status: LoadStatus;
+  isEmpty: boolean;
+  hasMore: boolean;
+  loadingMore: boolean;
+  error: ApiError | null;
+}
+
 export interface PagedList<T> {
   items: Ref<T[]>;
   nextCursor: Ref<string | null>;

@@ -53,7 +53,13 @@ const PAYLOAD_LABELS: Record<string, string> = {
   requestId: '申请编号',
   skuId: 'SKU',
   quantity: '数量',
+  paidAt: '支付时间',
+  tradeTime: '交易时间',
+  refundStatus: '退款状态',
 };
+
+/** An instant as the BFF writes it (ISO 8601 in UTC), to be shown in Beijing time. */
+const UTC_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 
 /** A one-line view of an event's payload (the BFF keeps no secret in it), with Chinese field names. */
 export function eventSummary(payload: unknown, maxLength = 160): string {
@@ -65,9 +71,11 @@ export function eventSummary(payload: unknown, maxLength = 160): string {
       const value =
         /Fen$/.test(k) && Number.isSafeInteger(v)
           ? formatFen(v as number)
-          : typeof v === 'object'
-            ? JSON.stringify(v)
-            : String(v);
+          : typeof v === 'string' && UTC_INSTANT.test(v)
+            ? beijingTime(v)
+            : typeof v === 'object'
+              ? JSON.stringify(v)
+              : String(v);
       return `${PAYLOAD_LABELS[k] ?? k}: ${value}`;
     });
   const text = parts.join(' · ');

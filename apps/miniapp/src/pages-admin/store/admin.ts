@@ -1,6 +1,8 @@
 import {
   formatFen,
   parseYuanToFen,
+  shanghaiDate,
+  shiftShanghaiDate,
   isRefundInFlight,
   type AdminOrder,
   type OrderStatus,
@@ -12,11 +14,19 @@ import {
   createAdminRefund,
   downloadOrdersCsv,
   getAdminOrder,
+  getReconciliation,
+  getRefundRequestsSummary,
   getStats,
   listAdminOrders,
+  listReconciliations,
+  listRefundRequests,
   rejectRefundRequest,
+  runReconciliation,
   type AdminOrderDetail,
   type AdminOrderFilters,
+  type ReconciliationDetail,
+  type ReconciliationRun,
+  type RefundRequestQueueItem,
 } from '../../api/admin';
 import { ApiError, asApiError } from '../../api/http';
 import { createPagedList, type LoadStatus } from '../../store/paged-list';
@@ -37,7 +47,14 @@ export const useAdminOrdersStore = defineStore('admin-orders', () => {
   const { items, nextCursor, status, loadingMore, error, isEmpty, hasMore, loadMore } = list;
 
   function load(next: AdminOrderFilters = filters.value): Promise<void> {
-    filters.value = { status: next.status, fulfilmentStatus: next.fulfilmentStatus, q: next.q?.trim() || undefined };
+    filters.value = {
+      status: next.status,
+      fulfilmentStatus: next.fulfilmentStatus,
+      q: next.q?.trim() || undefined,
+      product: next.product?.trim() || undefined,
+      fromDate: next.fromDate || undefined,
+      toDate: next.toDate || undefined,
+    };
     return list.load();
   }
 
@@ -73,6 +90,12 @@ export const useAdminOrdersStore = defineStore('admin-orders', () => {
     return load({ ...filters.value, status: undefined, fulfilmentStatus: 'UNSHIPPED' });
   }
 
+  /** Orders placed between two Beijing days (both included); an end before the start is swapped. */
+  function setDates(fromDate: string | undefined, toDate: string | undefined): Promise<void> {
+    const [from, to] = fromDate && toDate && fromDate > toDate ? [toDate, fromDate] : [fromDate, toDate];
+    return load({ ...filters.value, fromDate: from, toDate: to });
+  }
+
   return {
     filters,
     items,
@@ -87,8 +110,78 @@ export const useAdminOrdersStore = defineStore('admin-orders', () => {
     exportCsv,
     setStatus,
     showToShip,
+    setDates,
   };
 });
+
+/** 待处理退款申请: the shoppers' requests still waiting for an admin, and how many there are. */
+export const useAdminRefundQueueStore = defineStore('admin-refund-queue', () => {
+  const list = createPagedList<RefundRequestQueueItem>({
+    fetchPage: (cursor) => listRefundRequests('REQUESTED', cursor),
+    keyOf: (request) => request.id,
+  });
+  /** The badge; null until known (a failure to count leaves the badge off, never wrong). */
+  const waiting = ref<number | null>(null);
+
+  async function refreshCount(): Promise<void> {
+    try {
+      waiting.value = (await getRefundRequestsSummary()).requested;
+    } catch {
+      waiting.value = null;
+    }
+  }
+
+  async function load(): Promise<void> {
+    await Promise.all([list.load(), refreshCount()]);
+  }
+
+  return { ...list, waiting, refreshCount, load };
+});
+
+/** Reconciliation runs (WeChat Pay's bill of a day against the orders) and their differences. */
+export const useAdminReconciliationStore = defineStore('admin-reconciliation', () => {
+  const list = createPagedList<ReconciliationRun>({
+    fetchPage: (cursor) => listReconciliations(cursor),
+    keyOf: (run) => run.id,
+  });
+  const details = ref<Record<string, ReconciliationDetail>>({});
+  const running = ref(false);
+  const runError = ref('');
+
+  async function open(id: string): Promise<string> {
+    try {
+      details.value = { ...details.value, [id]: await getReconciliation(id) };
+      return '';
+    } catch (cause) {
+      return asApiError(cause).message;
+    }
+  }
+
+  /** Reconciles one Beijing day now; answers an error sentence or ''. */
+  async function run(billDate: string): Promise<string> {
+    if (running.value) return '';
+    running.value = true;
+    runError.value = '';
+    try {
+      const done = await runReconciliation(billDate);
+      await list.load();
+      if (done.diffCount > 0) await open(done.id);
+      return '';
+    } catch (cause) {
+      runError.value = asApiError(cause).message;
+      return runError.value;
+    } finally {
+      running.value = false;
+    }
+  }
+
+  return { ...list, details, running, runError, open, run };
+});
+
+/** Yesterday in Beijing time: the latest day WeChat Pay has a bill for. */
+export function yesterdayInBeijing(now = new Date()): string {
+  return shiftShanghaiDate(shanghaiDate(now), -1);
+}
 
 /**
  * "12.30" yuan → 1230 fen, with the reason it cannot be refunded as a sentence. The limit is the
@@ -223,22 +316,44 @@ export const useAdminOrderStore = defineStore('admin-order', () => {
   };
 });
 
+export type StatsRangeKind = '7' | '14' | '30' | 'custom';
+
+/** The days a range switch stands for, ending today (Beijing time) for 近7天 / 近14天 / 近30天. */
+export function statsRange(kind: StatsRangeKind, custom: { from: string; to: string }, now = new Date()) {
+  if (kind === 'custom') return custom.from <= custom.to ? custom : { from: custom.to, to: custom.from };
+  const to = shanghaiDate(now);
+  return { from: shiftShanghaiDate(to, -(Number(kind) - 1)), to };
+}
+
 export const useAdminStatsStore = defineStore('admin-stats', () => {
   const stats = ref<Stats | null>(null);
   const status = ref<LoadStatus>('idle');
   const error = ref<ApiError | null>(null);
+  const kind = ref<StatsRangeKind>('14');
+  const custom = ref(statsRange('30', { from: '', to: '' }));
+  let generation = 0;
 
   async function load(): Promise<void> {
+    const mine = ++generation;
     status.value = 'loading';
     error.value = null;
     try {
-      stats.value = await getStats();
+      const answer = await getStats(statsRange(kind.value, custom.value));
+      if (mine !== generation) return;
+      stats.value = answer;
       status.value = 'ready';
     } catch (cause) {
+      if (mine !== generation) return;
       error.value = asApiError(cause);
       status.value = 'error';
     }
   }
 
-  return { stats, status, error, load };
+  function pick(next: StatsRangeKind, range?: { from: string; to: string }): Promise<void> {
+    kind.value = next;
+    if (range) custom.value = range;
+    return load();
+  }
+
+  return { stats, status, error, kind, custom, load, pick };
 });
