@@ -122,6 +122,9 @@ async function addAddressAtCheckout(page: Page, screenshot?: string): Promise<vo
   expect(await text(page, 'address-card-line')).toBe('浙江省 杭州市 西湖区 龙井路 18 号');
 }
 
+/** An item of uni-app's h5 tab bar (WeChat draws its own; the mp-weixin test taps it with tapTab). */
+const tab = (page: Page, label: string) => page.locator('.uni-tabbar__item').filter({ hasText: label });
+
 describe('purchase, payment and refund on the h5 build', () => {
   let orderNo = '';
   let shopperOpenid = '';
@@ -553,12 +556,27 @@ describe('stock, failed payments and deadlines as the shopper sees them', () => 
     const { context, page } = await newPhone();
     try {
       await page.goto(`${site.url}/#/pages/index/index`);
+      // the home page's chips filter in place
       await page.getByTestId('category-list').waitFor({ state: 'visible', timeout: 20_000 });
       await page.locator('[data-testid="category-chip"][data-category="coffee"]').click();
-      const card = page.getByTestId('product-card').filter({ hasText: BEANS.title });
-      await card.waitFor({ state: 'visible', timeout: 10_000 });
+      await page.getByTestId('product-card').filter({ hasText: BEANS.title }).waitFor({ timeout: 10_000 });
       expect(await page.getByTestId('product-card').filter({ hasText: TEA.title }).count()).toBe(0);
       expect(await text(page, 'category-list')).toContain('咖啡');
+      await snapshot(page, '20-home-chips.png');
+
+      // the 分类 tab: the catalog's categories down the side, the chosen one's products beside
+      await tab(page, '分类').click();
+      await page.getByTestId('category-side').waitFor({ state: 'visible', timeout: 20_000 });
+      expect((await page.getByTestId('category-side-item').allInnerTexts()).map((t) => t.trim())).toEqual(
+        expect.arrayContaining(['茶叶', '咖啡']),
+      );
+      await page.locator('[data-testid="category-side-item"][data-category="coffee"]').click();
+      expect(await text(page, 'category-title')).toBe('咖啡');
+      const card = page.getByTestId('category-products').getByTestId('product-card').filter({ hasText: BEANS.title });
+      await card.waitFor({ state: 'visible', timeout: 10_000 });
+      expect(
+        await page.getByTestId('category-products').getByTestId('product-card').filter({ hasText: TEA.title }).count(),
+      ).toBe(0);
       await snapshot(page, '20-category.png');
       await card.click();
 
@@ -568,8 +586,10 @@ describe('stock, failed payments and deadlines as the shopper sees them', () => 
       expect(await text(page, 'quantity-value')).toBe('3');
       await page.getByTestId('add-to-cart').click();
       await expect.poll(() => text(page, 'cart-count')).toBe('3');
+      // the cart is a tab: the product page's cart link switches to it, where the tab shows the count
       await page.getByTestId('product-detail-cart').click();
       await page.getByTestId('cart-line').first().waitFor({ state: 'visible', timeout: 10_000 });
+      await expect.poll(() => tab(page, '购物车').locator('.uni-tabbar__badge').innerText()).toBe('3');
       expect(await text(page, 'cart-line-stock')).toBe('仅剩 3 件');
       await page.getByTestId('cart-line-quantity-plus').click();
       expect(await text(page, 'cart-line-quantity-value')).toBe('3');
@@ -601,6 +621,33 @@ describe('stock, failed payments and deadlines as the shopper sees them', () => 
       await answerPaySheet(page, 'cashier-confirm');
       await expect.poll(() => text(page, 'result-status'), { timeout: 25_000 }).toBe('支付成功');
       expect((await bff.ctx.prisma.sku.findUniqueOrThrow({ where: { id: BEANS.skuId } })).stock).toBe(0);
+      const orderNo = await text(page, 'order-no');
+
+      // 我的: the paid order waits to ship; its entry opens the list on that tab, whose card buys again
+      await page.getByTestId('result-go-shop').click();
+      await tab(page, '我的').click();
+      const toShip = page.locator('[data-testid="me-order-entry"][data-key="UNSHIPPED"]');
+      await expect.poll(() => toShip.getByTestId('me-order-count').innerText(), { timeout: 10_000 }).toBe('1');
+      expect(
+        await page
+          .locator('[data-testid="me-order-entry"][data-key="PENDING_PAYMENT"]')
+          .getByTestId('me-order-count')
+          .count(),
+      ).toBe(0);
+      expect(await page.getByTestId('me-addresses').innerText()).toContain('共 1 个');
+      await snapshot(page, '28-me.png');
+      await toShip.click();
+      const mine = page.getByTestId('order-card').filter({ hasText: orderNo });
+      await mine.waitFor({ state: 'visible', timeout: 10_000 });
+      expect(await page.getByTestId('orders-tab-UNSHIPPED').getAttribute('aria-selected')).toBe('true');
+      expect(await mine.getByTestId('order-card-thumb').count()).toBe(1);
+      expect(await mine.getByTestId('order-card-pay').count()).toBe(0);
+      await snapshot(page, '29-orders-to-ship.png');
+      await mine.getByTestId('order-card-rebuy').click();
+      await page.getByTestId('cart-line').first().waitFor({ state: 'visible', timeout: 10_000 });
+      expect(await page.getByTestId('cart-line').getAttribute('data-sku-id')).toBe(BEANS.skuId);
+      // sold out since: the cart says so and holds the checkout
+      await expect.poll(() => text(page, 'cart-line-stock'), { timeout: 10_000 }).toBe('售罄');
     } finally {
       await context.close();
     }
@@ -813,6 +860,8 @@ describe('fulfilment: checkout with a new address, the admin ships, the shopper 
       await a.locator('.uni-picker-view-indicator').first().waitFor({ state: 'visible', timeout: 5_000 });
       await a.locator('.uni-picker-action-confirm').click();
       expect(await text(a, 'admin-ship-company')).toBe('顺丰速运');
+      // the refusal answered the last submit: picking a company clears it
+      expect(await a.getByTestId('admin-ship-error').count()).toBe(0);
       await a.getByTestId('admin-ship-tracking').locator('input').fill('SF7788990011');
       await snapshot(a, '22-admin-ship-form.png', true);
       await a.getByTestId('admin-ship-submit').click();
@@ -838,11 +887,16 @@ describe('fulfilment: checkout with a new address, the admin ships, the shopper 
       await snapshot(page, '24-orders-to-receive.png');
       await card.click();
       await expect.poll(() => text(page, 'order-fulfilment-status'), { timeout: 10_000 }).toBe('待收货');
-      expect(await text(page, 'order-tracking-no')).toBe('SF SF7788990011');
+      expect(await text(page, 'order-tracking-no')).toBe('顺丰速运 SF7788990011');
+      const shippedTimeline = await page.getByTestId('order-timeline-item').allInnerTexts();
+      expect(shippedTimeline.map((t) => t.split('\n')[0]!.trim())).toEqual(['下单', '支付成功', '已发货']);
+      expect(shippedTimeline[2]).toContain('顺丰速运 SF7788990011');
       await snapshot(page, '25-order-shipped.png', true);
       await page.getByTestId('order-confirm-receipt').click();
       await expect.poll(() => text(page, 'order-fulfilment-status'), { timeout: 15_000 }).toBe('已收货');
       expect(await page.getByTestId('order-confirm-receipt').count()).toBe(0);
+      const receivedTimeline = await page.getByTestId('order-timeline-item').allInnerTexts();
+      expect(receivedTimeline.map((t) => t.split('\n')[0]!.trim())).toEqual(['下单', '支付成功', '已发货', '已收货']);
       await snapshot(page, '26-order-received.png', true);
       const done = await bff.ctx.prisma.order.findUniqueOrThrow({ where: { orderNo }, include: { shipment: true } });
       expect([done.fulfilmentStatus, done.shipment!.receivedVia]).toEqual(['RECEIVED', 'WECHAT']);
@@ -851,4 +905,60 @@ describe('fulfilment: checkout with a new address, the admin ships, the shopper 
       await admin.context.close();
     }
   }, 150_000);
+});
+
+describe('leaving the checkout while the order is being placed', () => {
+  it('opens no pay sheet elsewhere: the shopper is told, and the order waits in 待支付 with its countdown', async () => {
+    const { context, page } = await newPhone();
+    try {
+      await page.goto(`${site.url}/#/pages/index/index`);
+      await page.getByTestId('product-card').first().waitFor({ state: 'visible', timeout: 20_000 });
+      await page.getByTestId('product-card').filter({ hasText: TEA.title }).click();
+      await page.getByTestId('sku-option').filter({ hasText: '罐装 250g' }).click();
+      await page.getByTestId('buy-now').click();
+      await page.getByTestId('checkout-submit').waitFor({ state: 'visible', timeout: 10_000 });
+      await addAddressAtCheckout(page);
+      // the BFF creates the order at once, but its answer is held until the shopper has left
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      let created = 0;
+      await page.route(`${bff.url}/api/orders`, async (route) => {
+        if (route.request().method() !== 'POST') return route.fallback();
+        const response = await route.fetch();
+        created++;
+        await held;
+        await route.fulfill({ response });
+      });
+      await page.getByTestId('checkout-submit').click();
+      await expect.poll(() => created, { timeout: 10_000 }).toBe(1);
+      await page.goBack(); // the browser's back, mid-submit
+      await page.getByTestId('product-detail').waitFor({ state: 'visible', timeout: 10_000 });
+      release();
+
+      const modal = page.locator('.uni-modal');
+      await modal.waitFor({ state: 'visible', timeout: 10_000 });
+      expect(await modal.innerText()).toContain('订单已提交，待支付');
+      expect(await modal.innerText()).toMatch(/请在 \d\d:\d\d 内完成支付/);
+      await snapshot(page, '30-left-mid-submit.png');
+      // no pay sheet sprang open on the page the shopper went back to
+      expect(page.url()).toContain('pages/product/index');
+      await page.unrouteAll();
+
+      await modal.locator('.uni-modal__btn_primary').click();
+      await expect.poll(() => text(page, 'order-status'), { timeout: 10_000 }).toBe('待支付');
+      expect(await text(page, 'order-countdown')).toMatch(/^\d\d:\d\d$/);
+      const orderNo = await text(page, 'order-no');
+      const placed = await bff.ctx.prisma.order.findUniqueOrThrow({ where: { orderNo } });
+      // one order for this shopper, unpaid: the submit that was left behind made it, nothing else
+      const orders = await bff.ctx.prisma.order.findMany({ where: { userId: placed.userId } });
+      expect(orders.map((o) => [o.orderNo, o.status])).toEqual([[orderNo, 'PENDING_PAYMENT']]);
+
+      await page.goto(`${site.url}/#/pages/orders/index?status=PENDING_PAYMENT`);
+      const card = page.getByTestId('order-card').filter({ hasText: orderNo });
+      await card.waitFor({ state: 'visible', timeout: 10_000 });
+      expect(await card.getByTestId('order-card-pay').count()).toBe(1);
+    } finally {
+      await context.close();
+    }
+  }, 120_000);
 });

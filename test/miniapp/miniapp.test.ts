@@ -71,14 +71,28 @@ describe('mp-weixin build', () => {
     const appJson = JSON.parse(await readFile(path.join(mpWeixin.outDir, 'app.json'), 'utf8')) as {
       pages: string[];
       subPackages?: { root: string; pages: string[] }[];
+      tabBar?: { list: { pagePath: string; text: string; iconPath: string; selectedIconPath: string }[] };
     };
     expect(appJson.pages[0]).toBe('pages/index/index');
     expect(appJson.pages.every((p) => p.startsWith('pages/'))).toBe(true);
     expect([...appJson.pages].sort()).toEqual(
-      ['index', 'product', 'cart', 'checkout', 'result', 'orders', 'order', 'address']
+      ['index', 'category', 'me', 'product', 'cart', 'checkout', 'result', 'orders', 'order', 'address']
         .map((p) => `pages/${p}/index`)
         .sort(),
     );
+    // the shell: WeChat's tab bar, its icons local PNG files in the package (WeChat takes no network icon)
+    const tabs = appJson.tabBar?.list ?? [];
+    expect(tabs.map((t) => [t.pagePath, t.text])).toEqual([
+      ['pages/index/index', '首页'],
+      ['pages/category/index', '分类'],
+      ['pages/cart/index', '购物车'],
+      ['pages/me/index', '我的'],
+    ]);
+    for (const icon of tabs.flatMap((t) => [t.iconPath, t.selectedIconPath])) {
+      const png = await readFile(path.join(mpWeixin.outDir, icon));
+      expect(png.subarray(1, 4).toString('ascii'), icon).toBe('PNG');
+      expect(png.length, icon).toBeLessThan(40 * 1024);
+    }
     expect(appJson.subPackages).toContainEqual({
       root: 'pages-admin',
       pages: ['login/index', 'orders/index', 'order/index', 'stats/index'],

@@ -43,7 +43,7 @@ describe('error copy', () => {
 
   it('tells the shopper how many are left and where to fix it', () => {
     expect(errorMessage('OUT_OF_STOCK', { skuId: 's', availableStock: 3 })).toBe('库存仅剩 3 件，去购物车修改');
-    expect(errorMessage('OUT_OF_STOCK', { skuId: 's', availableStock: 0 })).toBe('商品已售罄，去购物车删除后再结算');
+    expect(errorMessage('OUT_OF_STOCK', { skuId: 's', availableStock: 0 })).toBe('商品售罄，去购物车删除后再结算');
     expect(errorMessage('OUT_OF_STOCK')).toBe('商品库存不足，去购物车修改数量');
     expect(errorNextStep('OUT_OF_STOCK')).toBe('edit-cart');
     expect(errorMessage('ORDER_NOT_PAYABLE', { status: 'CLOSED' })).toBe('订单已关闭，无法支付，请重新下单');

@@ -5,7 +5,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { validateRefundAmount } from '../src/pages-admin/store/admin';
 import { useCheckoutStore } from '../src/store/checkout';
 import { clampQuantity, lineFromSku, linesTotalFen, stockNote, useCartStore } from '../src/store/cart';
-import { pollDelays, shopperTimeline } from '../src/store/orders';
+import { pollDelays, shipmentLine, shopperTimeline } from '../src/store/orders';
 import { resultPageUrl, sandboxCashierUrl } from '../src/store/payment';
 import { closeReason, formatCountdown } from '../src/utils/countdown';
 import { beijingTime, eventLabel, eventSummary } from '../src/utils/events';
@@ -91,7 +91,7 @@ describe('cart', () => {
     expect(cart.lines[0]!.quantity).toBe(1);
     expect(cart.blocked).toBe(false);
     cart.updateStock(kg.id, 0);
-    expect(stockNote(cart.lines[0]!)).toEqual({ text: '已售罄', blocking: true });
+    expect(stockNote(cart.lines[0]!)).toEqual({ text: '售罄', blocking: true });
     expect(stockNote({ stock: 50, quantity: 2 })).toBeNull();
     expect(stockNote({ stock: null, quantity: 2 })).toBeNull();
   });
@@ -349,6 +349,42 @@ describe('order timelines', () => {
     ]);
   });
 
+  it('puts 已发货 and 已收货 in their real place among refunds, with the company’s name', () => {
+    const order = {
+      createdAt: '2026-11-27T05:00:00.000Z',
+      paidAt: '2026-11-27T05:00:05.000Z',
+      closedAt: null,
+      shipment: {
+        logisticsType: 'EXPRESS',
+        expressCompany: 'SF',
+        expressCompanyName: '顺丰速运',
+        trackingNo: 'SF7788990011',
+        shippedAt: '2026-11-27T08:00:00.000Z',
+        receivedAt: '2026-11-29T08:00:00.000Z',
+      },
+      refunds: [
+        {
+          outRefundNo: 'RF1',
+          amountFen: 100,
+          reason: '差价',
+          status: 'SUCCESS',
+          createdAt: '2026-11-28T06:00:00.000Z',
+          succeededAt: '2026-11-28T06:00:01.000Z',
+        },
+      ],
+    } as unknown as Order;
+    expect(shopperTimeline(order).map((e) => [e.label, e.detail ?? ''])).toEqual([
+      ['下单', ''],
+      ['支付成功', ''],
+      ['已发货', '顺丰速运 SF7788990011'],
+      ['退款成功', '¥1.00 · 差价'],
+      ['已收货', ''],
+    ]);
+    const noName = { ...order.shipment!, expressCompanyName: null, receivedAt: null };
+    expect(shipmentLine(noName)).toBe('SF SF7788990011');
+    expect(shipmentLine({ ...noName, logisticsType: 'SELF_PICKUP', trackingNo: null })).toBe('用户自提');
+  });
+
   it('puts 下单 before 支付成功 even when WeChat’s whole-second pay time reads earlier', () => {
     const order = {
       status: 'PAID',
@@ -421,6 +457,13 @@ describe('test ids', () => {
       for (const m of vue.matchAll(/data-testid="([a-z0-9-]+)"/g)) inSource.add(m[1]!);
       // the page-state component's parts, named by the page that uses it (`retry-testid="orders-retry"`)
       for (const m of vue.matchAll(/\b(?:loading|error|retry|empty)-testid="([a-z0-9-]+)"/g)) inSource.add(m[1]!);
+      // page-state's parts from the page's prefix (`prefix="orders"` → `orders-loading` …); a list can be empty
+      const parts = vue.includes('<paged-list-view')
+        ? ['loading', 'error', 'retry', 'empty']
+        : ['loading', 'error', 'retry'];
+      for (const m of vue.matchAll(/(?<![:\w-])prefix="([a-z0-9-]+)"/g))
+        for (const part of parts) inSource.add(`${m[1]}-${part}`);
+      for (const m of vue.matchAll(/\b(?:list|more|button)-testid="([a-z0-9-]+)"/g)) inSource.add(m[1]!);
       // ids built from a value (`orders-tab-${key}`), on an element or handed to a component
       for (const m of vue.matchAll(/:(?:data-)?testid="`([a-z-]+)\$\{/g)) prefixes.push(m[1]!);
       // ids a component builds from the `testid` its page hands it
@@ -447,6 +490,8 @@ describe('test ids', () => {
       'data-check',
       'data-event-type',
       'data-date',
+      'data-category',
+      'data-key',
       'data-bill-date',
       'data-kind',
       'pages/index',

@@ -170,6 +170,8 @@ export type ShipmentUpload = z.infer<typeof shipmentUploadSchema>;
 export const shipmentSchema = z.object({
   logisticsType: z.enum(LOGISTICS_TYPES),
   expressCompany: z.string().nullable(),
+  /** the company's name (顺丰速运) in WeChat's delivery-company list when the order shipped */
+  expressCompanyName: z.string().nullable(),
   trackingNo: z.string().nullable(),
   itemDesc: z.string(),
   shippedAt: z.string(),

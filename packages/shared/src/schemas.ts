@@ -159,9 +159,20 @@ export type Order = z.infer<typeof orderSchema>;
 export const listOrdersQuerySchema = z.object({
   status: orderStatusSchema.optional(),
   fulfilmentStatus: fulfilmentStatusSchema.optional(),
+  /** 退款售后: refunded in part or in whole, or with a refund request waiting for an answer */
+  afterSale: z.enum(['true']).optional(),
   cursor: z.string().max(200).optional(),
   limit: z.coerce.number().int().min(1).max(100).optional(),
 });
+
+/** `GET /api/orders/summary`: the shopper's orders counted by what they wait for (the 我的 page). */
+export const orderSummarySchema = z.object({
+  pendingPayment: z.number().int().nonnegative(),
+  toShip: z.number().int().nonnegative(),
+  toReceive: z.number().int().nonnegative(),
+  afterSale: z.number().int().nonnegative(),
+});
+export type OrderSummary = z.infer<typeof orderSummarySchema>;
 
 export const requestPaymentParamsSchema = z.object({
   appId: z.string(),

@@ -57,6 +57,23 @@ describe("the production mp-weixin bundle in WeChat's component framework", () =
     await mp.tap('result-go-shop');
     await mp.waitForRoute('pages/index/index');
     expect(mp.pageStack).toEqual(['pages/index/index']);
+    // the ordered lines left the cart, and so did the badge
+    expect(mp.tabBadges.has(2)).toBe(false);
+
+    // 我的 (a tab): the paid order waits to ship; its entry opens the list on that tab
+    await mp.tapTab('pages/me/index');
+    const entry = (key: string) => mp.all('me-order-entry').find((el) => el.getAttribute('data-key') === key);
+    const count = (key: string) => {
+      const badge = entry(key)?.querySelector('[data-testid="me-order-count"]');
+      return badge ? MiniProgram.text(badge) : '';
+    };
+    await mp.waitFor(() => count('UNSHIPPED') === '1', '我的 · 待发货 1');
+    expect(count('PENDING_PAYMENT')).toBe('');
+    await mp.tap(entry('UNSHIPPED')!);
+    await mp.waitForRoute('pages/orders/index');
+    const toShip = await waitForOrderCard(mp, paidOrderNo);
+    expect(toShip.querySelectorAll('[data-testid="order-card-rebuy"]')).toHaveLength(1);
+    await mp.tapTab('pages/index/index');
     await mp.tap('nav-orders');
     await mp.waitForRoute('pages/orders/index');
     const card = await waitForOrderCard(mp, paidOrderNo);

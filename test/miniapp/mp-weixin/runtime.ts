@@ -144,6 +144,8 @@ export class MiniProgram {
   /** console.error lines and uncaught errors from the bundle */
   readonly errors: string[] = [];
   readonly toasts: { title: string; icon?: string }[] = [];
+  /** The badge WeChat draws on each tab of its tab bar (by index), as setTabBarBadge left it. */
+  readonly tabBadges = new Map<number, string>();
   readonly payments: PaymentRecord[] = [];
   readonly storage = new Map<string, unknown>();
   /** network URLs the bundle asked WeChat to fetch outside `wx.request` (fonts, preloaded images) */
@@ -507,6 +509,18 @@ export class MiniProgram {
    * WeChat's switchTab: every non-tab page is closed, the tab page on screen is hidden but kept
    * alive, and a tab page opened before comes back as it was (onShow, no second onLoad).
    */
+  private tabBadge(api: string, o: AnyOptions, text: string | null): void {
+    later(() => {
+      const index = Number(o.index);
+      const tabs = this.appJson.tabBar?.list ?? [];
+      if (!Number.isInteger(index) || index < 0 || index >= tabs.length) return fail(api, o, 'tabbar item not found');
+      if (!this.isTabPage(this.currentRoute)) return fail(api, o, 'not TabBar page');
+      if (text === null) this.tabBadges.delete(index);
+      else this.tabBadges.set(index, text);
+      return ok(api, o);
+    });
+  }
+
   private switchTabTo(route: string): void {
     while (this.stack.length) {
       const top = this.stack.at(-1)!;
@@ -739,6 +753,9 @@ export class MiniProgram {
       },
       // the pull-down animation: the page's own state is what the test reads
       stopPullDownRefresh: (o: AnyOptions = {}) => later(() => ok('stopPullDownRefresh', o)),
+      // WeChat refuses these from a page that is not in the tab bar ("not TabBar page")
+      setTabBarBadge: (o: AnyOptions) => this.tabBadge('setTabBarBadge', o, String(o.text ?? '')),
+      removeTabBarBadge: (o: AnyOptions) => this.tabBadge('removeTabBarBadge', o, null),
       hideKeyboard: (o: AnyOptions = {}) => later(() => ok('hideKeyboard', o)),
       setNavigationBarTitle: (o: AnyOptions) => later(() => ok('setNavigationBarTitle', o)),
       // -- canvas (the old CanvasContext API uCharts draws with): recorded, see `canvases`

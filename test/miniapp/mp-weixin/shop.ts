@@ -102,8 +102,8 @@ export async function toCheckout(mp: MiniProgram, stockBefore?: number): Promise
   await mp.waitForRoute('pages/product/index');
   expect(await mp.text('product-detail-title')).toBe(TEA.title);
   const gift = mp.all('sku-option').find((el) => el.getAttribute('data-sku-id') === 'mpwx-tea-gift');
-  // j-component renders no aria-* attributes: what the shopper reads is the 缺货 note and the greyed class
-  expect(MiniProgram.text(gift!)).toBe('礼盒 200g（缺货）');
+  // j-component renders no aria-* attributes: what the shopper reads is the 售罄 note and the greyed class
+  expect(MiniProgram.text(gift!)).toBe('礼盒 200g（售罄）');
   expect(gift!.className).toContain('product__sku--disabled');
   const can = mp.all('sku-option').find((el) => el.getAttribute('data-sku-id') === 'mpwx-tea-can')!;
   await mp.tap(can);
@@ -121,8 +121,10 @@ export async function toCheckout(mp: MiniProgram, stockBefore?: number): Promise
   expect(quantity()).toBe(QUANTITY);
   await mp.tap('add-to-cart');
   await mp.waitFor(() => mp.all('cart-count').some((el) => MiniProgram.text(el) === String(QUANTITY)), 'cart count');
+  // the cart is a tab: reached with switchTab, and its tab carries the count as WeChat's badge
   await mp.tap('product-detail-cart');
   await mp.waitForRoute('pages/cart/index');
+  await mp.waitFor(() => mp.tabBadges.get(2) === String(QUANTITY), 'the 购物车 tab badge');
   const line = await mp.find('cart-line');
   expect(line.getAttribute('data-sku-id')).toBe('mpwx-tea-can');
   expect(await mp.text('cart-total')).toContain(TOTAL);

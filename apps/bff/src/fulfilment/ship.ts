@@ -59,8 +59,10 @@ export async function shipOrder(
       `order ${orderNo} is ${order.status}: only a paid order that is not fully refunded can ship`,
     );
   }
+  let expressCompanyName: string | null = null;
   if (w.expressCompany) {
-    const known = (await deliveryCompanies(ctx)).some((c) => c.id === w.expressCompany);
+    const known = (await deliveryCompanies(ctx)).find((c) => c.id === w.expressCompany);
+    expressCompanyName = known?.name ?? null;
     if (!known) {
       throw new AppError(
         'VALIDATION_FAILED',
@@ -81,7 +83,15 @@ export async function shipOrder(
     });
     if (moved.count === 0) return undefined;
     const created = await tx.shipment.create({
-      data: { orderId: order.id, ...w, shippedBy: by, shippedAt: now, uploadState: 'PENDING', nextUploadAt: now },
+      data: {
+        orderId: order.id,
+        ...w,
+        expressCompanyName,
+        shippedBy: by,
+        shippedAt: now,
+        uploadState: 'PENDING',
+        nextUploadAt: now,
+      },
     });
     const address = orderAddress(order);
     await recordEvent(tx, order.id, 'SHIPPED', {

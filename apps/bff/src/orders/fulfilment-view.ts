@@ -14,6 +14,7 @@ export function shipmentDto(s: Shipment | null | undefined): ShipmentDto | null 
   return {
     logisticsType: s.logisticsType,
     expressCompany: s.expressCompany,
+    expressCompanyName: s.expressCompanyName,
     trackingNo: s.trackingNo,
     itemDesc: s.itemDesc,
     shippedAt: s.shippedAt.toISOString(),

@@ -1,4 +1,4 @@
-import type { FulfilmentStatus, OrderStatus } from '@uni-checkout/shared';
+import type { FulfilmentStatus, OrderStatus, OrderSummary } from '@uni-checkout/shared';
 import { fulfilmentWhere } from './fulfilment-view.js';
 import type { AppContext } from '../context.js';
 import type { Order, OrderItem, Prisma } from '../db/index.js';
@@ -30,16 +30,28 @@ export async function findOwnPayableOrder(ctx: AppContext, userId: string, order
   return { ...order, items: items.rows };
 }
 
+/** 退款售后: money went back (in part or in whole), or the shopper's refund request waits for an answer. */
+const AFTER_SALE: Prisma.OrderWhereInput = {
+  OR: [{ status: { in: ['PARTIALLY_REFUNDED', 'REFUNDED'] } }, { refundRequests: { some: { status: 'REQUESTED' } } }],
+};
+
 export async function listOwnOrders(
   ctx: AppContext,
   userId: string,
-  opts: { status?: OrderStatus; fulfilmentStatus?: FulfilmentStatus; cursor?: string; limit: number },
+  opts: {
+    status?: OrderStatus;
+    fulfilmentStatus?: FulfilmentStatus;
+    afterSale?: boolean;
+    cursor?: string;
+    limit: number;
+  },
 ): Promise<{ items: OrderWithLines[]; nextCursor: string | null }> {
   const after = newestFirstAfter(opts.cursor);
   const where: Prisma.OrderWhereInput = {
     userId,
     ...fulfilmentWhere(opts.fulfilmentStatus),
     ...(opts.status ? { status: opts.status } : {}),
+    ...(opts.afterSale ? { AND: [AFTER_SALE] } : {}),
     ...after,
   };
   const rows = await ctx.prisma.order.findMany({
@@ -50,6 +62,18 @@ export async function listOwnOrders(
   });
   const { page, nextCursor } = newestFirstPage(rows, opts.limit);
   return { items: page, nextCursor };
+}
+
+/** The shopper's orders counted as the list's filters count them: 待支付, 待发货, 待收货, 退款售后. */
+export async function summarizeOwnOrders(ctx: AppContext, userId: string): Promise<OrderSummary> {
+  const count = (where: Prisma.OrderWhereInput) => ctx.prisma.order.count({ where: { userId, ...where } });
+  const [pendingPayment, toShip, toReceive, afterSale] = await Promise.all([
+    count({ status: 'PENDING_PAYMENT' }),
+    count(fulfilmentWhere('UNSHIPPED')),
+    count(fulfilmentWhere('SHIPPED')),
+    count(AFTER_SALE),
+  ]);
+  return { pendingPayment, toShip, toReceive, afterSale };
 }
 
 /** How long a read waits for WeChat's answer before answering with what it has. */

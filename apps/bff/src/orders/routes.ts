@@ -7,7 +7,7 @@ import { payOrder } from './pay-order.js';
 import { cancelOrder } from './cancel-order.js';
 import { createOrder } from './create-order.js';
 import { toOrderDto } from './dto.js';
-import { findOwnOrder, findOwnPayableOrder, listOwnOrders, refreshFromWechat } from './queries.js';
+import { findOwnOrder, findOwnPayableOrder, listOwnOrders, refreshFromWechat, summarizeOwnOrders } from './queries.js';
 import { listQuery } from '../http/input.js';
 import { rateLimit } from '../limits/index.js';
 
@@ -50,6 +50,7 @@ export function orderRoutes(ctx: AppContext): Router {
     const page = await listOwnOrders(ctx, shopperOf(req).userId, {
       status: q.status,
       fulfilmentStatus: q.fulfilmentStatus,
+      afterSale: q.afterSale === 'true',
       cursor: q.cursor,
       limit: q.limit ?? 20,
     });
@@ -57,6 +58,10 @@ export function orderRoutes(ctx: AppContext): Router {
       items: page.items.map((o) => toOrderDto(o, ctx.now(), { maskPhone: true })),
       nextCursor: page.nextCursor,
     });
+  });
+
+  router.get('/api/orders/summary', shopper, reading, async (req, res) => {
+    res.json(await summarizeOwnOrders(ctx, shopperOf(req).userId));
   });
 
   router.get('/api/orders/:orderNo', shopper, reading, async (req, res) => {

@@ -40,6 +40,7 @@ async function mainPath(h: Harness) {
   expect(view.shipment).toMatchObject({
     logisticsType: 'EXPRESS',
     expressCompany: 'SF',
+    expressCompanyName: '顺丰速运',
     trackingNo: SF.trackingNo,
     receivedAt: null,
     upload: { state: 'UPLOADED', attempts: 1, lastErrcode: null },
@@ -66,6 +67,9 @@ async function mainPath(h: Harness) {
   expect([early.status, early.body.error.code]).toEqual([409, 'RECEIPT_NOT_CONFIRMED']);
   const listed = await paid.shopper.get('/api/orders?fulfilmentStatus=SHIPPED');
   expect(listed.body.items.map((o: { orderNo: string }) => o.orderNo)).toEqual([paid.orderNo]);
+  // the shopper reads the company's name from WeChat's list, not its code
+  const seen = orderSchema.parse((await paid.shopper.get(`/api/orders/${paid.orderNo}`)).body);
+  expect([seen.shipment!.expressCompany, seen.shipment!.expressCompanyName]).toEqual(['SF', '顺丰速运']);
 
   // the shopper confirms in WeChat's component (the sandbox), then the app asks the BFF
   h.sandbox.confirmReceipt(paid.orderNo);

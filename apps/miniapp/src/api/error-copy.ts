@@ -96,7 +96,7 @@ export function errorMessage(code: string, details?: unknown, status = 0): strin
   const d = record(details);
   if (code === 'OUT_OF_STOCK' && Number.isSafeInteger(d.availableStock)) {
     const left = d.availableStock as number;
-    return left > 0 ? `库存仅剩 ${left} 件，去购物车修改` : '商品已售罄，去购物车删除后再结算';
+    return left > 0 ? `库存仅剩 ${left} 件，去购物车修改` : '商品售罄，去购物车删除后再结算';
   }
   if (code === 'ORDER_NOT_PAYABLE' && typeof d.status === 'string') {
     return d.status === 'CLOSED' ? '订单已关闭，无法支付，请重新下单' : '订单已支付，无需重复付款，去查看订单';

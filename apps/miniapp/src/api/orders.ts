@@ -1,11 +1,13 @@
 import {
   listSchema,
   orderSchema,
+  orderSummarySchema,
   requestPaymentParamsSchema,
   type CreateOrderRequest,
   type FulfilmentStatus,
   type Order,
   type OrderStatus,
+  type OrderSummary,
   type Page,
   type RequestPaymentParams,
 } from '@uni-checkout/shared';
@@ -35,12 +37,23 @@ export function createOrder(request: CreateOrderRequest, idempotencyKey: string)
 export function listOrders(params: {
   status?: OrderStatus;
   fulfilmentStatus?: FulfilmentStatus;
+  afterSale?: boolean;
   cursor?: string | null;
 }): Promise<Page<Order>> {
   return http.get('/api/orders', {
-    query: { status: params.status, fulfilmentStatus: params.fulfilmentStatus, cursor: params.cursor ?? undefined },
+    query: {
+      status: params.status,
+      fulfilmentStatus: params.fulfilmentStatus,
+      afterSale: params.afterSale ? 'true' : undefined,
+      cursor: params.cursor ?? undefined,
+    },
     parse: (body) => orderPageSchema.parse(body) as Page<Order>,
   });
+}
+
+/** The 我的 page's counts: 待支付, 待发货, 待收货, 退款售后. */
+export function getOrderSummary(): Promise<OrderSummary> {
+  return http.get('/api/orders/summary', { toast: false, parse: (body) => orderSummarySchema.parse(body) });
 }
 
 /** While the order is unpaid the BFF asks WeChat about it before answering (the result page relies on it). */

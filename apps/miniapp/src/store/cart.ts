@@ -29,10 +29,10 @@ export function clampQuantity(quantity: number, stock: number | null = null): nu
   return Math.min(max, Math.max(1, Math.trunc(quantity)));
 }
 
-/** What the cart says about a line's stock: nothing, 仅剩 N 件, or 已售罄 (which blocks checkout). */
+/** What the cart says about a line's stock: nothing, 仅剩 N 件, or 售罄 (which blocks checkout). */
 export function stockNote(line: Pick<CartLine, 'stock' | 'quantity'>): { text: string; blocking: boolean } | null {
   if (line.stock === null) return null;
-  if (line.stock <= 0) return { text: '已售罄', blocking: true };
+  if (line.stock <= 0) return { text: '售罄', blocking: true };
   if (line.quantity > line.stock) return { text: `库存仅剩 ${line.stock} 件`, blocking: true };
   if (line.stock <= LOW_STOCK) return { text: `仅剩 ${line.stock} 件`, blocking: false };
   return null;

@@ -20,5 +20,15 @@ export const useCatalogStore = defineStore('catalog', () => {
   });
   const { items: products, nextCursor, status, loadingMore, error, isEmpty, hasMore, load, loadMore } = list;
 
-  return { products, nextCursor, status, loadingMore, error, isEmpty, hasMore, load, loadMore };
+  /** Every page (the 分类 page groups the whole catalog); stops where a page fails. */
+  async function loadAll(): Promise<void> {
+    await load();
+    while (status.value === 'ready' && hasMore.value) {
+      const before = products.value.length;
+      await loadMore();
+      if (products.value.length === before) break;
+    }
+  }
+
+  return { products, nextCursor, status, loadingMore, error, isEmpty, hasMore, load, loadMore, loadAll };
 });

@@ -1,19 +1,21 @@
 import {
   formatFen,
   isPaidStatus,
+  LOGISTICS_TYPE_LABELS,
   shopperActions,
   type Order,
   type OrderStatus,
+  type OrderSummary,
   type ShopperActions,
 } from '@uni-checkout/shared';
 import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
 import { asApiError, type ApiError } from '../api/http';
-import { cancelOrder, getOrder, listOrders, requestRefund } from '../api/orders';
+import { cancelOrder, getOrder, getOrderSummary, listOrders, requestRefund } from '../api/orders';
 import { closeReason } from '../utils/countdown';
 import { createPagedList, type LoadStatus } from './paged-list';
 
-export type OrdersTab = 'all' | OrderStatus | 'UNSHIPPED' | 'SHIPPED';
+export type OrdersTab = 'all' | OrderStatus | 'UNSHIPPED' | 'SHIPPED' | 'AFTER_SALE';
 export const ORDERS_TABS: readonly { key: OrdersTab; label: string }[] = [
   { key: 'all', label: '全部' },
   { key: 'PENDING_PAYMENT', label: '待支付' },
@@ -24,6 +26,8 @@ export const ORDERS_TABS: readonly { key: OrdersTab; label: string }[] = [
   { key: 'PARTIALLY_REFUNDED', label: '部分退款' },
   { key: 'REFUNDED', label: '已退款' },
   { key: 'CLOSED', label: '已关闭' },
+  // refunded in part or whole, or a refund request waiting for its answer
+  { key: 'AFTER_SALE', label: '退款售后' },
 ];
 
 export type { LoadStatus } from './paged-list';
@@ -31,6 +35,12 @@ export type { LoadStatus } from './paged-list';
 /** What the shopper may do with the order now (the state machine in @uni-checkout/shared). */
 export function actionsOf(order: Order, now = new Date()): ShopperActions {
   return shopperActions(order, now);
+}
+
+/** "顺丰速运 SF7788990011": the company's name (a code only when the name is unknown) and the waybill. */
+export function shipmentLine(shipment: NonNullable<Order['shipment']>): string {
+  if (!shipment.trackingNo) return LOGISTICS_TYPE_LABELS[shipment.logisticsType];
+  return `${shipment.expressCompanyName ?? shipment.expressCompany ?? ''} ${shipment.trackingNo}`.trim();
 }
 
 export interface TimelineEntry {
@@ -41,7 +51,7 @@ export interface TimelineEntry {
 }
 
 /**
- * 下单, 支付成功, 订单关闭 and each refund, in the order they happened. Times alone cannot say so:
+ * 下单, 支付成功, 已发货 / 已收货, 订单关闭 and each refund, in the order they happened. Times alone cannot say so:
  * WeChat's success_time has whole seconds, so a payment within the second of the order would sort
  * before it. Each step keeps its place in the lifecycle (created → paid → after), and only steps of
  * the same place are ordered by time.
@@ -79,6 +89,11 @@ export function shopperTimeline(order: Order): TimelineEntry[] {
       });
     }
   }
+  const shipment = order.shipment;
+  if (shipment) {
+    entries.push({ key: 'shipped', label: '已发货', at: shipment.shippedAt, detail: shipmentLine(shipment), step: 2 });
+    if (shipment.receivedAt) entries.push({ key: 'received', label: '已收货', at: shipment.receivedAt, step: 2 });
+  }
   for (const refund of order.refunds) {
     const label = refund.status === 'SUCCESS' ? '退款成功' : refund.status === 'CLOSED' ? '退款关闭' : '退款处理中';
     entries.push({
@@ -94,14 +109,27 @@ export function shopperTimeline(order: Order): TimelineEntry[] {
     .map(({ step: _step, ...entry }) => entry);
 }
 
+/** The list query of a tab: a payment status, a fulfilment status, or 退款售后. */
+function tabFilter(tab: OrdersTab): Parameters<typeof listOrders>[0] {
+  if (tab === 'all') return {};
+  if (tab === 'AFTER_SALE') return { afterSale: true };
+  if (tab === 'UNSHIPPED' || tab === 'SHIPPED') return { fulfilmentStatus: tab };
+  return { status: tab };
+}
+
+/** The 我的 page's entries: each a tab of the order list, with the count the BFF gives for it. */
+export const SUMMARY_ENTRIES = [
+  { key: 'PENDING_PAYMENT', label: '待支付', count: 'pendingPayment', icon: 'rmb-circle' },
+  { key: 'UNSHIPPED', label: '待发货', count: 'toShip', icon: 'bag' },
+  { key: 'SHIPPED', label: '待收货', count: 'toReceive', icon: 'car' },
+  { key: 'AFTER_SALE', label: '退款售后', count: 'afterSale', icon: 'server-man' },
+] as const satisfies readonly { key: OrdersTab; label: string; count: keyof OrderSummary; icon: string }[];
+
 /** The shopper's orders, one tab (status filter) at a time, in cursor pages. */
 export const useOrdersStore = defineStore('orders', () => {
   const tab = ref<OrdersTab>('all');
   const list = createPagedList<Order>({
-    fetchPage: (cursor) =>
-      tab.value === 'UNSHIPPED' || tab.value === 'SHIPPED'
-        ? listOrders({ fulfilmentStatus: tab.value, cursor })
-        : listOrders({ status: tab.value === 'all' ? undefined : tab.value, cursor }),
+    fetchPage: (cursor) => listOrders({ ...tabFilter(tab.value), cursor }),
     keyOf: (order) => order.orderNo,
   });
   const { items, nextCursor, status, loadingMore, error, isEmpty, hasMore, loadMore } = list;
@@ -117,7 +145,31 @@ export const useOrdersStore = defineStore('orders', () => {
     if (i >= 0) items.value[i] = order;
   }
 
-  return { tab, items, nextCursor, status, loadingMore, error, isEmpty, hasMore, load, loadMore, upsert };
+  /** 待支付 / 待发货 / 待收货 / 退款售后 counts (null until known; a failure keeps the last ones). */
+  const summary = ref<OrderSummary | null>(null);
+  async function loadSummary(): Promise<void> {
+    try {
+      summary.value = await getOrderSummary();
+    } catch {
+      // the 我的 page then shows the entries without counts
+    }
+  }
+
+  return {
+    tab,
+    items,
+    nextCursor,
+    status,
+    loadingMore,
+    error,
+    isEmpty,
+    hasMore,
+    load,
+    loadMore,
+    upsert,
+    summary,
+    loadSummary,
+  };
 });
 
 /** One order as its shopper sees it, and what they may do with it. */

@@ -4,6 +4,15 @@ import { asApiError, type ApiError } from '../api/http';
 
 export type LoadStatus = 'idle' | 'loading' | 'ready' | 'error';
 
+/** What a page shows of a list's state (a store's unwrapped refs; see components/paged-list-view). */
+export interface PagedListState {
+  status: LoadStatus;
+  error: ApiError | null;
+  isEmpty: boolean;
+  hasMore: boolean;
+  loadingMore: boolean;
+}
+
 export interface PagedListOptions<T> {
   /** `cursor` is null for the first page (first visit, new filter, retry, pull-down refresh). */
   fetchPage: (cursor: string | null) => Promise<Page<T>>;
