@@ -490,6 +490,9 @@ describe('stats, reconciliation and logging out', () => {
       const sides = await diff.innerText();
       expect(sides).toContain('本店：无记录');
       expect(sides).toContain('¥12.34');
+      // WeChat's trade_state in the words of the page, never its English code
+      expect(sides).toContain('交易状态: 成功');
+      expect(sides).not.toMatch(/SUCCESS/);
       await expectAccessible(page, 'admin-reconciliation', [
         ...NAV_TARGETS,
         'admin-reconciliation-date',

@@ -427,13 +427,19 @@ describe('order timelines', () => {
     expect(eventLabel('REFUND_REQUEST_REJECTED')).toBe('拒绝退款申请');
     expect(eventSummary({ long: 'x'.repeat(500) }, 20)).toHaveLength(20);
     expect(eventSummary(null)).toBe('');
+    // the states of WeChat Pay's bill and of the shop, in Chinese, where a field holds a state only
+    expect(eventSummary({ tradeState: 'SUCCESS', totalFen: 2560 })).toBe('交易状态: 成功 · 订单金额: ¥25.60');
+    expect(eventSummary({ status: 'PARTIALLY_REFUNDED', refundStatus: 'PROCESSING' })).toBe(
+      '状态: 部分退款 · 退款状态: 处理中',
+    );
+    expect(eventSummary({ reason: 'SUCCESS' })).toBe('原因: SUCCESS');
     expect(beijingTime('2026-11-27T17:30:00.000Z')).toBe('2026-11-28 01:30:00');
     // a reconciliation difference's sides: instants in Beijing time, WeChat's own wall clock as is
     expect(eventSummary({ totalFen: 25600, paidAt: '2026-11-27T17:30:00.000Z' })).toBe(
       '订单金额: ¥256.00 · 支付时间: 2026-11-28 01:30:00',
     );
     expect(eventSummary({ refundStatus: 'SUCCESS', tradeTime: '2026-11-28 01:30:00' })).toBe(
-      '退款状态: SUCCESS · 交易时间: 2026-11-28 01:30:00',
+      '退款状态: 成功 · 交易时间: 2026-11-28 01:30:00',
     );
   });
 });

@@ -56,7 +56,30 @@ const PAYLOAD_LABELS: Record<string, string> = {
   paidAt: '支付时间',
   tradeTime: '交易时间',
   refundStatus: '退款状态',
+  state: '状态',
 };
+
+/**
+ * Chinese words for the states a payload carries: WeChat Pay's trade_state and refund status (as
+ * its bill and queries give them) and the shop's own order statuses. Only for the fields that hold
+ * a state, so a free-text reason that happens to read "SUCCESS" is left as written.
+ */
+const STATE_LABELS: Record<string, string> = {
+  SUCCESS: '成功',
+  REFUND: '转入退款',
+  NOTPAY: '未支付',
+  CLOSED: '已关闭',
+  REVOKED: '已撤销',
+  USERPAYING: '用户支付中',
+  PAYERROR: '支付失败',
+  PROCESSING: '处理中',
+  ABNORMAL: '异常',
+  PENDING_PAYMENT: '待支付',
+  PAID: '已支付',
+  PARTIALLY_REFUNDED: '部分退款',
+  REFUNDED: '已退款',
+};
+const STATE_FIELDS = new Set(['tradeState', 'status', 'refundStatus', 'state']);
 
 /** An instant as the BFF writes it (ISO 8601 in UTC), to be shown in Beijing time. */
 const UTC_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
@@ -75,7 +98,9 @@ export function eventSummary(payload: unknown, maxLength = 160): string {
             ? beijingTime(v)
             : typeof v === 'object'
               ? JSON.stringify(v)
-              : String(v);
+              : typeof v === 'string' && STATE_FIELDS.has(k)
+                ? (STATE_LABELS[v] ?? v)
+                : String(v);
       return `${PAYLOAD_LABELS[k] ?? k}: ${value}`;
     });
   const text = parts.join(' · ');
