@@ -260,6 +260,7 @@ describe('refund requests: the queue, turning one down, refunding one after a co
       const modal = page.locator('.uni-modal');
       await modal.waitFor({ state: 'visible', timeout: 10_000 });
       expect(await modal.innerText()).toContain(`向顾客退款 ${formatFen(CUPS.priceFen)}（订单 ${bobOrder}）`);
+      expect(await lowContrastTexts(page, '.uni-modal')).toEqual([]);
       await snapshot(page, 'admin-05-refund-confirm.png');
       await modal.locator('.uni-modal__btn_default').click();
       await modal.waitFor({ state: 'hidden' });
