@@ -95,7 +95,7 @@ describe('mp-weixin build', () => {
     }
     expect(appJson.subPackages).toContainEqual({
       root: 'pages-admin',
-      pages: ['login/index', 'orders/index', 'order/index', 'stats/index'],
+      pages: ['login/index', 'orders/index', 'order/index', 'stats/index', 'refunds/index', 'reconciliation/index'],
     });
 
     const pagePaths = [
