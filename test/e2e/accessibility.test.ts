@@ -6,10 +6,19 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { addAddressAtCheckout, bff, newPhone, site, startShop, stopShop } from './shop';
+import type { RunningBff } from '@uni-checkout/bff';
+import type { StaticServer } from '../miniapp/support/static-server';
+import { addAddressAtCheckout, startShop, type Shop } from './support/shop';
 
-beforeAll(startShop, 900_000);
-afterAll(stopShop);
+let shop: Shop;
+let bff: RunningBff;
+let site: StaticServer;
+beforeAll(async () => {
+  shop = await startShop();
+  ({ bff, site } = shop);
+}, 900_000);
+afterAll(async () => shop?.close());
+const newPhone = () => shop.newPhone();
 
 /** Every visible element matching each selector: its size, and the contrast of each piece of its text. */
 async function audit(page: Page, selectors: string[]): Promise<string[]> {

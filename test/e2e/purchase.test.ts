@@ -16,7 +16,7 @@ import { formatFen } from '@uni-checkout/shared';
 import { shippingClient } from '../../apps/bff/src/fulfilment/wechat-adapter';
 import { repoRoot } from '../miniapp/support/build';
 import type { StaticServer } from '../miniapp/support/static-server';
-import { screenshotsDir, snapshot, startShop, text, type Shop } from './support/shop';
+import { ADDRESS, addAddressAtCheckout, screenshotsDir, snapshot, startShop, text, type Shop } from './support/shop';
 
 /** A product with one SKU in stock and one sold out, listed first. */
 const TEA = {
@@ -85,41 +85,6 @@ async function answerPaySheet(
     page.waitForURL((url) => url.hash.includes('pages/result/index'), { timeout: 20_000 }),
     page.getByTestId(button).click(),
   ]);
-}
-
-const ADDRESS = {
-  name: '林小满',
-  phone: '13912345678',
-  province: '浙江省',
-  city: '杭州市',
-  district: '西湖区',
-  detail: '龙井路 18 号',
-};
-
-/**
- * On the checkout of a shopper with an empty address book: 添加收货地址 opens the book with its
- * form; a bad phone is refused in the form, a good address is saved, picked, and shown back on
- * the checkout.
- */
-async function addAddressAtCheckout(page: Page, screenshot?: string): Promise<void> {
-  await page.getByTestId('checkout-address-add').click();
-  await page.getByTestId('address-form').waitFor({ state: 'visible', timeout: 10_000 });
-  const fields: [string, string][] = [
-    ['address-name', ADDRESS.name],
-    ['address-phone', '1391234'],
-    ['address-province', ADDRESS.province],
-    ['address-city', ADDRESS.city],
-    ['address-district', ADDRESS.district],
-    ['address-detail', ADDRESS.detail],
-  ];
-  for (const [id, value] of fields) await page.getByTestId(id).locator('input').fill(value);
-  await page.getByTestId('address-save').click();
-  expect(await text(page, 'address-phone-error')).toBe('请填写正确的手机号或固定电话');
-  await page.getByTestId('address-phone').locator('input').fill(ADDRESS.phone);
-  if (screenshot) await snapshot(page, screenshot);
-  await page.getByTestId('address-save').click();
-  await page.getByTestId('checkout-address').getByTestId('address-card-name').waitFor({ timeout: 10_000 });
-  expect(await text(page, 'address-card-line')).toBe('浙江省 杭州市 西湖区 龙井路 18 号');
 }
 
 /** An item of uni-app's h5 tab bar (WeChat draws its own; the mp-weixin test taps it with tapTab). */

@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
+import { expect } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { RunningBff } from '@uni-checkout/bff';
 import { GENEROUS_LIMITS } from '../../../apps/bff/test/support/limits';
@@ -128,4 +129,39 @@ export async function pickDate(page: Page, testId: string, date: string): Promis
   }
   await sheet.locator('.uni-picker-action-confirm').click();
   await sheet.locator('uni-picker-view').waitFor({ state: 'hidden' });
+}
+
+export const ADDRESS = {
+  name: '林小满',
+  phone: '13912345678',
+  province: '浙江省',
+  city: '杭州市',
+  district: '西湖区',
+  detail: '龙井路 18 号',
+};
+
+/**
+ * On the checkout of a shopper with an empty address book: 添加收货地址 opens the book with its
+ * form; a bad phone is refused in the form, a good address is saved, picked, and shown back on
+ * the checkout.
+ */
+export async function addAddressAtCheckout(page: Page, screenshot?: string): Promise<void> {
+  await page.getByTestId('checkout-address-add').click();
+  await page.getByTestId('address-form').waitFor({ state: 'visible', timeout: 10_000 });
+  const fields: [string, string][] = [
+    ['address-name', ADDRESS.name],
+    ['address-phone', '1391234'],
+    ['address-province', ADDRESS.province],
+    ['address-city', ADDRESS.city],
+    ['address-district', ADDRESS.district],
+    ['address-detail', ADDRESS.detail],
+  ];
+  for (const [id, value] of fields) await page.getByTestId(id).locator('input').fill(value);
+  await page.getByTestId('address-save').click();
+  expect(await text(page, 'address-phone-error')).toBe('请填写正确的手机号或固定电话');
+  await page.getByTestId('address-phone').locator('input').fill(ADDRESS.phone);
+  if (screenshot) await snapshot(page, screenshot);
+  await page.getByTestId('address-save').click();
+  await page.getByTestId('checkout-address').getByTestId('address-card-name').waitFor({ timeout: 10_000 });
+  expect(await text(page, 'address-card-line')).toBe('浙江省 杭州市 西湖区 龙井路 18 号');
 }
