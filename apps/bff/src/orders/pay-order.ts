@@ -1,7 +1,7 @@
 import { toRfc3339Beijing, type RequestPaymentParams } from '@uni-checkout/shared';
 import type { AppContext } from '../context.js';
 import { AppError } from '../errors.js';
-import { insertEvents, sqlOn, sqlQuery, sqlTransaction, type EventRow } from '../db/sql.js';
+import { insertEvents, sqlOn, sqlQuery, type EventRow } from '../db/sql.js';
 import type { Order, OrderItem } from '../db/index.js';
 import { orderInclude, toOrderDto } from './dto.js';
 import { recordEvent } from './events.js';
@@ -167,8 +167,9 @@ async function prepayRefusal(ctx: AppContext, order: PayableOrder, e: WechatPayE
 }
 
 /**
- * One transaction: the conditional update (taking the row lock first, as settling does) and both
- * events. False when the order was closed or paid meanwhile.
+ * One statement, so one transaction: the conditional update (taking the row lock first, as
+ * settling does) and both events, PREPAY_CREATED saying whether the prepay_id was stored. False
+ * when the order was closed or paid meanwhile.
  */
 async function storePrepay(
   ctx: AppContext,
@@ -177,22 +178,27 @@ async function storePrepay(
   prepayExpiresAt: Date,
   requested: EventRow,
 ): Promise<boolean> {
-  return sqlTransaction(ctx.db, async (sql) => {
-    const updated = await sql.query(
-      `UPDATE "Order" SET "prepayId" = $2, "prepayExpiresAt" = $3, version = version + 1, "updatedAt" = $4
-       WHERE id = $1 AND status = 'PENDING_PAYMENT'`,
-      [order.id, prepayId, prepayExpiresAt, ctx.now()],
-    );
-    await insertEvents(sql, [
-      requested,
-      {
-        orderId: order.id,
-        type: 'PREPAY_CREATED',
-        payload: { prepayId, prepayExpiresAt: prepayExpiresAt.toISOString(), stored: updated.rowCount === 1 },
-      },
-    ]);
-    return updated.rowCount === 1;
-  });
+  const stored = await sqlQuery<{ stored: boolean }>(
+    ctx.db,
+    `WITH stored AS (
+       UPDATE "Order" SET "prepayId" = $2, "prepayExpiresAt" = $3, version = version + 1, "updatedAt" = $4
+       WHERE id = $1 AND status = 'PENDING_PAYMENT' RETURNING id
+     ), answer AS (SELECT EXISTS (SELECT 1 FROM stored) AS stored)
+     INSERT INTO "OrderEvent" ("orderId", type, payload)
+     VALUES ($1, $5, $6::jsonb),
+            ($1, 'PREPAY_CREATED', $7::jsonb || jsonb_build_object('stored', (SELECT stored FROM answer)))
+     RETURNING (SELECT stored FROM answer) AS stored`,
+    [
+      order.id,
+      prepayId,
+      prepayExpiresAt,
+      ctx.now(),
+      requested.type,
+      JSON.stringify(requested.payload),
+      JSON.stringify({ prepayId, prepayExpiresAt: prepayExpiresAt.toISOString() }),
+    ],
+  );
+  return stored.rows[0]!.stored;
 }
 
 /** Closed here while this prepay was on its way: close it at WeChat too, so nobody can pay it. */

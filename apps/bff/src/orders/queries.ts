@@ -1,7 +1,7 @@
 import type { FulfilmentStatus, OrderStatus, OrderSummary } from '@uni-checkout/shared';
 import { fulfilmentWhere } from './fulfilment-view.js';
 import type { AppContext } from '../context.js';
-import type { Order, OrderItem, Prisma } from '../db/index.js';
+import type { Prisma } from '../db/index.js';
 import { sqlQuery } from '../db/sql.js';
 import type { PayableOrder } from './pay-order.js';
 import { notFound } from '../errors.js';
@@ -18,16 +18,22 @@ export async function findOwnOrder(ctx: AppContext, userId: string, orderNo: str
 }
 
 /**
- * The shopper's own order and its lines, for paying it: two plain statements (checkout's hot
- * path), not the full read of findOwnOrder.
+ * The shopper's own order and what paying needs of its lines (for 商品描述), in id order: one
+ * plain statement (checkout's hot path), not the full read of findOwnOrder.
  */
 export async function findOwnPayableOrder(ctx: AppContext, userId: string, orderNo: string): Promise<PayableOrder> {
-  const order = (await sqlQuery<Order>(ctx.db, 'SELECT * FROM "Order" WHERE "orderNo" = $1', [orderNo])).rows[0];
+  const order = (
+    await sqlQuery<PayableOrder>(
+      ctx.db,
+      `SELECT o.*, coalesce((
+         SELECT json_agg(json_build_object('title', i.title, 'skuTitle', i."skuTitle", 'quantity', i.quantity) ORDER BY i.id)
+         FROM "OrderItem" i WHERE i."orderId" = o.id), '[]') AS items
+       FROM "Order" o WHERE o."orderNo" = $1`,
+      [orderNo],
+    )
+  ).rows[0];
   if (!order || order.userId !== userId) throw notFound('order');
-  const items = await sqlQuery<OrderItem>(ctx.db, 'SELECT * FROM "OrderItem" WHERE "orderId" = $1 ORDER BY id', [
-    order.id,
-  ]);
-  return { ...order, items: items.rows };
+  return order;
 }
 
 /** 退款售后: money went back (in part or in whole), or the shopper's refund request waits for an answer. */
