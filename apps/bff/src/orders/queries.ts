@@ -2,8 +2,6 @@ import type { FulfilmentStatus, OrderStatus, OrderSummary } from '@uni-checkout/
 import { fulfilmentWhere } from './fulfilment-view.js';
 import type { AppContext } from '../context.js';
 import type { Prisma } from '../db/index.js';
-import { sqlQuery } from '../db/sql.js';
-import type { PayableOrder } from './pay-order.js';
 import { notFound } from '../errors.js';
 import { NEWEST_FIRST, newestFirstAfter, newestFirstPage } from '../http/cursor.js';
 import { LATE, withinDeadline } from '../http/deadline.js';
@@ -13,25 +11,6 @@ import { orderInclude, type OrderWithLines } from './dto.js';
 /** The shopper's own order; anyone else's is "not found", never "forbidden" (no existence leak). */
 export async function findOwnOrder(ctx: AppContext, userId: string, orderNo: string): Promise<OrderWithLines> {
   const order = await ctx.prisma.order.findUnique({ where: { orderNo }, include: orderInclude });
-  if (!order || order.userId !== userId) throw notFound('order');
-  return order;
-}
-
-/**
- * The shopper's own order and what paying needs of its lines (for 商品描述), in id order: one
- * plain statement (checkout's hot path), not the full read of findOwnOrder.
- */
-export async function findOwnPayableOrder(ctx: AppContext, userId: string, orderNo: string): Promise<PayableOrder> {
-  const order = (
-    await sqlQuery<PayableOrder>(
-      ctx.db,
-      `SELECT o.*, coalesce((
-         SELECT json_agg(json_build_object('title', i.title, 'skuTitle', i."skuTitle", 'quantity', i.quantity) ORDER BY i.id)
-         FROM "OrderItem" i WHERE i."orderId" = o.id), '[]') AS items
-       FROM "Order" o WHERE o."orderNo" = $1`,
-      [orderNo],
-    )
-  ).rows[0];
   if (!order || order.userId !== userId) throw notFound('order');
   return order;
 }
