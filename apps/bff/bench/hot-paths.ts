@@ -38,6 +38,8 @@ export interface HotPathOptions {
   count: number;
   /** seconds per run at most */
   maxSeconds: number;
+  /** the paths to run (all when absent): a profile or a comparison of one path costs less machine time */
+  only?: 'checkout' | 'notifications';
 }
 
 const NOTIFY_ORDER_PREFIX = 'BN';
@@ -246,9 +248,11 @@ export async function hotPaths(w: Sandboxed, o: HotPathOptions): Promise<string>
     const pgliteSamples: PgliteSample[] = [];
     const pgliteC = o.concurrencies.includes(8) ? 8 : o.concurrencies[0]!;
     const warmUp = signNotifications(w, 1, o.count);
+    const notifications = o.only !== 'checkout';
+    const checkouts = o.only !== 'notifications';
     for (const t of targets) {
-      await notifyRun(t, warmUp, 4, o, 204);
-      await checkoutRun(t, 4, { ...o, count: Math.min(o.count, 60) });
+      if (notifications) await notifyRun(t, warmUp, 4, o, 204);
+      if (checkouts) await checkoutRun(t, 4, { ...o, count: Math.min(o.count, 60) });
     }
     let slice = 1;
     for (let rep = 0; rep < o.repeats; rep++) {
@@ -261,14 +265,18 @@ export async function hotPaths(w: Sandboxed, o: HotPathOptions): Promise<string>
         const first = new Map<string, LoadResult>();
         const dup = new Map<string, LoadResult>();
         const checkout = new Map<string, LoadResult>();
-        for (const t of order) first.set(t.name, await notifyRun(t, notes, c, o, 204));
-        for (const t of order) dup.set(t.name, await notifyRun(t, notes.slice(0, first.get(t.name)!.done), c, o, 204));
-        for (const t of order) checkout.set(t.name, await checkoutRun(t, c, o));
+        if (notifications) {
+          for (const t of order) first.set(t.name, await notifyRun(t, notes, c, o, 204));
+          for (const t of order)
+            dup.set(t.name, await notifyRun(t, notes.slice(0, first.get(t.name)!.done), c, o, 204));
+        }
+        if (checkouts) for (const t of order) checkout.set(t.name, await checkoutRun(t, c, o));
         for (const [p, m] of [
           [PATHS[0]!, first],
           [PATHS[1]!, dup],
           [PATHS[2]!, checkout],
         ] as const) {
+          if (!m.size) continue;
           samples.push({ path: p, c, bff: m.get('bff')!, lean: m.get('lean')! });
           if (m.has('pglite')) pgliteSamples.push({ path: p, pg: m.get('bff')!, lite: m.get('pglite')! });
         }
@@ -283,7 +291,8 @@ export async function hotPaths(w: Sandboxed, o: HotPathOptions): Promise<string>
       '| path | c | throughput ratio min / median / max | CPU-per-op ratio min / median / max | BFF op/s (median) | lean op/s (median) | BFF CPU ms/op | lean CPU ms/op |',
       '|---|---|---|---|---|---|---|---|',
     );
-    for (const p of PATHS) {
+    const measured = PATHS.filter((p) => samples.some((x) => x.path === p));
+    for (const p of measured) {
       for (const c of o.concurrencies) {
         const s = samples.filter((x) => x.path === p && x.c === c);
         const tp = summary(s.map((x) => x.bff.perSecond / x.lean.perSecond));
@@ -301,7 +310,7 @@ export async function hotPaths(w: Sandboxed, o: HotPathOptions): Promise<string>
       '| path | throughput ratio min / median / max | PGlite op/s (median) | PostgreSQL op/s (median) |',
       '|---|---|---|---|',
     );
-    for (const p of PATHS) {
+    for (const p of measured) {
       const s = pgliteSamples.filter((x) => x.path === p);
       const r = summary(s.map((x) => x.lite.perSecond / x.pg.perSecond));
       lines.push(
@@ -325,8 +334,16 @@ export async function hotPaths(w: Sandboxed, o: HotPathOptions): Promise<string>
       `| RSA-2048 SHA-256 sign | ${round(floor.sign)} |`,
       `| RSA-2048 SHA-256 verify | ${round(floor.verify)} |`,
       `| AES-256-GCM decrypt (a notification resource) | ${round(floor.decrypt)} |`,
-      `| ceiling: notifications (verify + decrypt) | ${round(notifyCeiling)} — BFF's best ${round(bestBff(PATHS[0]!))}; crypto is ${fix(100 * cryptoShare(PATHS[0]!, 1000 / notifyCeiling), 1)} % of its CPU per notification |`,
-      `| ceiling: create order + pay (2 signs + 1 verify) | ${round(checkoutCeiling)} — BFF's best ${round(bestBff(PATHS[2]!))}; crypto is ${fix(100 * cryptoShare(PATHS[2]!, 1000 / checkoutCeiling), 1)} % of its CPU per checkout |`,
+      ...(measured.includes(PATHS[0]!)
+        ? [
+            `| ceiling: notifications (verify + decrypt) | ${round(notifyCeiling)} — BFF's best ${round(bestBff(PATHS[0]!))}; crypto is ${fix(100 * cryptoShare(PATHS[0]!, 1000 / notifyCeiling), 1)} % of its CPU per notification |`,
+          ]
+        : []),
+      ...(measured.includes(PATHS[2]!)
+        ? [
+            `| ceiling: create order + pay (2 signs + 1 verify) | ${round(checkoutCeiling)} — BFF's best ${round(bestBff(PATHS[2]!))}; crypto is ${fix(100 * cryptoShare(PATHS[2]!, 1000 / checkoutCeiling), 1)} % of its CPU per checkout |`,
+          ]
+        : []),
       '',
       '### Memory (RSS, MiB)',
       '',

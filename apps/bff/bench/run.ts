@@ -7,6 +7,7 @@
  *   pnpm bench --scale         the 1k vs 100k table
  *   pnpm bench --all           both
  *   pnpm bench --quick         a smoke run of whichever was chosen (small counts, one repeat)
+ *   pnpm bench --only checkout the hot paths' create order + pay alone (or `--only notifications`)
  *
  * Every server is its own process on a free loopback port; the databases are the bench's own
  * (uc_bench_…), dropped when it ends.
@@ -17,7 +18,15 @@ import { scale } from './scale.js';
 import { dropOwnDatabases, stopAllChildren } from './support.js';
 import { bffCommand, removeStateDir, startSandbox } from './world.js';
 
-const args = new Set(process.argv.slice(2));
+const argv = process.argv.slice(2);
+const args = new Set(argv);
+const onlyAt = argv.indexOf('--only');
+const onlyArg = onlyAt >= 0 ? argv[onlyAt + 1] : undefined;
+if (onlyAt >= 0 && onlyArg !== 'checkout' && onlyArg !== 'notifications') {
+  console.error(`--only takes checkout or notifications, not ${onlyArg ?? 'nothing'}`);
+  process.exit(2);
+}
+const only = onlyArg as 'checkout' | 'notifications' | undefined;
 const quick = args.has('--quick');
 const runScale = args.has('--scale') || args.has('--all');
 const runHot = !args.has('--scale') || args.has('--all');
@@ -43,6 +52,7 @@ try {
         repeats: quick ? 1 : 3,
         count: quick ? 40 : 300,
         maxSeconds: quick ? 2 : 4,
+        ...(only ? { only } : {}),
       }),
     );
   }

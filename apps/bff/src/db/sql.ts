@@ -96,14 +96,22 @@ export interface EventRow {
   payload: Record<string, unknown>;
 }
 
-/** Several events in one statement, in the given order (their ids ascend in it). */
-export async function insertEvents(sql: Sql, events: EventRow[]): Promise<void> {
-  if (!events.length) return;
-  const params: unknown[] = [];
+/**
+ * The INSERT of several events, its parameters appended to `params` (so it can sit in a larger
+ * statement): rows in the given order, so their ids ascend in it.
+ */
+export function eventsInsert(events: EventRow[], params: unknown[]): string {
   const tuples = events.map((e) => {
     params.push(e.orderId, e.type, JSON.stringify(e.payload));
     const n = params.length;
     return `($${n - 2}::uuid, $${n - 1}, $${n}::jsonb)`;
   });
-  await sql.query(`INSERT INTO "OrderEvent" ("orderId", type, payload) VALUES ${tuples.join(', ')}`, params);
+  return `INSERT INTO "OrderEvent" ("orderId", type, payload) VALUES ${tuples.join(', ')}`;
+}
+
+/** Several events in one statement, in the given order (their ids ascend in it). */
+export async function insertEvents(sql: Sql, events: EventRow[]): Promise<void> {
+  if (!events.length) return;
+  const params: unknown[] = [];
+  await sql.query(eventsInsert(events, params), params);
 }

@@ -10,7 +10,7 @@ import {
 } from '@uni-checkout/shared';
 import type { AppContext } from '../context.js';
 import type { Order, OrderItem } from '../db/index.js';
-import { insertEvents, sqlQuery, sqlTransaction, type EventRow, type Sql } from '../db/sql.js';
+import { eventsInsert, sqlQuery, sqlTransaction, type EventRow, type Sql } from '../db/sql.js';
 import { AppError } from '../errors.js';
 import { isUniqueViolation } from './db-errors.js';
 import { orderInclude, type OrderWithLines } from './dto.js';
@@ -64,15 +64,16 @@ function requestHash(
  * 下单: the server prices the cart from the catalog and reserves stock with conditional
  * decrements, all in one transaction with the Idempotency-Key row, so a retried request returns
  * the order it created and a failed one leaves nothing behind (no key, no stock taken).
+ * A key already stored is found by the transaction's first statement (a new order needs no read
+ * before it): the request then answers as that key's replay.
  */
 export async function createOrder(ctx: AppContext, input: CreateOrderInput): Promise<CreatedOrder> {
   const lines = normalizeLines(input.request.items);
   const hash = requestHash(lines, input.request.remark, input.request.address);
-  const replay = await findReplay(ctx, input.userId, input.idempotencyKey, hash);
-  if (replay) return replay;
   for (let attempt = 0; ; attempt++) {
     try {
       const order = await sqlTransaction(ctx.db, (sql) => placeOrder(ctx, sql, input, lines, hash));
+      if (!order) return await replayOf(ctx, input.userId, input.idempotencyKey, hash);
       ctx.logger.info({ orderNo: order.orderNo, totalFen: order.totalFen }, 'order created');
       return { order, replayed: false };
     } catch (err) {
@@ -86,6 +87,16 @@ export async function createOrder(ctx: AppContext, input: CreateOrderInput): Pro
     }
   }
 }
+
+/** The order a stored key placed; a key without one is a request still in flight. */
+async function replayOf(ctx: AppContext, userId: string, key: string, hash: string): Promise<CreatedOrder> {
+  const replay = await findReplay(ctx, userId, key, hash);
+  if (!replay) throw stillInFlight();
+  return replay;
+}
+
+const stillInFlight = () =>
+  new AppError('CONFLICT', 409, 'a request with this Idempotency-Key is still being processed: retry shortly');
 
 async function findReplay(
   ctx: AppContext,
@@ -111,31 +122,20 @@ async function findReplay(
   const order = existing.orderId
     ? await ctx.prisma.order.findUnique({ where: { id: existing.orderId }, include: orderInclude })
     : null;
-  if (!order)
-    throw new AppError('CONFLICT', 409, 'a request with this Idempotency-Key is still being processed: retry shortly');
+  if (!order) throw stillInFlight();
   return { order, replayed: true };
 }
 
 /**
  * What one shopper may hold unpaid (SHOPPER_MAX_UNPAID_ORDERS orders, SHOPPER_MAX_UNITS_PER_SKU
  * units of a SKU over them, this order included), so nobody can sit on the stock for the payment
- * window. The shopper's row is locked first: their concurrent orders are counted one after another.
- * Orders past expiresAt no longer count: WeChat takes no payment for them, the expiry job frees them.
+ * window. Counted after the shopper's row is locked (with the key row): their concurrent orders
+ * are counted one after another. Orders past expiresAt no longer count: WeChat takes no payment
+ * for them, the expiry job frees them.
  */
-async function checkShopperHolds(
-  ctx: AppContext,
-  sql: Sql,
-  userId: string,
-  lines: { skuId: string; quantity: number }[],
-): Promise<void> {
+function checkShopperHolds(ctx: AppContext, cart: CartRead, lines: { skuId: string; quantity: number }[]): void {
   const { maxUnpaidOrders, maxUnitsPerSku } = ctx.config.limits;
-  const now = ctx.now();
-  await sql.query('SELECT id FROM "User" WHERE id = $1 FOR UPDATE', [userId]);
-  const open = await sql.query<{ n: number }>(
-    `SELECT count(*)::int AS n FROM "Order" WHERE "userId" = $1 AND status = 'PENDING_PAYMENT' AND "expiresAt" > $2`,
-    [userId, now],
-  );
-  if (open.rows[0]!.n >= maxUnpaidOrders) {
+  if (cart.openOrders >= maxUnpaidOrders) {
     throw new AppError(
       'TOO_MANY_UNPAID_ORDERS',
       409,
@@ -143,15 +143,8 @@ async function checkShopperHolds(
       { limit: maxUnpaidOrders },
     );
   }
-  const held = await sql.query<{ skuId: string; units: number }>(
-    `SELECT i."skuId", sum(i.quantity)::int AS units FROM "OrderItem" i JOIN "Order" o ON o.id = i."orderId"
-     WHERE o."userId" = $1 AND o.status = 'PENDING_PAYMENT' AND o."expiresAt" > $2 AND i."skuId" = ANY($3::text[])
-     GROUP BY i."skuId"`,
-    [userId, now, lines.map((l) => l.skuId)],
-  );
-  const heldBySku = new Map(held.rows.map((r) => [r.skuId, r.units]));
   for (const line of lines) {
-    const already = heldBySku.get(line.skuId) ?? 0;
+    const already = cart.held[line.skuId] ?? 0;
     if (already + line.quantity > maxUnitsPerSku) {
       throw new AppError(
         'QUANTITY_LIMIT',
@@ -174,6 +167,38 @@ interface SkuForSale {
   images: string[];
 }
 
+/** What placing an order reads, in one statement once the shopper's row is locked. */
+interface CartRead {
+  /** the shopper's unpaid orders still inside their payment window */
+  openOrders: number;
+  /** units of the cart's SKUs in those orders, by skuId */
+  held: Record<string, number>;
+  /** the cart's SKUs with their products, as the catalog has them now */
+  skus: SkuForSale[];
+}
+
+async function readCart(
+  sql: Sql,
+  userId: string,
+  now: Date,
+  lines: { skuId: string; quantity: number }[],
+): Promise<CartRead> {
+  const read = await sql.query<CartRead>(
+    `SELECT
+       (SELECT count(*)::int FROM "Order" WHERE "userId" = $1 AND status = 'PENDING_PAYMENT' AND "expiresAt" > $2) AS "openOrders",
+       (SELECT coalesce(json_object_agg(h."skuId", h.units), '{}') FROM (
+          SELECT i."skuId", sum(i.quantity)::int AS units FROM "OrderItem" i JOIN "Order" o ON o.id = i."orderId"
+          WHERE o."userId" = $1 AND o.status = 'PENDING_PAYMENT' AND o."expiresAt" > $2 AND i."skuId" = ANY($3::text[])
+          GROUP BY i."skuId") h) AS held,
+       (SELECT coalesce(json_agg(json_build_object(
+          'id', s.id, 'productId', s."productId", 'title', s.title, 'priceFen', s."priceFen", 'active', s.active,
+          'productTitle', p.title, 'productActive', p.active, 'images', p.images)), '[]')
+        FROM "Sku" s JOIN "Product" p ON p.id = s."productId" WHERE s.id = ANY($3::text[])) AS skus`,
+    [userId, now, lines.map((l) => l.skuId)],
+  );
+  return read.rows[0]!;
+}
+
 /** A line priced from the catalog. */
 interface PricedLine {
   sku: SkuForSale;
@@ -182,10 +207,12 @@ interface PricedLine {
 }
 
 /**
- * The order's one transaction, in plain SQL (the hot path of checkout): the key row, the
- * catalog read, the conditional stock decrements, the order with its lines and its first event.
- * The key row carries the order's id from the start — it becomes visible to a replay only at
- * commit, together with the order.
+ * The order's one transaction, in plain SQL (the hot path of checkout), in as few statements as
+ * its order of locks allows: the shopper's row lock with the key row; the unpaid holds and the
+ * catalog, read together under that lock; the conditional stock decrements; the order with its
+ * lines and its first event. The key row carries the order's id from the start — it becomes
+ * visible to a replay only at commit, together with the order. Undefined when the key is taken
+ * (stored by an earlier request, or by a concurrent one that committed first): nothing is written.
  */
 async function placeOrder(
   ctx: AppContext,
@@ -193,34 +220,46 @@ async function placeOrder(
   input: CreateOrderInput,
   lines: { skuId: string; quantity: number }[],
   hash: string,
-): Promise<OrderWithLines> {
+): Promise<OrderWithLines | undefined> {
   const orderId = randomUUID();
-  await sql.query(
-    `INSERT INTO "IdempotencyKey" (id, "userId", key, "requestHash", "orderId") VALUES ($1, $2, $3, $4, $5)`,
+  // the shopper's row is locked before the key is written, so every statement after this one
+  // sees the shopper's other orders as committed; a key row of a concurrent request with the
+  // same key is waited for, and found
+  const keyed = await sql.query(
+    `WITH shopper AS (SELECT id FROM "User" WHERE id = $2 FOR UPDATE)
+     INSERT INTO "IdempotencyKey" (id, "userId", key, "requestHash", "orderId")
+     VALUES ($1, (SELECT id FROM shopper), $3, $4, $5)
+     ON CONFLICT ("userId", key) DO NOTHING`,
     [randomUUID(), input.userId, input.idempotencyKey, hash, orderId],
   );
-  await checkShopperHolds(ctx, sql, input.userId, lines);
-  const priced = await priceLines(sql, lines);
-  const totalFen = orderTotal(priced);
+  if (keyed.rowCount === 0) return undefined;
   const now = ctx.now();
+  const cart = await readCart(sql, input.userId, now, lines);
+  checkShopperHolds(ctx, cart, lines);
+  const priced = priceLines(cart.skus, lines);
+  const totalFen = orderTotal(priced);
   await reserveStock(sql, priced, now);
   const expiresAt = new Date(now.getTime() + ctx.config.orderPayTimeoutMinutes * 60_000);
   const address = orderAddressOf(input.request.address);
-  const order = await insertOrder(sql, {
+  return insertOrder(sql, {
     id: orderId,
+    orderNo: newOrderNo(now),
     userId: input.userId,
     totalFen,
     remark: input.request.remark,
     address,
     expiresAt,
     now,
+    priced,
   });
-  const items = await insertItems(sql, orderId, priced);
-  await insertEvents(sql, [orderCreatedEvent(order, priced, address, expiresAt)]);
-  return { ...order, items, refunds: [], refundRequests: [], shipment: null };
 }
 
-function orderCreatedEvent(order: Order, priced: PricedLine[], address: OrderAddress, expiresAt: Date): EventRow {
+function orderCreatedEvent(
+  order: { id: string; orderNo: string; totalFen: number },
+  priced: PricedLine[],
+  address: OrderAddress,
+  expiresAt: Date,
+): EventRow {
   return {
     orderId: order.id,
     type: 'ORDER_CREATED',
@@ -235,13 +274,8 @@ function orderCreatedEvent(order: Order, priced: PricedLine[], address: OrderAdd
 }
 
 /** Each line priced by the server from the catalog; a SKU not for sale refuses the order. */
-async function priceLines(sql: Sql, lines: { skuId: string; quantity: number }[]): Promise<PricedLine[]> {
-  const skus = await sql.query<SkuForSale>(
-    `SELECT s.id, s."productId", s.title, s."priceFen", s.active, p.title AS "productTitle", p.active AS "productActive", p.images
-     FROM "Sku" s JOIN "Product" p ON p.id = s."productId" WHERE s.id = ANY($1::text[])`,
-    [lines.map((l) => l.skuId)],
-  );
-  const byId = new Map(skus.rows.map((s) => [s.id, s]));
+function priceLines(skus: SkuForSale[], lines: { skuId: string; quantity: number }[]): PricedLine[] {
+  const byId = new Map(skus.map((s) => [s.id, s]));
   return lines.map((line) => {
     const sku = byId.get(line.skuId);
     if (!sku || !sku.active || !sku.productActive) {
@@ -280,48 +314,64 @@ async function reserveStock(sql: Sql, priced: PricedLine[], now: Date): Promise<
   }
 }
 
+/**
+ * The order, every line and the ORDER_CREATED event in one statement (the lines and the event
+ * refer to the order, which the statement's end finds inserted). The lines are answered as
+ * written, in id order, as Prisma's include reads them.
+ */
 async function insertOrder(
   sql: Sql,
   o: {
     id: string;
+    orderNo: string;
     userId: string;
     totalFen: number;
     remark: string | undefined;
     address: OrderAddress;
     expiresAt: Date;
     now: Date;
+    priced: PricedLine[];
   },
-): Promise<Order> {
-  const inserted = await sql.query<Order>(
-    `INSERT INTO "Order" (id, "orderNo", "userId", "totalFen", remark, "address", "expiresAt", "createdAt", "updatedAt")
-     VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $8) RETURNING *`,
-    [o.id, newOrderNo(o.now), o.userId, o.totalFen, o.remark ?? null, JSON.stringify(o.address), o.expiresAt, o.now],
-  );
-  return inserted.rows[0]!;
-}
-
-/** Every line in one INSERT; answered in id order, as Prisma's include reads them. */
-async function insertItems(sql: Sql, orderId: string, priced: PricedLine[]): Promise<OrderItem[]> {
-  const params: unknown[] = [orderId];
-  const tuples = priced.map((p) => {
-    params.push(
-      randomUUID(),
-      p.sku.productId,
-      p.sku.id,
-      p.sku.productTitle,
-      p.sku.title,
-      p.sku.images[0] ?? null,
-      p.sku.priceFen,
-      p.quantity,
-      p.amountFen,
-    );
+): Promise<OrderWithLines> {
+  const params: unknown[] = [
+    o.id,
+    o.orderNo,
+    o.userId,
+    o.totalFen,
+    o.remark ?? null,
+    JSON.stringify(o.address),
+    o.expiresAt,
+    o.now,
+  ];
+  const items: OrderItem[] = o.priced.map((p) => ({
+    id: randomUUID(),
+    orderId: o.id,
+    productId: p.sku.productId,
+    skuId: p.sku.id,
+    title: p.sku.productTitle,
+    skuTitle: p.sku.title,
+    image: p.sku.images[0] ?? null,
+    priceFen: p.sku.priceFen,
+    quantity: p.quantity,
+    amountFen: p.amountFen,
+  }));
+  const tuples = items.map((i) => {
+    params.push(i.id, i.productId, i.skuId, i.title, i.skuTitle, i.image, i.priceFen, i.quantity, i.amountFen);
     const at = params.length - 9;
     return `($${at + 1}::uuid, $1::uuid, ${Array.from({ length: 8 }, (_, k) => `$${at + 2 + k}`).join(', ')})`;
   });
-  const items = await sql.query<OrderItem>(
-    `INSERT INTO "OrderItem" (id, "orderId", "productId", "skuId", title, "skuTitle", image, "priceFen", quantity, "amountFen")
-     VALUES ${tuples.join(', ')} RETURNING *`,
+  const event = eventsInsert([orderCreatedEvent(o, o.priced, o.address, o.expiresAt)], params);
+  const inserted = await sql.query<Order>(
+    `WITH placed AS (
+       INSERT INTO "Order" (id, "orderNo", "userId", "totalFen", remark, "address", "expiresAt", "createdAt", "updatedAt")
+       VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $8) RETURNING *
+     ), lines AS (
+       INSERT INTO "OrderItem" (id, "orderId", "productId", "skuId", title, "skuTitle", image, "priceFen", quantity, "amountFen")
+       VALUES ${tuples.join(', ')}
+     ), created AS (${event})
+     SELECT * FROM placed`,
     params,
   );
-  return items.rows.sort((a, b) => (a.id < b.id ? -1 : 1));
+  items.sort((a, b) => (a.id < b.id ? -1 : 1));
+  return { ...inserted.rows[0]!, items, refunds: [], refundRequests: [], shipment: null };
 }

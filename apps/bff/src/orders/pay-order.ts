@@ -1,7 +1,7 @@
 import { toRfc3339Beijing, type RequestPaymentParams } from '@uni-checkout/shared';
 import type { AppContext } from '../context.js';
-import { AppError } from '../errors.js';
-import { insertEvents, sqlOn, sqlQuery, sqlTransaction, type EventRow } from '../db/sql.js';
+import { AppError, notFound } from '../errors.js';
+import { insertEvents, sqlOn, sqlQuery, type EventRow } from '../db/sql.js';
 import type { Order, OrderItem } from '../db/index.js';
 import { orderInclude, toOrderDto } from './dto.js';
 import { recordEvent } from './events.js';
@@ -52,20 +52,23 @@ function assertPayable(order: PayableOrder, now: Date) {
 }
 
 /**
- * JSAPI下单 and the signed uni.requestPayment params. A prepay_id still valid for a while is
- * reused; otherwise WeChat is asked for one with time_expire = the order's expiresAt. The
- * prepay_id is stored with a conditional update, so it never lands on an order closed meanwhile.
+ * JSAPI下单 for the shopper's own order and the signed uni.requestPayment params. A prepay_id
+ * still valid for a while is reused; otherwise WeChat is asked for one with time_expire = the
+ * order's expiresAt. The prepay_id is stored with a conditional update, so it never lands on an
+ * order closed meanwhile.
  */
-export async function payOrder(
+export async function payOwnOrder(
   ctx: AppContext,
-  order: PayableOrder,
+  userId: string,
+  orderNo: string,
   payerOpenid: string,
 ): Promise<RequestPaymentParams> {
   const now = ctx.now();
+  const { order, marked } = await readForPayment(ctx, userId, orderNo, now);
   assertPayable(order, now);
   if (prepayStillUsable(order, now)) return reusePrepay(ctx, order);
+  if (!marked) throw new AppError('ORDER_NOT_PAYABLE', 409, `order ${order.orderNo} was closed or paid meanwhile`);
   const request = prepayRequest(ctx, order, payerOpenid);
-  await markPrepayRequested(ctx, order, now);
   // the request and its outcome are recorded together, after the call: one write per payment
   const requested = prepayRequestedEvent(order, request);
   const prepayId = await requestPrepay(ctx, order, request, requested);
@@ -119,18 +122,40 @@ function prepayRequestedEvent(order: PayableOrder, request: JsapiPrepayRequest):
 }
 
 /**
- * Marked before WeChat is asked, with a conditional update: a close that finds the mark unset
- * knows no prepay can exist and closes here alone; one that finds it set closes at WeChat first.
+ * The shopper's own order with what paying needs of its lines (商品描述, in id order), read in
+ * one statement (checkout's hot path) that also marks the order before WeChat is asked — when
+ * what it reads is payable and holds no prepay_id worth reusing, exactly the case in which
+ * payOwnOrder asks WeChat. The mark is a conditional update: a close that finds it unset knows
+ * no prepay can exist and closes here alone; one that finds it set closes at WeChat first. An
+ * order closed or paid after the read is not marked. Anyone else's order is "not found".
  */
-async function markPrepayRequested(ctx: AppContext, order: PayableOrder, now: Date): Promise<void> {
-  const marked = await sqlQuery(
+async function readForPayment(
+  ctx: AppContext,
+  userId: string,
+  orderNo: string,
+  now: Date,
+): Promise<{ order: PayableOrder; marked: boolean }> {
+  const read = await sqlQuery<PayableOrder & { prepayMarked: boolean }>(
     ctx.db,
-    `UPDATE "Order" SET "prepayRequestedAt" = $2, "updatedAt" = $2 WHERE id = $1 AND status = 'PENDING_PAYMENT'`,
-    [order.id, now],
+    `WITH found AS (SELECT * FROM "Order" WHERE "orderNo" = $1),
+     marked AS (
+       UPDATE "Order" o SET "prepayRequestedAt" = $3, "updatedAt" = $3
+       FROM found f
+       WHERE o.id = f.id AND o.status = 'PENDING_PAYMENT'
+         AND f."userId" = $2 AND f.status = 'PENDING_PAYMENT' AND f."expiresAt" > $3
+         AND NOT (coalesce(f."prepayId", '') <> '' AND coalesce(f."prepayExpiresAt" > $4, false))
+       RETURNING o.id
+     )
+     SELECT f.*, EXISTS (SELECT 1 FROM marked) AS "prepayMarked", coalesce((
+       SELECT json_agg(json_build_object('title', i.title, 'skuTitle', i."skuTitle", 'quantity', i.quantity) ORDER BY i.id)
+       FROM "OrderItem" i WHERE i."orderId" = f.id), '[]') AS items
+     FROM found f`,
+    [orderNo, userId, now, new Date(now.getTime() + PREPAY_REUSE_MARGIN_MS)],
   );
-  if (marked.rowCount === 0) {
-    throw new AppError('ORDER_NOT_PAYABLE', 409, `order ${order.orderNo} was closed or paid meanwhile`);
-  }
+  const row = read.rows[0];
+  if (!row || row.userId !== userId) throw notFound('order');
+  const { prepayMarked, ...order } = row;
+  return { order, marked: prepayMarked };
 }
 
 /** JSAPI下单; a refusal is recorded with the request and answered as the shopper should see it. */
@@ -167,8 +192,9 @@ async function prepayRefusal(ctx: AppContext, order: PayableOrder, e: WechatPayE
 }
 
 /**
- * One transaction: the conditional update (taking the row lock first, as settling does) and both
- * events. False when the order was closed or paid meanwhile.
+ * One statement, so one transaction: the conditional update (taking the row lock first, as
+ * settling does) and both events, PREPAY_CREATED saying whether the prepay_id was stored. False
+ * when the order was closed or paid meanwhile.
  */
 async function storePrepay(
   ctx: AppContext,
@@ -177,22 +203,27 @@ async function storePrepay(
   prepayExpiresAt: Date,
   requested: EventRow,
 ): Promise<boolean> {
-  return sqlTransaction(ctx.db, async (sql) => {
-    const updated = await sql.query(
-      `UPDATE "Order" SET "prepayId" = $2, "prepayExpiresAt" = $3, version = version + 1, "updatedAt" = $4
-       WHERE id = $1 AND status = 'PENDING_PAYMENT'`,
-      [order.id, prepayId, prepayExpiresAt, ctx.now()],
-    );
-    await insertEvents(sql, [
-      requested,
-      {
-        orderId: order.id,
-        type: 'PREPAY_CREATED',
-        payload: { prepayId, prepayExpiresAt: prepayExpiresAt.toISOString(), stored: updated.rowCount === 1 },
-      },
-    ]);
-    return updated.rowCount === 1;
-  });
+  const stored = await sqlQuery<{ stored: boolean }>(
+    ctx.db,
+    `WITH stored AS (
+       UPDATE "Order" SET "prepayId" = $2, "prepayExpiresAt" = $3, version = version + 1, "updatedAt" = $4
+       WHERE id = $1 AND status = 'PENDING_PAYMENT' RETURNING id
+     ), answer AS (SELECT EXISTS (SELECT 1 FROM stored) AS stored)
+     INSERT INTO "OrderEvent" ("orderId", type, payload)
+     VALUES ($1, $5, $6::jsonb),
+            ($1, 'PREPAY_CREATED', $7::jsonb || jsonb_build_object('stored', (SELECT stored FROM answer)))
+     RETURNING (SELECT stored FROM answer) AS stored`,
+    [
+      order.id,
+      prepayId,
+      prepayExpiresAt,
+      ctx.now(),
+      requested.type,
+      JSON.stringify(requested.payload),
+      JSON.stringify({ prepayId, prepayExpiresAt: prepayExpiresAt.toISOString() }),
+    ],
+  );
+  return stored.rows[0]!.stored;
 }
 
 /** Closed here while this prepay was on its way: close it at WeChat too, so nobody can pay it. */

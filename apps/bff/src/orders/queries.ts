@@ -1,9 +1,7 @@
 import type { FulfilmentStatus, OrderStatus, OrderSummary } from '@uni-checkout/shared';
 import { fulfilmentWhere } from './fulfilment-view.js';
 import type { AppContext } from '../context.js';
-import type { Order, OrderItem, Prisma } from '../db/index.js';
-import { sqlQuery } from '../db/sql.js';
-import type { PayableOrder } from './pay-order.js';
+import type { Prisma } from '../db/index.js';
 import { notFound } from '../errors.js';
 import { NEWEST_FIRST, newestFirstAfter, newestFirstPage } from '../http/cursor.js';
 import { LATE, withinDeadline } from '../http/deadline.js';
@@ -15,19 +13,6 @@ export async function findOwnOrder(ctx: AppContext, userId: string, orderNo: str
   const order = await ctx.prisma.order.findUnique({ where: { orderNo }, include: orderInclude });
   if (!order || order.userId !== userId) throw notFound('order');
   return order;
-}
-
-/**
- * The shopper's own order and its lines, for paying it: two plain statements (checkout's hot
- * path), not the full read of findOwnOrder.
- */
-export async function findOwnPayableOrder(ctx: AppContext, userId: string, orderNo: string): Promise<PayableOrder> {
-  const order = (await sqlQuery<Order>(ctx.db, 'SELECT * FROM "Order" WHERE "orderNo" = $1', [orderNo])).rows[0];
-  if (!order || order.userId !== userId) throw notFound('order');
-  const items = await sqlQuery<OrderItem>(ctx.db, 'SELECT * FROM "OrderItem" WHERE "orderId" = $1 ORDER BY id', [
-    order.id,
-  ]);
-  return { ...order, items: items.rows };
 }
 
 /** 退款售后: money went back (in part or in whole), or the shopper's refund request waits for an answer. */

@@ -3,11 +3,11 @@ import { createOrderRequestSchema, listOrdersQuerySchema, orderNoSchema } from '
 import type { AppContext } from '../context.js';
 import { AppError, notFound } from '../errors.js';
 import { requireShopper, shopperOf } from '../auth/guards.js';
-import { payOrder } from './pay-order.js';
+import { payOwnOrder } from './pay-order.js';
 import { cancelOrder } from './cancel-order.js';
 import { createOrder } from './create-order.js';
 import { toOrderDto } from './dto.js';
-import { findOwnOrder, findOwnPayableOrder, listOwnOrders, refreshFromWechat, summarizeOwnOrders } from './queries.js';
+import { findOwnOrder, listOwnOrders, refreshFromWechat, summarizeOwnOrders } from './queries.js';
 import { listQuery } from '../http/input.js';
 import { rateLimit } from '../limits/index.js';
 
@@ -78,8 +78,7 @@ export function orderRoutes(ctx: AppContext): Router {
 
   router.post('/api/orders/:orderNo/pay', shopper, paying, async (req, res) => {
     const { userId, openid } = shopperOf(req);
-    const order = await findOwnPayableOrder(ctx, userId, orderNoParam(req.params.orderNo));
-    res.json(await payOrder(ctx, order, openid));
+    res.json(await payOwnOrder(ctx, userId, orderNoParam(req.params.orderNo), openid));
   });
 
   return router;
