@@ -38,6 +38,8 @@ export interface HotPathOptions {
   count: number;
   /** seconds per run at most */
   maxSeconds: number;
+  /** the notification paths only, BFF and lean only (no checkout, no PGlite): for profiling them */
+  notifyOnly?: boolean;
 }
 
 const NOTIFY_ORDER_PREFIX = 'BN';
@@ -225,16 +227,18 @@ export async function hotPaths(w: Sandboxed, o: HotPathOptions): Promise<string>
   const procs = [
     await startBff('bff', w, { DATABASE_URL: pgDb.url }),
     await startLean(w, leanUrl),
-    await startBff('pglite', w, { NODE_ENV: 'development', PGLITE_DIR: pgliteDir }),
+    ...(o.notifyOnly ? [] : [await startBff('pglite', w, { NODE_ENV: 'development', PGLITE_DIR: pgliteDir })]),
   ];
-  const targets: Target[] = (['bff', 'lean', 'pglite'] as const).map((name, i) => ({
+  const names = o.notifyOnly ? (['bff', 'lean'] as const) : (['bff', 'lean', 'pglite'] as const);
+  const targets: Target[] = names.map((name, i) => ({
     name,
     proc: procs[i]!,
     http: httpClient(procs[i]!.ready, maxC),
     tokens: [],
     skuIds,
   }));
-  const [bff, lean, lite] = targets as [Target, Target, Target];
+  const [bff, lean, lite] = targets as [Target, Target, Target | undefined];
+  const paths = o.notifyOnly ? PATHS.slice(0, 2) : PATHS;
   const lines: string[] = [];
   try {
     for (const t of targets) await login(t, 16);
@@ -248,7 +252,7 @@ export async function hotPaths(w: Sandboxed, o: HotPathOptions): Promise<string>
     const warmUp = signNotifications(w, 1, o.count);
     for (const t of targets) {
       await notifyRun(t, warmUp, 4, o, 204);
-      await checkoutRun(t, 4, { ...o, count: Math.min(o.count, 60) });
+      if (!o.notifyOnly) await checkoutRun(t, 4, { ...o, count: Math.min(o.count, 60) });
     }
     let slice = 1;
     for (let rep = 0; rep < o.repeats; rep++) {
@@ -257,18 +261,19 @@ export async function hotPaths(w: Sandboxed, o: HotPathOptions): Promise<string>
         // signed just before use: a notification's timestamp is good for 5 minutes
         const notes = signNotifications(w, from, o.count);
         const order: Target[] = rep % 2 === 0 ? [bff, lean] : [lean, bff];
-        if (c === pgliteC) order.push(lite);
+        if (c === pgliteC && lite) order.push(lite);
         const first = new Map<string, LoadResult>();
         const dup = new Map<string, LoadResult>();
         const checkout = new Map<string, LoadResult>();
         for (const t of order) first.set(t.name, await notifyRun(t, notes, c, o, 204));
         for (const t of order) dup.set(t.name, await notifyRun(t, notes.slice(0, first.get(t.name)!.done), c, o, 204));
-        for (const t of order) checkout.set(t.name, await checkoutRun(t, c, o));
+        if (!o.notifyOnly) for (const t of order) checkout.set(t.name, await checkoutRun(t, c, o));
         for (const [p, m] of [
           [PATHS[0]!, first],
           [PATHS[1]!, dup],
           [PATHS[2]!, checkout],
         ] as const) {
+          if (!paths.includes(p)) continue;
           samples.push({ path: p, c, bff: m.get('bff')!, lean: m.get('lean')! });
           if (m.has('pglite')) pgliteSamples.push({ path: p, pg: m.get('bff')!, lite: m.get('pglite')! });
         }
@@ -283,7 +288,7 @@ export async function hotPaths(w: Sandboxed, o: HotPathOptions): Promise<string>
       '| path | c | throughput ratio min / median / max | CPU-per-op ratio min / median / max | BFF op/s (median) | lean op/s (median) | BFF CPU ms/op | lean CPU ms/op |',
       '|---|---|---|---|---|---|---|---|',
     );
-    for (const p of PATHS) {
+    for (const p of paths) {
       for (const c of o.concurrencies) {
         const s = samples.filter((x) => x.path === p && x.c === c);
         const tp = summary(s.map((x) => x.bff.perSecond / x.lean.perSecond));
@@ -294,14 +299,15 @@ export async function hotPaths(w: Sandboxed, o: HotPathOptions): Promise<string>
         );
       }
     }
-    lines.push(
-      '',
-      `### PGlite (embedded) / PostgreSQL, the same BFF, c = ${pgliteC}`,
-      '',
-      '| path | throughput ratio min / median / max | PGlite op/s (median) | PostgreSQL op/s (median) |',
-      '|---|---|---|---|',
-    );
-    for (const p of PATHS) {
+    if (lite)
+      lines.push(
+        '',
+        `### PGlite (embedded) / PostgreSQL, the same BFF, c = ${pgliteC}`,
+        '',
+        '| path | throughput ratio min / median / max | PGlite op/s (median) | PostgreSQL op/s (median) |',
+        '|---|---|---|---|',
+      );
+    for (const p of lite ? PATHS : []) {
       const s = pgliteSamples.filter((x) => x.path === p);
       const r = summary(s.map((x) => x.lite.perSecond / x.pg.perSecond));
       lines.push(
@@ -326,14 +332,18 @@ export async function hotPaths(w: Sandboxed, o: HotPathOptions): Promise<string>
       `| RSA-2048 SHA-256 verify | ${round(floor.verify)} |`,
       `| AES-256-GCM decrypt (a notification resource) | ${round(floor.decrypt)} |`,
       `| ceiling: notifications (verify + decrypt) | ${round(notifyCeiling)} — BFF's best ${round(bestBff(PATHS[0]!))}; crypto is ${fix(100 * cryptoShare(PATHS[0]!, 1000 / notifyCeiling), 1)} % of its CPU per notification |`,
-      `| ceiling: create order + pay (2 signs + 1 verify) | ${round(checkoutCeiling)} — BFF's best ${round(bestBff(PATHS[2]!))}; crypto is ${fix(100 * cryptoShare(PATHS[2]!, 1000 / checkoutCeiling), 1)} % of its CPU per checkout |`,
+      ...(paths.includes(PATHS[2]!)
+        ? [
+            `| ceiling: create order + pay (2 signs + 1 verify) | ${round(checkoutCeiling)} — BFF's best ${round(bestBff(PATHS[2]!))}; crypto is ${fix(100 * cryptoShare(PATHS[2]!, 1000 / checkoutCeiling), 1)} % of its CPU per checkout |`,
+          ]
+        : []),
       '',
       '### Memory (RSS, MiB)',
       '',
       '| process | idle (after start and login) | after the runs |',
       '|---|---|---|',
       `| BFF on PostgreSQL (production) | **${round(idle.bff!)}** | ${round(afterLoad.bff!)} |`,
-      `| BFF on PGlite (embedded database in-process) | ${round(idle.pglite!)} | ${round(afterLoad.pglite!)} |`,
+      ...(lite ? [`| BFF on PGlite (embedded database in-process) | ${round(idle.pglite!)} | ${round(afterLoad.pglite!)} |`] : []),
       `| lean baseline | ${round(idle.lean!)} | ${round(afterLoad.lean!)} |`,
     );
   } finally {

@@ -7,6 +7,7 @@
  *   pnpm bench --scale         the 1k vs 100k table
  *   pnpm bench --all           both
  *   pnpm bench --quick         a smoke run of whichever was chosen (small counts, one repeat)
+ *   pnpm bench --only notify   the notification paths only, BFF and lean (e.g. to profile them)
  *
  * Every server is its own process on a free loopback port; the databases are the bench's own
  * (uc_bench_…), dropped when it ends.
@@ -17,7 +18,10 @@ import { scale } from './scale.js';
 import { dropOwnDatabases, stopAllChildren } from './support.js';
 import { bffCommand, removeStateDir, startSandbox } from './world.js';
 
-const args = new Set(process.argv.slice(2));
+const argv = process.argv.slice(2);
+const args = new Set(argv);
+const only = argv.includes('--only') ? argv[argv.indexOf('--only') + 1] : undefined;
+if (only !== undefined && only !== 'notify') throw new Error(`--only ${only}: the one choice is --only notify`);
 const quick = args.has('--quick');
 const runScale = args.has('--scale') || args.has('--all');
 const runHot = !args.has('--scale') || args.has('--all');
@@ -43,6 +47,7 @@ try {
         repeats: quick ? 1 : 3,
         count: quick ? 40 : 300,
         maxSeconds: quick ? 2 : 4,
+        notifyOnly: only === 'notify',
       }),
     );
   }
