@@ -150,11 +150,13 @@ export function startBff(name: string, w: Sandboxed, env: Record<string, string>
   );
 }
 
+/** BENCH_LEAN_NODE_ARGS: Node flags for the lean baseline, as BENCH_BFF_NODE_ARGS for the BFF (a profile to compare). */
 export function startLean(w: Sandboxed, databaseUrl: string): Promise<Child & { ready: string }> {
+  const nodeArgs = (process.env.BENCH_LEAN_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
   return spawnServer(
     'lean',
     process.execPath,
-    ['--import', 'tsx', 'bench/lean-server.ts'],
+    [...nodeArgs, '--import', 'tsx', 'bench/lean-server.ts'],
     { cwd: bffDir, env: { ...process.env, ...w.merchantEnv, DATABASE_URL: databaseUrl } },
     (line) => logField(line, 'lean listening', 'url'),
   );
