@@ -343,7 +343,9 @@ export async function hotPaths(w: Sandboxed, o: HotPathOptions): Promise<string>
       '| process | idle (after start and login) | after the runs |',
       '|---|---|---|',
       `| BFF on PostgreSQL (production) | **${round(idle.bff!)}** | ${round(afterLoad.bff!)} |`,
-      ...(lite ? [`| BFF on PGlite (embedded database in-process) | ${round(idle.pglite!)} | ${round(afterLoad.pglite!)} |`] : []),
+      ...(lite
+        ? [`| BFF on PGlite (embedded database in-process) | ${round(idle.pglite!)} | ${round(afterLoad.pglite!)} |`]
+        : []),
       `| lean baseline | ${round(idle.lean!)} | ${round(afterLoad.lean!)} |`,
     );
   } finally {

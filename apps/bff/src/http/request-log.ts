@@ -71,8 +71,7 @@ export function requestLog(logger: Logger, metrics: Metrics): RequestHandler {
       };
       if (res.statusCode >= 500)
         req.log[level]({ ...fields, err: new Error(`failed with status code ${res.statusCode}`) }, 'request errored');
-      else
-        req.log[level](fields, !req.readableAborted && res.writableEnded ? 'request completed' : 'request aborted');
+      else req.log[level](fields, !req.readableAborted && res.writableEnded ? 'request completed' : 'request aborted');
     };
     res.on('finish', finished);
     res.on('close', finished);
