@@ -19,13 +19,17 @@ const workspaceRoot = path.resolve(bffDir, '../..');
 export const BENCH_ADMIN = { username: 'bench-admin', password: 'bench-admin-password' };
 
 /**
- * How the BFF process is started: the same entry as `pnpm --filter @uni-checkout/bff start`.
- * BENCH_BFF_NODE_ARGS adds Node flags in front, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` for a
- * CPU profile of each BFF (written when the bench stops it).
+ * How the BFF process is started: the same command as `pnpm --filter @uni-checkout/bff start`
+ * (its `start` script, Node flags included). BENCH_BFF_NODE_ARGS adds Node flags in front, e.g.
+ * `--cpu-prof --cpu-prof-dir=/tmp/prof` for a CPU profile of each BFF (written when the bench stops it).
  */
 export function bffCommand(): { command: string; args: string[] } {
+  const start = (JSON.parse(readFileSync(path.join(bffDir, 'package.json'), 'utf8')) as { scripts: { start: string } })
+    .scripts.start;
+  const [node, ...startArgs] = start.split(/\s+/).filter(Boolean);
+  if (node !== 'node') throw new Error(`the bench runs the start script with node; it is: ${start}`);
   const nodeArgs = (process.env.BENCH_BFF_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
-  return { command: process.execPath, args: [...nodeArgs, 'scripts/start.mjs'] };
+  return { command: process.execPath, args: [...nodeArgs, ...startArgs] };
 }
 
 export interface Sandboxed {
