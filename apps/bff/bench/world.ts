@@ -19,13 +19,17 @@ const workspaceRoot = path.resolve(bffDir, '../..');
 export const BENCH_ADMIN = { username: 'bench-admin', password: 'bench-admin-password' };
 
 /**
- * How the BFF process is started: the same entry as `pnpm --filter @uni-checkout/bff start`.
- * BENCH_BFF_NODE_ARGS adds Node flags in front, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` for a
- * CPU profile of each BFF (written when the bench stops it).
+ * How the BFF process is started: the same command as `pnpm --filter @uni-checkout/bff start`
+ * (its `start` script, Node flags included). BENCH_BFF_NODE_ARGS adds Node flags in front, e.g.
+ * `--cpu-prof --cpu-prof-dir=/tmp/prof` for a CPU profile of each BFF (written when the bench stops it).
  */
 export function bffCommand(): { command: string; args: string[] } {
+  const start = (JSON.parse(readFileSync(path.join(bffDir, 'package.json'), 'utf8')) as { scripts: { start: string } })
+    .scripts.start;
+  const [node, ...startArgs] = start.split(/\s+/).filter(Boolean);
+  if (node !== 'node') throw new Error(`the bench runs the start script with node; it is: ${start}`);
   const nodeArgs = (process.env.BENCH_BFF_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
-  return { command: process.execPath, args: [...nodeArgs, 'scripts/start.mjs'] };
+  return { command: process.execPath, args: [...nodeArgs, ...startArgs] };
 }
 
 export interface Sandboxed {
@@ -150,11 +154,13 @@ export function startBff(name: string, w: Sandboxed, env: Record<string, string>
   );
 }
 
+/** BENCH_LEAN_NODE_ARGS: Node flags for the lean baseline, as BENCH_BFF_NODE_ARGS for the BFF (a profile to compare). */
 export function startLean(w: Sandboxed, databaseUrl: string): Promise<Child & { ready: string }> {
+  const nodeArgs = (process.env.BENCH_LEAN_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
   return spawnServer(
     'lean',
     process.execPath,
-    ['--import', 'tsx', 'bench/lean-server.ts'],
+    [...nodeArgs, '--import', 'tsx', 'bench/lean-server.ts'],
     { cwd: bffDir, env: { ...process.env, ...w.merchantEnv, DATABASE_URL: databaseUrl } },
     (line) => logField(line, 'lean listening', 'url'),
   );

@@ -1,12 +1,10 @@
-import { randomUUID } from 'node:crypto';
 import express, { type Express } from 'express';
 import cors from 'cors';
 import helmet from 'helmet';
-import { pinoHttp } from 'pino-http';
 import type { AppContext } from './context.js';
-import { serializeError } from './logger.js';
 import { errorHandler, routeNotFound } from './errors.js';
 import { refuseUnstorableInput, requireJsonBody } from './http/input.js';
+import { requestLog } from './http/request-log.js';
 import type { DomainModule } from './module.js';
 import { healthModule } from './health/index.js';
 import { authModule } from './auth/index.js';
@@ -40,36 +38,7 @@ export function createApp(ctx: AppContext, modules: DomainModule[]): Express {
   // private network rotate X-Forwarded-For past the per-client limits
   app.set('trust proxy', ctx.config.trustProxy.length ? ctx.config.trustProxy : false);
 
-  app.use(
-    pinoHttp({
-      logger: ctx.logger,
-      // every line logged through req.log carries reqId
-      quietReqLogger: true,
-      genReqId: (req, res) => {
-        const incoming = req.headers['x-request-id'];
-        const id = typeof incoming === 'string' && /^[\w-]{1,64}$/.test(incoming) ? incoming : randomUUID();
-        res.setHeader('X-Request-Id', id);
-        return id;
-      },
-      customLogLevel: (_req, res, err) =>
-        err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'info' : 'debug',
-      serializers: {
-        req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }),
-        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
-        // pino-http would otherwise put the standard one back on every req.log
-        err: serializeError,
-      },
-    }),
-  );
-  app.use((req, res, next) => {
-    const end = ctx.metrics.httpDuration.startTimer({ method: req.method });
-    res.on('finish', () => {
-      const route =
-        (req.route?.path as string | undefined) ?? (res.statusCode === 404 ? 'unmatched' : req.baseUrl || 'other');
-      end({ route, status: String(res.statusCode) });
-    });
-    next();
-  });
+  app.use(requestLog(ctx.logger, ctx.metrics));
   // WeChat Pay notifications are verified over the raw body: their routers come before the parser.
   // They come before helmet and cors too: WeChat's servers are no browser, and these are the
   // busiest routes, so they carry no per-request work that serves browsers only

@@ -54,7 +54,7 @@ export function transactionNotifyRoutes(ctx: AppContext): Router {
       return;
     }
     const t = notification.resource;
-    const log = req.log.child({ notificationId: notification.id, outTradeNo: t.out_trade_no });
+    const about = { notificationId: notification.id, outTradeNo: t.out_trade_no };
     try {
       const outcome = await settlePayment(ctx, t, 'notify', {
         notificationId: notification.id,
@@ -75,8 +75,9 @@ export function transactionNotifyRoutes(ctx: AppContext): Router {
       }
       ctx.metrics.notifications.inc({ kind: 'transaction', outcome: outcome.kind });
       // the one line a notification leaves (settling it logs nothing more)
-      log.info(
+      req.log.info(
         {
+          ...about,
           eventType: notification.eventType,
           tradeState: t.trade_state,
           transactionId: t.transaction_id ?? null,
@@ -87,7 +88,7 @@ export function transactionNotifyRoutes(ctx: AppContext): Router {
       res.status(204).end();
     } catch (err) {
       ctx.metrics.notifications.inc({ kind: 'transaction', outcome: 'error' });
-      log.error({ err }, 'payment notification could not be stored: WeChat Pay will deliver it again');
+      req.log.error({ ...about, err }, 'payment notification could not be stored: WeChat Pay will deliver it again');
       refuseNotification(res, 500, 'INTERNAL', 'could not process the notification, please retry');
     }
   });

@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createSandbox, type Sandbox } from '@uni-checkout/wechatpay-sandbox';
 import { start, type RunningBff } from '../../src/index.js';
 import { migrate, openDb, seedCatalog } from '../../src/db/index.js';
@@ -136,6 +136,31 @@ describe('BFF foundation over HTTP (PostgreSQL, merchant mode against the sandbo
       const unknown = await h.anonymous.get('/api/nothing-here');
       expect(unknown.status).toBe(404);
       expect(unknown.body.error.code).toBe('ROUTE_NOT_FOUND');
+    });
+
+    it('closes every request with one line (id, method, path, status, time): debug for a success, info for a refusal', async () => {
+      await h.anonymous.get('/api/products', { 'x-request-id': 'req-test-0002' });
+      await h.anonymous.get('/api/nothing-here', { 'x-request-id': 'req-test-0003' });
+      const closing = (id: string) => h.logs.filter((l) => l.reqId === id && l.msg === 'request completed');
+      // written when the response has finished, which may be after the client read it
+      await vi.waitFor(() => expect(closing('req-test-0003')).toHaveLength(1));
+      await vi.waitFor(() => expect(closing('req-test-0002')).toHaveLength(1));
+      expect(closing('req-test-0002')[0]).toMatchObject({
+        level: 20,
+        req: { id: 'req-test-0002', method: 'GET', url: '/api/products' },
+        res: { statusCode: 200 },
+        responseTime: expect.any(Number),
+      });
+      expect(closing('req-test-0003')[0]).toMatchObject({
+        level: 30,
+        req: { id: 'req-test-0003', method: 'GET', url: '/api/nothing-here' },
+        res: { statusCode: 404 },
+      });
+      // an id that is no plain token is not echoed: the request gets its own
+      const invented = await h.anonymous.get('/api/products', { 'x-request-id': 'no token {}' });
+      expect(invented.headers.get('x-request-id')).toMatch(
+        /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/,
+      );
     });
 
     it('on stop, lets a request in flight finish and does not wait for idle keep-alive sockets', async () => {
