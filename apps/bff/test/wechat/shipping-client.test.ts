@@ -81,6 +81,17 @@ function client(db: Db, sandbox: Sandbox, calls?: string[], extra: { appsecret?:
   });
 }
 
+/** An express shipment of one paid order, as the admin enters it. */
+function expressShipment(order: { outTradeNo: string; openid: string }, expressCompany: string, itemDesc: string) {
+  return {
+    outTradeNo: order.outTradeNo,
+    payerOpenid: order.openid,
+    logisticsType: 'EXPRESS' as const,
+    expressCompany,
+    itemDesc,
+  };
+}
+
 async function appError(p: Promise<unknown>): Promise<AppError> {
   const err = await p.then(
     () => undefined,
@@ -275,13 +286,7 @@ describe('on PostgreSQL, two BFF instances with separate pools', () => {
   it('allows one modification, then answers WECHAT_SHIPPING_MODIFY_EXHAUSTED with the errcode', async () => {
     const a = client(db, sandbox);
     const order = await paidOrder(sandbox);
-    const base = {
-      outTradeNo: order.outTradeNo,
-      payerOpenid: order.openid,
-      logisticsType: 'EXPRESS' as const,
-      expressCompany: 'ZTO',
-      itemDesc: '桂花糕 ×1',
-    };
+    const base = expressShipment(order, 'ZTO', '桂花糕 ×1');
     const t0 = Date.now() - 60_000;
     await a.uploadShippingInfo({ ...base, trackingNo: '75611788998298', uploadTime: new Date(t0) });
     await a.uploadShippingInfo({ ...base, trackingNo: '75611788998299', uploadTime: new Date(t0 + 10_000) });
@@ -313,14 +318,7 @@ describe('on PostgreSQL, two BFF instances with separate pools', () => {
     const calls: string[] = [];
     const a = client(db, sandbox, calls);
     const order = await paidOrder(sandbox);
-    const base = {
-      outTradeNo: order.outTradeNo,
-      payerOpenid: order.openid,
-      logisticsType: 'EXPRESS' as const,
-      expressCompany: 'YTO',
-      trackingNo: 'YT7407032196699',
-      itemDesc: '普洱 357g 茶饼 ×1',
-    };
+    const base = { ...expressShipment(order, 'YTO', '普洱 357g 茶饼 ×1'), trackingNo: 'YT7407032196699' };
     expect((await appError(a.uploadShippingInfo({ ...base, expressCompany: 'NOPE' }))).code).toBe(
       'WECHAT_DELIVERY_COMPANY_UNKNOWN',
     );
