@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { orderSchema } from '@uni-checkout/shared';
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { useHarness } from '../support/harness.js';
 import {
   anySku,
@@ -12,9 +12,6 @@ import {
   skuStock,
   TEST_ADDRESS,
 } from '../support/shop.js';
-
-// real servers, a real database and the sandbox: starting them takes seconds on a busy machine
-vi.setConfig({ testTimeout: 30_000, hookTimeout: 120_000 });
 
 describe('orders (POST/GET /api/orders)', () => {
   const h = useHarness();

@@ -1,12 +1,9 @@
-import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { dbDriver } from '../../src/db/index.js';
 import { startBffProcess } from '../support/bff-process.js';
 import { useHarness } from '../support/harness.js';
 import { eventsOf, orderRow, paymentNotification, placeOrder, requestPayment } from '../support/shop.js';
 import { postNotification, signedNotification, successResource } from '../support/wechat-notify.js';
-
-// real servers, a real database and the sandbox: starting them takes seconds on a busy machine
-vi.setConfig({ testTimeout: 30_000, hookTimeout: 120_000 });
 
 describe('payment notifications (POST /api/pay/notify/transaction)', () => {
   const h = useHarness();
