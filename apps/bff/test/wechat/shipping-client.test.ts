@@ -15,6 +15,7 @@ import { openDb, type Db } from '../../src/db/index.js';
 import { AppError } from '../../src/errors.js';
 import { createWechatShippingClient, type WechatShippingClient } from '../../src/wechat/shipping.js';
 import { createTestDb, type TestDb } from '../support/db.js';
+import { rejectionOf } from '../support/rejection.js';
 
 let notifySink: Server;
 let notifyUrl: string;
@@ -92,14 +93,7 @@ function expressShipment(order: { outTradeNo: string; openid: string }, expressC
   };
 }
 
-async function appError(p: Promise<unknown>): Promise<AppError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(AppError);
-  return err as AppError;
-}
+const appError = (p: Promise<unknown>) => rejectionOf(p, AppError);
 
 const issued = (s: Sandbox) => s.state.stableTokenCalls().filter((c) => c.outcome === 'issued').length;
 
