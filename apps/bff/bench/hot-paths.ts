@@ -29,6 +29,7 @@ import {
   type HttpClient,
   type LoadResult,
 } from './support.js';
+import { signedNotification, type SignedNotification } from '../test/support/wechat-notify.js';
 import { preparedPglite, preparedPostgres, startBff, startLean, type Sandboxed } from './world.js';
 
 export interface HotPathOptions {
@@ -58,15 +59,11 @@ function seedNotifyOrders(total: number) {
   };
 }
 
-interface Signed {
-  body: string;
-  headers: Record<string, string>;
-}
-
-function signNotifications(w: Sandboxed, from: number, n: number): Signed[] {
+/** Success notifications for the pre-inserted orders, signed as WeChat Pay signs them (the tests' own signer). */
+function signNotifications(w: Sandboxed, from: number, n: number): SignedNotification[] {
   const c = w.credentials;
-  const key = createPrivateKey(w.wechatpayPrivateKeyPem);
-  const out: Signed[] = [];
+  const signer = { sandbox: { credentials: c }, sandboxStateDir: path.join(w.stateDir, 'sandbox') };
+  const out: SignedNotification[] = [];
   for (let i = from; i < from + n; i++) {
     const resource = {
       appid: c.appid,
@@ -82,34 +79,7 @@ function signNotifications(w: Sandboxed, from: number, n: number): Signed[] {
       payer: { openid: 'o-bench-notify' },
       amount: { total: NOTIFY_TOTAL_FEN, payer_total: NOTIFY_TOTAL_FEN, currency: 'CNY', payer_currency: 'CNY' },
     };
-    const nonce = randomNonce(12);
-    const body = JSON.stringify({
-      id: randomUUID(),
-      create_time: new Date().toISOString(),
-      resource_type: 'encrypt-resource',
-      event_type: 'TRANSACTION.SUCCESS',
-      summary: '支付成功',
-      resource: {
-        original_type: 'transaction',
-        algorithm: 'AEAD_AES_256_GCM',
-        ciphertext: aesGcmEncrypt(JSON.stringify(resource), c.apiV3Key, nonce, 'transaction'),
-        associated_data: 'transaction',
-        nonce,
-      },
-    });
-    const timestamp = String(Math.floor(Date.now() / 1000));
-    const headerNonce = randomNonce(32);
-    out.push({
-      body,
-      headers: {
-        'content-type': 'application/json',
-        'wechatpay-timestamp': timestamp,
-        'wechatpay-nonce': headerNonce,
-        'wechatpay-serial': c.wechatpayPublicKeyId,
-        'wechatpay-signature': signSha256Rsa(buildResponseSignString(timestamp, headerNonce, body), key),
-        'wechatpay-signature-type': 'WECHATPAY2-SHA256-RSA2048',
-      },
-    });
+    out.push(signedNotification(signer, resource, { privateKeyPem: w.wechatpayPrivateKeyPem }));
   }
   return out;
 }
@@ -135,7 +105,7 @@ async function login(t: Target, n: number) {
   }
 }
 
-function notifyRun(t: Target, notes: Signed[], c: number, o: HotPathOptions, expect: number) {
+function notifyRun(t: Target, notes: SignedNotification[], c: number, o: HotPathOptions, expect: number) {
   return drive(t.proc.pid, { count: notes.length, concurrency: c, maxSeconds: o.maxSeconds }, async (i) => {
     const n = notes[i]!;
     const res = await t.http.request('POST', '/api/pay/notify/transaction', n.headers, n.body);

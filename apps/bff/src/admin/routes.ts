@@ -4,20 +4,18 @@ import {
   adminLogoutRequestSchema,
   adminOrdersQuerySchema,
   adminRefreshRequestSchema,
-  orderNoSchema,
   statsQuerySchema,
 } from '@uni-checkout/shared';
 import type { AppContext } from '../context.js';
 import { adminOf, requireAdmin } from '../auth/guards.js';
 import { refreshAdminSession, revokeAdminSession, sessionOfRefreshToken } from '../auth/admin-sessions.js';
-import { AppError } from '../errors.js';
 import { createAdminLogin } from './login.js';
 import { adminOrdersPage } from './orders.js';
 import { serializeAdminOrder } from './serialize.js';
 import { adminOrderDetail } from './order-detail.js';
 import { streamOrdersCsv } from './csv.js';
 import { adminStats } from './stats.js';
-import { listQuery } from '../http/input.js';
+import { listQuery, orderNoParam } from '../http/input.js';
 import { clientOf } from '../limits/index.js';
 
 export function adminRoutes(ctx: AppContext): Router {
@@ -70,9 +68,7 @@ export function adminRoutes(ctx: AppContext): Router {
   });
 
   router.get('/api/admin/orders/:orderNo', admin, async (req, res) => {
-    const orderNo = orderNoSchema.safeParse(req.params.orderNo);
-    if (!orderNo.success) throw new AppError('NOT_FOUND', 404, 'order not found');
-    res.json(await adminOrderDetail(ctx, orderNo.data, req.log));
+    res.json(await adminOrderDetail(ctx, orderNoParam(req.params.orderNo), req.log));
   });
 
   return router;

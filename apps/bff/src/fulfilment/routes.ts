@@ -1,6 +1,7 @@
 import express, { type Router } from 'express';
-import { orderNoSchema, shipRequestSchema } from '@uni-checkout/shared';
+import { shipRequestSchema } from '@uni-checkout/shared';
 import type { AppContext } from '../context.js';
+import { orderNoParam } from '../http/input.js';
 import { requireAdmin, requireShopper, shopperOf } from '../auth/guards.js';
 import { AppError, notFound } from '../errors.js';
 import { toOrderDto } from '../orders/dto.js';
@@ -11,12 +12,6 @@ import { checkReceipt } from './receipt.js';
 import { shipOrder } from './ship.js';
 import { uploadShipment } from './upload.js';
 import { fulfilmentWhere } from '../orders/fulfilment-view.js';
-
-function orderNoParam(value: unknown): string {
-  const parsed = orderNoSchema.safeParse(value);
-  if (!parsed.success) throw notFound('order');
-  return parsed.data;
-}
 
 export function fulfilmentRoutes(ctx: AppContext): Router {
   const router = express.Router();

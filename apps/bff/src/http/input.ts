@@ -1,5 +1,6 @@
+import { orderNoSchema } from '@uni-checkout/shared';
 import type { RequestHandler } from 'express';
-import { AppError } from '../errors.js';
+import { AppError, notFound } from '../errors.js';
 
 /** Where in a parsed JSON body or query a string holds U+0000, or undefined. */
 function nulAt(value: unknown, path: string, depth = 0): string | undefined {
@@ -62,4 +63,11 @@ export const requireJsonBody: RequestHandler = (req, _res, next) => {
 export function listQuery(query: unknown): Record<string, unknown> {
   if (query === null || typeof query !== 'object') return {};
   return Object.fromEntries(Object.entries(query).filter(([, value]) => value !== ''));
+}
+
+/** An `:orderNo` path parameter: one that cannot be an order number names no order (404, as an unknown one does). */
+export function orderNoParam(value: unknown): string {
+  const parsed = orderNoSchema.safeParse(value);
+  if (!parsed.success) throw notFound('order');
+  return parsed.data;
 }

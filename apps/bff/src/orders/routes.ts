@@ -1,23 +1,17 @@
 import express, { type Router } from 'express';
-import { createOrderRequestSchema, listOrdersQuerySchema, orderNoSchema } from '@uni-checkout/shared';
+import { createOrderRequestSchema, listOrdersQuerySchema } from '@uni-checkout/shared';
 import type { AppContext } from '../context.js';
-import { AppError, notFound } from '../errors.js';
+import { AppError } from '../errors.js';
 import { requireShopper, shopperOf } from '../auth/guards.js';
 import { payOwnOrder } from './pay-order.js';
 import { cancelOrder } from './cancel-order.js';
 import { createOrder } from './create-order.js';
 import { toOrderDto } from './dto.js';
 import { findOwnOrder, listOwnOrders, refreshFromWechat, summarizeOwnOrders } from './queries.js';
-import { listQuery } from '../http/input.js';
+import { listQuery, orderNoParam } from '../http/input.js';
 import { rateLimit } from '../limits/index.js';
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,128}$/;
-
-function orderNoParam(value: unknown): string {
-  const parsed = orderNoSchema.safeParse(value);
-  if (!parsed.success) throw notFound('order');
-  return parsed.data;
-}
 
 export function orderRoutes(ctx: AppContext): Router {
   const router = express.Router();

@@ -1,5 +1,5 @@
 import express, { type Router } from 'express';
-import { adminRefundRequestSchema, orderNoSchema, refundRequestBodySchema } from '@uni-checkout/shared';
+import { adminRefundRequestSchema, refundRequestBodySchema } from '@uni-checkout/shared';
 import { z } from 'zod';
 import type { AppContext } from '../context.js';
 import { adminOf, requireAdmin, requireShopper, shopperOf } from '../auth/guards.js';
@@ -7,7 +7,7 @@ import { AppError } from '../errors.js';
 import { serializeRefund, serializeRefundRequest } from './serialize.js';
 import { createAdminRefund, rejectRefundRequest, requestRefundByShopper } from './refunds.js';
 import { listRefundRequests, refundedOrderSummary, refundRequestsSummary } from './queries.js';
-import { listQuery } from '../http/input.js';
+import { listQuery, orderNoParam } from '../http/input.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const refundRequestsQuerySchema = z.object({
@@ -17,12 +17,6 @@ const refundRequestsQuerySchema = z.object({
 });
 
 const rejectBodySchema = z.object({ reason: z.string().trim().min(1).max(200) }).strict();
-
-function orderNoParam(value: unknown): string {
-  const parsed = orderNoSchema.safeParse(value);
-  if (!parsed.success) throw new AppError('NOT_FOUND', 404, 'order not found');
-  return parsed.data;
-}
 
 export function refundRoutes(ctx: AppContext): Router {
   const router = express.Router();

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminOrderSchema, listSchema, shanghaiDate, toRfc3339Beijing } from '@uni-checkout/shared';
-import { startHarness, type ApiClient, type Harness } from '../support/harness.js';
+import { allPages, startHarness, type ApiClient, type Harness } from '../support/harness.js';
 import { paidOrder, placeOrder, refundNotified, skus, type Shopper } from '../refunds/paid-order.js';
 import { TEST_ADDRESS } from '../support/shop.js';
 
@@ -104,19 +104,9 @@ describe('admin order list, detail and CSV export', { timeout: 30_000 }, () => {
   });
 
   it('pages with a keyset cursor: every order once, in order', async () => {
-    const seen: string[] = [];
-    let cursor: string | null = null;
-    let pages = 0;
-    do {
-      const res: { status: number; body: { items: { orderNo: string }[]; nextCursor: string | null } } =
-        await admin.get(`/api/admin/orders?limit=3${cursor ? `&cursor=${cursor}` : ''}`);
-      expect(res.status).toBe(200);
-      seen.push(...nos(res.body));
-      cursor = res.body.nextCursor;
-      pages++;
-    } while (cursor);
-    expect(pages).toBe(2);
-    expect(seen).toEqual([alicePaid[1], bobPaid, alicePending, alicePaid[0]]);
+    const pages = await allPages<{ orderNo: string }>(admin, '/api/admin/orders?limit=3');
+    expect(pages).toHaveLength(2);
+    expect(pages.flatMap((items) => nos({ items }))).toEqual([alicePaid[1], bobPaid, alicePending, alicePaid[0]]);
   });
 
   it('rejects bad filters with 400 VALIDATION_FAILED', async () => {

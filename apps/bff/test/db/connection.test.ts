@@ -19,17 +19,11 @@ import {
   type DbKind,
 } from '../../src/db/index.js';
 import { createEmptyTestDb, createTestDb } from '../support/db.js';
+import { rejectionOf } from '../support/rejection.js';
 
 vi.setConfig({ testTimeout: 60_000, hookTimeout: 60_000 });
 
-async function dbErrorOf(promise: Promise<unknown>): Promise<DbError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(DbError);
-  return error as DbError;
-}
+const dbErrorOf = (promise: Promise<unknown>) => rejectionOf(promise, DbError);
 
 const scratch: string[] = [];
 afterAll(() => Promise.all(scratch.map((d) => rm(d, { recursive: true, force: true }))));

@@ -4,16 +4,12 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 import { Prisma, type DbKind } from '../../src/db/index.js';
 import { createTestDb, type TestDb } from '../support/db.js';
+import { rejectionOf } from '../support/rejection.js';
 
 vi.setConfig({ testTimeout: 60_000, hookTimeout: 60_000 });
 
 async function expectUniqueViolation(write: Promise<unknown>): Promise<void> {
-  const error = await write.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(Prisma.PrismaClientKnownRequestError);
-  expect((error as Prisma.PrismaClientKnownRequestError).code).toBe('P2002');
+  expect((await rejectionOf(write, Prisma.PrismaClientKnownRequestError)).code).toBe('P2002');
 }
 
 describe.each<DbKind>(['pglite', 'postgres'])('unique keys on %s', (kind) => {

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createSandbox, type Sandbox } from '@uni-checkout/wechatpay-sandbox';
 import { start, type RunningBff } from '../../src/index.js';
 import { migrate, openDb, seedCatalog } from '../../src/db/index.js';
-import { apiClient, useHarness, type ApiClient } from '../support/harness.js';
+import { allPages, apiClient, useHarness, type ApiClient } from '../support/harness.js';
 import { placeOrder, requestPayment } from '../support/shop.js';
 import { startSandboxBff } from '../support/sandbox-bff.js';
 
@@ -27,20 +27,10 @@ describe('BFF foundation over HTTP (PostgreSQL, merchant mode against the sandbo
     });
 
     it('pages with an opaque cursor, each product exactly once', async () => {
-      const seen: string[] = [];
-      let cursor: string | null = null;
-      let pages = 0;
-      do {
-        const res: { status: number; body: { items: { id: string }[]; nextCursor: string | null } } =
-          await h.anonymous.get(`/api/products?limit=5${cursor ? `&cursor=${cursor}` : ''}`);
-        expect(res.status).toBe(200);
-        seen.push(...res.body.items.map((p) => p.id));
-        cursor = res.body.nextCursor;
-        pages++;
-      } while (cursor && pages < 20);
+      const pages = await allPages<{ id: string }>(h.anonymous, '/api/products?limit=5', 20);
       const all = await h.anonymous.get('/api/products?limit=50');
-      expect(seen).toEqual(all.body.items.map((p: { id: string }) => p.id));
-      expect(pages).toBeGreaterThanOrEqual(3);
+      expect(pages.flat().map((p) => p.id)).toEqual(all.body.items.map((p: { id: string }) => p.id));
+      expect(pages.length).toBeGreaterThanOrEqual(3);
     });
 
     it('serves one product, its images from the repo, and 404s an unknown id in the error format', async () => {

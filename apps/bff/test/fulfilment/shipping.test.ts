@@ -4,10 +4,10 @@
  * and believes a receipt only once WeChat's get_order says so.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { adminOrderSchema, orderSchema } from '@uni-checkout/shared';
 import { runFulfilmentJobs } from '../../src/fulfilment/index.js';
-import { startHarness, type ApiClient, type Harness } from '../support/harness.js';
+import { useHarness, type ApiClient, type Harness } from '../support/harness.js';
 import { eventsOf, TEST_ADDRESS } from '../support/shop.js';
 import { paidOrder, placeOrder, refundNotified } from '../refunds/paid-order.js';
 
@@ -99,14 +99,10 @@ async function mainPath(h: Harness) {
 }
 
 describe('fulfilment over real HTTP (PostgreSQL)', () => {
-  let h: Harness;
+  const h = useHarness({ env: { SHIPPING_RETRY_BASE_MS: '2000' } });
   let admin: ApiClient;
   beforeAll(async () => {
-    h = await startHarness({ env: { SHIPPING_RETRY_BASE_MS: '2000' } });
     admin = await h.admin();
-  }, 120_000);
-  afterAll(async () => {
-    await h?.close();
   });
 
   it('order with address → pay → ship → the sandbox holds the upload → confirm in WeChat → RECEIVED', async () => {
@@ -282,13 +278,7 @@ describe('fulfilment over real HTTP (PostgreSQL)', () => {
 });
 
 describe('fulfilment main path on PGlite', () => {
-  let h: Harness;
-  beforeAll(async () => {
-    h = await startHarness({ db: 'pglite' });
-  }, 120_000);
-  afterAll(async () => {
-    await h?.close();
-  });
+  const h = useHarness({ db: 'pglite' });
 
   it('order with address → pay → ship → upload → confirm in WeChat → RECEIVED', async () => {
     await mainPath(h);

@@ -3,17 +3,13 @@
  * a shopper's read waits: a WeChat that hangs never holds the admin's page for a client timeout
  * per refund; the order is answered as stored.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ACTIVE_QUERY_WAIT_MS } from '../../src/orders/queries.js';
 import { DEFAULT_TIMEOUT_MS as CLIENT_TIMEOUT_MS } from '../../src/payments/wechatpay.js';
-import { startHarness, type Harness } from '../support/harness.js';
+import { useHarness } from '../support/harness.js';
 import { paidOrder } from '../refunds/paid-order.js';
 
-let h: Harness;
-beforeAll(async () => {
-  h = await startHarness();
-}, 60_000);
-afterAll(() => h?.close());
+const h = useHarness();
 
 describe('GET /api/admin/orders/:orderNo with refunds in flight', { timeout: 90_000 }, () => {
   it('queries them in parallel and answers the stored state once the short deadline passes', async () => {

@@ -4,16 +4,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startHarness, type Harness } from '../support/harness.js';
+import { describe, expect, it } from 'vitest';
+import { useHarness } from '../support/harness.js';
 import { postNotification, refundSuccessResource, signedNotification } from '../support/wechat-notify.js';
 import { paidOrder, refundNotified } from '../refunds/paid-order.js';
 
-let h: Harness;
-beforeAll(async () => {
-  h = await startHarness();
-}, 60_000);
-afterAll(() => h?.close());
+const h = useHarness();
 
 describe('refund notification atomicity', { timeout: 60_000 }, () => {
   it('given the refund update fails once, when WeChat redelivers, then the trail shows one first delivery and one settlement', async () => {

@@ -4,19 +4,15 @@
  * token; a shopper whose user row is gone gets a 401, never a 500.
  */
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { hashPassword } from '../../src/admin/passwords.js';
 import { domainModules } from '../../src/app.js';
 import { ENDED_SESSION_RETENTION_DAYS, pruneEndedAdminSessions } from '../../src/auth/admin-sessions.js';
-import { ADMIN, apiClient, startHarness, type ApiClient, type Harness } from '../support/harness.js';
+import { ADMIN, apiClient, useHarness, type ApiClient } from '../support/harness.js';
 import { anySku, TEST_ADDRESS } from '../support/shop.js';
 import { paidOrder } from '../refunds/paid-order.js';
 
-let h: Harness;
-beforeAll(async () => {
-  h = await startHarness();
-}, 60_000);
-afterAll(() => h?.close());
+const h = useHarness();
 
 interface Session {
   token: string;

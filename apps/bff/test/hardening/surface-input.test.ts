@@ -2,14 +2,10 @@
  * Input the outside review sent: a Content-Encoding the body does not have (400 and a warning on
  * every route, never a 500 or an error line) and empty list parameters (not given, as elsewhere).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startHarness, type Harness } from '../support/harness.js';
+import { describe, expect, it } from 'vitest';
+import { useHarness } from '../support/harness.js';
 
-let h: Harness;
-beforeAll(async () => {
-  h = await startHarness();
-}, 60_000);
-afterAll(() => h?.close());
+const h = useHarness();
 
 describe('a corrupt Content-Encoding', { timeout: 60_000 }, () => {
   it('answers 400 BODY_ENCODING_INVALID and logs a warning on public, authenticated and notify routes', async () => {

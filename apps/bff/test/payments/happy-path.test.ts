@@ -1,5 +1,5 @@
 import { orderSchema, requestPaymentParamsSchema } from '@uni-checkout/shared';
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { useHarness } from '../support/harness.js';
 import { runJobsOnce } from '../../src/orders/jobs.js';
 import {
@@ -12,9 +12,6 @@ import {
   requestPayment,
   skuStock,
 } from '../support/shop.js';
-
-// real servers, a real database and the sandbox: starting them takes seconds on a busy machine
-vi.setConfig({ testTimeout: 30_000, hookTimeout: 120_000 });
 
 describe.each(['postgres', 'pglite'] as const)('the payment loop on %s', (db) => {
   const h = useHarness({ db });

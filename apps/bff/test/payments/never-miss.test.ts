@@ -15,9 +15,6 @@ import {
 } from '../support/shop.js';
 import { postNotification, signedNotification, successResource } from '../support/wechat-notify.js';
 
-// real servers, a real database and the sandbox: starting them takes seconds on a busy machine
-vi.setConfig({ testTimeout: 30_000, hookTimeout: 120_000 });
-
 describe('never missing a payment', () => {
   const h = useHarness();
 

@@ -1,13 +1,10 @@
 import { requestPaymentParamsSchema, toRfc3339Beijing } from '@uni-checkout/shared';
 import { buildRequestPaymentSignString, verifySha256Rsa } from '@uni-checkout/wechatpay-sandbox';
 import { createPublicKey } from 'node:crypto';
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { describeOrder } from '../../src/orders/pay-order.js';
 import { useHarness } from '../support/harness.js';
 import { eventsOf, orderRow, paymentNotification, placeOrder, requestPayment } from '../support/shop.js';
-
-// real servers, a real database and the sandbox: starting them takes seconds on a busy machine
-vi.setConfig({ testTimeout: 30_000, hookTimeout: 120_000 });
 
 describe('paying (POST /api/orders/:orderNo/pay)', () => {
   const h = useHarness();

@@ -9,8 +9,6 @@ import { createTestDb, type TestDb } from '../support/db.js';
 import { apiClient } from '../support/harness.js';
 import { TEST_ADDRESS } from '../support/shop.js';
 
-vi.setConfig({ testTimeout: 30_000, hookTimeout: 120_000 });
-
 describe('the payment loop in sandbox mode (no merchant account: the BFF starts the sandbox itself)', () => {
   let bff: RunningBff;
   let db: TestDb;

@@ -57,25 +57,43 @@ function captureLogger() {
   return { lines, logger };
 }
 
+/** A signed GET to the sandbox, as the BFF sends it (`Wechatpay-Serial` names the key it expects). */
+function sandboxGet(sandbox: Sandbox, pathAndQuery: string, serial?: string) {
+  const c = sandbox.credentials;
+  return fetch(`${sandbox.url}${pathAndQuery}`, {
+    headers: {
+      Accept: 'application/json',
+      'User-Agent': 'bff-keys-test',
+      ...(serial ? { 'Wechatpay-Serial': serial } : {}),
+      Authorization: buildAuthorization({
+        mchid: c.mchid,
+        serialNo: c.merchantSerialNo,
+        privateKey: c.merchantPrivateKeyPem,
+        method: 'GET',
+        pathAndQuery,
+      }),
+    },
+  });
+}
+
 function certificateFetcher(sandbox: Sandbox, serial?: string) {
   return async () => {
-    const c = sandbox.credentials;
-    const res = await fetch(`${sandbox.url}/v3/certificates`, {
-      headers: {
-        Accept: 'application/json',
-        'User-Agent': 'bff-keys-test',
-        ...(serial ? { 'Wechatpay-Serial': serial } : {}),
-        Authorization: buildAuthorization({
-          mchid: c.mchid,
-          serialNo: c.merchantSerialNo,
-          privateKey: c.merchantPrivateKeyPem,
-          method: 'GET',
-          pathAndQuery: '/v3/certificates',
-        }),
-      },
-    });
+    const res = await sandboxGet(sandbox, '/v3/certificates', serial);
     return { status: res.status, headers: Object.fromEntries(res.headers), body: await res.text() };
   };
+}
+
+/** Platform-certificate keys over a given store, as a process that starts with what another stored. */
+function platformCertKeys(sandbox: Sandbox, store: ReturnType<typeof memoryStore>, now?: () => Date) {
+  return new WechatpayKeys({
+    mode: 'platform-cert',
+    publicKeys: [],
+    apiV3Key: sandbox.credentials.apiV3Key,
+    fetchCertificates: certificateFetcher(sandbox),
+    store,
+    logger: captureLogger().logger,
+    ...(now ? { now } : {}),
+  });
 }
 
 async function setup(sandboxMode: WechatpayKeyMode, bffMode: WechatpayKeyMode, apiV3Key?: string) {
@@ -97,22 +115,11 @@ async function setup(sandboxMode: WechatpayKeyMode, bffMode: WechatpayKeyMode, a
 
 /** A message signed by the sandbox's current signer, as its answers are. */
 async function signedAnswer(sandbox: Sandbox, serial?: string) {
-  const c = sandbox.credentials;
-  const pathAndQuery = `/v3/pay/transactions/out-trade-no/NOPE000001?mchid=${c.mchid}`;
-  const res = await fetch(`${sandbox.url}${pathAndQuery}`, {
-    headers: {
-      Accept: 'application/json',
-      'User-Agent': 'bff-keys-test',
-      ...(serial ? { 'Wechatpay-Serial': serial } : {}),
-      Authorization: buildAuthorization({
-        mchid: c.mchid,
-        serialNo: c.merchantSerialNo,
-        privateKey: c.merchantPrivateKeyPem,
-        method: 'GET',
-        pathAndQuery,
-      }),
-    },
-  });
+  const res = await sandboxGet(
+    sandbox,
+    `/v3/pay/transactions/out-trade-no/NOPE000001?mchid=${sandbox.credentials.mchid}`,
+    serial,
+  );
   return { headers: Object.fromEntries(res.headers), body: await res.text() };
 }
 
@@ -165,14 +172,7 @@ describe('platform-certificate mode', () => {
     const sandbox = await createSandbox({ stateDir: sandboxIdentityDir(), timeScale: 0.001, keyMode: 'platform-cert' });
     open.push(sandbox);
     const store = memoryStore(() => clock);
-    const keys = new WechatpayKeys({
-      mode: 'platform-cert',
-      publicKeys: [],
-      apiV3Key: sandbox.credentials.apiV3Key,
-      fetchCertificates: certificateFetcher(sandbox),
-      store,
-      logger: captureLogger().logger,
-    });
+    const keys = platformCertKeys(sandbox, store);
     await keys.start();
     const rotated = sandbox.keys.rotate();
     clock += 61_000;
@@ -196,15 +196,7 @@ describe('platform-certificate mode', () => {
     keys.stop();
     const answer = await signedAnswer(sandbox);
     // another process, six years on, with the same stored certificate
-    const later = new WechatpayKeys({
-      mode: 'platform-cert',
-      publicKeys: [],
-      apiV3Key: sandbox.credentials.apiV3Key,
-      fetchCertificates: certificateFetcher(sandbox),
-      store,
-      logger: captureLogger().logger,
-      now: () => new Date(Date.now() + 6 * 365 * 86_400_000),
-    });
+    const later = platformCertKeys(sandbox, store, () => new Date(Date.now() + 6 * 365 * 86_400_000));
     const verdict = await later.verifyOrRefresh(answer);
     expect(verdict).toMatchObject({
       ok: false,

@@ -350,28 +350,14 @@ describe('refunds', { timeout: 30_000 }, () => {
   it('REFUND.CLOSED frees the amount; REFUND.ABNORMAL keeps it reserved for the merchant platform', async () => {
     const order = await paidOrder(h, undefined, { quantity: 2 });
     h.sandbox.faults.set({ refundOutcomes: ['CLOSED', 'ABNORMAL'] });
-    const closed = await admin.post(`/api/admin/orders/${order.orderNo}/refunds`, {
-      amountFen: order.totalFen,
-      reason: 'c',
-    });
-    expect(closed.status).toBe(201);
-    await refundNotified(h, closed.body.outRefundNo);
-    expect(
-      await h.bff.ctx.prisma.refund.findUniqueOrThrow({ where: { outRefundNo: closed.body.outRefundNo } }),
-    ).toMatchObject({
-      status: 'CLOSED',
-      succeededAt: null,
-    });
-
-    const abnormal = await admin.post(`/api/admin/orders/${order.orderNo}/refunds`, {
-      amountFen: order.totalFen,
-      reason: 'a',
-    });
-    expect(abnormal.status).toBe(201);
-    await refundNotified(h, abnormal.body.outRefundNo);
-    expect(
-      (await h.bff.ctx.prisma.refund.findUniqueOrThrow({ where: { outRefundNo: abnormal.body.outRefundNo } })).status,
-    ).toBe('ABNORMAL');
+    const refundAll = async (reason: string) => {
+      const res = await admin.post(`/api/admin/orders/${order.orderNo}/refunds`, { amountFen: order.totalFen, reason });
+      expect(res.status).toBe(201);
+      await refundNotified(h, res.body.outRefundNo);
+      return h.bff.ctx.prisma.refund.findUniqueOrThrow({ where: { outRefundNo: res.body.outRefundNo } });
+    };
+    expect(await refundAll('c')).toMatchObject({ status: 'CLOSED', succeededAt: null });
+    expect((await refundAll('a')).status).toBe('ABNORMAL');
     const more = await admin.post(`/api/admin/orders/${order.orderNo}/refunds`, { amountFen: 1, reason: 'more' });
     expect(more.status).toBe(422);
     const o = await h.bff.ctx.prisma.order.findUniqueOrThrow({ where: { orderNo: order.orderNo } });

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { createSandbox, type Sandbox } from '@uni-checkout/wechatpay-sandbox';
 import type { WechatpayKeyMode } from '../../src/payments/wechatpay-keys.js';
-import { afterAll, beforeAll, beforeEach, inject } from 'vitest';
+import { afterAll, beforeAll, beforeEach, expect, inject } from 'vitest';
 import { start, type RunningBff } from '../../src/index.js';
 import type { DbKind } from '../../src/db/index.js';
 import { createTestDb } from './db.js';
@@ -28,6 +28,24 @@ export interface ApiClient {
   post<T = any>(path: string, body?: unknown, headers?: Record<string, string>): Promise<ApiResponse<T>>;
   put<T = any>(path: string, body?: unknown, headers?: Record<string, string>): Promise<ApiResponse<T>>;
   del<T = any>(path: string, headers?: Record<string, string>): Promise<ApiResponse<T>>;
+}
+
+/**
+ * A cursor-paged list read to its end, one array per page (each answer must be 200); `maxPages`
+ * stops a list that never ends.
+ */
+export async function allPages<T>(client: ApiClient, path: string, maxPages = 50): Promise<T[][]> {
+  const pages: T[][] = [];
+  let cursor: string | null = null;
+  do {
+    const res: ApiResponse<{ items: T[]; nextCursor: string | null }> = await client.get(
+      cursor ? `${path}&cursor=${cursor}` : path,
+    );
+    expect(res.status).toBe(200);
+    pages.push(res.body.items);
+    cursor = res.body.nextCursor;
+  } while (cursor && pages.length < maxPages);
+  return pages;
 }
 
 export function apiClient(baseUrl: string, token?: string): ApiClient {

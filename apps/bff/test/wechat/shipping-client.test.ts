@@ -15,6 +15,7 @@ import { openDb, type Db } from '../../src/db/index.js';
 import { AppError } from '../../src/errors.js';
 import { createWechatShippingClient, type WechatShippingClient } from '../../src/wechat/shipping.js';
 import { createTestDb, type TestDb } from '../support/db.js';
+import { rejectionOf } from '../support/rejection.js';
 
 let notifySink: Server;
 let notifyUrl: string;
@@ -81,14 +82,18 @@ function client(db: Db, sandbox: Sandbox, calls?: string[], extra: { appsecret?:
   });
 }
 
-async function appError(p: Promise<unknown>): Promise<AppError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(AppError);
-  return err as AppError;
+/** An express shipment of one paid order, as the admin enters it. */
+function expressShipment(order: { outTradeNo: string; openid: string }, expressCompany: string, itemDesc: string) {
+  return {
+    outTradeNo: order.outTradeNo,
+    payerOpenid: order.openid,
+    logisticsType: 'EXPRESS' as const,
+    expressCompany,
+    itemDesc,
+  };
 }
+
+const appError = (p: Promise<unknown>) => rejectionOf(p, AppError);
 
 const issued = (s: Sandbox) => s.state.stableTokenCalls().filter((c) => c.outcome === 'issued').length;
 
@@ -275,13 +280,7 @@ describe('on PostgreSQL, two BFF instances with separate pools', () => {
   it('allows one modification, then answers WECHAT_SHIPPING_MODIFY_EXHAUSTED with the errcode', async () => {
     const a = client(db, sandbox);
     const order = await paidOrder(sandbox);
-    const base = {
-      outTradeNo: order.outTradeNo,
-      payerOpenid: order.openid,
-      logisticsType: 'EXPRESS' as const,
-      expressCompany: 'ZTO',
-      itemDesc: '桂花糕 ×1',
-    };
+    const base = expressShipment(order, 'ZTO', '桂花糕 ×1');
     const t0 = Date.now() - 60_000;
     await a.uploadShippingInfo({ ...base, trackingNo: '75611788998298', uploadTime: new Date(t0) });
     await a.uploadShippingInfo({ ...base, trackingNo: '75611788998299', uploadTime: new Date(t0 + 10_000) });
@@ -313,14 +312,7 @@ describe('on PostgreSQL, two BFF instances with separate pools', () => {
     const calls: string[] = [];
     const a = client(db, sandbox, calls);
     const order = await paidOrder(sandbox);
-    const base = {
-      outTradeNo: order.outTradeNo,
-      payerOpenid: order.openid,
-      logisticsType: 'EXPRESS' as const,
-      expressCompany: 'YTO',
-      trackingNo: 'YT7407032196699',
-      itemDesc: '普洱 357g 茶饼 ×1',
-    };
+    const base = { ...expressShipment(order, 'YTO', '普洱 357g 茶饼 ×1'), trackingNo: 'YT7407032196699' };
     expect((await appError(a.uploadShippingInfo({ ...base, expressCompany: 'NOPE' }))).code).toBe(
       'WECHAT_DELIVERY_COMPANY_UNKNOWN',
     );

@@ -132,7 +132,6 @@ export const useOrdersStore = defineStore('orders', () => {
     fetchPage: (cursor) => listOrders({ ...tabFilter(tab.value), cursor }),
     keyOf: (order) => order.orderNo,
   });
-  const { items, nextCursor, status, loadingMore, error, isEmpty, hasMore, loadMore } = list;
 
   function load(newTab: OrdersTab = tab.value): Promise<void> {
     tab.value = newTab;
@@ -141,8 +140,8 @@ export const useOrdersStore = defineStore('orders', () => {
 
   /** Keeps a list entry in step with a detail the shopper just saw or changed. */
   function upsert(order: Order): void {
-    const i = items.value.findIndex((o) => o.orderNo === order.orderNo);
-    if (i >= 0) items.value[i] = order;
+    const i = list.items.value.findIndex((o) => o.orderNo === order.orderNo);
+    if (i >= 0) list.items.value[i] = order;
   }
 
   /** 待支付 / 待发货 / 待收货 / 退款售后 counts (null until known; a failure keeps the last ones). */
@@ -155,21 +154,7 @@ export const useOrdersStore = defineStore('orders', () => {
     }
   }
 
-  return {
-    tab,
-    items,
-    nextCursor,
-    status,
-    loadingMore,
-    error,
-    isEmpty,
-    hasMore,
-    load,
-    loadMore,
-    upsert,
-    summary,
-    loadSummary,
-  };
+  return { ...list, tab, load, upsert, summary, loadSummary };
 });
 
 /** One order as its shopper sees it, and what they may do with it. */

@@ -44,8 +44,6 @@ export const useAdminOrdersStore = defineStore('admin-orders', () => {
     fetchPage: (cursor) => listAdminOrders(filters.value, cursor),
     keyOf: (order) => order.orderNo,
   });
-  const { items, nextCursor, status, loadingMore, error, isEmpty, hasMore, loadMore } = list;
-
   function load(next: AdminOrderFilters = filters.value): Promise<void> {
     filters.value = {
       status: next.status,
@@ -96,22 +94,7 @@ export const useAdminOrdersStore = defineStore('admin-orders', () => {
     return load({ ...filters.value, fromDate: from, toDate: to });
   }
 
-  return {
-    filters,
-    items,
-    nextCursor,
-    status,
-    loadingMore,
-    error,
-    isEmpty,
-    hasMore,
-    load,
-    loadMore,
-    exportCsv,
-    setStatus,
-    showToShip,
-    setDates,
-  };
+  return { ...list, filters, load, exportCsv, setStatus, showToShip, setDates };
 });
 
 /** 待处理退款申请: the shoppers' requests still waiting for an admin, and how many there are. */
