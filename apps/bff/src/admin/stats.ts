@@ -116,16 +116,16 @@ async function dayFigures(prisma: PrismaClient, from: string, to: string): Promi
   const missing: string[] = [];
   for (let date = from; date <= to; date = shiftShanghaiDate(date, 1)) if (!byDate.has(date)) missing.push(date);
   const toSummarise = missing.filter((d) => d <= closed);
-  let open = missing.filter((d) => d > closed);
   if (toSummarise.length) {
     try {
       for (const f of await summariseDays(prisma, toSummarise[0]!, toSummarise.at(-1)!)) byDate.set(f.date, f);
     } catch (err) {
+      // a late change or another reader's summary committed meanwhile: those days come from the orders this time
       if (!isWriteConflict(err)) throw err;
-      // a concurrent summary or late change won the race: read those days from the orders this time
-      open = missing;
     }
   }
+  // still open, or summarised by another reader after this one looked (not returned above)
+  const open = missing.filter((d) => !byDate.has(d));
   if (open.length) {
     for (const f of await liveFigures(prisma, open[0]!, open.at(-1)!)) if (open.includes(f.date)) byDate.set(f.date, f);
   }
