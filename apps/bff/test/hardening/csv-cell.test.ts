@@ -16,4 +16,35 @@ describe('CSV cells (spreadsheet formula injection, every locale separator)', ()
     expect(csvCell('=HYPERLINK("http://evil")')).toBe(`"'=HYPERLINK(""http://evil"")"`);
     expect(csvCell('-2+3')).toBe(`"'-2+3"`);
   });
+
+  it('gives what the plain rule gives (both replaces on every cell) for any text, with or without work to do', () => {
+    const rule = (value: string | number | null) =>
+      value === null
+        ? '""'
+        : `"${(typeof value === 'string' ? value.replace(/(^|[,;\t\r\n|])([=+\-@])/g, "$1'$2") : String(value)).replace(/"/g, '""')}"`;
+    const pieces = [
+      '',
+      'a',
+      '中文',
+      '😀',
+      '=',
+      '+',
+      '-',
+      '@',
+      '"',
+      "'",
+      ',',
+      ';',
+      '\t',
+      '\r',
+      '\n',
+      '|',
+      ' ',
+      '1',
+      'x=y',
+    ];
+    const values: (string | number | null)[] = [null, 0, -1, 1235, 12.5];
+    for (const a of pieces) for (const b of pieces) for (const c of pieces) values.push(a + b + c);
+    for (const value of values) expect([value, csvCell(value)]).toEqual([value, rule(value)]);
+  });
 });
