@@ -1,6 +1,16 @@
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { buildAuthorization, buildResponseSignString, verifySha256Rsa, type Sandbox } from '../src/index.js';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  buildAuthorization,
+  buildResponseSignString,
+  createSandbox,
+  verifySha256Rsa,
+  type Sandbox,
+} from '../src/index.js';
+import type { KeyMode } from '../src/keys.js';
 
 export interface ApiResult<T = Record<string, unknown>> {
   status: number;
@@ -127,4 +137,32 @@ export function jsapiBody(sandbox: Sandbox, overrides: Record<string, unknown> =
     payer: { openid: 'oUpF8uMuAJO_M2pxb1Q9zNjWeS6o' },
     ...overrides,
   };
+}
+
+let stateDirs: { parent: string; copies: number; templates: Map<KeyMode, Promise<string>> } | undefined;
+
+/**
+ * A new state dir holding a copy of one sandbox identity and key mode's keys and certificates
+ * (RSA keys and X.509 certificates, made once per process and key mode): for sandboxes whose
+ * tests are not about making them, which would otherwise each generate their own.
+ */
+export async function sandboxStateDir(keyMode: KeyMode = 'public-key'): Promise<string> {
+  if (!stateDirs) {
+    const parent = mkdtempSync(join(tmpdir(), 'sandbox-state-'));
+    process.once('exit', () => rmSync(parent, { recursive: true, force: true }));
+    stateDirs = { parent, copies: 0, templates: new Map() };
+  }
+  const { parent, templates } = stateDirs;
+  let template = templates.get(keyMode);
+  if (!template) {
+    template = (async () => {
+      const dir = join(parent, `template-${keyMode}`);
+      await (await createSandbox({ port: 0, stateDir: dir, keyMode })).close();
+      return dir;
+    })();
+    templates.set(keyMode, template);
+  }
+  const dir = join(parent, `state-${++stateDirs.copies}`);
+  cpSync(await template, dir, { recursive: true });
+  return dir;
 }

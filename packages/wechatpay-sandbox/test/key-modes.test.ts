@@ -14,7 +14,7 @@ import {
   verifySha256Rsa,
   type Sandbox,
 } from '../src/index.js';
-import { jsapiBody, notifyReceiver, type Received } from './helpers.js';
+import { jsapiBody, notifyReceiver, sandboxStateDir, type Received } from './helpers.js';
 
 const open: Array<{ close(): Promise<void> }> = [];
 afterEach(async () => {
@@ -22,7 +22,11 @@ afterEach(async () => {
 });
 
 async function start(opts: Parameters<typeof createSandbox>[0]) {
-  const sandbox = await createSandbox({ timeScale: 0.001, ...opts });
+  const sandbox = await createSandbox({
+    timeScale: 0.001,
+    stateDir: opts?.stateDir ?? (await sandboxStateDir(opts?.keyMode)),
+    ...opts,
+  });
   open.push(sandbox);
   return sandbox;
 }

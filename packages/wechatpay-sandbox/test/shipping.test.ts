@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSandbox, signRequestPayment, type Sandbox } from '../src/index.js';
-import { jsapiBody, merchantClient, notifyReceiver, orderNo } from './helpers.js';
+import { jsapiBody, merchantClient, notifyReceiver, orderNo, sandboxStateDir } from './helpers.js';
 
 let sandbox: Sandbox;
 let receiver: Awaited<ReturnType<typeof notifyReceiver>>;
@@ -11,7 +11,11 @@ beforeAll(async () => {
   // 10 days of auto-confirmation scaled by 0.001 = 864 s: never within a test; settling takes 60 ms.
   // Tokens live 7200 s × 1000 × 0.001 here, so that none expires between two calls of a test;
   // the token lifetime itself is tested on sandboxes of its own.
-  sandbox = await createSandbox({ timeScale: 0.001, accessTokenTtlSeconds: 7_200_000 });
+  sandbox = await createSandbox({
+    stateDir: await sandboxStateDir(),
+    timeScale: 0.001,
+    accessTokenTtlSeconds: 7_200_000,
+  });
 });
 afterAll(async () => {
   await sandbox.close();
@@ -114,7 +118,7 @@ describe('POST /cgi-bin/stable_token', () => {
   });
 
   it('normal mode answers the same token while valid, with expires_in scaled from 7200 s', async () => {
-    const s = await createSandbox({ timeScale: 0.001 });
+    const s = await createSandbox({ stateDir: await sandboxStateDir(), timeScale: 0.001 });
     try {
       const res = await post(s, '/cgi-bin/stable_token', {
         grant_type: 'client_credential',
@@ -133,7 +137,7 @@ describe('POST /cgi-bin/stable_token', () => {
 
   it('force_refresh invalidates the previous token at once (40001); another within 30 s does not refresh', async () => {
     // unscaled, so that "within 30 s" holds on any machine
-    const s = await createSandbox({ timeScale: 1 });
+    const s = await createSandbox({ stateDir: await sandboxStateDir(), timeScale: 1 });
     try {
       const old = await token(s);
       const forced = await token(s, { force_refresh: true });
@@ -157,7 +161,7 @@ describe('POST /cgi-bin/stable_token', () => {
 
   it('renews in the last 5 minutes while the old token keeps working until it expires', async () => {
     // unscaled, with a lifetime of 5 min + 2 s: the renewal window opens 2 s after issue
-    const s = await createSandbox({ timeScale: 1, accessTokenTtlSeconds: 302 });
+    const s = await createSandbox({ stateDir: await sandboxStateDir(), timeScale: 1, accessTokenTtlSeconds: 302 });
     try {
       const list = (t: string) =>
         post(s, '/cgi-bin/express/delivery/open_msg/get_delivery_list', {}, `?access_token=${encodeURIComponent(t)}`);
@@ -181,7 +185,7 @@ describe('POST /cgi-bin/stable_token', () => {
   });
 
   it('answers 42001 for an expired token (7200 s × time scale)', async () => {
-    const s = await createSandbox({ timeScale: 0.0005 });
+    const s = await createSandbox({ stateDir: await sandboxStateDir(), timeScale: 0.0005 });
     try {
       const t = await token(s);
       const expiresAt = s.state.stableTokenCalls()[0]!.at + 3600;
@@ -205,7 +209,7 @@ describe('access_token on the shipping APIs', () => {
   });
 
   it('answers 40001 after the tokens are revoked', async () => {
-    const s = await createSandbox({ timeScale: 0.001 });
+    const s = await createSandbox({ stateDir: await sandboxStateDir(), timeScale: 0.001 });
     try {
       const t = await token(s);
       s.revokeAccessTokens();
@@ -458,7 +462,7 @@ describe('确认收货 and the funds', () => {
 
   it('confirms by itself after the auto-confirm days (scaled)', async () => {
     // 0.03 day × 86 400 000 ms × 0.001 = 2592 ms
-    const s = await createSandbox({ timeScale: 0.001, autoConfirmDays: 0.03 });
+    const s = await createSandbox({ stateDir: await sandboxStateDir(), timeScale: 0.001, autoConfirmDays: 0.03 });
     try {
       const t = await token(s);
       const order = await paidOrder(s);

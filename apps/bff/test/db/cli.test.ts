@@ -1,7 +1,6 @@
 import { execFile } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 
 import { migrationsDir, openDb } from '../../src/db/index.js';
-import { createEmptyTestDb } from '../support/db.js';
+import { createEmptyTestDb, pgliteDataDir } from '../support/db.js';
 
 // each step is a fresh process (tsx start-up, PGlite start-up): slow on a busy machine
 vi.setConfig({ testTimeout: 240_000, hookTimeout: 60_000 });
@@ -21,7 +20,6 @@ const allMigrations = readdirSync(migrationsDir, { withFileTypes: true })
   .sort();
 
 const bffDir = join(dirname(fileURLToPath(import.meta.url)), '../..');
-const tsxCli = join(dirname(createRequire(join(bffDir, 'package.json')).resolve('tsx/package.json')), 'dist/cli.mjs');
 
 interface Run {
   code: number;
@@ -29,14 +27,18 @@ interface Run {
   stderr: string;
 }
 
-/** Runs one of the db CLIs as `pnpm db:…` does: tsx, cwd apps/bff, env on top of ours. */
+/**
+ * Runs one of the db CLIs as `pnpm db:…` does: through tsx's loader, cwd apps/bff, env on top of
+ * ours. The loader in one Node process, as `tsx` itself runs it, without the `tsx` command's own
+ * parent process, which would double every start-up.
+ */
 function runCli(script: string, args: string[], env: Record<string, string | undefined>): Promise<Run> {
   const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env };
   for (const [key, value] of Object.entries(env)) if (value === undefined) delete childEnv[key];
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      [tsxCli, `src/db/${script}`, ...args],
+      ['--import', 'tsx', `src/db/${script}`, ...args],
       { cwd: bffDir, env: childEnv },
       (error, stdout, stderr) => {
         resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
@@ -50,7 +52,8 @@ afterAll(() => Promise.all(scratch.map((d) => rm(d, { recursive: true, force: tr
 
 describe('pnpm db:migrate and db:seed', () => {
   it('on the embedded PGlite: seed refuses before migrating, then migrate, status and seed work', async () => {
-    const pgliteDir = await mkdtemp(join(tmpdir(), 'uc-pglite-cli-'));
+    // a data directory as its first open leaves it (initdb is PGlite's own work, not the CLI's)
+    const pgliteDir = await pgliteDataDir(await mkdtemp(join(tmpdir(), 'uc-pglite-cli-')));
     scratch.push(pgliteDir);
     const env = { DATABASE_URL: undefined, PGLITE_DIR: pgliteDir };
 

@@ -18,7 +18,7 @@ import {
   pingDb,
   type DbKind,
 } from '../../src/db/index.js';
-import { createEmptyTestDb, createTestDb } from '../support/db.js';
+import { createEmptyTestDb, createTestDb, pgliteDataDir } from '../support/db.js';
 import { rejectionOf } from '../support/rejection.js';
 
 vi.setConfig({ testTimeout: 60_000, hookTimeout: 60_000 });
@@ -66,7 +66,8 @@ describe('openDb', () => {
   });
 
   it('keeps a PGlite database in its directory across restarts (an empty DATABASE_URL means PGlite)', async () => {
-    const pgliteDir = await mkdtemp(join(tmpdir(), 'uc-pglite-'));
+    // initialised as a first open leaves it: what is kept across restarts is the subject here
+    const pgliteDir = await pgliteDataDir(await mkdtemp(join(tmpdir(), 'uc-pglite-')));
     scratch.push(pgliteDir);
 
     // every migration of the repo, the first being the initial schema
@@ -93,7 +94,7 @@ describe('openDb', () => {
 
 describe('a PGlite data directory', () => {
   it('serves one opener at a time: a second gets DB_PGLITE_IN_USE until the first closes', async () => {
-    const pgliteDir = join(await mkdtemp(join(tmpdir(), 'uc-pglite-lock-')), 'db');
+    const pgliteDir = await pgliteDataDir(join(await mkdtemp(join(tmpdir(), 'uc-pglite-lock-')), 'db'));
     scratch.push(dirname(pgliteDir));
     const first = await openDb({ pgliteDir });
     expect((await readFile(`${pgliteDir}.lock`, 'utf8')).trim()).toBe(String(process.pid));
@@ -109,7 +110,7 @@ describe('a PGlite data directory', () => {
   });
 
   it('takes over a lock left by a process that no longer exists', async () => {
-    const pgliteDir = join(await mkdtemp(join(tmpdir(), 'uc-pglite-lock-')), 'db');
+    const pgliteDir = await pgliteDataDir(join(await mkdtemp(join(tmpdir(), 'uc-pglite-lock-')), 'db'));
     scratch.push(dirname(pgliteDir));
     const exited = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], {
       encoding: 'utf8',

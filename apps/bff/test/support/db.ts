@@ -7,8 +7,13 @@
  *   a migration several.
  * - pglite: in memory. The first call per process migrates a template and dumps its data
  *   directory; every later call starts from that dump (no initdb, no migration run).
+ * PGlite's initdb costs more CPU than anything else in opening it: it runs once per process, and
+ * every empty PGlite database or data directory after that starts from a copy of its result.
  */
 import { randomBytes } from 'node:crypto';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 import type { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
@@ -90,11 +95,59 @@ async function createPostgresTestDb(): Promise<TestDb> {
   return db;
 }
 
+/** A promise made once, made again on the next call if it failed. */
+function once<T>(make: () => Promise<T>): () => Promise<T> {
+  let made: Promise<T> | undefined;
+  return () => {
+    if (!made) {
+      made = make();
+      made.catch(() => {
+        made = undefined;
+      });
+    }
+    return made;
+  };
+}
+
+/** The data directory of a PGlite database just initialised (initdb) and empty, as a dump. */
+const emptyPgliteDump = once(async () => {
+  const pglite = await startPglite('memory://');
+  try {
+    return await pglite.dumpDataDir('none');
+  } finally {
+    await pglite.close();
+  }
+});
+
+/** An empty in-memory PGlite database, as `openDb({ pgliteDir: 'memory://' })` opens one. */
+async function emptyPgliteDb(): Promise<Db> {
+  return dbFromPglite(await startPglite('memory://', { loadDataDir: await emptyPgliteDump() }));
+}
+
+/** A data directory initialised once per process, copied by pgliteDataDir(). */
+const initialisedPgliteDir = once(async () => {
+  const parent = mkdtempSync(join(tmpdir(), 'uc-pglite-initdb-'));
+  process.once('exit', () => rmSync(parent, { recursive: true, force: true }));
+  const dir = join(parent, 'db');
+  const pglite = await startPglite(dir, { loadDataDir: await emptyPgliteDump() });
+  await pglite.close();
+  return dir;
+});
+
+/**
+ * Makes `dir` the data directory of an empty PGlite database, as the first open of a new
+ * directory leaves it (for tests whose subject is what happens after that first open).
+ */
+export async function pgliteDataDir(dir: string): Promise<string> {
+  cpSync(await initialisedPgliteDir(), dir, { recursive: true });
+  return dir;
+}
+
 let pgliteTemplate: Promise<Blob> | undefined;
 
 function migratedPgliteTemplate(): Promise<Blob> {
   pgliteTemplate ??= (async () => {
-    const db = dbFromPglite(await startPglite('memory://'));
+    const db = await emptyPgliteDb();
     try {
       await migrateDb(db);
       const driver = dbDriver(db) as { kind: 'pglite'; pglite: PGlite };
@@ -131,7 +184,7 @@ export async function createTestDb(kind: DbKind, opts: { seed?: boolean } = {}):
 
 /** A database that exists but has no tables yet (for migration tests), or a copy of `template`. */
 export async function createEmptyTestDb(kind: DbKind, template?: string): Promise<TestDb> {
-  if (kind === 'pglite') return openDb({ pgliteDir: 'memory://' });
+  if (kind === 'pglite') return emptyPgliteDb();
   const name = testDatabaseName();
   await withAdmin((client) =>
     client.query(template ? `CREATE DATABASE "${name}" TEMPLATE "${template}"` : `CREATE DATABASE "${name}"`),

@@ -131,8 +131,8 @@ describe('on PostgreSQL, two BFF instances with separate pools', () => {
   });
 
   it('refresh it once after it expires, and the new one works', async () => {
-    // WeChat's 7200 s × 0.001: a 7.2 s token
-    const s = await createSandbox({ timeScale: 0.001 });
+    // 1000 s × 0.001: a 1 s token (expires_in 1, WeChat's whole seconds)
+    const s = await createSandbox({ timeScale: 0.001, accessTokenTtlSeconds: 1000 });
     try {
       const a = client(db, s);
       const b = client(db2, s);
@@ -177,11 +177,11 @@ describe('on PostgreSQL, two BFF instances with separate pools', () => {
   });
 
   it('refresh at once on 42001 when WeChat holds the stored token expired, and retry the call', async () => {
-    // a 1 s token, unscaled; the stored expiry then claims another hour (clocks that disagree)
-    const s = await createSandbox({ timeScale: 1, accessTokenTtlSeconds: 1 });
+    // 200 s × 0.001: a 0.2 s token; the stored expiry then claims another hour (clocks that disagree)
+    const s = await createSandbox({ timeScale: 0.001, accessTokenTtlSeconds: 200 });
     try {
       const first = await client(db, s).accessToken.get();
-      await sleep(1100);
+      await sleep(300);
       await db.prisma.wechatAccessToken.update({
         where: { appid: s.credentials.appid },
         data: { obtainedAt: new Date(), expiresAt: new Date(Date.now() + 3600_000) },
