@@ -1,0 +1,54 @@
+/**
+ * Global setup of the cross-app project: starts the uni-app builds its test files need as soon as
+ * the run starts, in the background, so that they are made while the other projects' tests run
+ * instead of inside the first test file that needs each one. The test files still call
+ * `cachedBuild`, which waits for a build in progress and fails with its output if it failed.
+ */
+import path from 'node:path';
+import type { TestProject } from 'vitest/node';
+import { cachedBuild, releaseFailedBuilds, repoRoot, stopBuilds, type Target } from './build';
+import { TEST_BUILD_ENV } from './build-env';
+
+/**
+ * Which builds a test file waits for (paths from the repository root), in the order they are made:
+ * h5 first, which the longest browser tests need. A file missing here still gets its build, made
+ * when it asks for it.
+ */
+const NEEDS: [RegExp, Target[]][] = [
+  [/^test\/e2e\//, ['h5']],
+  [/^test\/miniapp\/miniapp\.test\.ts$/, ['h5', 'mp-weixin']],
+  [/^test\/miniapp\/code-quality\.test\.ts$/, ['mp-weixin']],
+  [/^test\/miniapp\/mp-weixin\/purchase\.test\.ts$/, ['mp-weixin']],
+  [/^test\/miniapp\/mp-weixin\/sandbox\.test\.ts$/, ['mp-weixin-sandbox']],
+];
+const ORDER: Target[] = ['h5', 'mp-weixin', 'mp-weixin-sandbox'];
+
+export default async function prebuild(project: TestProject) {
+  // the file filters of this run (`vitest run <filter>…`), so that a run of one file starts only its build
+  const filters = (project.vitest as unknown as { filenamePattern?: unknown }).filenamePattern;
+  const { testFiles } = await project.globTestFiles(
+    Array.isArray(filters) ? filters.filter((f) => typeof f === 'string') : [],
+  );
+  const needed = new Set(
+    testFiles.flatMap((file) => {
+      const rel = path.relative(repoRoot, file).split(path.sep).join('/');
+      return NEEDS.find(([pattern]) => pattern.test(rel))?.[1] ?? [];
+    }),
+  );
+  let stopped = false;
+  // One after another: on two cores a build beside the other projects' tests is enough.
+  const builds = (async () => {
+    for (const target of ORDER.filter((t) => needed.has(t))) {
+      if (stopped) return;
+      // a failure is reported by the test files that need the build (cachedBuild hands them its output)
+      await cachedBuild(target, TEST_BUILD_ENV).catch(() => {});
+    }
+  })();
+
+  return async () => {
+    stopped = true;
+    stopBuilds();
+    await builds;
+    await releaseFailedBuilds();
+  };
+}
