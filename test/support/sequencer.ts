@@ -4,11 +4,14 @@
  * earlier run on the same checkout (without them it goes by file size), which a clean clone in CI
  * does not have; the weights below are the seconds each long file took in a full run on a busy
  * machine. Only their order matters: a file not listed counts as short; short files go by project,
- * then size.
+ * then size. A file that waits for a uni-app build (started with the run, see prebuild.ts) would
+ * hold a worker idle until the build is made, so the first long files of the other projects go
+ * ahead of it: one per worker and one more, about as long as the first (h5) build takes.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
+import { buildsNeeded } from '../miniapp/support/build-needs';
 
 const WEIGHTS: Record<string, number> = {
   'apps/bff/test/proof/reliability.test.ts': 175,
@@ -45,8 +48,10 @@ export default class LongestFirstSequencer extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
     const root = this.ctx.config.root;
     const weight = new Map<TestSpecification, [number, number]>();
+    const waits = new Set<TestSpecification>();
     for (const file of files) {
       const rel = path.relative(root, file.moduleId).split(path.sep).join('/');
+      if (buildsNeeded(rel).length > 0) waits.add(file);
       let size = 0;
       try {
         size = readFileSync(file.moduleId).length;
@@ -55,7 +60,7 @@ export default class LongestFirstSequencer extends BaseSequencer {
       }
       weight.set(file, [WEIGHTS[rel] ?? 0, size]);
     }
-    return [...files].sort((a, b) => {
+    const sorted = [...files].sort((a, b) => {
       const groupOrder = a.project.config.sequence.groupOrder - b.project.config.sequence.groupOrder;
       if (groupOrder !== 0) return groupOrder;
       const [wa, sa] = weight.get(a)!;
@@ -66,5 +71,8 @@ export default class LongestFirstSequencer extends BaseSequencer {
       if (a.project.name !== b.project.name) return a.project.name < b.project.name ? -1 : 1;
       return sb - sa;
     });
+    const workers = typeof this.ctx.config.maxWorkers === 'number' ? this.ctx.config.maxWorkers : 2;
+    const ahead = sorted.filter((file) => !waits.has(file)).slice(0, workers + 1);
+    return [...ahead, ...sorted.filter((file) => !ahead.includes(file))];
   }
 }

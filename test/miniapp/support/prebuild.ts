@@ -7,20 +7,10 @@
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { cachedBuild, releaseFailedBuilds, repoRoot, stopBuilds, type Target } from './build';
+import { buildsNeeded } from './build-needs';
 import { TEST_BUILD_ENV } from './build-env';
 
-/**
- * Which builds a test file waits for (paths from the repository root), in the order they are made:
- * h5 first, which the longest browser tests need. A file missing here still gets its build, made
- * when it asks for it.
- */
-const NEEDS: [RegExp, Target[]][] = [
-  [/^test\/e2e\//, ['h5']],
-  [/^test\/miniapp\/miniapp\.test\.ts$/, ['h5', 'mp-weixin']],
-  [/^test\/miniapp\/code-quality\.test\.ts$/, ['mp-weixin']],
-  [/^test\/miniapp\/mp-weixin\/purchase\.test\.ts$/, ['mp-weixin']],
-  [/^test\/miniapp\/mp-weixin\/sandbox\.test\.ts$/, ['mp-weixin-sandbox']],
-];
+/** h5 first: the longest browser tests need it. */
 const ORDER: Target[] = ['h5', 'mp-weixin', 'mp-weixin-sandbox'];
 
 export default async function prebuild(project: TestProject) {
@@ -30,10 +20,7 @@ export default async function prebuild(project: TestProject) {
     Array.isArray(filters) ? filters.filter((f) => typeof f === 'string') : [],
   );
   const needed = new Set(
-    testFiles.flatMap((file) => {
-      const rel = path.relative(repoRoot, file).split(path.sep).join('/');
-      return NEEDS.find(([pattern]) => pattern.test(rel))?.[1] ?? [];
-    }),
+    testFiles.flatMap((file) => buildsNeeded(path.relative(repoRoot, file).split(path.sep).join('/'))),
   );
   let stopped = false;
   // One after another: on two cores a build beside the other projects' tests is enough.
