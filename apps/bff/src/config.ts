@@ -7,8 +7,20 @@ import { createPrivateKey, createPublicKey } from 'node:crypto';
 import path from 'node:path';
 import { z } from 'zod';
 import { workspaceRoot } from './paths.js';
-import type { WechatpayKeyMode, WechatpayPublicKey } from './payments/wechatpay-keys.js';
-import { DEFAULT_SCRYPT_COST, SCRYPT_COST_MAX, SCRYPT_COST_MIN } from './admin/passwords.js';
+
+/** How WeChat Pay's signatures are checked (see payments/wechatpay-keys.ts). */
+export type WechatpayKeyMode = 'public-key' | 'platform-cert' | 'switching';
+
+/** A 微信支付公钥 from the configuration, by its `PUB_KEY_ID_…`. */
+export interface WechatpayPublicKey {
+  id: string;
+  pem: string;
+}
+
+/** log2 of scrypt's N: OWASP's scrypt floor is N=2^17, r=8, p=1 (the production default and minimum) */
+export const DEFAULT_SCRYPT_COST = 17;
+export const SCRYPT_COST_MIN = 10;
+export const SCRYPT_COST_MAX = 18;
 
 export class ConfigError extends Error {
   override name = 'ConfigError';

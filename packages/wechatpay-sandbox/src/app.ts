@@ -237,6 +237,10 @@ function buildV3(ctx: AppContext): express.Router {
     if (err instanceof ApiError) return send(res, err.status, err.toBody());
     const e = err as { type?: string; status?: number };
     if (e.type === 'entity.too.large') return send(res, 400, invalidRequest('请求包体过大').toBody());
+    // a body that cannot be read (an unsupported or broken Content-Encoding, a cut-off upload) is
+    // the caller's fault, as WeChat Pay answers it: 400, never SYSTEM_ERROR
+    if (typeof e.status === 'number' && e.status >= 400 && e.status < 500)
+      return send(res, 400, invalidRequest('请求包体无法读取').toBody());
     console.error('[wechatpay-sandbox] unexpected error', err);
     send(res, 500, { code: 'SYSTEM_ERROR', message: '系统异常，请稍后重试' });
   });

@@ -56,6 +56,33 @@ describe('malformed JSON to the controls', () => {
   });
 });
 
+describe('an APIv3 body that cannot be read', () => {
+  it('answers 400 INVALID_REQUEST, signed, and creates nothing', async () => {
+    const call = merchantClient(sandbox);
+    const body = JSON.stringify(jsapiBody(sandbox));
+    for (const encoding of ['gzip', 'br', 'x-unknown']) {
+      const res = await fetch(`${sandbox.url}/v3/pay/transactions/jsapi`, {
+        method: 'POST',
+        headers: {
+          accept: 'application/json',
+          'user-agent': 'uni-checkout-test',
+          'content-type': 'application/json',
+          'content-encoding': encoding,
+        },
+        body,
+      });
+      const answer = (await res.json()) as { code: string };
+      expect([encoding, res.status, answer.code]).toEqual([encoding, 400, 'INVALID_REQUEST']);
+    }
+    const outTradeNo = (JSON.parse(body) as { out_trade_no: string }).out_trade_no;
+    const query = await call(
+      'GET',
+      `/v3/pay/transactions/out-trade-no/${outTradeNo}?mchid=${sandbox.credentials.mchid}`,
+    );
+    expect(query.status).toBe(404);
+  });
+});
+
 describe('who may call the controls from a browser', () => {
   const post = (base: string, origin: string, body = '{"dropNotifications":7}', type = 'application/json') =>
     fetch(`${base}/sandbox/faults`, { method: 'POST', headers: { origin, 'content-type': type }, body });

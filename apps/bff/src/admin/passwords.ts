@@ -1,5 +1,6 @@
 import { randomBytes, scrypt as scryptCb, timingSafeEqual } from 'node:crypto';
 import { promisify } from 'node:util';
+import { DEFAULT_SCRYPT_COST, SCRYPT_COST_MAX, SCRYPT_COST_MIN } from '../config.js';
 
 const scrypt = promisify(scryptCb) as (
   password: string,
@@ -8,10 +9,7 @@ const scrypt = promisify(scryptCb) as (
   options: object,
 ) => Promise<Buffer>;
 
-/** log2 of scrypt's N: OWASP's scrypt floor is N=2^17, r=8, p=1 (the production default and minimum) */
-export const DEFAULT_SCRYPT_COST = 17;
-export const SCRYPT_COST_MIN = 10;
-export const SCRYPT_COST_MAX = 18;
+export { DEFAULT_SCRYPT_COST, SCRYPT_COST_MIN, SCRYPT_COST_MAX };
 const R = 8;
 const P = 1;
 const KEYLEN = 32;

@@ -8,6 +8,18 @@ export const ADMIN_ACCESS_TOKEN_SECONDS = 15 * 60;
 /** A login's absolute lifetime: refreshing never carries a session past it. */
 export const ADMIN_SESSION_HOURS = 12;
 
+/** An ended session (expired or revoked) stays this long, for the audit trail, then is deleted. */
+export const ENDED_SESSION_RETENTION_DAYS = 30;
+
+/** Deletes the admin sessions that ended more than ENDED_SESSION_RETENTION_DAYS ago; answers how many. */
+export async function pruneEndedAdminSessions(prisma: PrismaClient, now: Date): Promise<number> {
+  const endedBefore = new Date(now.getTime() - ENDED_SESSION_RETENTION_DAYS * 86_400_000);
+  const { count } = await prisma.adminSession.deleteMany({
+    where: { OR: [{ expiresAt: { lt: endedBefore } }, { revokedAt: { lt: endedBefore } }] },
+  });
+  return count;
+}
+
 export interface AdminSessionTokens {
   /** the access token (Bearer) */
   token: string;

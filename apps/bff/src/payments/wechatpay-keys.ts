@@ -10,7 +10,9 @@
 import { X509Certificate, createPublicKey, createVerify, type KeyObject } from 'node:crypto';
 import { Aes, Formatter } from 'wechatpay-axios-plugin';
 
-export type WechatpayKeyMode = 'public-key' | 'platform-cert' | 'switching';
+import type { WechatpayKeyMode, WechatpayPublicKey } from '../config.js';
+
+export type { WechatpayKeyMode, WechatpayPublicKey };
 
 /** WeChat's signature probe (签名探测): a callback whose signature can never verify. */
 export const SIGNATURE_PROBE_PREFIX = 'WECHATPAY/SIGNTEST/';
@@ -20,11 +22,6 @@ export const MAX_CLOCK_SKEW_SECONDS = 300;
 export const REFRESH_MIN_INTERVAL_MS = 60_000;
 /** Certificates are downloaded again on this schedule (WeChat publishes a new one well before the old expires). */
 export const REFRESH_SCHEDULE_MS = 12 * 3600_000;
-
-export interface WechatpayPublicKey {
-  id: string;
-  pem: string;
-}
 
 export interface PlatformCertificate {
   serialNo: string;

@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { MerchantCredentials } from '../config.js';
-import type { WechatpayKeyMode } from '../payments/wechatpay-keys.js';
+import type { WechatpayKeyMode } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { SandboxCredentials as SandboxCredentialsFile } from '@uni-checkout/wechatpay-sandbox';
 

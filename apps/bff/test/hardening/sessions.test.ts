@@ -6,6 +6,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashPassword } from '../../src/admin/passwords.js';
+import { domainModules } from '../../src/app.js';
+import { ENDED_SESSION_RETENTION_DAYS, pruneEndedAdminSessions } from '../../src/auth/admin-sessions.js';
 import { ADMIN, apiClient, startHarness, type ApiClient, type Harness } from '../support/harness.js';
 import { anySku, TEST_ADDRESS } from '../support/shop.js';
 import { paidOrder } from '../refunds/paid-order.js';
@@ -162,5 +164,35 @@ describe('a shopper whose user row is gone', { timeout: 60_000 }, () => {
     expect(codeOf(await shopper.get('/api/addresses'))).toEqual([401, 'SESSION_REVOKED']);
     const again = await h.shopper(shopper.openid);
     expect((await again.post('/api/orders', body, { 'idempotency-key': randomUUID() })).status).toBe(201);
+  });
+});
+
+describe('ended admin sessions', () => {
+  it('are kept for the audit trail, then deleted by the sessions job; live ones stay', async () => {
+    const prisma = h.bff.ctx.prisma;
+    const admin = await prisma.adminUser.findUniqueOrThrow({ where: { username: ADMIN.username } });
+    const day = 86_400_000;
+    const now = Date.now();
+    const ago = (days: number) => new Date(now - days * day);
+    const session = (data: { expiresAt: Date; revokedAt?: Date }) =>
+      prisma.adminSession.create({ data: { adminId: admin.id, refreshTokenHash: '0'.repeat(64), ...data } });
+    const keep = ENDED_SESSION_RETENTION_DAYS - 1;
+    const drop = ENDED_SESSION_RETENTION_DAYS + 1;
+    const live = await session({ expiresAt: new Date(now + day) });
+    const recentlyExpired = await session({ expiresAt: ago(keep) });
+    const recentlyRevoked = await session({ expiresAt: new Date(now + day), revokedAt: ago(keep) });
+    const longExpired = await session({ expiresAt: ago(drop) });
+    const longRevoked = await session({ expiresAt: ago(keep), revokedAt: ago(drop) });
+
+    const job = domainModules(h.bff.ctx)
+      .flatMap((m) => m.jobs ?? [])
+      .find((j) => j.name === 'admin-sessions');
+    expect(job).toBeDefined();
+    await job!.run();
+
+    const ids = [live, recentlyExpired, recentlyRevoked, longExpired, longRevoked].map((s) => s.id);
+    const left = await prisma.adminSession.findMany({ where: { id: { in: ids } }, select: { id: true } });
+    expect(left.map((s) => s.id).sort()).toEqual([live.id, recentlyExpired.id, recentlyRevoked.id].sort());
+    expect(await pruneEndedAdminSessions(prisma, new Date(now))).toBe(0);
   });
 });

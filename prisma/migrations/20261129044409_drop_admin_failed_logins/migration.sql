@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "AdminUser" DROP COLUMN "failedLogins";
