@@ -1,14 +1,12 @@
 /** Builds the uni-app project with its own CLI, as `pnpm build:h5` / `pnpm build:mp-weixin` do. */
-import { execFile } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
-
-const run = promisify(execFile);
 
 export const miniappDir = fileURLToPath(new URL('../../../apps/miniapp/', import.meta.url));
 export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
@@ -46,19 +44,67 @@ export async function buildMiniapp(
     outDir,
   ];
   const started = Date.now();
+  const { failure, output } = await runUni(uni, args, { ...process.env, ...env, NODE_ENV: 'production' });
+  if (failure) throw new Error(`uni build for ${target} failed: ${failure}\n${output}`);
+  return { target, outDir, ms: Date.now() - started, log: output };
+}
+
+const BUILD_TIMEOUT_MS = 600_000; // a shared, busy machine can take minutes
+const MAX_OUTPUT = 64 * 1024 * 1024;
+
+/** Builds still running in this process, each the leader of its own process group (see stopBuilds). */
+const running = new Set<ChildProcess>();
+
+function killGroup(child: ChildProcess): void {
   try {
-    const { stdout, stderr } = await run(uni, args, {
-      cwd: miniappDir,
-      env: { ...process.env, ...env, NODE_ENV: 'production' },
-      maxBuffer: 64 * 1024 * 1024,
-      timeout: 600_000, // a shared, busy machine can take minutes
-    });
-    return { target, outDir, ms: Date.now() - started, log: stdout + stderr };
-  } catch (err) {
-    const e = err as { stdout?: string; stderr?: string; message: string };
-    throw new Error(`uni build for ${target} failed: ${e.message}\n${e.stdout ?? ''}\n${e.stderr ?? ''}`);
+    if (child.pid) process.kill(-child.pid, 'SIGKILL');
+  } catch {
+    // already gone
   }
 }
+
+/** Runs the uni CLI in its own process group, so that stopping it stops the workers it spawned too. */
+function runUni(uni: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ failure?: string; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(uni, args, { cwd: miniappDir, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    running.add(child);
+    let output = '';
+    const collect = (chunk: Buffer) => {
+      if (output.length < MAX_OUTPUT) output += chunk.toString();
+    };
+    child.stdout!.on('data', collect);
+    child.stderr!.on('data', collect);
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      killGroup(child);
+    }, BUILD_TIMEOUT_MS);
+    const done = (failure?: string) => {
+      clearTimeout(timer);
+      running.delete(child);
+      resolve({ failure, output });
+    };
+    child.on('error', (err) => done(`could not start ${uni}: ${err.message}`));
+    child.on('close', (status, signal) =>
+      done(
+        timedOut
+          ? `timed out after ${BUILD_TIMEOUT_MS / 1000} s`
+          : status === 0
+            ? undefined
+            : `exit ${status ?? signal}`,
+      ),
+    );
+  });
+}
+
+/** Stops every build this process started and has not seen finish. */
+export function stopBuilds(): void {
+  for (const child of running) killGroup(child);
+  running.clear();
+}
+
+// a test run that ends or is interrupted does not leave a build running on the machine
+process.once('exit', stopBuilds);
 
 /** Every file below `dir`, as paths relative to it with forward slashes. */
 export async function listFiles(dir: string): Promise<string[]> {
@@ -116,14 +162,29 @@ const KEEP_CACHED_BUILDS = 6;
  * browser tests, the e2e) share it, within a run and across runs, and any change to a source file,
  * the lockfile or the env makes a fresh one. A build is published by an atomic rename, so a run
  * that dies mid-build leaves nothing half-written behind.
+ *
+ * A build in progress holds `<build>.building` (made by an atomic mkdir, holding its process id):
+ * every other process that needs the same build waits for it instead of building it again (the
+ * run's global setup starts the builds early, the test files that need them wait here). A build
+ * that failed leaves its output there for as long as its process lives, so each waiting test file
+ * fails with the build's own error; a lock whose process is gone is taken over.
  */
 export async function cachedBuild(target: Target, env: Record<string, string> = {}): Promise<BuildResult> {
   const key = await buildKey(target, env);
   const outDir = path.join(buildCacheDir, `${target}-${key}`);
-  if (existsSync(path.join(outDir, '.complete'))) {
-    return { target, outDir: path.join(outDir, 'out'), ms: 0, log: '', cached: true };
-  }
+  const lock = `${outDir}.building`;
+  const cached = (): BuildResult => ({ target, outDir: path.join(outDir, 'out'), ms: 0, log: '', cached: true });
   await mkdir(buildCacheDir, { recursive: true });
+  for (;;) {
+    if (existsSync(path.join(outDir, '.complete'))) return cached();
+    if (await takeLock(lock)) break;
+    const failure = await waitForLock(lock, outDir);
+    if (failure !== undefined) throw new Error(failure);
+  }
+  if (existsSync(path.join(outDir, '.complete'))) {
+    await rm(lock, { recursive: true, force: true });
+    return cached();
+  }
   const staging = `${outDir}.tmp-${randomBytes(4).toString('hex')}`;
   try {
     const result = await buildMiniapp(target, path.join(staging, 'out'), env);
@@ -134,11 +195,77 @@ export async function cachedBuild(target: Target, env: Record<string, string> = 
       // Another run published the same build first: use theirs.
       await rm(staging, { recursive: true, force: true });
     }
+    await rm(lock, { recursive: true, force: true });
     await pruneBuildCache();
     return { ...result, outDir: path.join(outDir, 'out') };
   } catch (err) {
     await rm(staging, { recursive: true, force: true });
+    await writeFile(path.join(lock, FAILED), (err as Error).message).catch(() => {});
     throw err;
+  }
+}
+
+const OWNER = 'pid';
+const FAILED = 'failed.log';
+
+async function takeLock(lock: string): Promise<boolean> {
+  try {
+    await mkdir(lock);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw err;
+  }
+  await writeFile(path.join(lock, OWNER), String(process.pid));
+  return true;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Until the lock is gone (or its build published): the failed build's output if its process still
+ * holds the lock, undefined otherwise. A lock whose process has died is removed.
+ */
+async function waitForLock(lock: string, outDir: string): Promise<string | undefined> {
+  for (;;) {
+    if (existsSync(path.join(outDir, '.complete'))) return undefined;
+    let pid: number;
+    try {
+      pid = Number(await readFile(path.join(lock, OWNER), 'utf8'));
+    } catch {
+      if (!existsSync(lock)) return undefined;
+      // made a moment ago and its id not written yet, or left empty by a process that died then
+      const made = await stat(lock).then(
+        (s) => s.mtimeMs,
+        () => 0,
+      );
+      if (Date.now() - made > 30_000) await rm(lock, { recursive: true, force: true });
+      await sleep(500);
+      continue;
+    }
+    if (!isAlive(pid)) {
+      await rm(lock, { recursive: true, force: true });
+      return undefined;
+    }
+    const failure = await readFile(path.join(lock, FAILED), 'utf8').catch(() => undefined);
+    if (failure !== undefined) return failure;
+    await sleep(500);
+  }
+}
+
+/** Removes the locks of this process's failed builds, so that the next run builds them afresh. */
+export async function releaseFailedBuilds(): Promise<void> {
+  const entries = await readdir(buildCacheDir).catch(() => [] as string[]);
+  for (const name of entries.filter((n) => n.endsWith('.building'))) {
+    const lock = path.join(buildCacheDir, name);
+    const pid = await readFile(path.join(lock, OWNER), 'utf8').catch(() => '');
+    if (pid === String(process.pid)) await rm(lock, { recursive: true, force: true });
   }
 }
 
@@ -146,7 +273,7 @@ async function pruneBuildCache(): Promise<void> {
   const entries = await readdir(buildCacheDir, { withFileTypes: true });
   const builds = await Promise.all(
     entries
-      .filter((e) => e.isDirectory() && !e.name.includes('.tmp-'))
+      .filter((e) => e.isDirectory() && !e.name.includes('.tmp-') && !e.name.endsWith('.building'))
       .map(async (e) => ({
         dir: path.join(buildCacheDir, e.name),
         mtime: (await stat(path.join(buildCacheDir, e.name))).mtimeMs,
