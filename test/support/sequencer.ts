@@ -11,7 +11,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
-import { buildsNeeded } from '../miniapp/support/build-needs';
+import { buildsNeeded } from '../miniapp/support/build-needs.ts';
 
 const WEIGHTS: Record<string, number> = {
   'apps/bff/test/proof/reliability.test.ts': 175,
