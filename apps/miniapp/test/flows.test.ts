@@ -1,5 +1,5 @@
 /** The shop's rules that need no browser: cart arithmetic, idempotency keys, polling, refund input, pay sheet URL, trail labels. */
-import type { Order, Product } from '@uni-checkout/shared';
+import { ORDER_EVENT_TYPES, type Order, type Product } from '@uni-checkout/shared';
 import { createPinia, setActivePinia } from 'pinia';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { validateRefundAmount } from '../src/pages-admin/store/admin';
@@ -409,6 +409,12 @@ describe('order timelines', () => {
       '1:02:03',
       '00:00',
     ]);
+  });
+
+  it('names every kind of event the BFF records in Chinese, fulfilment and receipt included', () => {
+    const unnamed = ORDER_EVENT_TYPES.filter((type) => !/\p{Script=Han}/u.test(eventLabel(type)));
+    expect(unnamed).toEqual([]);
+    expect(eventLabel('SHIPPING_UPLOADED')).toBe('发货信息已录入微信');
   });
 
   it('labels the BFF’s events for admins and summarises payloads on one line', () => {

@@ -1,7 +1,10 @@
-import { beijingWallClock, formatFen } from '@uni-checkout/shared';
+import { beijingWallClock, formatFen, type OrderEventType } from '@uni-checkout/shared';
 
-/** Labels of the BFF's order events (its 全流程日志); an unknown type shows as is. */
-export const ORDER_EVENT_LABELS: Record<string, string> = {
+/**
+ * Labels of the BFF's order events (its 全流程日志), one for every type it records; a type from a
+ * newer BFF shows as is.
+ */
+export const ORDER_EVENT_LABELS: Record<OrderEventType, string> = {
   ORDER_CREATED: '下单',
   PREPAY_REQUESTED: '请求预支付',
   PREPAY_CREATED: '预支付单已创建',
@@ -28,10 +31,17 @@ export const ORDER_EVENT_LABELS: Record<string, string> = {
   REFUND_NOTIFY_RECEIVED: '收到退款通知',
   REFUND_SETTLED: '退款成功',
   RECONCILIATION_DIFF: '对账差异',
+  SHIPPED: '已发货',
+  SHIPPING_UPLOAD_SENT: '上传发货信息',
+  SHIPPING_UPLOADED: '发货信息已录入微信',
+  SHIPPING_UPLOAD_FAILED: '发货信息上传失败',
+  SHIPPING_ORDER_QUERIED: '查询微信发货状态',
+  SHIPPING_ORDER_QUERY_FAILED: '查询微信发货状态失败',
+  RECEIVED: '已确认收货',
 };
 
 export function eventLabel(type: string): string {
-  return ORDER_EVENT_LABELS[type] ?? type;
+  return (ORDER_EVENT_LABELS as Record<string, string>)[type] ?? type;
 }
 
 /** Chinese names of the payload fields admins meet most; amounts in fen are shown as ¥. */

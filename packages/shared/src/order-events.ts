@@ -1,0 +1,41 @@
+/**
+ * The kinds of event in an order's trail (全流程日志): every exchange with WeChat and every decision
+ * about the order. The BFF records them; the admin's order page names each in Chinese.
+ */
+export const ORDER_EVENT_TYPES = [
+  'ORDER_CREATED',
+  'PREPAY_REQUESTED',
+  'PREPAY_CREATED',
+  'PREPAY_REUSED',
+  'PREPAY_FAILED',
+  'NOTIFY_RECEIVED',
+  'NOTIFY_REJECTED',
+  'NOTIFY_DUPLICATE',
+  'QUERY_SENT',
+  'QUERY_RESULT',
+  'QUERY_FAILED',
+  'PAYMENT_SETTLED',
+  'PAYMENT_MISMATCH',
+  'PAID_AFTER_CLOSE',
+  'CLOSE_REQUESTED',
+  'CLOSE_RESULT',
+  'ORDER_CLOSED',
+  'STOCK_RELEASED',
+  'REFUND_REQUESTED_BY_SHOPPER',
+  'REFUND_REQUEST_REJECTED',
+  'REFUND_REQUESTED',
+  'REFUND_RESULT',
+  'REFUND_FAILED',
+  'REFUND_NOTIFY_RECEIVED',
+  'REFUND_SETTLED',
+  'RECONCILIATION_DIFF',
+  'SHIPPED',
+  'SHIPPING_UPLOAD_SENT',
+  'SHIPPING_UPLOADED',
+  'SHIPPING_UPLOAD_FAILED',
+  'SHIPPING_ORDER_QUERIED',
+  'SHIPPING_ORDER_QUERY_FAILED',
+  'RECEIVED',
+] as const;
+
+export type OrderEventType = (typeof ORDER_EVENT_TYPES)[number];
