@@ -1,6 +1,6 @@
 import { randomBytes, scrypt as scryptCb, timingSafeEqual } from 'node:crypto';
 import { promisify } from 'node:util';
-import { DEFAULT_SCRYPT_COST, SCRYPT_COST_MAX, SCRYPT_COST_MIN } from '../config.js';
+import { DEFAULT_SCRYPT_COST, SCRYPT_COST_MAX } from '../config.js';
 
 const scrypt = promisify(scryptCb) as (
   password: string,
@@ -9,7 +9,6 @@ const scrypt = promisify(scryptCb) as (
   options: object,
 ) => Promise<Buffer>;
 
-export { DEFAULT_SCRYPT_COST, SCRYPT_COST_MIN, SCRYPT_COST_MAX };
 const R = 8;
 const P = 1;
 const KEYLEN = 32;
