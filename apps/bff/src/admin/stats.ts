@@ -8,6 +8,7 @@ import {
 } from '@uni-checkout/shared';
 import { AppError } from '../errors.js';
 import type { PrismaClient } from '../db/index.js';
+import { isTransactionConflict } from '../db/sql.js';
 
 export const STATS_DAYS = 14;
 
@@ -82,13 +83,6 @@ async function summariseDays(prisma: PrismaClient, from: string, to: string): Pr
   return rows.map(figures);
 }
 
-/** PostgreSQL's serialization failure (40001) as the driver adapter reports it through Prisma. */
-function isWriteConflict(err: unknown): boolean {
-  const cause = (err as { meta?: { driverAdapterError?: { cause?: { kind?: string; originalCode?: string } } } })?.meta
-    ?.driverAdapterError?.cause;
-  return cause?.kind === 'TransactionWriteConflict' || cause?.originalCode === '40001';
-}
-
 interface StoredRow extends DayRow {
   /** the last day summaries may be kept for: ended an hour ago by the database's clock */
   closed: string;
@@ -121,7 +115,7 @@ async function dayFigures(prisma: PrismaClient, from: string, to: string): Promi
       for (const f of await summariseDays(prisma, toSummarise[0]!, toSummarise.at(-1)!)) byDate.set(f.date, f);
     } catch (err) {
       // a late change or another reader's summary committed meanwhile: those days come from the orders this time
-      if (!isWriteConflict(err)) throw err;
+      if (!isTransactionConflict(err)) throw err;
     }
   }
   // still open, or summarised by another reader after this one looked (not returned above)

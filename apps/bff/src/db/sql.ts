@@ -73,7 +73,11 @@ export async function sqlTransaction<T>(db: Db, work: (sql: Sql) => Promise<T>):
   }
 }
 
+/** The SQLSTATE of a failed statement: as the driver throws it, or as Prisma's driver adapter carries it. */
 function sqlState(err: unknown): string | undefined {
+  const wrapped = (err as { meta?: { driverAdapterError?: { cause?: { originalCode?: unknown } } } } | null)?.meta
+    ?.driverAdapterError?.cause?.originalCode;
+  if (typeof wrapped === 'string') return wrapped;
   const code = (err as { code?: unknown } | null)?.code;
   return typeof code === 'string' ? code : undefined;
 }

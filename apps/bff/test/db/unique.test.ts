@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 import { Prisma, type DbKind } from '../../src/db/index.js';
+import { isTransactionConflict } from '../../src/db/sql.js';
 import { createTestDb, type TestDb } from '../support/db.js';
 import { rejectionOf } from '../support/rejection.js';
 
@@ -32,6 +33,17 @@ describe.each<DbKind>(['pglite', 'postgres'])('unique keys on %s', (kind) => {
     orderId = order.id;
   });
   afterAll(() => db?.close());
+
+  it('a serialization failure or deadlock reads as a transaction conflict through Prisma, other errors do not', async () => {
+    const raise = (sqlState: string) =>
+      rejectionOf(
+        db.prisma.$executeRawUnsafe(`DO $$ BEGIN RAISE EXCEPTION 'raised' USING ERRCODE = '${sqlState}'; END $$`),
+        Error,
+      );
+    expect(isTransactionConflict(await raise('40001'))).toBe(true);
+    expect(isTransactionConflict(await raise('40P01'))).toBe(true);
+    expect(isTransactionConflict(await raise('23505'))).toBe(false);
+  });
 
   it('orderNo (out_trade_no) is unique', async () => {
     await expectUniqueViolation(
