@@ -121,10 +121,11 @@ export interface MigrationStatus {
   failed: string[];
 }
 
-interface MigrationRow {
+// a type, not an interface: pg's row type wants an index signature
+type MigrationRow = {
   migration_name: string;
   finished: boolean;
-}
+};
 
 /**
  * The `_prisma_migrations` rows not rolled back, read through the driver: `db:migrate status`
