@@ -1,0 +1,25 @@
+/**
+ * Once per test run of the sandbox project: a sandbox state dir holding one identity (its RSA keys)
+ * in the default key mode, that the sandboxes of the test files start from (see
+ * `sandboxStateDir` in helpers.ts) instead of each generating keys of its own.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestProject } from 'vitest/node';
+import { createSandbox } from '../src/index.js';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** a state dir holding the run's public-key identity (global-setup.ts) */
+    sandboxIdentityTemplate: string | undefined;
+  }
+}
+
+export default async function setup(project: TestProject) {
+  const parent = mkdtempSync(join(tmpdir(), 'sandbox-identity-'));
+  const dir = join(parent, 'public-key');
+  await (await createSandbox({ port: 0, stateDir: dir })).close();
+  project.provide('sandboxIdentityTemplate', dir);
+  return () => rmSync(parent, { recursive: true, force: true });
+}
