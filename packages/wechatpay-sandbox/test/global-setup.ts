@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { createSandbox } from '../src/index.js';
+import { loadOrCreateIdentity } from '../src/credentials.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -19,7 +19,9 @@ declare module 'vitest' {
 export default async function setup(project: TestProject) {
   const parent = mkdtempSync(join(tmpdir(), 'sandbox-identity-'));
   const dir = join(parent, 'public-key');
-  await (await createSandbox({ port: 0, stateDir: dir })).close();
+  // the identity alone (what a sandbox keeps in its state dir): the server and its routes are not
+  // loaded into the run's main process for it
+  loadOrCreateIdentity(dir);
   project.provide('sandboxIdentityTemplate', dir);
   return () => rmSync(parent, { recursive: true, force: true });
 }
