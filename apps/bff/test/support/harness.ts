@@ -3,12 +3,17 @@
  * sandbox on a free port, and the BFF started in merchant mode pointing at the sandbox — the same
  * code path as production, with WeChat replaced by the sandbox over real HTTP.
  */
-import { randomUUID } from 'node:crypto';
-import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
-import { createSandbox, type Sandbox } from '@uni-checkout/wechatpay-sandbox';
+import {
+  CREDENTIALS_FILE,
+  createSandbox,
+  type Sandbox,
+  type SandboxCredentials,
+} from '@uni-checkout/wechatpay-sandbox';
 import type { WechatpayKeyMode } from '../../src/payments/wechatpay-keys.js';
 import { afterAll, beforeAll, beforeEach, expect, inject } from 'vitest';
 import { start, type RunningBff } from '../../src/index.js';
@@ -97,10 +102,28 @@ export interface Harness {
  * A sandbox state dir (`dir`, or a new one) holding the run's sandbox identity (global-setup.ts)
  * when there is one: a sandbox started on it skips generating its RSA keys, several seconds on a
  * busy machine. Each sandbox gets its own copy, so what one writes (certificates) no other sees.
+ * `ownApp` gives the copy a mini-program of its own (a new appid and appsecret, as a newly
+ * generated identity has), for tests that keep several sandboxes' access tokens in one database.
  */
-export function sandboxIdentityDir(dir = mkdtempSync(path.join(tmpdir(), 'uc-sandbox-'))): string {
-  const identity = inject('sandboxStateTemplate');
-  if (identity) cpSync(identity, dir, { recursive: true });
+export function sandboxIdentityDir(
+  dir = mkdtempSync(path.join(tmpdir(), 'uc-sandbox-')),
+  opts: { ownApp?: boolean } = {},
+): string {
+  let identity: string | undefined;
+  try {
+    identity = inject('sandboxStateTemplate');
+  } catch {
+    // outside a vitest worker
+  }
+  if (!identity) return dir;
+  cpSync(identity, dir, { recursive: true });
+  if (opts.ownApp) {
+    const file = path.join(dir, CREDENTIALS_FILE);
+    const credentials = JSON.parse(readFileSync(file, 'utf8')) as SandboxCredentials;
+    credentials.appid = `wx${randomBytes(8).toString('hex')}`;
+    credentials.appsecret = randomBytes(16).toString('hex');
+    writeFileSync(file, JSON.stringify(credentials, null, 2), { mode: 0o600 });
+  }
   return dir;
 }
 
