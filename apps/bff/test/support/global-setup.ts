@@ -2,7 +2,9 @@
  * Once per test run of the bff project: two template databases on the test PostgreSQL — migrated,
  * and migrated + seeded — that createTestDb copies with `CREATE DATABASE … TEMPLATE …` instead of
  * migrating a fresh database per file, and a WeChat Pay sandbox identity (its RSA keys) that each
- * harness's sandbox starts from instead of generating its own. Both are dropped at the end.
+ * harness's sandbox starts from instead of generating its own, and a directory where the first
+ * worker that opens a PGlite database leaves its initialised and migrated dumps for the others
+ * (test/support/db.ts). All are dropped at the end.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -38,8 +40,12 @@ export default async function setup(project: TestProject) {
   await sandbox.close();
   project.provide('sandboxStateTemplate', sandboxState);
 
+  const pgliteDumps = mkdtempSync(path.join(tmpdir(), 'uc-pglite-dumps-'));
+  project.provide('pgliteDumpDir', pgliteDumps);
+
   return async () => {
     rmSync(sandboxState, { recursive: true, force: true });
+    rmSync(pgliteDumps, { recursive: true, force: true });
     await withAdmin(async (client) => {
       for (const name of [migrated, seeded]) await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
     });
