@@ -39,6 +39,8 @@ declare module 'vitest' {
     bffTemplateDatabases: TemplateDatabases | undefined;
     /** a WeChat Pay sandbox state dir holding the run's identity (global-setup.ts) */
     sandboxStateTemplate: string | undefined;
+    /** the same identity with a platform certificate and its CA issued (global-setup.ts) */
+    sandboxCertificateStateTemplate: string | undefined;
     /** where the run's PGlite dumps (initialised, migrated) are left for every worker (global-setup.ts) */
     pgliteDumpDir: string | undefined;
   }

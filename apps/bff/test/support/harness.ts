@@ -104,14 +104,16 @@ export interface Harness {
  * busy machine. Each sandbox gets its own copy, so what one writes (certificates) no other sees.
  * `ownApp` gives the copy a mini-program of its own (a new appid and appsecret, as a newly
  * generated identity has), for tests that keep several sandboxes' access tokens in one database.
+ * `certificates` copies the identity with a platform certificate and its CA already issued, for a
+ * sandbox in a certificate mode (which would otherwise generate both at start).
  */
 export function sandboxIdentityDir(
   dir = mkdtempSync(path.join(tmpdir(), 'uc-sandbox-')),
-  opts: { ownApp?: boolean } = {},
+  opts: { ownApp?: boolean; certificates?: boolean } = {},
 ): string {
   let identity: string | undefined;
   try {
-    identity = inject('sandboxStateTemplate');
+    identity = inject(opts.certificates ? 'sandboxCertificateStateTemplate' : 'sandboxStateTemplate');
   } catch {
     // outside a vitest worker
   }
@@ -148,12 +150,15 @@ export async function startHarness(
   const stateDir = mkdtempSync(path.join(tmpdir(), 'uc-harness-'));
   // a state dir keeps the sandbox's WeChat Pay private key on disk, where tests can read it to
   // sign notifications of their own (forged, stale, mismatching)
-  const sandboxStateDir = sandboxIdentityDir(path.join(stateDir, 'sandbox'));
+  const sandboxKeyMode = opts.sandboxKeyMode ?? keyMode;
+  const sandboxStateDir = sandboxIdentityDir(path.join(stateDir, 'sandbox'), {
+    certificates: sandboxKeyMode !== 'public-key',
+  });
   const sandbox = await createSandbox({
     port: 0,
     stateDir: sandboxStateDir,
     timeScale: opts.timeScale ?? 0.001,
-    keyMode: opts.sandboxKeyMode ?? keyMode,
+    keyMode: sandboxKeyMode,
     // at timeScale 0.001 WeChat's one minute between partial refunds is 60 ms, which back-to-back
     // refunds in one test would hit; the rule itself is the sandbox's own tests' subject
     refundIntervalMs: 0,
