@@ -322,6 +322,8 @@ describe('h5 shop in Chromium against the BFF', () => {
         LOG_LEVEL: 'silent',
         // every page of every spec logs in from loopback: more often than one client may by default
         ...GENEROUS_LIMITS,
+        // scrypt at N=2^12 as in the BFF's own tests (N=2^17, the production floor, is tested there)
+        ADMIN_PASSWORD_SCRYPT_COST: '12',
         CORS_ORIGINS: site.url,
       },
     });
@@ -472,7 +474,11 @@ describe('h5 shop in Chromium against the BFF', () => {
       await page.getByTestId('admin-password').locator('input').fill('not-the-password');
       await page.getByTestId('admin-login-submit').click();
       // The BFF's `{ error: { code, message } }` reaches the admin as a toast in the shop's Chinese
-      // copy for that code (never the server's English message); no session is stored.
+      // copy for that code (never the server's English message); no session is stored. The toast
+      // is read while it shows (2.5 s), before the same request is made here.
+      const toast = page.locator('uni-toast');
+      await toast.first().waitFor({ state: 'visible', timeout: 10_000 });
+      const toastText = (await toast.first().innerText()).trim();
       const rejected = await fetch(`${bff.url}/api/admin/login`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
@@ -480,10 +486,8 @@ describe('h5 shop in Chromium against the BFF', () => {
       });
       expect(rejected.status).toBe(401);
       const { error } = (await rejected.json()) as { error: { code: string; message: string } };
-      const toast = page.locator('uni-toast');
-      await toast.first().waitFor({ state: 'visible', timeout: 10_000 });
       expect(error.code).toBe('INVALID_CREDENTIALS');
-      expect((await toast.first().innerText()).trim()).toBe('用户名或密码错误，请重新输入');
+      expect(toastText).toBe('用户名或密码错误，请重新输入');
       expect(await page.getByTestId('admin-login-status').count()).toBe(0);
       expect(await page.evaluate(() => localStorage.getItem('uni-checkout:admin-token'))).toBeNull();
 

@@ -50,7 +50,7 @@ database invariants below are checked in SQL and the books are compared with WeC
 sandbox's): every row shows that nothing was lost and nothing doubled.
 
 This file is written by \`pnpm proof:reliability\` (scripts in \`apps/bff/proof/\`); do not edit it by
-hand. \`pnpm proof:reliability --quick\` (small sizes) runs in CI as
+hand. \`pnpm proof:reliability --quick\` (small sizes, one shared shop) runs in CI as
 \`apps/bff/test/proof/reliability.test.ts\`; \`--only <id>\` runs one row.
 
 Figures of ${run.date}${run.quick ? ' (QUICK run: small sizes)' : ''}, Node ${run.node}, ${run.cpus},
@@ -83,9 +83,17 @@ REFUND; "settlements" counts \`PAYMENT_SETTLED\` events (one per order becoming 
 
 - Each scenario gets its own database (\`CREATE DATABASE … TEMPLATE\` of one migrated, seeded
   template) and its own BFF processes; all are dropped or stopped at the end.
+- \`--quick\` runs the scenarios one after another in one shared shop instead: one database, on
+  which the invariants are checked after each scenario (stock counted from the template's, so
+  they cover every scenario so far), and processes started with the default settings (no jobs,
+  no limits of a scenario's own) kept for the next scenario that asks for such processes; the
+  others are stopped when their scenario ends. A scenario's own checks look at its own orders,
+  refunds and SKU only. After a failed scenario the next one gets a fresh shop.
 - Each BFF process reaches PostgreSQL through its own loopback TCP proxy, which the scenario can
   cut (every connection dropped, new ones refused), slow down or restore; WeChat's notifications
-  reach the processes through a round-robin proxy (the \`PUBLIC_BASE_URL\`), as a load balancer would.
+  reach the processes through a round-robin proxy (the \`PUBLIC_BASE_URL\`), as a load balancer would
+  (\`TRUST_PROXY=loopback\`: the abuse rows tell clients apart by \`X-Forwarded-For\`). Processes
+  start with the \`start\` script's Node flags.
 - \`kill -9\` is SIGKILL to the BFF process; it is then started again on the same database, as a
   supervisor would.
 `;

@@ -4,22 +4,29 @@
  * database invariants after each, and writes the table of docs/RELIABILITY.md.
  *
  *   pnpm proof:reliability                  every scenario, full size; writes docs/RELIABILITY.md
- *   pnpm proof:reliability --quick          small sizes (CI); prints the table, writes nothing
+ *   pnpm proof:reliability --quick          small sizes, one shared shop (CI); prints the table, writes nothing
  *   pnpm proof:reliability --only a,b       only these scenario ids
  *   pnpm proof:reliability --out FILE       write the Markdown there instead
  *   pnpm proof:reliability --json FILE      also write the rows as JSON (the CI test reads them)
+ *   pnpm proof:reliability --template DB    copy this migrated, seeded database (the test run's)
+ *                                           instead of preparing one
  *
  * Exits 1 when a scenario did not see what it expects or an invariant is broken. Bounded in time:
  * each scenario has a deadline; it creates and drops only its own uc_bench_proof_* databases.
+ *
+ * The quick run keeps one shop for all its scenarios, one after another (see world.ts): one
+ * database, whose invariants — stock counted from the template's — are checked after each
+ * scenario, and the processes started with the default settings kept for the next scenario that
+ * asks for such. A scenario that fails leaves that shop behind: the next one gets a fresh shop.
  */
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { checkInvariants, stockSnapshot, type InvariantReport } from './invariants.js';
+import { checkInvariants, stockSnapshot, type InvariantReport, type StockSnapshot } from './invariants.js';
 import { renderMarkdown, type Row } from './report.js';
 import { SCENARIOS } from './scenarios.js';
-import { openShop, startWorld } from './world.js';
+import { openShop, startWorld, type Shop } from './world.js';
 import { bffDir } from '../bench/world.js';
 
 const { values } = parseArgs({
@@ -28,6 +35,7 @@ const { values } = parseArgs({
     only: { type: 'string' },
     out: { type: 'string' },
     json: { type: 'string' },
+    template: { type: 'string' },
   },
 });
 const quick = values.quick!;
@@ -58,19 +66,25 @@ function withDeadline<T>(what: string, p: Promise<T>, ms: number): Promise<T> {
   ]).finally(() => clearTimeout(timer));
 }
 
-const world = await startWorld();
+const world = await startWorld({ template: values.template });
 const rows: Row[] = [];
+/** the quick run's shared shop and its stock before any scenario */
+let shared: { shop: Shop; stockBefore: StockSnapshot } | undefined;
 try {
   for (const scenario of chosen) {
     const t0 = Date.now();
     process.stderr.write(`proof: ${scenario.id} …\n`);
-    const shop = await openShop(world, `proof_${scenario.id.replace(/\W/g, '_')}`);
+    if (quick && !shared) {
+      const shop = await openShop(world, 'proof_quick', { shared: true });
+      shared = { shop, stockBefore: await stockSnapshot(shop) };
+    }
+    const shop = shared?.shop ?? (await openShop(world, `proof_${scenario.id.replace(/\W/g, '_')}`));
     let figure: string | undefined;
     let error: string | undefined;
     let invariants: InvariantReport | undefined;
     let errorLogs: string[] = [];
     try {
-      const stockBefore = await stockSnapshot(shop);
+      const stockBefore = shared?.stockBefore ?? (await stockSnapshot(shop));
       try {
         figure = await withDeadline(scenario.id, scenario.run({ shop, quick, stockBefore }), deadlineMs);
       } catch (err) {
@@ -81,7 +95,11 @@ try {
       error ??= (err as Error).message;
     } finally {
       errorLogs = shop.errorLogs();
-      await shop.close();
+      if (!shared) await shop.close();
+      else if (error || !invariants?.ok) {
+        await shop.close();
+        shared = undefined;
+      } else await shop.endScenario();
     }
     const row: Row = {
       id: scenario.id,
@@ -104,6 +122,7 @@ try {
       if (r.violations.length) process.stderr.write(`  ${r.name}: ${r.violations.slice(0, 5).join('; ')}\n`);
   }
 } finally {
+  await shared?.shop.close();
   await world.close();
 }
 

@@ -18,7 +18,10 @@ import type { Bff, Shop } from './world.js';
 export interface ScenarioContext {
   shop: Shop;
   quick: boolean;
-  /** stock before the scenario; a scenario that sets stock on purpose records it here */
+  /**
+   * stock before the scenario (of a shared shop: before its first scenario); a scenario that sets
+   * stock on purpose records it here
+   */
   stockBefore: StockSnapshot;
 }
 
@@ -56,8 +59,13 @@ export async function startBffs(shop: Shop, n: number, opts?: Parameters<Shop['s
 }
 
 /** n BFF processes on the shop's database, and a seeded SKU with plenty of stock */
-export async function processesAndSku(shop: Shop, n: number, opts?: Parameters<Shop['startBff']>[0]) {
-  const [bffs, sku] = await Promise.all([startBffs(shop, n, opts), seededSku(shop)]);
+export async function processesAndSku(
+  shop: Shop,
+  n: number,
+  opts?: Parameters<Shop['startBff']>[0],
+  skuOpts?: Parameters<typeof seededSku>[2],
+) {
+  const [bffs, sku] = await Promise.all([startBffs(shop, n, opts), seededSku(shop, 0, skuOpts)]);
   return { bffs, sku };
 }
 

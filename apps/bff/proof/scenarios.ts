@@ -116,6 +116,9 @@ const killMidRefund: Scenario = {
     const { bffs, sku } = await processesAndSku(shop, quick ? 2 : 3, { jobs: true });
     const n = quick ? 8 : 30;
     const orders = await paidOrders(shop, bffs, sku.id, n);
+    const nos = orders.map((o) => o.orderNo);
+    // this scenario's refunds (a shared shop's database holds other scenarios' too)
+    const mine = `"orderId" IN (SELECT id FROM "Order" WHERE "orderNo" = ANY($1))`;
     const victim = bffs[0]!;
     const token = await adminToken(victim.url);
     victim.dbProxy.setLatency(25);
@@ -134,7 +137,8 @@ const killMidRefund: Scenario = {
       'refunds under way',
       async () => {
         const [r] = await shop.sql<{ reserved: string; sent: string }>(
-          `SELECT count(*) AS reserved, count(*) FILTER (WHERE status <> 'PENDING') AS sent FROM "Refund"`,
+          `SELECT count(*) AS reserved, count(*) FILTER (WHERE status <> 'PENDING') AS sent FROM "Refund" WHERE ${mine}`,
+          [nos],
         );
         return Number(r!.reserved) >= n / 3 || Number(r!.sent) > 0;
       },
@@ -145,7 +149,8 @@ const killMidRefund: Scenario = {
     const killedAt = performance.now() - t0;
     const answers = await Promise.all(refunding);
     const atKill = await shop.sql<{ status: string; n: string }>(
-      `SELECT status, count(*) AS n FROM "Refund" GROUP BY status ORDER BY status`,
+      `SELECT status, count(*) AS n FROM "Refund" WHERE ${mine} GROUP BY status ORDER BY status`,
+      [nos],
     );
     await shop.restart(victim);
     const cut = answers.filter((a) => a.status === 0).length;
@@ -154,18 +159,21 @@ const killMidRefund: Scenario = {
     // refund-query job, once old enough (a minute): the clock is moved on instead of waited for
     await shop.sql(
       `UPDATE "Refund" SET "createdAt" = "createdAt" - interval '10 minutes', "lastQueriedAt" = NULL
-       WHERE status IN ('PENDING', 'PROCESSING')`,
+       WHERE status IN ('PENDING', 'PROCESSING') AND ${mine}`,
+      [nos],
     );
     await until(
       'no refund left open',
-      async () => (await shop.sql(`SELECT 1 FROM "Refund" WHERE status IN ('PENDING','PROCESSING')`)).length === 0,
+      async () =>
+        (await shop.sql(`SELECT 1 FROM "Refund" WHERE status IN ('PENDING','PROCESSING') AND ${mine}`, [nos]))
+          .length === 0,
       60_000,
     );
     // the admin sees which orders have no refund yet and refunds them again, on another process
     const never = await shop.sql<{ orderNo: string; totalFen: number }>(
       `SELECT o."orderNo", o."totalFen" FROM "Order" o WHERE o."orderNo" = ANY($1)
        AND NOT EXISTS (SELECT 1 FROM "Refund" r WHERE r."orderId" = o.id)`,
-      [orders.map((o) => o.orderNo)],
+      [nos],
     );
     const again = await adminToken(bffs[1]!.url);
     for (const o of never) {
@@ -177,7 +185,6 @@ const killMidRefund: Scenario = {
       );
       expect([201, 202].includes(res.status), `refund after the crash: ${res.status} ${JSON.stringify(res.body)}`);
     }
-    const nos = orders.map((o) => o.orderNo);
     await until('every order REFUNDED', () => allInStatus(shop, nos, ['REFUNDED']), 60_000);
     const remote = (await sandboxRefunds(shop)).filter((r) => nos.includes(r.out_trade_no));
     expect(remote.length === n, `WeChat holds ${remote.length} refunds for ${n} orders`);
@@ -302,7 +309,9 @@ const jobsInSeveralProcesses: Scenario = {
     const calls = await shop.sql<{ type: string; orders: string; total: string; max: string }>(
       `SELECT type, count(DISTINCT "orderId") AS orders, count(*) AS total, max(n) AS max FROM (
          SELECT type, "orderId", count(*) OVER (PARTITION BY type, "orderId") AS n FROM "OrderEvent"
-         WHERE type IN ('CLOSE_REQUESTED', 'QUERY_RESULT', 'ORDER_CLOSED', 'STOCK_RELEASED', 'PAYMENT_SETTLED')) e GROUP BY type ORDER BY type`,
+         WHERE type IN ('CLOSE_REQUESTED', 'QUERY_RESULT', 'ORDER_CLOSED', 'STOCK_RELEASED', 'PAYMENT_SETTLED')
+           AND "orderId" IN (SELECT id FROM "Order" WHERE "orderNo" = ANY($1))) e GROUP BY type ORDER BY type`,
+      [[...expiring, ...lateNos]],
     );
     const closes = calls.find((c) => c.type === 'ORDER_CLOSED');
     expect(Number(closes?.max ?? 0) === 1, 'an order was closed twice');
@@ -315,7 +324,8 @@ const stockRace: Scenario = {
   title:
     'Stock race: 4× more shoppers than units order the last units at once over several processes, then all cancel twice at once',
   async run({ shop, quick, stockBefore }) {
-    const { bffs, sku } = await processesAndSku(shop, quick ? 2 : 3);
+    // a SKU no order holds: its stock before is the units set here
+    const { bffs, sku } = await processesAndSku(shop, quick ? 2 : 3, undefined, { untouched: true });
     const units = quick ? 5 : 20;
     await shop.sql(`UPDATE "Sku" SET stock = $2 WHERE id = $1`, [sku.id, units]);
     stockBefore.set(sku.id, units);
@@ -462,7 +472,9 @@ const forgeries: Scenario = {
     expect(genuine.status === 204, `the genuine notification after the forgeries: ${genuine.status}`);
     expect(await allInStatus(shop, [order!.orderNo], PAID_STATES), 'the genuine notification did not settle');
     const [mismatch] = await shop.sql<{ n: string }>(
-      `SELECT count(*) AS n FROM "OrderEvent" WHERE type = 'PAYMENT_MISMATCH'`,
+      `SELECT count(*) AS n FROM "OrderEvent" e JOIN "Order" o ON o.id = e."orderId"
+       WHERE e.type = 'PAYMENT_MISMATCH' AND o."orderNo" = $1`,
+      [order!.orderNo],
     );
     return `${each} of each over 2 processes: ${figures.join('; ')}; the sandbox's own probe refused (${probe.body.status}); ${mismatch!.n} PAYMENT_MISMATCH events logged; the order stayed unpaid until the genuine notification, then PAID once`;
   },

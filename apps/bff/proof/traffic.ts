@@ -178,10 +178,15 @@ export async function allInStatus(shop: Shop, orderNos: string[], wanted: string
   return orderNos.every((no) => wanted.includes(s.get(no) ?? ''));
 }
 
-/** A SKU of the seed with plenty of stock, by position. */
-export async function seededSku(shop: Shop, n = 0): Promise<{ id: string; priceFen: number; stock: number }> {
+/** A SKU of the seed with plenty of stock, by position; `untouched`: one no order has. */
+export async function seededSku(
+  shop: Shop,
+  n = 0,
+  { untouched = false } = {},
+): Promise<{ id: string; priceFen: number; stock: number }> {
   const rows = await shop.sql<{ id: string; priceFen: number; stock: number }>(
-    `SELECT id, "priceFen", stock FROM "Sku" WHERE active AND stock >= 100 ORDER BY id`,
+    `SELECT id, "priceFen", stock FROM "Sku" s WHERE active AND stock >= 100
+     ${untouched ? `AND NOT EXISTS (SELECT 1 FROM "OrderItem" i WHERE i."skuId" = s.id)` : ''} ORDER BY id`,
   );
   const sku = rows[n % rows.length];
   if (!sku) throw new Error('the seeded catalog has no SKU with stock');

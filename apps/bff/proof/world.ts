@@ -5,6 +5,11 @@
  * compiled BFF, as `start` runs it — each reaching PostgreSQL through its own TCP proxy (so the
  * database can be cut away, slowed or given back), behind one round-robin proxy that is the
  * PUBLIC_BASE_URL WeChat's notifications go to.
+ *
+ * A shared shop (the quick run's) serves every scenario in turn on one database: the processes a
+ * scenario started with the default settings (no jobs, no settings of its own) wait between
+ * scenarios for the next one that asks for such processes; any other process is stopped when its
+ * scenario ends, as in a shop of its own.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
@@ -21,7 +26,7 @@ import {
   stopAllChildren,
   type Child,
 } from '../bench/support.js';
-import { bffDir, preparedPostgres, removeStateDir, startSandbox, type Sandboxed } from '../bench/world.js';
+import { bffCommand, bffDir, preparedPostgres, removeStateDir, startSandbox, type Sandboxed } from '../bench/world.js';
 import { startTcpProxy, targetOf, type TcpProxy } from './tcp-proxy.js';
 
 /** WeChat's retry schedule (15 s, 15 s, 30 s, …) and refund processing run 100× faster. */
@@ -33,21 +38,29 @@ export interface ProofWorld {
   sandboxUrl: string;
   template: string;
   bffMain: string;
+  /** the start script's Node flags (`--v8-pool-size=1` …), given to every BFF process */
+  bffNodeArgs: string[];
   close(): Promise<void>;
 }
 
-export async function startWorld(): Promise<ProofWorld> {
+/**
+ * `template`: a migrated, seeded database to copy (the test run's, made once for every test file)
+ * instead of one of the run's own.
+ */
+export async function startWorld({ template }: { template?: string } = {}): Promise<ProofWorld> {
   const bffMain = path.join(bffDir, 'dist', `proof-${randomBytes(4).toString('hex')}.mjs`);
-  const [sandbox, template] = await Promise.all([
+  const [sandbox, templateName] = await Promise.all([
     startSandbox({ SANDBOX_TIME_SCALE }),
-    preparedPostgres('proof_template', async () => {}),
+    template ?? preparedPostgres('proof_template', async () => {}).then((t) => t.name),
     buildBff(bffMain),
   ]);
   return {
     sandbox,
     sandboxUrl: sandbox.sandbox.ready,
-    template: template.name,
+    template: templateName,
     bffMain,
+    // `start` runs `node <flags> scripts/start.mjs`: the same flags, then the compiled bundle
+    bffNodeArgs: bffCommand().args.slice(0, -1),
     async close() {
       await stopAllChildren();
       removeStateDir(sandbox);
@@ -85,13 +98,24 @@ export interface Shop {
   kill(bff: Bff): Promise<void>;
   /** starts the process again on the same database, as a supervisor would after a crash */
   restart(bff: Bff): Promise<Bff>;
-  /** error-level log lines of every process this shop started (killed ones included) */
+  /**
+   * error-level log lines of every process this shop started (killed ones included) — of a shared
+   * shop, those written since the current scenario began
+   */
   errorLogs(): string[];
+  /**
+   * A shared shop's scenario is over: its processes with the default settings wait for the next
+   * scenario (database reachable again, at full speed), the others are stopped.
+   */
+  endScenario(): Promise<void>;
   sql<R extends pg.QueryResultRow = Record<string, unknown>>(text: string, params?: unknown[]): Promise<R[]>;
   close(): Promise<void>;
 }
 
-export async function openShop(world: ProofWorld, label: string): Promise<Shop> {
+/** Processes started so may serve several scenarios of a shared shop one after another. */
+const poolable = (opts: BffOptions) => !opts.jobs && !opts.env;
+
+export async function openShop(world: ProofWorld, label: string, { shared = false } = {}): Promise<Shop> {
   const name = newDatabaseName(label);
   const databaseUrl = await createDatabase(name, world.template);
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 3 });
@@ -101,6 +125,10 @@ export async function openShop(world: ProofWorld, label: string): Promise<Shop> 
   const bffs: Bff[] = [];
   const options = new Map<Bff, BffOptions>();
   const everStarted: Bff[] = [];
+  /** a shared shop's processes waiting for the next scenario */
+  const idle: Bff[] = [];
+  /** how many error lines each process had written when the current scenario began */
+  const errorsBefore = new Map<Bff, number>();
   let count = 0;
   const syncBalancer = () => balancer.setTargets(bffs.map((b) => targetOf(b.url)));
 
@@ -108,7 +136,7 @@ export async function openShop(world: ProofWorld, label: string): Promise<Shop> 
     const child = await spawnServer(
       bffName,
       process.execPath,
-      [world.bffMain],
+      [...world.bffNodeArgs, world.bffMain],
       {
         cwd: bffDir,
         env: {
@@ -122,6 +150,9 @@ export async function openShop(world: ProofWorld, label: string): Promise<Shop> 
           DATABASE_URL: dbProxy.url(databaseUrl),
           MIGRATE_ON_START: 'false',
           PUBLIC_BASE_URL: publicUrl,
+          // behind the loopback balancer: X-Forwarded-For from loopback is believed (the abuse rows
+          // tell clients apart by it; nothing else sends it)
+          TRUST_PROXY: 'loopback',
           ADMIN_USERNAME: PROOF_ADMIN.username,
           ADMIN_PASSWORD: PROOF_ADMIN.password,
           ADMIN_PASSWORD_SCRYPT_COST: '12',
@@ -152,6 +183,12 @@ export async function openShop(world: ProofWorld, label: string): Promise<Shop> 
     publicUrl,
     bffs,
     async startBff(opts = {}) {
+      const waiting = shared && poolable(opts) ? idle.shift() : undefined;
+      if (waiting) {
+        bffs.push(waiting);
+        syncBalancer();
+        return waiting;
+      }
       const dbProxy = await startTcpProxy([targetOf(databaseUrl)]);
       const bff = await spawnBff(`bff${++count}`, dbProxy, opts);
       bffs.push(bff);
@@ -170,13 +207,29 @@ export async function openShop(world: ProofWorld, label: string): Promise<Shop> 
       syncBalancer();
       return again;
     },
-    errorLogs: () => everStarted.flatMap((b) => b.errors.map((e) => `${b.name}: ${e}`)),
+    errorLogs: () => everStarted.flatMap((b) => b.errors.slice(errorsBefore.get(b) ?? 0).map((e) => `${b.name}: ${e}`)),
+    async endScenario() {
+      const leaving = bffs.splice(0);
+      syncBalancer();
+      const stopping: Bff[] = [];
+      for (const b of leaving) {
+        b.dbProxy.restore();
+        b.dbProxy.setLatency(0);
+        const alive = b.child.child.exitCode === null && b.child.child.signalCode === null;
+        if (alive && poolable(options.get(b) ?? {})) idle.push(b);
+        else stopping.push(b);
+      }
+      await Promise.all(stopping.map((b) => b.child.stop()));
+      await Promise.all(stopping.map((b) => b.dbProxy.close()));
+      for (const b of everStarted) errorsBefore.set(b, b.errors.length);
+    },
     async sql(text, params) {
       return (await pool.query(text, params)).rows;
     },
     async close() {
-      await Promise.all(bffs.map((b) => b.child.stop()));
-      await Promise.all(bffs.map((b) => b.dbProxy.close()));
+      const running = [...bffs, ...idle];
+      await Promise.all(running.map((b) => b.child.stop()));
+      await Promise.all(running.map((b) => b.dbProxy.close()));
       await balancer.close();
       await pool.end();
     },

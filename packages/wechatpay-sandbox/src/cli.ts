@@ -2,9 +2,8 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { forceExitAfter, tolerateBrokenStdio } from '@uni-checkout/shared/process';
-import { createSandbox } from './sandbox.js';
-import { CREDENTIALS_FILE } from './credentials.js';
-import { KEY_MODES, type KeyMode } from './keys.js';
+import { KEY_MODES, type KeyMode } from './key-modes.js';
+import type { Sandbox } from './sandbox.js';
 
 /** The workspace root is the nearest directory holding pnpm-workspace.yaml. */
 function workspaceRoot(from: string): string {
@@ -95,7 +94,7 @@ const autoConfirmDays = parseDays(process.env.SANDBOX_AUTO_CONFIRM_DAYS);
 const h5Origins = parseOrigins(process.env.SANDBOX_H5_ORIGIN);
 
 // Handlers go in before anything is printed, so a signal right after start-up is never missed.
-const running: { sandbox?: Awaited<ReturnType<typeof createSandbox>> } = {};
+const running: { sandbox?: Sandbox } = {};
 let stopping = false;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
@@ -111,6 +110,11 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     );
   });
 }
+
+// The sandbox (Express, the signing and certificate code) loads once the settings are known to be
+// good: a bad setting is reported without waiting for it.
+const { createSandbox } = await import('./sandbox.js');
+const { CREDENTIALS_FILE } = await import('./credentials.js');
 
 const sandbox = await createSandbox({
   port,

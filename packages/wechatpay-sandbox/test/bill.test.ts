@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { billMadeAt, buildTradeBill } from '../src/bill.js';
 import { buildAuthorization, createSandbox, signRequestPayment, type Sandbox } from '../src/index.js';
 import { Store, type RefundRecord, type TransactionRecord } from '../src/store.js';
-import { jsapiBody, merchantClient, notifyReceiver } from './helpers.js';
+import { jsapiBody, merchantClient, notifyReceiver, sandboxStateDir } from './helpers.js';
 
 let sandbox: Sandbox;
 let call: ReturnType<typeof merchantClient>;
@@ -32,7 +32,7 @@ async function download(url: string, signed = true) {
 }
 
 beforeAll(async () => {
-  sandbox = await createSandbox({ timeScale: 0.001 });
+  sandbox = await createSandbox({ stateDir: await sandboxStateDir(), timeScale: 0.001 });
   call = merchantClient(sandbox);
   receiver = await notifyReceiver(() => 204);
   for (const total of [1230, 99, 100000]) {
@@ -380,7 +380,7 @@ describe('GET /v3/bill/tradebill with a refund WeChat has not settled yet', () =
   let slowCall: ReturnType<typeof merchantClient>;
   beforeAll(async () => {
     // refunds stay PROCESSING for an hour
-    slow = await createSandbox({ refundDelayMs: 3_600_000 });
+    slow = await createSandbox({ stateDir: await sandboxStateDir(), refundDelayMs: 3_600_000 });
     slowCall = merchantClient(slow);
   });
   afterAll(() => slow.close());

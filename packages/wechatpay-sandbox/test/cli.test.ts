@@ -58,7 +58,7 @@ describe('pnpm sandbox (src/cli.ts)', () => {
     expect(await again.exited).toBe(0);
   });
 
-  it('defaults the state directory to <workspace root>/.data/sandbox, found from a package directory', async () => {
+  it('defaults the state directory to <workspace root>/.data/sandbox, found from a package directory, and stops on SIGTERM after its output reader has gone', async () => {
     const root = mkdtempSync(join(tmpdir(), 'sandbox-ws-'));
     writeFileSync(join(root, 'pnpm-workspace.yaml'), 'packages:\n  - packages/*\n');
     const pkg = join(root, 'packages', 'wechatpay-sandbox');
@@ -67,24 +67,8 @@ describe('pnpm sandbox (src/cli.ts)', () => {
     const url = await run.listening;
     const creds = JSON.parse(readFileSync(join(root, '.data', 'sandbox', 'credentials.json'), 'utf8'));
     expect(creds.baseUrl).toBe(url);
-    run.child.kill('SIGTERM');
-    expect(await run.exited).toBe(0);
-  });
-
-  it('refuses a bad SANDBOX_PORT or SANDBOX_TIME_SCALE with one clear sentence', async () => {
-    const badPort = start({ SANDBOX_PORT: 'abc' });
-    expect(await badPort.exited).toBe(1);
-    expect(badPort.errors()).toContain('SANDBOX_PORT must be a port number');
-    const badScale = start({ SANDBOX_PORT: '0', SANDBOX_TIME_SCALE: '-1' });
-    expect(await badScale.exited).toBe(1);
-    expect(badScale.errors()).toContain('SANDBOX_TIME_SCALE must be a positive number');
-  });
-
-  it('stops on SIGTERM, exit code 0, after the process reading its output has gone', async () => {
-    const stateDir = mkdtempSync(join(tmpdir(), 'sandbox-cli-'));
-    const run = start({ SANDBOX_PORT: '0', SANDBOX_STATE_DIR: stateDir });
-    await run.listening;
-    // the reader goes away: every later write to stdout/stderr gets EPIPE
+    // One sandbox for both checks: it also stops on SIGTERM, exit code 0, after the process reading
+    // its output has gone (every later write to stdout/stderr gets EPIPE).
     run.child.stdout.destroy();
     run.child.stderr.destroy();
     const t0 = performance.now();
@@ -93,5 +77,14 @@ describe('pnpm sandbox (src/cli.ts)', () => {
     expect(run.child.signalCode).toBeNull();
     // a healthy stop takes well under a second; the forced exit would take 10 s
     expect(performance.now() - t0).toBeLessThan(8_000);
+  });
+
+  it('refuses a bad SANDBOX_PORT or SANDBOX_TIME_SCALE with one clear sentence', async () => {
+    const badPort = start({ SANDBOX_PORT: 'abc' });
+    const badScale = start({ SANDBOX_PORT: '0', SANDBOX_TIME_SCALE: '-1' });
+    expect(await badPort.exited).toBe(1);
+    expect(badPort.errors()).toContain('SANDBOX_PORT must be a port number');
+    expect(await badScale.exited).toBe(1);
+    expect(badScale.errors()).toContain('SANDBOX_TIME_SCALE must be a positive number');
   });
 });

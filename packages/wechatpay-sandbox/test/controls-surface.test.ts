@@ -5,13 +5,17 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSandbox, signRequestPayment, type Sandbox } from '../src/index.js';
-import { jsapiBody, merchantClient } from './helpers.js';
+import { jsapiBody, merchantClient, sandboxStateDir } from './helpers.js';
 
 let sandbox: Sandbox;
 let withH5: Sandbox;
 beforeAll(async () => {
-  sandbox = await createSandbox({ timeScale: 0.001 });
-  withH5 = await createSandbox({ timeScale: 0.001, h5Origins: ['https://shop.example:8443'] });
+  sandbox = await createSandbox({ stateDir: await sandboxStateDir(), timeScale: 0.001 });
+  withH5 = await createSandbox({
+    stateDir: await sandboxStateDir(),
+    timeScale: 0.001,
+    h5Origins: ['https://shop.example:8443'],
+  });
 }, 60_000);
 afterAll(async () => {
   await sandbox?.close();

@@ -11,6 +11,7 @@ import {
   type Sandbox,
 } from '../src/index.js';
 import type { KeyMode } from '../src/keys.js';
+import { inject } from 'vitest';
 
 export interface ApiResult<T = Record<string, unknown>> {
   status: number;
@@ -141,10 +142,20 @@ export function jsapiBody(sandbox: Sandbox, overrides: Record<string, unknown> =
 
 let stateDirs: { parent: string; copies: number; templates: Map<KeyMode, Promise<string>> } | undefined;
 
+/** The run's public-key identity, made once by global-setup.ts (none outside a vitest worker). */
+function runTemplate(): string | undefined {
+  try {
+    return inject('sandboxIdentityTemplate');
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * A new state dir holding a copy of one sandbox identity and key mode's keys and certificates
- * (RSA keys and X.509 certificates, made once per process and key mode): for sandboxes whose
- * tests are not about making them, which would otherwise each generate their own.
+ * (RSA keys and X.509 certificates, made once per run for the public-key mode, once per process
+ * for the others): for sandboxes whose tests are not about making them, which would otherwise
+ * each generate their own.
  */
 export async function sandboxStateDir(keyMode: KeyMode = 'public-key'): Promise<string> {
   if (!stateDirs) {
@@ -155,11 +166,14 @@ export async function sandboxStateDir(keyMode: KeyMode = 'public-key'): Promise<
   const { parent, templates } = stateDirs;
   let template = templates.get(keyMode);
   if (!template) {
-    template = (async () => {
-      const dir = join(parent, `template-${keyMode}`);
-      await (await createSandbox({ port: 0, stateDir: dir, keyMode })).close();
-      return dir;
-    })();
+    const shared = keyMode === 'public-key' ? runTemplate() : undefined;
+    template = shared
+      ? Promise.resolve(shared)
+      : (async () => {
+          const dir = join(parent, `template-${keyMode}`);
+          await (await createSandbox({ port: 0, stateDir: dir, keyMode })).close();
+          return dir;
+        })();
     templates.set(keyMode, template);
   }
   const dir = join(parent, `state-${++stateDirs.copies}`);

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Aes, Formatter, Rsa, Wechatpay } from 'wechatpay-axios-plugin';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSandbox, type Sandbox } from '../src/index.js';
-import { notifyReceiver, orderNo, type Received } from './helpers.js';
+import { notifyReceiver, orderNo, type Received, sandboxStateDir } from './helpers.js';
 
 /**
  * An independent implementation agrees with the sandbox: wechatpay-axios-plugin, used exactly as a
@@ -24,7 +24,7 @@ interface AxiosLikeError {
 }
 
 beforeAll(async () => {
-  sandbox = await createSandbox({ timeScale: 0.001 });
+  sandbox = await createSandbox({ stateDir: await sandboxStateDir(), timeScale: 0.001 });
   receiver = await notifyReceiver(() => 204);
   const c = sandbox.credentials;
   wxpay = new Wechatpay({

@@ -8,7 +8,7 @@ import {
   verifySha256Rsa,
   type Sandbox,
 } from '../src/index.js';
-import { jsapiBody, merchantClient, notifyReceiver, type Received } from './helpers.js';
+import { jsapiBody, merchantClient, notifyReceiver, type Received, sandboxStateDir } from './helpers.js';
 
 let sandbox: Sandbox;
 let call: ReturnType<typeof merchantClient>;
@@ -16,7 +16,7 @@ let receiver: Awaited<ReturnType<typeof notifyReceiver>>;
 let answer: (r: Received, i: number) => number | Promise<number> = () => 204;
 
 beforeAll(async () => {
-  sandbox = await createSandbox({ timeScale: 0.001, notifyTimeoutMs: 300 });
+  sandbox = await createSandbox({ stateDir: await sandboxStateDir(), timeScale: 0.001, notifyTimeoutMs: 300 });
   call = merchantClient(sandbox);
   receiver = await notifyReceiver((r, i) => answer(r, i));
 });
@@ -246,7 +246,7 @@ describe('notification retries', () => {
 
   it("follows WeChat Pay's schedule (15s/15s/30s/3m/…/6h), scaled, and gives up after 16 attempts", async () => {
     const scale = 0.00005;
-    const fast = await createSandbox({ timeScale: scale });
+    const fast = await createSandbox({ stateDir: await sandboxStateDir(), timeScale: scale });
     const failingReceiver = await notifyReceiver(() => 503);
     try {
       const c = merchantClient(fast);

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createSandbox, decryptNotificationResource, signRequestPayment, type Sandbox } from '../src/index.js';
-import { jsapiBody, merchantClient, notifyReceiver, orderNo } from './helpers.js';
+import { jsapiBody, merchantClient, notifyReceiver, orderNo, sandboxStateDir } from './helpers.js';
 
 let sandbox: Sandbox;
 let call: ReturnType<typeof merchantClient>;
@@ -9,7 +9,7 @@ let receiver: Awaited<ReturnType<typeof notifyReceiver>>;
 beforeAll(async () => {
   // WeChat's one minute between partial refunds of one order is 60 ms at this scale, which these
   // back-to-back refunds would hit; that rule is strict.test.ts's subject
-  sandbox = await createSandbox({ timeScale: 0.001, refundIntervalMs: 0 });
+  sandbox = await createSandbox({ stateDir: await sandboxStateDir(), timeScale: 0.001, refundIntervalMs: 0 });
   call = merchantClient(sandbox);
   receiver = await notifyReceiver(() => 200);
 });
@@ -277,7 +277,7 @@ describe('POST /v3/refund/domestic/refunds', () => {
   });
 
   it('stays PROCESSING for the refund delay times timeScale', async () => {
-    const slow = await createSandbox({ timeScale: 2, refundDelayMs: 100 });
+    const slow = await createSandbox({ stateDir: await sandboxStateDir(), timeScale: 2, refundDelayMs: 100 });
     try {
       const c = merchantClient(slow);
       const order = await paidOrder(800, slow, c);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildAuthorization, createSandbox, signRequestPayment, type Sandbox } from '../src/index.js';
-import { jsapiBody, merchantClient, notifyReceiver, orderNo } from './helpers.js';
+import { jsapiBody, merchantClient, notifyReceiver, orderNo, sandboxStateDir } from './helpers.js';
 
 /**
  * Where WeChat is stricter than a lenient emulator would be, or differs from a first guess: each
@@ -13,7 +13,7 @@ let receiver: Awaited<ReturnType<typeof notifyReceiver>>;
 
 beforeAll(async () => {
   // timeScale 1e-4: the refund "minute" is 6 ms, the retry after 15 s is 1.5 ms
-  sandbox = await createSandbox({ timeScale: 1e-4, refundDelayMs: 50_000 });
+  sandbox = await createSandbox({ stateDir: await sandboxStateDir(), timeScale: 1e-4, refundDelayMs: 50_000 });
   call = merchantClient(sandbox);
   receiver = await notifyReceiver(() => 204);
 });
@@ -208,7 +208,7 @@ describe('申请退款 limits', () => {
 
 describe('notifications', () => {
   it('a refund without notify_url notifies the refund URL set in the merchant platform', async () => {
-    const own = await createSandbox({ timeScale: 1e-4, refundDelayMs: 10 });
+    const own = await createSandbox({ stateDir: await sandboxStateDir(), timeScale: 1e-4, refundDelayMs: 10 });
     const merchantUrl = await notifyReceiver(() => 200);
     try {
       const c = merchantClient(own);
@@ -239,7 +239,7 @@ describe('notifications', () => {
   });
 
   it('only 200 and 204 are a delivered notification: a 202 is retried', async () => {
-    const own = await createSandbox({ timeScale: 1e-4 });
+    const own = await createSandbox({ stateDir: await sandboxStateDir(), timeScale: 1e-4 });
     const answers = await notifyReceiver((_r, i) => (i === 0 ? 202 : 200));
     try {
       const c = merchantClient(own);

@@ -40,6 +40,9 @@ export async function startShop(): Promise<Shop> {
       SANDBOX_TIME_SCALE: '0.01',
       // one shopper places many orders here (the orders list pages through 23 of them)
       ...GENEROUS_LIMITS,
+      // the admin signs in again and again here: scrypt at N=2^12 as in the BFF's own tests
+      // (N=2^17, the production floor, is tested there)
+      ADMIN_PASSWORD_SCRYPT_COST: '12',
       CORS_ORIGINS: site.url,
     },
   });
@@ -124,7 +127,20 @@ export async function pickDate(page: Page, testId: string, date: string): Promis
       if (rows === 0) break;
       if (turn === 60) throw new Error(`the date picker does not turn to ${label}`);
       await page.mouse.click(at.x, at.middle + Math.max(-2, Math.min(2, rows)) * at.row);
-      await page.waitForTimeout(350); // the wheel's own animation
+      // the wheel turns in a CSS transition to the translateY the tap gave it: where it stands is
+      // read once it has arrived there
+      await wheel.evaluate(
+        (column) =>
+          new Promise<void>((resolve) => {
+            const content = column.querySelector<HTMLElement>('.uni-picker-view-content')!;
+            const arrived = () => {
+              const to = /translateY\((-?[\d.]+)px\)/.exec(content.style.transform);
+              return !to || Math.abs(new DOMMatrix(getComputedStyle(content).transform).m42 - Number(to[1])) < 0.5;
+            };
+            const check = () => (arrived() ? resolve() : requestAnimationFrame(check));
+            check();
+          }),
+      );
     }
   }
   await sheet.locator('.uni-picker-action-confirm').click();

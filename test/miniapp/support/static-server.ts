@@ -38,7 +38,9 @@ export async function serveStatic(root: string): Promise<StaticServer> {
       res.writeHead(200, {
         'content-type': CONTENT_TYPES[path.extname(file)] ?? 'application/octet-stream',
         'content-length': info.size,
-        'cache-control': 'no-store',
+        // as a host serves a Vite build: the content-hashed assets/ for good, index.html asked
+        // again each time
+        'cache-control': pathname.startsWith('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache',
       });
       createReadStream(file).pipe(res);
     } catch {

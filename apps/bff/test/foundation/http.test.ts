@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createSandbox, type Sandbox } from '@uni-checkout/wechatpay-sandbox';
 import { start, type RunningBff } from '../../src/index.js';
 import { migrate, openDb, seedCatalog } from '../../src/db/index.js';
-import { allPages, apiClient, useHarness, type ApiClient } from '../support/harness.js';
+import { pgliteDataDir } from '../support/db.js';
+import { allPages, apiClient, sandboxIdentityDir, useHarness, type ApiClient } from '../support/harness.js';
 import { placeOrder, requestPayment } from '../support/shop.js';
 import { startSandboxBff } from '../support/sandbox-bff.js';
 
@@ -192,7 +193,8 @@ describe('BFF on the embedded default (PGlite, sandbox mode)', () => {
   let bff: RunningBff;
   beforeAll(async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'uc-pglite-'));
-    const pgliteDir = path.join(dir, 'pglite');
+    // initialised as a first open leaves it (initdb once per worker), then migrated and seeded
+    const pgliteDir = await pgliteDataDir(path.join(dir, 'pglite'));
     await migrate({ pgliteDir });
     const db = await openDb({ pgliteDir });
     await seedCatalog(db.prisma);
@@ -213,7 +215,7 @@ describe('BFF on the embedded default (PGlite, sandbox mode)', () => {
   });
 
   it('reuses a sandbox that is already running for the same state dir', async () => {
-    const stateDir = mkdtempSync(path.join(tmpdir(), 'uc-sbx-'));
+    const stateDir = sandboxIdentityDir(mkdtempSync(path.join(tmpdir(), 'uc-sbx-')));
     const sandbox: Sandbox = await createSandbox({ port: 0, stateDir });
     try {
       const other = await start({
@@ -222,7 +224,7 @@ describe('BFF on the embedded default (PGlite, sandbox mode)', () => {
         env: {
           NODE_ENV: 'test',
           DATABASE_URL: undefined,
-          PGLITE_DIR: mkdtempSync(path.join(tmpdir(), 'uc-pglite2-')),
+          PGLITE_DIR: await pgliteDataDir(mkdtempSync(path.join(tmpdir(), 'uc-pglite2-'))),
           DATA_DIR: mkdtempSync(path.join(tmpdir(), 'uc-data2-')),
           SANDBOX_STATE_DIR: stateDir,
           WECHATPAY_MCHID: undefined,

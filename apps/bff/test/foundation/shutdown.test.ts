@@ -10,6 +10,7 @@ import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDb, type TestDb } from '../support/db.js';
+import { sandboxIdentityDir } from '../support/harness.js';
 
 const bffDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 /**
@@ -30,6 +31,7 @@ afterAll(async () => {
 });
 
 function spawnBff(): { child: BffChild; exited: Promise<number | null>; listening: Promise<string> } {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'uc-shutdown-'));
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: bffDir,
     env: {
@@ -37,7 +39,9 @@ function spawnBff(): { child: BffChild; exited: Promise<number | null>; listenin
       NODE_ENV: 'test',
       PORT: '0',
       SANDBOX_PORT: '0',
-      DATA_DIR: mkdtempSync(path.join(tmpdir(), 'uc-shutdown-')),
+      DATA_DIR: dataDir,
+      // the run's sandbox identity: the sandbox it starts generates no RSA keys
+      SANDBOX_STATE_DIR: sandboxIdentityDir(path.join(dataDir, 'sandbox')),
       DATABASE_URL: db.databaseUrl!,
       MIGRATE_ON_START: 'false',
       LOG_LEVEL: 'debug',

@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, inject, it } from 'vitest';
 import type { Row } from '../../proof/report.js';
 import { SCENARIOS } from '../../proof/scenarios.js';
 
@@ -17,7 +17,10 @@ const dir = mkdtempSync(path.join(tmpdir(), 'uc-proof-'));
 
 function runQuickProof(): Promise<{ code: number | null; stderr: string; rows: Row[] }> {
   const json = path.join(dir, 'rows.json');
-  const child = spawn(process.execPath, ['--import', 'tsx', 'proof/run.ts', '--quick', '--json', json], {
+  // the run's migrated, seeded template database (global-setup.ts), copied instead of a new one
+  const template = inject('bffTemplateDatabases')?.seeded;
+  const args = ['--quick', '--json', json, ...(template ? ['--template', template] : [])];
+  const child = spawn(process.execPath, ['--import', 'tsx', 'proof/run.ts', ...args], {
     cwd: bffDir,
     env: process.env,
     stdio: ['ignore', 'ignore', 'pipe'],

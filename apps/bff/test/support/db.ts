@@ -11,9 +11,10 @@
  * every empty PGlite database or data directory after that starts from a copy of its result.
  */
 import { randomBytes } from 'node:crypto';
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 import type { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
@@ -38,6 +39,10 @@ declare module 'vitest' {
     bffTemplateDatabases: TemplateDatabases | undefined;
     /** a WeChat Pay sandbox state dir holding the run's identity (global-setup.ts) */
     sandboxStateTemplate: string | undefined;
+    /** the same identity with a platform certificate and its CA issued (global-setup.ts) */
+    sandboxCertificateStateTemplate: string | undefined;
+    /** where the run's PGlite dumps (initialised, migrated) are left for every worker (global-setup.ts) */
+    pgliteDumpDir: string | undefined;
   }
 }
 
@@ -109,15 +114,60 @@ function once<T>(make: () => Promise<T>): () => Promise<T> {
   };
 }
 
-/** The data directory of a PGlite database just initialised (initdb) and empty, as a dump. */
-const emptyPgliteDump = once(async () => {
-  const pglite = await startPglite('memory://');
+function pgliteDumpDir(): string | undefined {
   try {
-    return await pglite.dumpDataDir('none');
-  } finally {
-    await pglite.close();
+    return inject('pgliteDumpDir');
+  } catch {
+    // outside a vitest worker
+    return undefined;
   }
-});
+}
+
+/**
+ * A PGlite dump made once per test run rather than once per worker: the first worker to need it
+ * makes it and leaves it in the run's dump directory (global-setup.ts), the others wait for that
+ * file and read it. Outside such a run, or if the maker fails, each process makes its own.
+ */
+async function sharedDump(name: string, make: () => Promise<Blob>): Promise<Blob> {
+  const dir = pgliteDumpDir();
+  if (!dir) return make();
+  const file = join(dir, `${name}.tar`);
+  const lock = `${file}.lock`;
+  for (const deadline = Date.now() + 300_000; Date.now() < deadline;) {
+    if (existsSync(file)) return new Blob([readFileSync(file)]);
+    let mine = false;
+    try {
+      writeFileSync(lock, String(process.pid), { flag: 'wx' });
+      mine = true;
+    } catch {
+      // another worker is making it
+    }
+    if (mine) {
+      try {
+        const dump = await make();
+        writeFileSync(`${file}.tmp`, Buffer.from(await dump.arrayBuffer()));
+        renameSync(`${file}.tmp`, file);
+        return dump;
+      } finally {
+        rmSync(lock, { force: true });
+      }
+    }
+    await sleep(100);
+  }
+  return make();
+}
+
+/** The data directory of a PGlite database just initialised (initdb) and empty, as a dump. */
+const emptyPgliteDump = once(() =>
+  sharedDump('empty', async () => {
+    const pglite = await startPglite('memory://');
+    try {
+      return await pglite.dumpDataDir('none');
+    } finally {
+      await pglite.close();
+    }
+  }),
+);
 
 /** An empty in-memory PGlite database, as `openDb({ pgliteDir: 'memory://' })` opens one. */
 async function emptyPgliteDb(): Promise<Db> {
@@ -146,7 +196,7 @@ export async function pgliteDataDir(dir: string): Promise<string> {
 let pgliteTemplate: Promise<Blob> | undefined;
 
 function migratedPgliteTemplate(): Promise<Blob> {
-  pgliteTemplate ??= (async () => {
+  pgliteTemplate ??= sharedDump('migrated', async () => {
     const db = await emptyPgliteDb();
     try {
       await migrateDb(db);
@@ -155,7 +205,7 @@ function migratedPgliteTemplate(): Promise<Blob> {
     } finally {
       await db.close();
     }
-  })();
+  });
   pgliteTemplate.catch(() => {
     pgliteTemplate = undefined;
   });

@@ -2,9 +2,12 @@
  * Once per test run of the bff project: two template databases on the test PostgreSQL — migrated,
  * and migrated + seeded — that createTestDb copies with `CREATE DATABASE … TEMPLATE …` instead of
  * migrating a fresh database per file, and a WeChat Pay sandbox identity (its RSA keys) that each
- * harness's sandbox starts from instead of generating its own. Both are dropped at the end.
+ * harness's sandbox starts from instead of generating its own (also with a platform certificate
+ * and its CA issued, for the certificate key modes), and a directory where the first
+ * worker that opens a PGlite database leaves its initialised and migrated dumps for the others
+ * (test/support/db.ts). All are dropped at the end.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
@@ -37,9 +40,20 @@ export default async function setup(project: TestProject) {
   const sandbox = await createSandbox({ port: 0, stateDir: sandboxState });
   await sandbox.close();
   project.provide('sandboxStateTemplate', sandboxState);
+  // the same identity with a platform certificate and its CA issued (the certificate modes)
+  const certificateState = mkdtempSync(path.join(tmpdir(), 'uc-sandbox-certificates-'));
+  cpSync(sandboxState, certificateState, { recursive: true });
+  const issuing = await createSandbox({ port: 0, stateDir: certificateState, keyMode: 'platform-cert' });
+  await issuing.close();
+  project.provide('sandboxCertificateStateTemplate', certificateState);
+
+  const pgliteDumps = mkdtempSync(path.join(tmpdir(), 'uc-pglite-dumps-'));
+  project.provide('pgliteDumpDir', pgliteDumps);
 
   return async () => {
     rmSync(sandboxState, { recursive: true, force: true });
+    rmSync(certificateState, { recursive: true, force: true });
+    rmSync(pgliteDumps, { recursive: true, force: true });
     await withAdmin(async (client) => {
       for (const name of [migrated, seeded]) await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
     });

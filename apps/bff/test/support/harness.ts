@@ -3,12 +3,17 @@
  * sandbox on a free port, and the BFF started in merchant mode pointing at the sandbox — the same
  * code path as production, with WeChat replaced by the sandbox over real HTTP.
  */
-import { randomUUID } from 'node:crypto';
-import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
-import { createSandbox, type Sandbox } from '@uni-checkout/wechatpay-sandbox';
+import {
+  CREDENTIALS_FILE,
+  createSandbox,
+  type Sandbox,
+  type SandboxCredentials,
+} from '@uni-checkout/wechatpay-sandbox';
 import type { WechatpayKeyMode } from '../../src/payments/wechatpay-keys.js';
 import { afterAll, beforeAll, beforeEach, expect, inject } from 'vitest';
 import { start, type RunningBff } from '../../src/index.js';
@@ -97,10 +102,30 @@ export interface Harness {
  * A sandbox state dir (`dir`, or a new one) holding the run's sandbox identity (global-setup.ts)
  * when there is one: a sandbox started on it skips generating its RSA keys, several seconds on a
  * busy machine. Each sandbox gets its own copy, so what one writes (certificates) no other sees.
+ * `ownApp` gives the copy a mini-program of its own (a new appid and appsecret, as a newly
+ * generated identity has), for tests that keep several sandboxes' access tokens in one database.
+ * `certificates` copies the identity with a platform certificate and its CA already issued, for a
+ * sandbox in a certificate mode (which would otherwise generate both at start).
  */
-export function sandboxIdentityDir(dir = mkdtempSync(path.join(tmpdir(), 'uc-sandbox-'))): string {
-  const identity = inject('sandboxStateTemplate');
-  if (identity) cpSync(identity, dir, { recursive: true });
+export function sandboxIdentityDir(
+  dir = mkdtempSync(path.join(tmpdir(), 'uc-sandbox-')),
+  opts: { ownApp?: boolean; certificates?: boolean } = {},
+): string {
+  let identity: string | undefined;
+  try {
+    identity = inject(opts.certificates ? 'sandboxCertificateStateTemplate' : 'sandboxStateTemplate');
+  } catch {
+    // outside a vitest worker
+  }
+  if (!identity) return dir;
+  cpSync(identity, dir, { recursive: true });
+  if (opts.ownApp) {
+    const file = path.join(dir, CREDENTIALS_FILE);
+    const credentials = JSON.parse(readFileSync(file, 'utf8')) as SandboxCredentials;
+    credentials.appid = `wx${randomBytes(8).toString('hex')}`;
+    credentials.appsecret = randomBytes(16).toString('hex');
+    writeFileSync(file, JSON.stringify(credentials, null, 2), { mode: 0o600 });
+  }
   return dir;
 }
 
@@ -125,12 +150,15 @@ export async function startHarness(
   const stateDir = mkdtempSync(path.join(tmpdir(), 'uc-harness-'));
   // a state dir keeps the sandbox's WeChat Pay private key on disk, where tests can read it to
   // sign notifications of their own (forged, stale, mismatching)
-  const sandboxStateDir = sandboxIdentityDir(path.join(stateDir, 'sandbox'));
+  const sandboxKeyMode = opts.sandboxKeyMode ?? keyMode;
+  const sandboxStateDir = sandboxIdentityDir(path.join(stateDir, 'sandbox'), {
+    certificates: sandboxKeyMode !== 'public-key',
+  });
   const sandbox = await createSandbox({
     port: 0,
     stateDir: sandboxStateDir,
     timeScale: opts.timeScale ?? 0.001,
-    keyMode: opts.sandboxKeyMode ?? keyMode,
+    keyMode: sandboxKeyMode,
     // at timeScale 0.001 WeChat's one minute between partial refunds is 60 ms, which back-to-back
     // refunds in one test would hit; the rule itself is the sandbox's own tests' subject
     refundIntervalMs: 0,

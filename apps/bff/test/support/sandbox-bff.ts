@@ -11,6 +11,7 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { start, type RunningBff } from '../../src/index.js';
 import { createTestDb } from './db.js';
+import { sandboxIdentityDir } from './harness.js';
 
 export interface SandboxBff {
   bff: RunningBff;
@@ -30,7 +31,8 @@ export async function startSandboxBff(opts: {
 }): Promise<SandboxBff> {
   const testDb = opts.postgres === false ? undefined : await createTestDb('postgres', { seed: true });
   const dataDir = opts.dataDir ?? (await mkdtemp(path.join(opts.parentDir ?? tmpdir(), 'uc-sandbox-bff-')));
-  const sandboxStateDir = path.join(dataDir, 'sandbox');
+  // the run's sandbox identity when there is one (no RSA keys generated at start)
+  const sandboxStateDir = sandboxIdentityDir(path.join(dataDir, 'sandbox'));
   const bff = await start({
     port: 0,
     logDestination: new Writable({ write: (_c, _e, cb) => cb() }),

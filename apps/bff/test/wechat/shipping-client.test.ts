@@ -5,20 +5,40 @@
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildAuthorization, createSandbox, signRequestPayment, type Sandbox } from '@uni-checkout/wechatpay-sandbox';
+import {
+  buildAuthorization,
+  createSandbox,
+  signRequestPayment,
+  type Sandbox,
+  type SandboxOptions,
+} from '@uni-checkout/wechatpay-sandbox';
 import { openDb, type Db } from '../../src/db/index.js';
 import { AppError } from '../../src/errors.js';
 import { createWechatShippingClient, type WechatShippingClient } from '../../src/wechat/shipping.js';
 import { createTestDb, type TestDb } from '../support/db.js';
+import { sandboxIdentityDir } from '../support/harness.js';
 import { rejectionOf } from '../support/rejection.js';
 
 let notifySink: Server;
 let notifyUrl: string;
+const sandboxStates = mkdtempSync(path.join(tmpdir(), 'uc-shipping-client-'));
+
+/**
+ * A sandbox with a mini-program of its own (its own appid, so its own access-token row), on the
+ * run's sandbox keys.
+ */
+function newSandbox(opts: SandboxOptions): Promise<Sandbox> {
+  const stateDir = sandboxIdentityDir(mkdtempSync(path.join(sandboxStates, 'sandbox-')), { ownApp: true });
+  return createSandbox({ ...opts, stateDir });
+}
 
 beforeAll(async () => {
   // the payment notifications of the orders paid here land on this loopback sink
@@ -31,6 +51,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await new Promise((r) => notifySink.close(r));
+  rmSync(sandboxStates, { recursive: true, force: true });
 });
 
 let seq = 0;
@@ -104,7 +125,7 @@ describe('on PostgreSQL, two BFF instances with separate pools', () => {
 
   beforeAll(async () => {
     // tokens live 7200 s here (7 200 000 s × 0.001): none expires unless a test says so
-    sandbox = await createSandbox({ timeScale: 0.001, accessTokenTtlSeconds: 7_200_000 });
+    sandbox = await newSandbox({ timeScale: 0.001, accessTokenTtlSeconds: 7_200_000 });
     db = await createTestDb('postgres');
     db2 = await openDb({ databaseUrl: db.databaseUrl! });
   });
@@ -132,7 +153,7 @@ describe('on PostgreSQL, two BFF instances with separate pools', () => {
 
   it('refresh it once after it expires, and the new one works', async () => {
     // 1000 s × 0.001: a 1 s token (expires_in 1, WeChat's whole seconds)
-    const s = await createSandbox({ timeScale: 0.001, accessTokenTtlSeconds: 1000 });
+    const s = await newSandbox({ timeScale: 0.001, accessTokenTtlSeconds: 1000 });
     try {
       const a = client(db, s);
       const b = client(db2, s);
@@ -178,7 +199,7 @@ describe('on PostgreSQL, two BFF instances with separate pools', () => {
 
   it('refresh at once on 42001 when WeChat holds the stored token expired, and retry the call', async () => {
     // 200 s × 0.001: a 0.2 s token; the stored expiry then claims another hour (clocks that disagree)
-    const s = await createSandbox({ timeScale: 0.001, accessTokenTtlSeconds: 200 });
+    const s = await newSandbox({ timeScale: 0.001, accessTokenTtlSeconds: 200 });
     try {
       const first = await client(db, s).accessToken.get();
       await sleep(300);
@@ -369,7 +390,7 @@ describe('on PostgreSQL, two BFF instances with separate pools', () => {
 
 describe('two BFF processes on one PostgreSQL', () => {
   it('fetch the access token once between them', async () => {
-    const sandbox = await createSandbox({ timeScale: 0.01 });
+    const sandbox = await newSandbox({ timeScale: 0.01 });
     const db = await createTestDb('postgres');
     const c = sandbox.credentials;
     const bffDir = fileURLToPath(new URL('../..', import.meta.url));
@@ -434,7 +455,7 @@ describe('on PGlite', () => {
   let db: TestDb;
   beforeAll(async () => {
     // tokens live 7200 s here (7 200 000 s × 0.001): none expires unless a test says so
-    sandbox = await createSandbox({ timeScale: 0.001, accessTokenTtlSeconds: 7_200_000 });
+    sandbox = await newSandbox({ timeScale: 0.001, accessTokenTtlSeconds: 7_200_000 });
     db = await createTestDb('pglite');
   });
   afterAll(async () => {
