@@ -2,6 +2,8 @@
 // pnpm db:migrate status           list applied / pending migrations
 // pnpm db:migrate diff             print the SQL schema.prisma needs beyond the migrations (drift)
 // pnpm db:migrate:create <name>    write prisma/migrations/<timestamp>_<name>/migration.sql
+import './cli-v8.js';
+
 import { relative } from 'node:path';
 
 import { dbOptionsFromEnv, exitWithError } from './cli-env.js';

@@ -121,21 +121,40 @@ export interface MigrationStatus {
   failed: string[];
 }
 
+// a type, not an interface: pg's row type wants an index signature
+type MigrationRow = {
+  migration_name: string;
+  finished: boolean;
+};
+
+/**
+ * The `_prisma_migrations` rows not rolled back, read through the driver: `db:migrate status`
+ * and `db:seed`'s check then never load Prisma's query compiler (a second WebAssembly module)
+ * only to read one table.
+ */
+async function migrationRows(db: Db): Promise<MigrationRow[]> {
+  const sql = `SELECT migration_name, finished_at IS NOT NULL AS finished
+      FROM _prisma_migrations WHERE rolled_back_at IS NULL`;
+  const driver = dbDriver(db);
+  try {
+    const { rows } =
+      driver.kind === 'pglite'
+        ? await driver.pglite.query<MigrationRow>(sql)
+        : await driver.pool.query<MigrationRow>(sql);
+    return rows;
+  } catch (error) {
+    // undefined_table: nothing was ever migrated here
+    if ((error as { code?: unknown }).code === '42P01') return [];
+    throw error;
+  }
+}
+
 /** Compares prisma/migrations with the database's `_prisma_migrations` table. */
 export async function migrationStatus(db: Db, opts: { migrationsDir?: string } = {}): Promise<MigrationStatus> {
-  const { migrationDirectories } = await readMigrations(opts.migrationsDir ?? migrationsDir);
-  let rows: { migration_name: string; finished: boolean }[];
-  try {
-    rows = await db.prisma.$queryRaw<{ migration_name: string; finished: boolean }[]>`
-      SELECT migration_name, finished_at IS NOT NULL AS finished
-      FROM _prisma_migrations WHERE rolled_back_at IS NULL`;
-  } catch (error) {
-    if (/_prisma_migrations/.test(errorMessage(error)) && /does not exist/.test(errorMessage(error))) {
-      rows = [];
-    } else {
-      throw error;
-    }
-  }
+  const [{ migrationDirectories }, rows] = await Promise.all([
+    readMigrations(opts.migrationsDir ?? migrationsDir),
+    migrationRows(db),
+  ]);
   const finished = new Set(rows.filter((r) => r.finished).map((r) => r.migration_name));
   const failed = rows.filter((r) => !r.finished).map((r) => r.migration_name);
   return {

@@ -1,5 +1,7 @@
 // pnpm db:seed — upserts the demo catalog into DATABASE_URL (unset: the embedded PGlite).
 // The database must be migrated first (`pnpm db:migrate`).
+import './cli-v8.js';
+
 import { dbOptionsFromEnv, exitWithError } from './cli-env.js';
 import { openDb } from './connection.js';
 import { assertMigrated } from './migrate.js';

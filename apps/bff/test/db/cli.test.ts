@@ -50,7 +50,8 @@ function runCli(script: string, args: string[], env: Record<string, string | und
 const scratch: string[] = [];
 afterAll(() => Promise.all(scratch.map((d) => rm(d, { recursive: true, force: true }))));
 
-describe('pnpm db:migrate and db:seed', () => {
+// the three cases share nothing (own directory, own database): they run side by side
+describe.concurrent('pnpm db:migrate and db:seed', () => {
   it('on the embedded PGlite: seed refuses before migrating, then migrate, status and seed work', async () => {
     // a data directory as its first open leaves it (initdb is PGlite's own work, not the CLI's)
     const pgliteDir = await pgliteDataDir(await mkdtemp(join(tmpdir(), 'uc-pglite-cli-')));
@@ -103,10 +104,12 @@ describe('pnpm db:migrate and db:seed', () => {
   });
 
   it('rejects a bad DATABASE_URL and an unknown command with a stable code', async () => {
-    const badUrl = await runCli('migrate-cli.ts', [], { DATABASE_URL: 'mysql://root@localhost/shop' });
+    const [badUrl, unknown] = await Promise.all([
+      runCli('migrate-cli.ts', [], { DATABASE_URL: 'mysql://root@localhost/shop' }),
+      runCli('migrate-cli.ts', ['rollback'], {}),
+    ]);
     expect(badUrl.code).toBe(1);
     expect(badUrl.stderr).toMatch(/error \[DB_URL_INVALID\]/);
-    const unknown = await runCli('migrate-cli.ts', ['rollback'], {});
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toMatch(/error \[DB_MIGRATIONS_INVALID\]: unknown command "rollback"/);
   });

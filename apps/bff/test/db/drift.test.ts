@@ -1,4 +1,4 @@
-import { cp, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -28,22 +28,18 @@ describe('schema.prisma against prisma/migrations', () => {
     expect(await checkSchemaDrift()).toBe('');
   });
 
-  it('the check sees a schema change the migrations lack', async () => {
-    const withoutMigrations = await copyOfMigrations(() => false);
-
-    const sql = await checkSchemaDrift(withoutMigrations);
-
-    expect(sql).toMatch(/CREATE TABLE "Order"/);
-    expect(sql).toMatch(/CREATE UNIQUE INDEX "Order_orderNo_key"/);
-  });
-
-  it('db:migrate:create writes the missing migration in Prisma’s folder format, then refuses when nothing changed', async () => {
+  // one diff from an empty migrations folder serves both: the check and the file it writes
+  it('the check sees a schema change the migrations lack; db:migrate:create writes it in Prisma’s folder format, then refuses when nothing changed', async () => {
     const dir = await copyOfMigrations(() => false);
 
     const created = await createMigration('init', { dir, now: new Date('2030-01-02T03:04:05Z') });
 
+    // createMigration writes what checkSchemaDrift(dir) returns for the folder as it was
+    expect(created.sql).toMatch(/CREATE TABLE "Order"/);
+    expect(created.sql).toMatch(/CREATE UNIQUE INDEX "Order_orderNo_key"/);
     expect(created.name).toBe('20300102030405_init');
     expect(created.path).toBe(join(dir, '20300102030405_init', 'migration.sql'));
+    expect(await readFile(created.path, 'utf8')).toBe(`${created.sql}\n`);
     expect(await checkSchemaDrift(dir)).toBe('');
     const refusal = await createMigration('again', { dir }).catch((error: unknown) => error);
     expect(refusal).toBeInstanceOf(DbError);

@@ -58,7 +58,7 @@ describe.each(kinds)('migrations on %s', (kind) => {
     await Promise.all(scratchDirs.splice(0).map((d) => rm(d, { recursive: true, force: true })));
   });
 
-  it('applies every migration to an empty database, as prisma migrate deploy records them', async () => {
+  it('applies every migration to an empty database, as prisma migrate deploy records them, and does nothing when run again', async () => {
     db = await createEmptyTestDb(kind);
     const names = await migrationNames();
     expect((await migrationStatus(db)).pending).toEqual(names);
@@ -84,17 +84,13 @@ describe.each(kinds)('migrations on %s', (kind) => {
     expect(rows).toEqual(expected);
     expect(await checkDatabaseDrift(db)).toBe('');
     await expect(db.prisma.order.count()).resolves.toBe(0);
-  });
 
-  it('does nothing when run again', async () => {
-    db = await createEmptyTestDb(kind);
-    await migrateDb(db);
-    const before = await db.prisma.$queryRaw<{ n: bigint }[]>`SELECT count(*) AS n FROM _prisma_migrations`;
-
+    // run again on the migrated database: nothing applied, nothing recorded
     expect(await migrateDb(db)).toEqual({ applied: [] });
-
-    const after = await db.prisma.$queryRaw<{ n: bigint }[]>`SELECT count(*) AS n FROM _prisma_migrations`;
-    expect(after).toEqual(before);
+    const after = await db.prisma.$queryRaw<MigrationRow[]>`
+      SELECT migration_name, checksum, finished_at IS NOT NULL AS finished, applied_steps_count
+      FROM _prisma_migrations ORDER BY migration_name`;
+    expect(after).toEqual(rows);
   });
 
   it('applies each migration once when two migrate calls race', async () => {
