@@ -1,9 +1,9 @@
-import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSandbox, signRequestPayment, type RequestPaymentParams, type Sandbox } from '../src/index.js';
+import { launchChromium } from './chromium.js';
 import { jsapiBody, merchantClient, notifyReceiver, sandboxStateDir } from './helpers.js';
 
 let sandbox: Sandbox;
@@ -14,15 +14,6 @@ let shop: Server;
 let shopUrl = '';
 
 const OPENID = 'oCashierUser01';
-
-/**
- * Chromium's headless shell (the same Blink and V8 as `chromium`, without the desktop browser
- * around them, for about half the CPU) when it is installed, else the full browser.
- */
-const CHROMIUM_PATH =
-  process.env.CHROMIUM_PATH ??
-  ['/usr/bin/chromium-headless-shell', '/usr/bin/chromium'].find((p) => existsSync(p)) ??
-  '/usr/bin/chromium';
 
 beforeAll(async () => {
   sandbox = await createSandbox({ stateDir: await sandboxStateDir(), timeScale: 0.001 });
@@ -42,19 +33,7 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => shop.listen(0, '127.0.0.1', resolve));
   shopUrl = `http://127.0.0.1:${(shop.address() as AddressInfo).port}`;
-  browser = await chromium.launch({
-    executablePath: CHROMIUM_PATH,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
 }, 60_000);
 afterAll(async () => {
   await browser?.close();
