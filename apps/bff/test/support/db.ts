@@ -18,7 +18,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 import type { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
-import { inject } from 'vitest';
+import { inject, type ProvidedContext } from 'vitest';
 
 import { dbDriver, dbFromPglite, migrateDb, openDb, seedCatalog, type Db, type DbKind } from '../../src/db/index.js';
 import { startPglite } from '../../src/db/pglite.js';
@@ -46,9 +46,10 @@ declare module 'vitest' {
   }
 }
 
-function templateDatabases(): TemplateDatabases | undefined {
+/** What the run's global setup provided under `key`; undefined outside a vitest worker. */
+export function provided<K extends keyof ProvidedContext>(key: K): ProvidedContext[K] | undefined {
   try {
-    return inject('bffTemplateDatabases');
+    return inject(key);
   } catch {
     // outside a vitest worker
     return undefined;
@@ -114,22 +115,13 @@ function once<T>(make: () => Promise<T>): () => Promise<T> {
   };
 }
 
-function pgliteDumpDir(): string | undefined {
-  try {
-    return inject('pgliteDumpDir');
-  } catch {
-    // outside a vitest worker
-    return undefined;
-  }
-}
-
 /**
  * A PGlite dump made once per test run rather than once per worker: the first worker to need it
  * makes it and leaves it in the run's dump directory (global-setup.ts), the others wait for that
  * file and read it. Outside such a run, or if the maker fails, each process makes its own.
  */
 async function sharedDump(name: string, make: () => Promise<Blob>): Promise<Blob> {
-  const dir = pgliteDumpDir();
+  const dir = provided('pgliteDumpDir');
   if (!dir) return make();
   const file = join(dir, `${name}.tar`);
   const lock = `${file}.lock`;
@@ -218,7 +210,7 @@ async function createPgliteTestDb(): Promise<TestDb> {
 }
 
 export async function createTestDb(kind: DbKind, opts: { seed?: boolean } = {}): Promise<TestDb> {
-  const templates = kind === 'postgres' ? templateDatabases() : undefined;
+  const templates = kind === 'postgres' ? provided('bffTemplateDatabases') : undefined;
   if (templates) return createEmptyTestDb('postgres', templates[opts.seed ? 'seeded' : 'migrated']);
   const db = kind === 'postgres' ? await createPostgresTestDb() : await createPgliteTestDb();
   if (opts.seed) {

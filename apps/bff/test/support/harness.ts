@@ -15,10 +15,10 @@ import {
   type SandboxCredentials,
 } from '@uni-checkout/wechatpay-sandbox';
 import type { WechatpayKeyMode } from '../../src/payments/wechatpay-keys.js';
-import { afterAll, beforeAll, beforeEach, expect, inject } from 'vitest';
+import { afterAll, beforeAll, beforeEach, expect } from 'vitest';
 import { start, type RunningBff } from '../../src/index.js';
 import type { DbKind } from '../../src/db/index.js';
-import { createTestDb } from './db.js';
+import { createTestDb, provided } from './db.js';
 import { GENEROUS_LIMITS } from './limits.js';
 
 export interface ApiResponse<T = any> {
@@ -111,12 +111,7 @@ export function sandboxIdentityDir(
   dir = mkdtempSync(path.join(tmpdir(), 'uc-sandbox-')),
   opts: { ownApp?: boolean; certificates?: boolean } = {},
 ): string {
-  let identity: string | undefined;
-  try {
-    identity = inject(opts.certificates ? 'sandboxCertificateStateTemplate' : 'sandboxStateTemplate');
-  } catch {
-    // outside a vitest worker
-  }
+  const identity = provided(opts.certificates ? 'sandboxCertificateStateTemplate' : 'sandboxStateTemplate');
   if (!identity) return dir;
   cpSync(identity, dir, { recursive: true });
   if (opts.ownApp) {
