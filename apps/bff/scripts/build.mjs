@@ -9,12 +9,16 @@ import { build, stop } from 'esbuild';
 const bffDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const outfile = path.join(bffDir, 'dist', 'main.mjs');
 
-/** `to`: another output file than dist/main.mjs (a run that must not replace the one `start` uses). */
-export async function buildBff(to = outfile) {
+/**
+ * `to`: another output file than dist/main.mjs (a run that must not replace the one `start` uses).
+ * `entry`: another entry point than src/main.ts, bundled the same way (a program of the BFF's own
+ * modules that runs beside it).
+ */
+export async function buildBff(to = outfile, entry = path.join(bffDir, 'src', 'main.ts')) {
   const pkg = JSON.parse(readFileSync(path.join(bffDir, 'package.json'), 'utf8'));
   const external = Object.keys(pkg.dependencies).filter((name) => !name.startsWith('@uni-checkout/'));
   await build({
-    entryPoints: [path.join(bffDir, 'src', 'main.ts')],
+    entryPoints: [entry],
     outfile: to,
     bundle: true,
     platform: 'node',
@@ -22,6 +26,11 @@ export async function buildBff(to = outfile) {
     target: 'node20',
     // zod is the shared package's own dependency; the BFF depends on the same catalog version
     external: [...external, 'zod'],
+    // the workspace packages' own CommonJS dependencies are bundled (the sandbox's node-forge):
+    // their require() of Node's built-in modules needs a require in an ES module
+    banner: {
+      js: "import { createRequire as __bffCreateRequire } from 'node:module'; const require = __bffCreateRequire(import.meta.url);",
+    },
     sourcemap: 'linked',
     logLevel: 'warning',
   });
