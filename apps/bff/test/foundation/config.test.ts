@@ -3,9 +3,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.js';
+import { compiledBff } from '../support/bff-process.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'uc-config-'));
 const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -162,9 +162,10 @@ describe('configuration', () => {
     expect(text).not.toMatch(/expected|received|Too small|Invalid input|NaN/);
   });
 
-  it('the process exits with 78 and that sentence for a bad SANDBOX_TIME_SCALE', () => {
-    const main = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
-    const result = spawnSync(process.execPath, ['--import', 'tsx', main], {
+  it('the process exits with 78 and that sentence for a bad SANDBOX_TIME_SCALE', async () => {
+    // the compiled BFF, as `start` runs it
+    const { command, args } = await compiledBff();
+    const result = spawnSync(command, args, {
       env: { PATH: process.env.PATH, SANDBOX_TIME_SCALE: '-1', JOB_INTERVAL_MS: '30000' },
       encoding: 'utf8',
       timeout: 150_000,
@@ -229,9 +230,9 @@ describe('configuration', () => {
     },
   );
 
-  it('the process exits with the sentence on stderr and no stack trace', () => {
-    const main = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
-    const result = spawnSync(process.execPath, ['--import', 'tsx', main], {
+  it('the process exits with the sentence on stderr and no stack trace', async () => {
+    const { command, args } = await compiledBff();
+    const result = spawnSync(command, args, {
       env: { PATH: process.env.PATH, NODE_ENV: 'production' },
       encoding: 'utf8',
       timeout: 150_000,

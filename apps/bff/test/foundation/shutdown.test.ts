@@ -7,18 +7,17 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { compiledBff } from '../support/bff-process.js';
 import { createTestDb, type TestDb } from '../support/db.js';
 import { sandboxIdentityDir } from '../support/harness.js';
 
-const bffDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 /**
  * A healthy stop takes about half a second (seconds on a loaded machine). Exit code 0 also proves
  * the stop was the graceful one: the forced exit fires at 15 s with code 1.
  */
 const STOP_BOUND_MS = 30_000;
-// the test timeouts below are sized for starting a tsx-compiled BFF on a loaded 2-core machine
+// the test timeouts below are sized for starting the BFF on a loaded 2-core machine
 
 type BffChild = ChildProcessByStdio<null, Readable, Readable>;
 
@@ -30,10 +29,12 @@ afterAll(async () => {
   await db?.close();
 });
 
-function spawnBff(): { child: BffChild; exited: Promise<number | null>; listening: Promise<string> } {
+/** The compiled BFF, as `start` runs it. */
+async function spawnBff(): Promise<{ child: BffChild; exited: Promise<number | null>; listening: Promise<string> }> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'uc-shutdown-'));
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: bffDir,
+  const { command, args, cwd } = await compiledBff();
+  const child = spawn(command, args, {
+    cwd,
     env: {
       ...process.env,
       NODE_ENV: 'test',
@@ -85,7 +86,7 @@ async function stopTime(
 
 describe('stopping the BFF process, whatever happened to its log pipe', () => {
   it('stops on SIGTERM after the process reading its stdout and stderr has gone', async () => {
-    const bff = spawnBff();
+    const bff = await spawnBff();
     await bff.listening;
     // the reader goes away: both pipes are closed at this end, so every write gets EPIPE
     bff.child.stdout.destroy();
@@ -96,7 +97,7 @@ describe('stopping the BFF process, whatever happened to its log pipe', () => {
   }, 180_000);
 
   it('keeps answering and stops on SIGTERM while its stdout is a full pipe nobody reads', async () => {
-    const bff = spawnBff();
+    const bff = await spawnBff();
     const url = await bff.listening;
     // nobody reads from here on: the pipe fills and the BFF's writes get EAGAIN
     bff.child.stdout.pause();

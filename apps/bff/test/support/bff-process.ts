@@ -1,10 +1,48 @@
-/** The BFF as its own OS process (`src/main.ts`), for tests that need separate processes. */
+/**
+ * The BFF as its own OS process, for tests that need separate processes: the compiled BFF, as
+ * `start` runs it (scripts/build.mjs's one ES module, the start script's Node flags), built once
+ * per run by global-setup.ts instead of a TypeScript loader compiling src in every process.
+ */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { buildBff } from '../../scripts/build.mjs';
+import { bffCommand } from '../../bench/world.js';
+import { provided } from './db.js';
 
 const bffDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+/** A build of the BFF's own for one run (or one process): dist/test-<random>.mjs, never dist/main.mjs. */
+export function privateBffPath(): string {
+  return path.join(bffDir, 'dist', `test-${randomBytes(4).toString('hex')}.mjs`);
+}
+
+export function removeBffBuild(main: string) {
+  for (const f of [main, `${main}.map`]) rmSync(f, { force: true });
+}
+
+let ownBuild: Promise<string> | undefined;
+
+/**
+ * How to start the compiled BFF: `node <start's flags> <main>` with cwd apps/bff. `main` is the
+ * run's build (global-setup.ts); outside a vitest run, one this process builds and removes at exit.
+ */
+export async function compiledBff(): Promise<{ command: string; args: string[]; cwd: string }> {
+  let main = provided('bffMain');
+  if (!main) {
+    ownBuild ??= buildBff(privateBffPath()).then((built) => {
+      process.once('exit', () => removeBffBuild(built));
+      return built;
+    });
+    main = await ownBuild;
+  }
+  // `start` runs `node <flags> scripts/start.mjs`: the same flags, then the compiled bundle
+  const { command, args } = bffCommand();
+  return { command, args: [...args.slice(0, -1), main], cwd: bffDir };
+}
 
 export interface BffProcess {
   url: string;
@@ -13,8 +51,9 @@ export interface BffProcess {
 }
 
 export async function startBffProcess(env: Record<string, string>): Promise<BffProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: bffDir,
+  const { command, args, cwd } = await compiledBff();
+  const child = spawn(command, args, {
+    cwd,
     env: { ...process.env, ...env, PORT: '0', LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -43,6 +43,8 @@ declare module 'vitest' {
     sandboxCertificateStateTemplate: string | undefined;
     /** where the run's PGlite dumps (initialised, migrated) are left for every worker (global-setup.ts) */
     pgliteDumpDir: string | undefined;
+    /** the run's compiled BFF (scripts/build.mjs), for the tests that start it as a process (global-setup.ts) */
+    bffMain: string | undefined;
   }
 }
 

@@ -5,7 +5,8 @@
  * harness's sandbox starts from instead of generating its own (also with a platform certificate
  * and its CA issued, for the certificate key modes), and a directory where the first
  * worker that opens a PGlite database leaves its initialised and migrated dumps for the others
- * (test/support/db.ts). All are dropped at the end.
+ * (test/support/db.ts), and the compiled BFF (scripts/build.mjs, what `start` runs) for the tests
+ * that start it as its own process (test/support/bff-process.ts). All are dropped at the end.
  */
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,7 +14,9 @@ import path from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { createSandbox } from '@uni-checkout/wechatpay-sandbox';
 import { migrateDb, openDb, seedCatalog } from '../../src/db/index.js';
+import { privateBffPath, removeBffBuild } from './bff-process.js';
 import { testAdminUrl, testDatabaseName, withAdmin, type TemplateDatabases } from './db.js';
+import { buildBff } from '../../scripts/build.mjs';
 
 async function templateDatabase(seed: boolean): Promise<string> {
   const name = testDatabaseName();
@@ -32,9 +35,14 @@ async function templateDatabase(seed: boolean): Promise<string> {
 }
 
 export default async function setup(project: TestProject) {
-  const [migrated, seeded] = await Promise.all([templateDatabase(false), templateDatabase(true)]);
+  const [migrated, seeded, bffMain] = await Promise.all([
+    templateDatabase(false),
+    templateDatabase(true),
+    buildBff(privateBffPath()),
+  ]);
   const templates: TemplateDatabases = { migrated, seeded };
   project.provide('bffTemplateDatabases', templates);
+  project.provide('bffMain', bffMain);
 
   const sandboxState = mkdtempSync(path.join(tmpdir(), 'uc-sandbox-identity-'));
   const sandbox = await createSandbox({ port: 0, stateDir: sandboxState });
@@ -51,6 +59,7 @@ export default async function setup(project: TestProject) {
   project.provide('pgliteDumpDir', pgliteDumps);
 
   return async () => {
+    removeBffBuild(bffMain);
     rmSync(sandboxState, { recursive: true, force: true });
     rmSync(certificateState, { recursive: true, force: true });
     rmSync(pgliteDumps, { recursive: true, force: true });

@@ -23,6 +23,8 @@ import {
 import { openDb, type Db } from '../../src/db/index.js';
 import { AppError } from '../../src/errors.js';
 import { createWechatShippingClient, type WechatShippingClient } from '../../src/wechat/shipping.js';
+import { buildBff } from '../../scripts/build.mjs';
+import { privateBffPath, removeBffBuild } from '../support/bff-process.js';
 import { createTestDb, type TestDb } from '../support/db.js';
 import { sandboxIdentityDir } from '../support/harness.js';
 import { rejectionOf } from '../support/rejection.js';
@@ -394,8 +396,10 @@ describe('two BFF processes on one PostgreSQL', () => {
     const db = await createTestDb('postgres');
     const c = sandbox.credentials;
     const bffDir = fileURLToPath(new URL('../..', import.meta.url));
+    // compiled once, as the BFF itself runs (scripts/build.mjs), for both processes
+    const program = await buildBff(privateBffPath(), path.join(bffDir, 'test/support/wechat-token-process.ts'));
     const children = [0, 1].map(() =>
-      spawn(process.execPath, ['--import', 'tsx', 'test/support/wechat-token-process.ts'], {
+      spawn(process.execPath, [program], {
         cwd: bffDir,
         env: {
           PATH: process.env.PATH ?? '',
@@ -444,6 +448,7 @@ describe('two BFF processes on one PostgreSQL', () => {
       expect(sandbox.state.stableTokenCalls()).toHaveLength(1);
     } finally {
       for (const child of children) if (child.exitCode === null) child.kill();
+      removeBffBuild(program);
       await db.close();
       await sandbox.close();
     }
