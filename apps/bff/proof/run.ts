@@ -10,6 +10,8 @@
  *   pnpm proof:reliability --json FILE      also write the rows as JSON (the CI test reads them)
  *   pnpm proof:reliability --template DB    copy this migrated, seeded database (the test run's)
  *                                           instead of preparing one
+ *   pnpm proof:reliability --bff FILE       start this compiled BFF (scripts/build.mjs's output,
+ *                                           the test run's) instead of building one
  *
  * Exits 1 when a scenario did not see what it expects or an invariant is broken. Bounded in time:
  * each scenario has a deadline; it creates and drops only its own uc_bench_proof_* databases.
@@ -36,6 +38,7 @@ const { values } = parseArgs({
     out: { type: 'string' },
     json: { type: 'string' },
     template: { type: 'string' },
+    bff: { type: 'string' },
   },
 });
 const quick = values.quick!;
@@ -66,7 +69,7 @@ function withDeadline<T>(what: string, p: Promise<T>, ms: number): Promise<T> {
   ]).finally(() => clearTimeout(timer));
 }
 
-const world = await startWorld({ template: values.template });
+const world = await startWorld({ template: values.template, bff: values.bff && path.resolve(values.bff) });
 const rows: Row[] = [];
 /** the quick run's shared shop and its stock before any scenario */
 let shared: { shop: Shop; stockBefore: StockSnapshot } | undefined;

@@ -45,14 +45,15 @@ export interface ProofWorld {
 
 /**
  * `template`: a migrated, seeded database to copy (the test run's, made once for every test file)
- * instead of one of the run's own.
+ * instead of one of the run's own. `bff`: a compiled BFF (scripts/build.mjs's output, the test
+ * run's) to start instead of one the run builds; it is the caller's and stays.
  */
-export async function startWorld({ template }: { template?: string } = {}): Promise<ProofWorld> {
-  const bffMain = path.join(bffDir, 'dist', `proof-${randomBytes(4).toString('hex')}.mjs`);
+export async function startWorld({ template, bff }: { template?: string; bff?: string } = {}): Promise<ProofWorld> {
+  const bffMain = bff ?? path.join(bffDir, 'dist', `proof-${randomBytes(4).toString('hex')}.mjs`);
   const [sandbox, templateName] = await Promise.all([
     startSandbox({ SANDBOX_TIME_SCALE }),
     template ?? preparedPostgres('proof_template', async () => {}).then((t) => t.name),
-    buildBff(bffMain),
+    bff ?? buildBff(bffMain),
   ]);
   return {
     sandbox,
@@ -64,7 +65,7 @@ export async function startWorld({ template }: { template?: string } = {}): Prom
     async close() {
       await stopAllChildren();
       removeStateDir(sandbox);
-      for (const f of [bffMain, `${bffMain}.map`]) rmSync(f, { force: true });
+      if (!bff) for (const f of [bffMain, `${bffMain}.map`]) rmSync(f, { force: true });
       await dropOwnDatabases();
     },
   };

@@ -19,7 +19,15 @@ function runQuickProof(): Promise<{ code: number | null; stderr: string; rows: R
   const json = path.join(dir, 'rows.json');
   // the run's migrated, seeded template database (global-setup.ts), copied instead of a new one
   const template = inject('bffTemplateDatabases')?.seeded;
-  const args = ['--quick', '--json', json, ...(template ? ['--template', template] : [])];
+  // and its compiled BFF, instead of a build of the proof's own
+  const bff = inject('bffMain');
+  const args = [
+    '--quick',
+    '--json',
+    json,
+    ...(template ? ['--template', template] : []),
+    ...(bff ? ['--bff', bff] : []),
+  ];
   const child = spawn(process.execPath, ['--import', 'tsx', 'proof/run.ts', ...args], {
     cwd: bffDir,
     env: process.env,
