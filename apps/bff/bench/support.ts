@@ -71,6 +71,14 @@ export interface Child {
 }
 
 const children = new Set<Child>();
+/**
+ * Every process spawned and not yet exited, ready or not: killed when this process exits, so that
+ * none outlives it (a scenario past its deadline may still start one after the world was closed).
+ */
+const running = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
 
 /**
  * Spawns a server and resolves once a stdout line satisfies `ready` (returning what it yields).
@@ -85,6 +93,8 @@ export async function spawnServer<T>(
   timeoutMs = 240_000,
 ): Promise<Child & { ready: T }> {
   const child = spawn(command, args, { cwd: opts.cwd, env: opts.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  running.add(child);
+  child.once('exit', () => running.delete(child));
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
