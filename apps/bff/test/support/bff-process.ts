@@ -50,6 +50,12 @@ export interface BffProcess {
   stop(): Promise<void>;
 }
 
+/** Started and not yet exited: killed when this process exits (a test that timed out never stops its own). */
+const running = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
 export async function startBffProcess(env: Record<string, string>): Promise<BffProcess> {
   const { command, args, cwd } = await compiledBff();
   const child = spawn(command, args, {
@@ -57,6 +63,8 @@ export async function startBffProcess(env: Record<string, string>): Promise<BffP
     env: { ...process.env, ...env, PORT: '0', LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  running.add(child);
+  child.once('exit', () => running.delete(child));
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
