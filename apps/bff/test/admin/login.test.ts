@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN, startHarness, type Harness } from '../support/harness.js';
 
 /** Admin login: scrypt-hashed password, per-client rate limit, lock of (account, client) after 5 failures. */
-// the harness hashes at ADMIN_PASSWORD_SCRYPT_COST=12 (N=2^12); production's N=2^17 is tested in passwords.test.ts
+// the harness hashes at ADMIN_PASSWORD_SCRYPT_COST=10 (N=2^10); production's N=2^17 is tested in passwords.test.ts
 describe('POST /api/admin/login', { timeout: 60_000 }, () => {
   let h: Harness;
   beforeAll(async () => {

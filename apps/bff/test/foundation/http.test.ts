@@ -5,9 +5,16 @@ import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createSandbox, type Sandbox } from '@uni-checkout/wechatpay-sandbox';
 import { start, type RunningBff } from '../../src/index.js';
-import { migrate, openDb, seedCatalog } from '../../src/db/index.js';
+import { migrateDb, openDb, seedCatalog } from '../../src/db/index.js';
 import { pgliteDataDir } from '../support/db.js';
-import { allPages, apiClient, sandboxIdentityDir, useHarness, type ApiClient } from '../support/harness.js';
+import {
+  allPages,
+  apiClient,
+  sandboxIdentityDir,
+  TEST_SCRYPT_COST,
+  useHarness,
+  type ApiClient,
+} from '../support/harness.js';
 import { placeOrder, requestPayment } from '../support/shop.js';
 import { startSandboxBff } from '../support/sandbox-bff.js';
 
@@ -193,12 +200,16 @@ describe('BFF on the embedded default (PGlite, sandbox mode)', () => {
   let bff: RunningBff;
   beforeAll(async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'uc-pglite-'));
-    // initialised as a first open leaves it (initdb once per worker), then migrated and seeded
+    // initialised as a first open leaves it (initdb once per worker), then migrated and seeded in
+    // one open (each open of PGlite costs its start, over a second of CPU)
     const pgliteDir = await pgliteDataDir(path.join(dir, 'pglite'));
-    await migrate({ pgliteDir });
     const db = await openDb({ pgliteDir });
-    await seedCatalog(db.prisma);
-    await db.close();
+    try {
+      await migrateDb(db);
+      await seedCatalog(db.prisma);
+    } finally {
+      await db.close();
+    }
     bff = (await startSandboxBff({ postgres: false, dataDir: dir, env: { PGLITE_DIR: pgliteDir } })).bff;
   });
   afterAll(async () => bff?.stop());
@@ -228,6 +239,7 @@ describe('BFF on the embedded default (PGlite, sandbox mode)', () => {
           DATA_DIR: mkdtempSync(path.join(tmpdir(), 'uc-data2-')),
           SANDBOX_STATE_DIR: stateDir,
           WECHATPAY_MCHID: undefined,
+          ADMIN_PASSWORD_SCRYPT_COST: TEST_SCRYPT_COST,
         },
       });
       expect(other.ctx.sandboxUrl).toBe(sandbox.url);

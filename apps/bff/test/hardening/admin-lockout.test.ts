@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN, startHarness, type ApiResponse, type Harness } from '../support/harness.js';
+import { ADMIN, startHarness, TEST_SCRYPT_COST, type ApiResponse, type Harness } from '../support/harness.js';
 import { hashPassword, verifyPassword } from '../../src/admin/passwords.js';
 
 /** N=2^15: a scrypt of about 100 ms, large beside the noise of database round trips on a loaded machine */
@@ -12,7 +12,7 @@ const SCRYPT_COST = 15;
 
 let h: Harness;
 /** The suite's harness, its admin passwords hashed at 2^cost. */
-function harnessAt(cost: number) {
+function harnessAt(cost: number | string) {
   beforeAll(async () => {
     // the test client stands behind a loopback proxy that names each simulated client
     h = await startHarness({ env: { TRUST_PROXY: 'loopback', ADMIN_PASSWORD_SCRYPT_COST: String(cost) } });
@@ -44,7 +44,7 @@ const visible = (r: ApiResponse) => ({
 
 describe('admin lock-out', { timeout: 120_000 }, () => {
   // what is locked and what is told, not how long it takes: the harness's usual cheap scrypt
-  harnessAt(12);
+  harnessAt(TEST_SCRYPT_COST);
 
   it("given a stranger's wrong passwords on the admin's name (any spelling) from other clients, the admin still logs in from their own", async () => {
     for (let i = 0; i < 4; i++) {

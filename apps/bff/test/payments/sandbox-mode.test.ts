@@ -6,7 +6,7 @@ import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { start, type RunningBff } from '../../src/index.js';
 import { createTestDb, type TestDb } from '../support/db.js';
-import { apiClient } from '../support/harness.js';
+import { apiClient, sandboxIdentityDir, TEST_SCRYPT_COST } from '../support/harness.js';
 import { TEST_ADDRESS } from '../support/shop.js';
 
 describe('the payment loop in sandbox mode (no merchant account: the BFF starts the sandbox itself)', () => {
@@ -24,10 +24,12 @@ describe('the payment loop in sandbox mode (no merchant account: the BFF starts 
         DATABASE_URL: undefined,
         DATA_DIR: dir,
         SANDBOX_PORT: '0',
-        SANDBOX_STATE_DIR: path.join(dir, 'sandbox'),
+        // the run's sandbox identity (no RSA keys generated at start)
+        SANDBOX_STATE_DIR: sandboxIdentityDir(path.join(dir, 'sandbox')),
         SANDBOX_TIME_SCALE: '0.001',
         WECHATPAY_MCHID: undefined,
         PUBLIC_BASE_URL: undefined,
+        ADMIN_PASSWORD_SCRYPT_COST: TEST_SCRYPT_COST,
       },
     });
   });

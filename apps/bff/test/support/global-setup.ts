@@ -15,12 +15,16 @@ import type { TestProject } from 'vitest/node';
 import { createSandbox } from '@uni-checkout/wechatpay-sandbox';
 import { migrateDb, openDb, seedCatalog } from '../../src/db/index.js';
 import { privateBffPath, removeBffBuild } from './bff-process.js';
-import { testAdminUrl, testDatabaseName, withAdmin, type TemplateDatabases } from './db.js';
+import { asyncCommits, testAdminUrl, testDatabaseName, withAdmin, type TemplateDatabases } from './db.js';
 import { buildBff } from '../../scripts/build.mjs';
 
 async function templateDatabase(seed: boolean): Promise<string> {
   const name = testDatabaseName();
-  await withAdmin((client) => client.query(`CREATE DATABASE "${name}"`));
+  await withAdmin(async (client) => {
+    await client.query(`CREATE DATABASE "${name}"`);
+    // a setting of the database, not copied to the databases made from it (db.ts sets it on each)
+    await client.query(asyncCommits(name));
+  });
   const url = new URL(testAdminUrl());
   url.pathname = `/${name}`;
   // closed again before any copy: PostgreSQL copies only a template nobody is connected to

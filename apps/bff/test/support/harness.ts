@@ -126,6 +126,15 @@ export function sandboxIdentityDir(
 
 export const ADMIN = { username: 'admin', password: 'correct-horse-battery' };
 
+/**
+ * ADMIN_PASSWORD_SCRYPT_COST for test BFFs: N=2^10, the lowest the configuration accepts, instead of
+ * production's 2^17 — the same scrypt, ~128x cheaper. Every BFF start hashes twice (the bootstrap
+ * admin and the stand-in hash that unknown usernames are checked against) and every admin login
+ * once more. Production's cost is tested in passwords.test.ts and config.test.ts, the timing of
+ * logins in admin-lockout.test.ts.
+ */
+export const TEST_SCRYPT_COST = '10';
+
 export async function startHarness(
   opts: {
     db?: DbKind;
@@ -189,8 +198,7 @@ export async function startHarness(
     ...(keyMode === 'switching' ? { WECHATPAY_KEY_MODE: 'switching' } : {}),
     WECHATPAY_BASE: sandbox.url,
     JOBS_ENABLED: 'false',
-    // admin password hashes at N=2^12 instead of 2^17: the same scrypt, ~30x cheaper per login
-    ADMIN_PASSWORD_SCRYPT_COST: '12',
+    ADMIN_PASSWORD_SCRYPT_COST: TEST_SCRYPT_COST,
     // suites place many orders per shopper and log in many shoppers from loopback; the abuse
     // limits' own tests (test/hardening/) set them back to their defaults
     ...(opts.defaultLimits ? {} : GENEROUS_LIMITS),

@@ -1,7 +1,7 @@
 /**
  * A BFF in sandbox mode, as a developer runs it with no merchant of their own: it starts the WeChat
  * Pay sandbox itself and pays through it. Logging nowhere, jobs off, an admin account when given
- * (the mini-program's admin pages). On a fresh seeded PostgreSQL database, or (`postgres: false`)
+ * (the mini-program's admin pages), admin passwords hashed at the tests' cost (TEST_SCRYPT_COST). On a fresh seeded PostgreSQL database, or (`postgres: false`)
  * on the embedded PGlite in its data dir.
  */
 import { randomBytes } from 'node:crypto';
@@ -11,7 +11,7 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { start, type RunningBff } from '../../src/index.js';
 import { createTestDb } from './db.js';
-import { sandboxIdentityDir } from './harness.js';
+import { sandboxIdentityDir, TEST_SCRYPT_COST } from './harness.js';
 
 export interface SandboxBff {
   bff: RunningBff;
@@ -46,6 +46,7 @@ export async function startSandboxBff(opts: {
       SANDBOX_PORT: '0',
       SANDBOX_STATE_DIR: sandboxStateDir,
       JOBS_ENABLED: 'false',
+      ADMIN_PASSWORD_SCRYPT_COST: TEST_SCRYPT_COST,
       JWT_SECRET: randomBytes(32).toString('hex'),
       ...(opts.admin ? { ADMIN_USERNAME: opts.admin.username, ADMIN_PASSWORD: opts.admin.password } : {}),
       ...opts.env,
