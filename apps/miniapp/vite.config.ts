@@ -44,6 +44,17 @@ function assertNotSandbox(mode: string): void {
   }
 }
 
+/**
+ * The production h5 build (`pnpm build:h5`, where the uni CLI sets NODE_ENV=production) is minified
+ * with esbuild instead of uni-app's default, terser: the same output syntax (Vite lowers every chunk
+ * to its build target with esbuild either way), JavaScript about 1% larger, and the build takes about
+ * a third less CPU time. The mini-program keeps terser: its esbuild-minified bundle stopped showing
+ * the admin login's error toast in WeChat's component framework. A watching development build stays
+ * unminified, and `--minify` on the command line still wins.
+ */
+const buildOptions =
+  process.env.NODE_ENV === 'production' && process.env.UNI_PLATFORM === 'h5' ? { minify: 'esbuild' as const } : {};
+
 export default defineConfig(({ command, mode }) => {
   if (command === 'build' && mode === 'production') {
     assertNotSandbox(mode);
@@ -51,6 +62,7 @@ export default defineConfig(({ command, mode }) => {
   }
   return {
     plugins: [uni(), localAssets()],
+    build: buildOptions,
     server: { host: '127.0.0.1', port: h5Port(), strictPort: true },
     preview: { host: '127.0.0.1', port: h5Port() },
   };
