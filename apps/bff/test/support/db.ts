@@ -21,7 +21,7 @@ import pg from 'pg';
 import { inject, type ProvidedContext } from 'vitest';
 
 import { dbDriver, dbFromPglite, migrateDb, openDb, seedCatalog, type Db, type DbKind } from '../../src/db/index.js';
-import { startPglite } from '../../src/db/pglite.js';
+import { BytesBlob, startPglite } from '../../src/db/pglite.js';
 
 export const DEFAULT_TEST_DATABASE_URL = 'postgresql://postgres@127.0.0.1:5432/test';
 const PREFIX = 'uc_test_';
@@ -129,17 +129,18 @@ function once<T>(make: () => Promise<T>): () => Promise<T> {
 }
 
 /**
- * A PGlite dump made once per test run rather than once per worker: the first worker to need it
- * makes it and leaves it in the run's dump directory (global-setup.ts), the others wait for that
- * file and read it. Outside such a run, or if the maker fails, each process makes its own.
+ * Something made once per test run rather than once per worker, at `path` in the run's dump
+ * directory (global-setup.ts): the first worker to need it makes it at `${path}.tmp` and renames
+ * it into place, the others wait for it. Outside such a run, or if the maker fails, each process
+ * makes its own (undefined: the caller makes it where it likes).
  */
-async function sharedDump(name: string, make: () => Promise<Blob>): Promise<Blob> {
+async function sharedPath(name: string, make: (tmp: string) => Promise<void>): Promise<string | undefined> {
   const dir = provided('pgliteDumpDir');
-  if (!dir) return make();
-  const file = join(dir, `${name}.tar`);
-  const lock = `${file}.lock`;
+  if (!dir) return undefined;
+  const path = join(dir, name);
+  const lock = `${path}.lock`;
   for (const deadline = Date.now() + 300_000; Date.now() < deadline;) {
-    if (existsSync(file)) return new Blob([readFileSync(file)]);
+    if (existsSync(path)) return path;
     let mine = false;
     try {
       writeFileSync(lock, String(process.pid), { flag: 'wx' });
@@ -149,17 +150,33 @@ async function sharedDump(name: string, make: () => Promise<Blob>): Promise<Blob
     }
     if (mine) {
       try {
-        const dump = await make();
-        writeFileSync(`${file}.tmp`, Buffer.from(await dump.arrayBuffer()));
-        renameSync(`${file}.tmp`, file);
-        return dump;
+        rmSync(`${path}.tmp`, { recursive: true, force: true });
+        await make(`${path}.tmp`);
+        renameSync(`${path}.tmp`, path);
+        return path;
       } finally {
         rmSync(lock, { force: true });
       }
     }
     await sleep(100);
   }
-  return make();
+  return undefined;
+}
+
+/** The bytes of a dump, as a Blob that PGlite reads back cheaply on every start. */
+async function bytesOf(dump: Blob): Promise<BytesBlob> {
+  return new BytesBlob(new Uint8Array(await dump.arrayBuffer()));
+}
+
+/** A PGlite dump made once per test run (see sharedPath). */
+async function sharedDump(name: string, make: () => Promise<Blob>): Promise<BytesBlob> {
+  let made: BytesBlob | undefined;
+  const file = await sharedPath(`${name}.tar`, async (tmp) => {
+    made = await bytesOf(await make());
+    writeFileSync(tmp, made.content);
+  });
+  if (made) return made;
+  return file ? new BytesBlob(readFileSync(file)) : bytesOf(await make());
 }
 
 /** The data directory of a PGlite database just initialised (initdb) and empty, as a dump. */
@@ -179,13 +196,20 @@ async function emptyPgliteDb(): Promise<Db> {
   return dbFromPglite(await startPglite('memory://', { loadDataDir: await emptyPgliteDump() }));
 }
 
-/** A data directory initialised once per process, copied by pgliteDataDir(). */
+/** Opens and closes a PGlite database in `dir` started from the empty dump. */
+async function initialiseDir(dir: string): Promise<void> {
+  const pglite = await startPglite(dir, { loadDataDir: await emptyPgliteDump() });
+  await pglite.close();
+}
+
+/** A data directory initialised once per test run (else per process), copied by pgliteDataDir(). */
 const initialisedPgliteDir = once(async () => {
+  const shared = await sharedPath('initialised', initialiseDir);
+  if (shared) return shared;
   const parent = mkdtempSync(join(tmpdir(), 'uc-pglite-initdb-'));
   process.once('exit', () => rmSync(parent, { recursive: true, force: true }));
   const dir = join(parent, 'db');
-  const pglite = await startPglite(dir, { loadDataDir: await emptyPgliteDump() });
-  await pglite.close();
+  await initialiseDir(dir);
   return dir;
 });
 
