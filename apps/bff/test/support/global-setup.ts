@@ -6,6 +6,10 @@
  * and its CA issued, for the certificate key modes), and a directory where the first
  * worker that opens a PGlite database leaves its initialised and migrated dumps for the others
  * (test/support/db.ts). All are dropped at the end.
+ *
+ * Provided to the whole run, not only to the bff project: the cross-app tests (test/) start their
+ * BFFs and sandboxes with this project's test support (sandbox-bff.ts) and copy the same templates
+ * and identity when the run has them. A run without any bff test file makes none of them.
  */
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -34,21 +38,21 @@ async function templateDatabase(seed: boolean): Promise<string> {
 export default async function setup(project: TestProject) {
   const [migrated, seeded] = await Promise.all([templateDatabase(false), templateDatabase(true)]);
   const templates: TemplateDatabases = { migrated, seeded };
-  project.provide('bffTemplateDatabases', templates);
+  project.vitest.provide('bffTemplateDatabases', templates);
 
   const sandboxState = mkdtempSync(path.join(tmpdir(), 'uc-sandbox-identity-'));
   const sandbox = await createSandbox({ port: 0, stateDir: sandboxState });
   await sandbox.close();
-  project.provide('sandboxStateTemplate', sandboxState);
+  project.vitest.provide('sandboxStateTemplate', sandboxState);
   // the same identity with a platform certificate and its CA issued (the certificate modes)
   const certificateState = mkdtempSync(path.join(tmpdir(), 'uc-sandbox-certificates-'));
   cpSync(sandboxState, certificateState, { recursive: true });
   const issuing = await createSandbox({ port: 0, stateDir: certificateState, keyMode: 'platform-cert' });
   await issuing.close();
-  project.provide('sandboxCertificateStateTemplate', certificateState);
+  project.vitest.provide('sandboxCertificateStateTemplate', certificateState);
 
   const pgliteDumps = mkdtempSync(path.join(tmpdir(), 'uc-pglite-dumps-'));
-  project.provide('pgliteDumpDir', pgliteDumps);
+  project.vitest.provide('pgliteDumpDir', pgliteDumps);
 
   return async () => {
     rmSync(sandboxState, { recursive: true, force: true });
