@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import type { RunningBff } from '@uni-checkout/bff';
 import { formatFen } from '@uni-checkout/shared';
-import { launchChromium, settledScreenshot } from './support/browser';
+import { launchChromium, PHONE, settledScreenshot } from './support/browser';
 import { cachedBuild, listFiles, repoRoot, totalBytes, type BuildResult } from './support/build';
 import { BUILD_API_BASE, SECRET_SENTINELS, TEST_BUILD_ENV } from './support/build-env';
 import { deadOrigin, serveStatic, type StaticServer } from './support/static-server';
@@ -369,7 +369,7 @@ describe('h5 shop in Chromium against the BFF', () => {
     /** called with every URL the page requests, from the first one on */
     onRequest?: (url: string) => void,
   ): Promise<Page> {
-    const page = await browser.newPage({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2 });
+    const page = await browser.newPage(PHONE);
     if (onRequest) page.on('request', (req) => onRequest(req.url()));
     // The hosting page's runtime override: the bundle itself points at BUILD_API_BASE.
     await page.addInitScript((api) => {
@@ -427,7 +427,7 @@ describe('h5 shop in Chromium against the BFF', () => {
       await page.waitForFunction(
         () => [...document.fonts].some((f) => f.family.includes('uicon-iconfont') && f.status === 'loaded'),
         undefined,
-        { timeout: 10_000 },
+        { timeout: 10_000, polling: 50 },
       );
       expect(await icon.evaluate((el) => getComputedStyle(el).fontFamily)).toContain('uicon-iconfont');
       // the glyph is drawn from the loaded font: its box has the icon's size, not an empty fallback's

@@ -10,7 +10,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { RunningBff } from '@uni-checkout/bff';
 import { GENEROUS_LIMITS } from '../../../apps/bff/test/support/limits';
 import { startSandboxBff } from '../../../apps/bff/test/support/sandbox-bff';
-import { launchChromium, settledScreenshot } from '../../miniapp/support/browser';
+import { launchChromium, PHONE, settledScreenshot } from '../../miniapp/support/browser';
 import { cachedBuild, repoRoot, type BuildResult } from '../../miniapp/support/build';
 import { TEST_BUILD_ENV } from '../../miniapp/support/build-env';
 import { serveStatic, type StaticServer } from '../../miniapp/support/static-server';
@@ -23,7 +23,7 @@ export interface Shop {
   site: StaticServer;
   browser: Browser;
   admin: { username: string; password: string };
-  /** A new 390×844 phone (its own storage), pointed at this shop's BFF. */
+  /** A new 390×844 phone (its own storage, see PHONE), pointed at this shop's BFF. */
   newPhone(): Promise<{ context: BrowserContext; page: Page }>;
   close(): Promise<void>;
 }
@@ -57,11 +57,7 @@ export async function startShop(): Promise<Shop> {
     browser,
     admin,
     async newPhone() {
-      const context = await browser.newContext({
-        viewport: { width: 390, height: 844 },
-        deviceScaleFactor: 2,
-        acceptDownloads: true,
-      });
+      const context = await browser.newContext({ ...PHONE, acceptDownloads: true });
       // The hosting page's runtime config: the bundle itself points at an unreachable origin.
       await context.addInitScript((api) => {
         (window as unknown as { __UNI_CHECKOUT_API__: string }).__UNI_CHECKOUT_API__ = api;

@@ -438,9 +438,17 @@ export class MiniProgram {
     return { route, query };
   }
 
+  /** Each page's component, loaded once (its code run, its templates and styles compiled), by route. */
+  private readonly pageComponents = new Map<string, string>();
+
   private openPage(route: string, query: Record<string, string>): void {
     if (!this.routes.includes(route)) throw new Error(`page "${route}" is not found`);
-    const id = this.simulate.load(path.join(this.dir, route), { rootPath: this.dir, compiler: 'official' });
+    // WeChat runs a page's code once per launch: every later visit is a new instance of what it defined
+    let id = this.pageComponents.get(route);
+    if (id === undefined) {
+      id = this.simulate.load(path.join(this.dir, route), { rootPath: this.dir, compiler: 'official' });
+      this.pageComponents.set(route, id);
+    }
     const comp = this.simulate.render(id) as JComponent;
     const instance = comp.instance;
     // what WeChat's framework sets on a page instance before it is attached

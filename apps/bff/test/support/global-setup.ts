@@ -7,6 +7,10 @@
  * worker that opens a PGlite database leaves its initialised and migrated dumps for the others
  * (test/support/db.ts), and the compiled BFF (scripts/build.mjs, what `start` runs) for the tests
  * that start it as its own process (test/support/bff-process.ts). All are dropped at the end.
+ *
+ * Provided to the whole run, not only to the bff project: the cross-app tests (test/) start their
+ * BFFs and sandboxes with this project's test support (sandbox-bff.ts) and copy the same templates
+ * and identity when the run has them. A run without any bff test file makes none of them.
  */
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -45,22 +49,22 @@ export default async function setup(project: TestProject) {
     buildBff(privateBffPath()),
   ]);
   const templates: TemplateDatabases = { migrated, seeded };
-  project.provide('bffTemplateDatabases', templates);
-  project.provide('bffMain', bffMain);
+  project.vitest.provide('bffTemplateDatabases', templates);
+  project.vitest.provide('bffMain', bffMain);
 
   const sandboxState = mkdtempSync(path.join(tmpdir(), 'uc-sandbox-identity-'));
   const sandbox = await createSandbox({ port: 0, stateDir: sandboxState });
   await sandbox.close();
-  project.provide('sandboxStateTemplate', sandboxState);
+  project.vitest.provide('sandboxStateTemplate', sandboxState);
   // the same identity with a platform certificate and its CA issued (the certificate modes)
   const certificateState = mkdtempSync(path.join(tmpdir(), 'uc-sandbox-certificates-'));
   cpSync(sandboxState, certificateState, { recursive: true });
   const issuing = await createSandbox({ port: 0, stateDir: certificateState, keyMode: 'platform-cert' });
   await issuing.close();
-  project.provide('sandboxCertificateStateTemplate', certificateState);
+  project.vitest.provide('sandboxCertificateStateTemplate', certificateState);
 
   const pgliteDumps = mkdtempSync(path.join(tmpdir(), 'uc-pglite-dumps-'));
-  project.provide('pgliteDumpDir', pgliteDumps);
+  project.vitest.provide('pgliteDumpDir', pgliteDumps);
 
   return async () => {
     removeBffBuild(bffMain);
