@@ -32,6 +32,15 @@ export function bffCommand(): { command: string; args: string[] } {
   return { command: process.execPath, args: [...nodeArgs, ...startArgs] };
 }
 
+/**
+ * How a compiled BFF at `main` (scripts/build.mjs's output) is started: `start` runs
+ * `node <flags> scripts/start.mjs`; the same command and flags, then the compiled bundle.
+ */
+export function compiledBffCommand(main: string): { command: string; args: string[] } {
+  const { command, args } = bffCommand();
+  return { command, args: [...args.slice(0, -1), main] };
+}
+
 export interface Sandboxed {
   sandbox: Child & { ready: string };
   credentials: SandboxCredentials;

@@ -11,12 +11,11 @@
  * scenarios for the next one that asks for such processes; any other process is stopped when its
  * scenario ends, as in a shop of its own.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
-import { rmSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import pg from 'pg';
-import { buildBff } from '../scripts/build.mjs';
+import { buildBff, privateOutfile, removeBuild } from '../scripts/build.mjs';
 import {
   createDatabase,
   dropOwnDatabases,
@@ -26,7 +25,14 @@ import {
   stopAllChildren,
   type Child,
 } from '../bench/support.js';
-import { bffCommand, bffDir, preparedPostgres, removeStateDir, startSandbox, type Sandboxed } from '../bench/world.js';
+import {
+  bffDir,
+  compiledBffCommand,
+  preparedPostgres,
+  removeStateDir,
+  startSandbox,
+  type Sandboxed,
+} from '../bench/world.js';
 import { startTcpProxy, targetOf, type TcpProxy } from './tcp-proxy.js';
 
 /** WeChat's retry schedule (15 s, 15 s, 30 s, …) and refund processing run 100× faster. */
@@ -38,8 +44,6 @@ export interface ProofWorld {
   sandboxUrl: string;
   template: string;
   bffMain: string;
-  /** the start script's Node flags (`--v8-pool-size=1` …), given to every BFF process */
-  bffNodeArgs: string[];
   close(): Promise<void>;
 }
 
@@ -49,7 +53,7 @@ export interface ProofWorld {
  * run's) to start instead of one the run builds; it is the caller's and stays.
  */
 export async function startWorld({ template, bff }: { template?: string; bff?: string } = {}): Promise<ProofWorld> {
-  const bffMain = bff ?? path.join(bffDir, 'dist', `proof-${randomBytes(4).toString('hex')}.mjs`);
+  const bffMain = bff ?? privateOutfile('proof');
   const [sandbox, templateName] = await Promise.all([
     startSandbox({ SANDBOX_TIME_SCALE }),
     template ?? preparedPostgres('proof_template', async () => {}).then((t) => t.name),
@@ -60,12 +64,10 @@ export async function startWorld({ template, bff }: { template?: string; bff?: s
     sandboxUrl: sandbox.sandbox.ready,
     template: templateName,
     bffMain,
-    // `start` runs `node <flags> scripts/start.mjs`: the same flags, then the compiled bundle
-    bffNodeArgs: bffCommand().args.slice(0, -1),
     async close() {
       await stopAllChildren();
       removeStateDir(sandbox);
-      if (!bff) for (const f of [bffMain, `${bffMain}.map`]) rmSync(f, { force: true });
+      if (!bff) removeBuild(bffMain);
       await dropOwnDatabases();
     },
   };
@@ -133,11 +135,13 @@ export async function openShop(world: ProofWorld, label: string, { shared = fals
   let count = 0;
   const syncBalancer = () => balancer.setTargets(bffs.map((b) => targetOf(b.url)));
 
+  const bffStart = compiledBffCommand(world.bffMain);
+
   async function spawnBff(bffName: string, dbProxy: TcpProxy, opts: BffOptions): Promise<Bff> {
     const child = await spawnServer(
       bffName,
-      process.execPath,
-      [...world.bffNodeArgs, world.bffMain],
+      bffStart.command,
+      bffStart.args,
       {
         cwd: bffDir,
         env: {

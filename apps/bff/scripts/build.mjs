@@ -1,13 +1,24 @@
 // Compiles the BFF (and the workspace packages it imports, which ship TypeScript) into one ES
 // module, dist/main.mjs; every npm dependency stays an import resolved from node_modules.
 // Production runs that file with plain Node: no TypeScript loader in the process.
-import { readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, stop } from 'esbuild';
 
 const bffDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const outfile = path.join(bffDir, 'dist', 'main.mjs');
+
+/** An output file of a run's own beside dist/main.mjs (never it): dist/<prefix>-<random>.mjs. */
+export function privateOutfile(prefix) {
+  return path.join(bffDir, 'dist', `${prefix}-${randomBytes(4).toString('hex')}.mjs`);
+}
+
+/** Removes a build written to `file` (a privateOutfile) and its source map. */
+export function removeBuild(file) {
+  for (const f of [file, `${file}.map`]) rmSync(f, { force: true });
+}
 
 /**
  * `to`: another output file than dist/main.mjs (a run that must not replace the one `start` uses).

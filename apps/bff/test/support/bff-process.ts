@@ -4,25 +4,10 @@
  * per run by global-setup.ts instead of a TypeScript loader compiling src in every process.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { rmSync } from 'node:fs';
-import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
-import { buildBff } from '../../scripts/build.mjs';
-import { bffCommand } from '../../bench/world.js';
+import { buildBff, privateOutfile, removeBuild } from '../../scripts/build.mjs';
+import { bffDir, compiledBffCommand } from '../../bench/world.js';
 import { provided } from './db.js';
-
-const bffDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-
-/** A build of the BFF's own for one run (or one process): dist/test-<random>.mjs, never dist/main.mjs. */
-export function privateBffPath(): string {
-  return path.join(bffDir, 'dist', `test-${randomBytes(4).toString('hex')}.mjs`);
-}
-
-export function removeBffBuild(main: string) {
-  for (const f of [main, `${main}.map`]) rmSync(f, { force: true });
-}
 
 let ownBuild: Promise<string> | undefined;
 
@@ -33,15 +18,13 @@ let ownBuild: Promise<string> | undefined;
 export async function compiledBff(): Promise<{ command: string; args: string[]; cwd: string }> {
   let main = provided('bffMain');
   if (!main) {
-    ownBuild ??= buildBff(privateBffPath()).then((built) => {
-      process.once('exit', () => removeBffBuild(built));
+    ownBuild ??= buildBff(privateOutfile('test')).then((built) => {
+      process.once('exit', () => removeBuild(built));
       return built;
     });
     main = await ownBuild;
   }
-  // `start` runs `node <flags> scripts/start.mjs`: the same flags, then the compiled bundle
-  const { command, args } = bffCommand();
-  return { command, args: [...args.slice(0, -1), main], cwd: bffDir };
+  return { ...compiledBffCommand(main), cwd: bffDir };
 }
 
 export interface BffProcess {

@@ -18,9 +18,8 @@ import path from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { createSandbox } from '@uni-checkout/wechatpay-sandbox';
 import { migrateDb, openDb, seedCatalog } from '../../src/db/index.js';
-import { privateBffPath, removeBffBuild } from './bff-process.js';
 import { asyncCommits, testAdminUrl, testDatabaseName, withAdmin, type TemplateDatabases } from './db.js';
-import { buildBff } from '../../scripts/build.mjs';
+import { buildBff, privateOutfile, removeBuild } from '../../scripts/build.mjs';
 
 async function templateDatabase(seed: boolean): Promise<string> {
   const name = testDatabaseName();
@@ -46,7 +45,7 @@ export default async function setup(project: TestProject) {
   const [migrated, seeded, bffMain] = await Promise.all([
     templateDatabase(false),
     templateDatabase(true),
-    buildBff(privateBffPath()),
+    buildBff(privateOutfile('test')),
   ]);
   const templates: TemplateDatabases = { migrated, seeded };
   project.vitest.provide('bffTemplateDatabases', templates);
@@ -67,7 +66,7 @@ export default async function setup(project: TestProject) {
   project.vitest.provide('pgliteDumpDir', pgliteDumps);
 
   return async () => {
-    removeBffBuild(bffMain);
+    removeBuild(bffMain);
     rmSync(sandboxState, { recursive: true, force: true });
     rmSync(certificateState, { recursive: true, force: true });
     rmSync(pgliteDumps, { recursive: true, force: true });

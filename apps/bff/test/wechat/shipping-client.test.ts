@@ -23,8 +23,7 @@ import {
 import { openDb, type Db } from '../../src/db/index.js';
 import { AppError } from '../../src/errors.js';
 import { createWechatShippingClient, type WechatShippingClient } from '../../src/wechat/shipping.js';
-import { buildBff } from '../../scripts/build.mjs';
-import { privateBffPath, removeBffBuild } from '../support/bff-process.js';
+import { buildBff, privateOutfile, removeBuild } from '../../scripts/build.mjs';
 import { createTestDb, type TestDb } from '../support/db.js';
 import { sandboxIdentityDir } from '../support/harness.js';
 import { rejectionOf } from '../support/rejection.js';
@@ -397,7 +396,7 @@ describe('two BFF processes on one PostgreSQL', () => {
     const c = sandbox.credentials;
     const bffDir = fileURLToPath(new URL('../..', import.meta.url));
     // compiled once, as the BFF itself runs (scripts/build.mjs), for both processes
-    const program = await buildBff(privateBffPath(), path.join(bffDir, 'test/support/wechat-token-process.ts'));
+    const program = await buildBff(privateOutfile('test'), path.join(bffDir, 'test/support/wechat-token-process.ts'));
     const children = [0, 1].map(() =>
       spawn(process.execPath, [program], {
         cwd: bffDir,
@@ -448,7 +447,7 @@ describe('two BFF processes on one PostgreSQL', () => {
       expect(sandbox.state.stableTokenCalls()).toHaveLength(1);
     } finally {
       for (const child of children) if (child.exitCode === null) child.kill();
-      removeBffBuild(program);
+      removeBuild(program);
       await db.close();
       await sandbox.close();
     }
