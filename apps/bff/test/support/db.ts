@@ -73,17 +73,6 @@ function databaseUrlFor(adminUrl: string, database: string): string {
   return url.toString();
 }
 
-/**
- * Makes every session on the test database `name` commit without waiting for its WAL to reach the
- * disk. A test database dies with its run, so a crash losing its last commits costs nothing, while
- * a flush per commit costs PostgreSQL several times the CPU of the commit itself (and milliseconds
- * of wall each). What other sessions see is unchanged: a commit is visible when it returns either
- * way. A setting of the database, not of the server: no other database is touched.
- */
-export function asyncCommits(name: string): string {
-  return `ALTER DATABASE "${name}" SET synchronous_commit = off`;
-}
-
 export async function withAdmin<T>(use: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: testAdminUrl(), connectionTimeoutMillis: 10_000 });
   client.on('error', () => {});
@@ -101,6 +90,23 @@ export async function withAdmin<T>(use: (client: pg.Client) => Promise<T>): Prom
   } finally {
     await client.end().catch(() => {});
   }
+}
+
+/**
+ * Creates the run's database `name` (a copy of `template` if given) and returns its URL. Every
+ * session on it commits without waiting for its WAL to reach the disk: a test database dies with
+ * its run, so a crash losing its last commits costs nothing, while a flush per commit costs
+ * PostgreSQL several times the CPU of the commit itself (and milliseconds of wall each). What other
+ * sessions see is unchanged: a commit is visible when it returns either way. A setting of the
+ * database, not of the server (no other database is touched), and not copied to the databases
+ * made from it as a template: each gets it here.
+ */
+export async function createRunDatabase(name: string, template?: string): Promise<string> {
+  await withAdmin(async (client) => {
+    await client.query(template ? `CREATE DATABASE "${name}" TEMPLATE "${template}"` : `CREATE DATABASE "${name}"`);
+    await client.query(`ALTER DATABASE "${name}" SET synchronous_commit = off`);
+  });
+  return databaseUrlFor(testAdminUrl(), name);
 }
 
 async function createPostgresTestDb(): Promise<TestDb> {
@@ -170,12 +176,9 @@ async function bytesOf(dump: Blob): Promise<BytesBlob> {
 
 /** A PGlite dump made once per test run (see sharedPath). */
 async function sharedDump(name: string, make: () => Promise<Blob>): Promise<BytesBlob> {
-  let made: BytesBlob | undefined;
-  const file = await sharedPath(`${name}.tar`, async (tmp) => {
-    made = await bytesOf(await make());
-    writeFileSync(tmp, made.content);
-  });
-  if (made) return made;
+  const file = await sharedPath(`${name}.tar`, async (tmp) =>
+    writeFileSync(tmp, Buffer.from(await (await make()).arrayBuffer())),
+  );
   return file ? new BytesBlob(readFileSync(file)) : bytesOf(await make());
 }
 
@@ -265,11 +268,7 @@ export async function createTestDb(kind: DbKind, opts: { seed?: boolean } = {}):
 export async function createEmptyTestDb(kind: DbKind, template?: string): Promise<TestDb> {
   if (kind === 'pglite') return emptyPgliteDb();
   const name = testDatabaseName();
-  await withAdmin(async (client) => {
-    await client.query(template ? `CREATE DATABASE "${name}" TEMPLATE "${template}"` : `CREATE DATABASE "${name}"`);
-    await client.query(asyncCommits(name));
-  });
-  const databaseUrl = databaseUrlFor(testAdminUrl(), name);
+  const databaseUrl = await createRunDatabase(name, template);
   let db: Db;
   try {
     db = await openDb({ databaseUrl });

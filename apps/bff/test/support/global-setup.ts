@@ -18,20 +18,14 @@ import path from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { createSandbox } from '@uni-checkout/wechatpay-sandbox';
 import { migrateDb, openDb, seedCatalog } from '../../src/db/index.js';
-import { asyncCommits, testAdminUrl, testDatabaseName, withAdmin, type TemplateDatabases } from './db.js';
+import { createRunDatabase, testDatabaseName, withAdmin, type TemplateDatabases } from './db.js';
 import { buildBff, privateOutfile, removeBuild } from '../../scripts/build.mjs';
 
 async function templateDatabase(seed: boolean): Promise<string> {
   const name = testDatabaseName();
-  await withAdmin(async (client) => {
-    await client.query(`CREATE DATABASE "${name}"`);
-    // a setting of the database, not copied to the databases made from it (db.ts sets it on each)
-    await client.query(asyncCommits(name));
-  });
-  const url = new URL(testAdminUrl());
-  url.pathname = `/${name}`;
+  const databaseUrl = await createRunDatabase(name);
   // closed again before any copy: PostgreSQL copies only a template nobody is connected to
-  const db = await openDb({ databaseUrl: url.toString() });
+  const db = await openDb({ databaseUrl });
   try {
     await migrateDb(db);
     if (seed) await seedCatalog(db.prisma);
