@@ -1,8 +1,9 @@
 /**
  * A BFF in sandbox mode, as a developer runs it with no merchant of their own: it starts the WeChat
  * Pay sandbox itself and pays through it. Logging nowhere, jobs off, an admin account when given
- * (the mini-program's admin pages), admin passwords hashed at the tests' cost (TEST_SCRYPT_COST). On a fresh seeded PostgreSQL database, or (`postgres: false`)
- * on the embedded PGlite in its data dir.
+ * (the mini-program's admin pages), admin passwords hashed at the tests' cost (TEST_SCRYPT_COST).
+ * On a fresh seeded PostgreSQL database, or (`postgres: false`) on the embedded PGlite in its data
+ * dir.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
