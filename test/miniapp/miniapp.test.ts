@@ -322,8 +322,6 @@ describe('h5 shop in Chromium against the BFF', () => {
         LOG_LEVEL: 'silent',
         // every page of every spec logs in from loopback: more often than one client may by default
         ...GENEROUS_LIMITS,
-        // scrypt at N=2^12 as in the BFF's own tests (N=2^17, the production floor, is tested there)
-        ADMIN_PASSWORD_SCRYPT_COST: '12',
         CORS_ORIGINS: site.url,
       },
     });

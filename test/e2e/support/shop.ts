@@ -40,9 +40,6 @@ export async function startShop(): Promise<Shop> {
       SANDBOX_TIME_SCALE: '0.01',
       // one shopper places many orders here (the orders list pages through 23 of them)
       ...GENEROUS_LIMITS,
-      // the admin signs in again and again here: scrypt at N=2^12 as in the BFF's own tests
-      // (N=2^17, the production floor, is tested there)
-      ADMIN_PASSWORD_SCRYPT_COST: '12',
       CORS_ORIGINS: site.url,
     },
   });

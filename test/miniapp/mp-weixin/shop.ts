@@ -43,9 +43,6 @@ export async function startShop(): Promise<Shop> {
       SANDBOX_TIME_SCALE: '0.01',
       // the purchase flows log in and order from loopback, more often than the defaults allow one client
       ...GENEROUS_LIMITS,
-      // the admin's password hashed at start and checked at each sign-in with scrypt at N=2^12, as in
-      // the BFF's own tests (N=2^17, the production floor, is tested there)
-      ADMIN_PASSWORD_SCRYPT_COST: '12',
     },
   });
   const { bff } = server;
