@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import type { RunningBff } from '@uni-checkout/bff';
 import { formatFen } from '@uni-checkout/shared';
-import { launchChromium, PHONE, settledScreenshot } from './support/browser';
+import { iconFontLoaded, launchChromium, PHONE, settledScreenshot } from './support/browser';
 import { cachedBuild, listFiles, repoRoot, totalBytes, type BuildResult } from './support/build';
 import { BUILD_API_BASE, SECRET_SENTINELS, TEST_BUILD_ENV } from './support/build-env';
 import { deadOrigin, serveStatic, type StaticServer } from './support/static-server';
@@ -422,11 +422,7 @@ describe('h5 shop in Chromium against the BFF', () => {
       await page.getByTestId('product-list').waitFor({ state: 'visible', timeout: 20_000 });
       const icon = page.locator('.u-icon__icon').first();
       await icon.waitFor({ state: 'visible', timeout: 10_000 });
-      await page.waitForFunction(
-        () => [...document.fonts].some((f) => f.family.includes('uicon-iconfont') && f.status === 'loaded'),
-        undefined,
-        { timeout: 10_000, polling: 50 },
-      );
+      await iconFontLoaded(page);
       expect(await icon.evaluate((el) => getComputedStyle(el).fontFamily)).toContain('uicon-iconfont');
       // the glyph is drawn from the loaded font: its box has the icon's size, not an empty fallback's
       const box = await icon.boundingBox();

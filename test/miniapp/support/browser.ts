@@ -26,18 +26,26 @@ function screenshotScale(value: string | undefined): number {
  * loaded (if icons show) and toasts and page transitions have settled.
  */
 export async function settledScreenshot(page: Page, file: string, fullPage = false): Promise<void> {
-  await page.waitForFunction(
-    () =>
-      document.querySelector('.u-icon') === null ||
-      [...document.fonts].some((f) => f.family.includes('uicon-iconfont') && f.status === 'loaded'),
-    undefined,
-    // checked every 50 ms: polling on requestAnimationFrame would have Chromium draw frames meanwhile
-    { timeout: 10_000, polling: 50 },
-  );
+  await iconFontLoaded(page, { unlessNoIcon: true });
   await page
     .locator('uni-toast')
     .first()
     .waitFor({ state: 'hidden', timeout: 5_000 })
     .catch(() => {});
   await page.screenshot({ path: file, fullPage });
+}
+
+/**
+ * Waits until uview-plus's icon font has loaded; with `unlessNoIcon`, a page that shows no icon
+ * need not load it.
+ */
+export async function iconFontLoaded(page: Page, { unlessNoIcon = false } = {}): Promise<void> {
+  await page.waitForFunction(
+    (unlessNoIcon) =>
+      (unlessNoIcon && document.querySelector('.u-icon') === null) ||
+      [...document.fonts].some((f) => f.family.includes('uicon-iconfont') && f.status === 'loaded'),
+    unlessNoIcon,
+    // checked every 50 ms: polling on requestAnimationFrame would have Chromium draw frames meanwhile
+    { timeout: 10_000, polling: 50 },
+  );
 }
