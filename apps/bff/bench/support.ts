@@ -71,14 +71,21 @@ export interface Child {
 }
 
 const children = new Set<Child>();
-/**
- * Every process spawned and not yet exited, ready or not: killed when this process exits, so that
- * none outlives it (a scenario past its deadline may still start one after the world was closed).
- */
+
+/** Every process given to killOnExit that has not exited yet. */
 const running = new Set<ChildProcess>();
 process.once('exit', () => {
   for (const child of running) child.kill('SIGKILL');
 });
+
+/**
+ * Kills `child` (SIGKILL) if it is still running when this process exits, so that none outlives
+ * its driver: a scenario or test past its deadline may never stop the processes it started.
+ */
+export function killOnExit(child: ChildProcess): void {
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+}
 
 /**
  * Spawns a server and resolves once a stdout line satisfies `ready` (returning what it yields).
@@ -93,8 +100,7 @@ export async function spawnServer<T>(
   timeoutMs = 240_000,
 ): Promise<Child & { ready: T }> {
   const child = spawn(command, args, { cwd: opts.cwd, env: opts.env, stdio: ['ignore', 'pipe', 'pipe'] });
-  running.add(child);
-  child.once('exit', () => running.delete(child));
+  killOnExit(child);
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));

@@ -6,6 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { buildBff, privateOutfile, removeBuild } from '../../scripts/build.mjs';
+import { killOnExit } from '../../bench/support.js';
 import { bffDir, compiledBffCommand } from '../../bench/world.js';
 import { provided } from './db.js';
 
@@ -33,12 +34,6 @@ export interface BffProcess {
   stop(): Promise<void>;
 }
 
-/** Started and not yet exited: killed when this process exits (a test that timed out never stops its own). */
-const running = new Set<ChildProcess>();
-process.once('exit', () => {
-  for (const child of running) child.kill('SIGKILL');
-});
-
 export async function startBffProcess(env: Record<string, string>): Promise<BffProcess> {
   const { command, args, cwd } = await compiledBff();
   const child = spawn(command, args, {
@@ -46,8 +41,7 @@ export async function startBffProcess(env: Record<string, string>): Promise<BffP
     env: { ...process.env, ...env, PORT: '0', LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  running.add(child);
-  child.once('exit', () => running.delete(child));
+  killOnExit(child);
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
