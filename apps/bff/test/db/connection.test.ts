@@ -18,12 +18,8 @@ import {
   pingDb,
   type DbKind,
 } from '../../src/db/index.js';
-import { createEmptyTestDb, createTestDb, pgliteDataDir } from '../support/db.js';
+import { createEmptyTestDb, createTestDb, PATIENT_PING, pgliteDataDir } from '../support/db.js';
 import { rejectionOf } from '../support/rejection.js';
-
-// these pings are about whether the database answers, not how fast: a loaded machine can take longer
-// than the probe’s default 2 s for a pool’s first query, so they wait up to 25 s
-const PATIENT = { timeoutMs: 25_000 };
 
 vi.setConfig({ testTimeout: 60_000, hookTimeout: 60_000 });
 
@@ -53,7 +49,7 @@ describe('openDb', () => {
     try {
       const driver = dbDriver(db);
       expect(driver.kind === 'postgres' && driver.pool.options.max).toBe(3);
-      await expect(pingDb(db, PATIENT)).resolves.toBeUndefined();
+      await expect(pingDb(db, PATIENT_PING)).resolves.toBeUndefined();
     } finally {
       await db.close();
     }
@@ -131,7 +127,7 @@ describe.each<DbKind>(['pglite', 'postgres'])('a %s database', (kind) => {
   it('answers pingDb while open and fails it with DB_UNREACHABLE once closed', async () => {
     const db = await createTestDb(kind);
     expect(db.kind).toBe(kind);
-    await expect(pingDb(db, PATIENT)).resolves.toBeUndefined();
+    await expect(pingDb(db, PATIENT_PING)).resolves.toBeUndefined();
     await db.close();
     expect((await dbErrorOf(pingDb(db))).code).toBe('DB_UNREACHABLE');
   });

@@ -63,6 +63,12 @@ export function testDatabaseName(): string {
   return `${PREFIX}${Math.floor(Date.now() / 1000)}_${randomBytes(5).toString('hex')}`;
 }
 
+/**
+ * pingDb's options for a test whose subject is whether the database answers, not how fast: a loaded
+ * machine can take longer than the probe's default 2 s for a pool's first query.
+ */
+export const PATIENT_PING = { timeoutMs: 25_000 };
+
 export function testAdminUrl(): string {
   return process.env.TEST_DATABASE_URL || DEFAULT_TEST_DATABASE_URL;
 }
